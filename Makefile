@@ -1,0 +1,43 @@
+# One command to run the service on the sample data, one to run the tests.
+# Both do their own set-up on a fresh Debian/Ubuntu machine (as root).
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PORT  ?= 8000
+APT_PACKAGES := python3-venv python3-dev libsqlite3-mod-spatialite postgresql postgresql-postgis \
+                libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+export SPATIALITE_LIBRARY_PATH := mod_spatialite
+
+.PHONY: run test setup system-packages venv sample lint clean
+
+run: setup
+	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
+	OUTAGES_DEMO=true $(VENV)/bin/outages serve --port $(PORT)
+
+test: setup
+	@set -euo pipefail; \
+	PG_URL=$$(.ci/postgis.sh start); \
+	trap '.ci/postgis.sh stop' EXIT; \
+	echo "== import-linter (layers contract)"; $(VENV)/bin/lint-imports; \
+	echo "== tests on SpatiaLite"; OUTAGES_TEST_DATABASE_URL=sqlite $(PY) -m pytest -q -p no:cacheprovider; \
+	echo "== tests on PostGIS ($$PG_URL)"; OUTAGES_TEST_DATABASE_URL=$$PG_URL $(PY) -m pytest -q -p no:cacheprovider
+
+setup: system-packages $(VENV)/.installed
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Debian's Python: the pyenv build cannot load SQLite extensions (SpatiaLite).
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || /usr/bin/python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) var sample_data/build

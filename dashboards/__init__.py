@@ -1,0 +1,1 @@
+"""The composition root: web app, API routes, pages, CLI, migrations and scheduler."""

@@ -1,0 +1,32 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from dashboards import errors
+from dashboards.routes import routers
+from dashboards.settings import get_settings
+from gis.db import make_engine, make_sessionmaker
+
+
+def create_app(*, database_url: str | None = None) -> FastAPI:
+    """Build the app on a database (default: the configured one)."""
+    app = FastAPI(
+        title="Cooperative outage and reliability service",
+        summary="Interruption log, facility layer and reliability reporting for an electric cooperative.",
+        version="0.1.0",
+    )
+    engine = make_engine(database_url or get_settings().database_url)
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    errors.install(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/docs")
+
+    return app

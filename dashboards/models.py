@@ -1,0 +1,5 @@
+"""Every ORM model of the service, imported in one place for migrations and create_all."""
+
+from dashboards.users import User  # noqa: F401
+from gis.models import *  # noqa: F401,F403
+from outages.models import *  # noqa: F401,F403

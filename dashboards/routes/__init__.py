@@ -1,0 +1,5 @@
+"""One router per domain, collected in :data:`routers`."""
+
+from dashboards.routes import auth, facilities, incidents, interruptions, system
+
+routers = [system.router, auth.router, facilities.router, incidents.router, interruptions.router]

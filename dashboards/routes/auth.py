@@ -1,0 +1,50 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from dashboards.deps import Admin, CurrentUser, DbSession, issue_token
+from dashboards.users import ROLES, authenticate, create_user
+
+router = APIRouter(tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    role: str
+
+
+class UserOut(BaseModel):
+    username: str
+    full_name: str | None
+    role: str
+    active: bool
+
+
+class UserCreate(BaseModel):
+    username: Annotated[str, Field(min_length=2, max_length=80)]
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    role: str = Field(description=f"One of {', '.join(ROLES)}")
+    full_name: str | None = None
+
+
+@router.post("/api/auth/token", response_model=Token, summary="Log in (OAuth2 password form) for a bearer token")
+def token(db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    user = authenticate(session=db, username=form.username, password=form.password)
+    return Token(access_token=issue_token(user), role=user.role)
+
+
+@router.get("/api/auth/me", response_model=UserOut, summary="Who am I")
+def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+@router.post("/api/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
+def add_user(db: DbSession, _admin: Admin, data: UserCreate) -> UserOut:
+    user = create_user(session=db, username=data.username, password=data.password, role=data.role,
+                       full_name=data.full_name)
+    out = UserOut.model_validate(user, from_attributes=True)
+    db.commit()
+    return out

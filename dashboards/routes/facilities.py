@@ -1,0 +1,70 @@
+"""The facility layer as GeoJSON, and the spatial look-ups."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from dashboards.deps import DbSession, Reader
+from gis import service
+from gis.models import Feeder, ServiceArea, Substation
+
+router = APIRouter(tags=["facilities"])
+
+
+def _geojson(frame) -> dict:
+    return json.loads(frame.to_json(drop_id=True))
+
+
+@router.get("/api/substations", summary="Substations (GeoJSON) with members served")
+def substations(db: DbSession, _user: Reader) -> dict:
+    frame = service.read_layer(db, Substation, {"substation_id": Substation.code, "name": Substation.name})
+    frame["members_served"] = frame.substation_id.map(service.members_served(session=db, by="substation")).fillna(0)
+    return _geojson(frame)
+
+
+@router.get("/api/feeders", summary="Feeders (GeoJSON) with substation and members served")
+def feeders(db: DbSession, _user: Reader, substation: str | None = None) -> dict:
+    sub_code = select(Substation.code).where(Substation.id == Feeder.substation_id).scalar_subquery()
+    frame = service.read_layer(db, Feeder, {"feeder_id": Feeder.code, "name": Feeder.name, "substation_id": sub_code})
+    if substation:
+        frame = frame[frame.substation_id == substation]
+    frame["members_served"] = frame.feeder_id.map(service.members_served(session=db, by="feeder")).fillna(0)
+    return _geojson(frame)
+
+
+@router.get("/api/service-areas", summary="Service areas (GeoJSON) with members served")
+def service_areas(db: DbSession, _user: Reader, kind: str | None = None) -> dict:
+    frame = service.read_layer(db, ServiceArea, {"area_id": ServiceArea.code, "name": ServiceArea.name,
+                                                 "kind": ServiceArea.kind})
+    if kind:
+        frame = frame[frame.kind == kind]
+    frame["members_served"] = frame.area_id.map(service.members_served(session=db, by="service_area")).fillna(0)
+    return _geojson(frame)
+
+
+class FeederAt(BaseModel):
+    feeder_id: str
+    substation_id: str
+    distance_m: float
+
+
+@router.get("/api/feeders/nearest", response_model=FeederAt, summary="The feeder serving a location")
+def nearest_feeder(db: DbSession, _user: Reader, lon: float, lat: float,
+                   tolerance_m: Annotated[float, Query(gt=0, le=50_000)] = 500.0) -> FeederAt:
+    feeder, distance = service.feeder_serving(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
+    return FeederAt(feeder_id=feeder.code, substation_id=feeder.substation.code, distance_m=round(distance, 1))
+
+
+class AreaOut(BaseModel):
+    area_id: str
+    name: str
+    kind: str
+
+
+@router.get("/api/service-areas/containing", response_model=list[AreaOut], summary="Service areas containing a point")
+def areas_at(db: DbSession, _user: Reader, lon: float, lat: float) -> list[AreaOut]:
+    return [AreaOut(area_id=a.code, name=a.name, kind=a.kind)
+            for a in service.areas_containing(session=db, lon=lon, lat=lat)]

@@ -1,0 +1,43 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from dashboards.deps import DbSession, Dispatcher, Reader
+from outages import service
+from outages.schemas import IncidentCreate, IncidentOut, InterruptionOut
+
+router = APIRouter(tags=["incidents"])
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncidentDetail(IncidentOut):
+    records: list[InterruptionOut]
+
+
+@router.get("/api/incidents", response_model=IncidentPage, summary="Incidents, newest first")
+def list_incidents(db: DbSession, _user: Reader, status: Annotated[str | None, Query(pattern="^(open|all)$")] = None,
+                   limit: int = 50, offset: int = 0) -> IncidentPage:
+    items, total = service.list_incidents(session=db, status=status, limit=limit, offset=offset)
+    return IncidentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post("/api/incidents", response_model=IncidentOut, status_code=201, summary="Open an incident")
+def create_incident(db: DbSession, user: Dispatcher, data: IncidentCreate) -> IncidentOut:
+    incident = service.create_incident(session=db, data=data, actor=user.username)
+    out = IncidentOut(**service.incident_summary(incident))
+    db.commit()
+    return out
+
+
+@router.get("/api/incidents/{incident_id}", response_model=IncidentDetail, summary="An incident and its records")
+def get_incident(db: DbSession, _user: Reader, incident_id: int) -> IncidentDetail:
+    incident = service.get_incident(session=db, incident_id=incident_id)
+    return IncidentDetail(**service.incident_summary(incident),
+                          records=[service.to_out(r) for r in incident.interruptions])

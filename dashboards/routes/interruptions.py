@@ -1,0 +1,129 @@
+"""The interruption log: dispatchers write, every staff role reads."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, UploadFile
+from pydantic import AfterValidator
+
+from dashboards.deps import DbSession, Dispatcher, Reader
+from outages import records_io, service
+from outages.schemas import (
+    AuditOut,
+    CloseIn,
+    EtrSet,
+    ImportReport,
+    InterruptionCreate,
+    InterruptionOut,
+    InterruptionPage,
+    InterruptionUpdate,
+    RestorationCreate,
+    VoidIn,
+    to_utc,
+)
+
+router = APIRouter(tags=["interruptions"])
+QueryTime = Annotated[datetime | None, AfterValidator(lambda v: v and to_utc(v))]
+
+
+@router.get("/api/interruptions", response_model=InterruptionPage, summary="List and filter interruption records")
+def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None,
+                       feeder: str | None = None, substation: str | None = None, status: str | None = None,
+                       cause: str | None = None, incident_id: int | None = None, limit: int = 50,
+                       offset: int = 0) -> InterruptionPage:
+    items, total = service.list_interruptions(
+        session=db, start_from=start_from, start_to=start_to, feeder=feeder, substation=substation, status=status,
+        cause=cause, incident_id=incident_id, limit=limit, offset=offset)
+    return InterruptionPage(items=[service.to_out(r) for r in items], total=total, limit=limit, offset=offset)
+
+
+@router.post("/api/interruptions", response_model=InterruptionOut, status_code=201,
+             summary="Log an interruption (send Idempotency-Key to make retries safe)")
+def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreate, response: Response,
+                        idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> InterruptionOut:
+    record, created = service.create_interruption(session=db, data=data, actor=user.username,
+                                                  idempotency_key=idempotency_key)
+    out = service.to_out(record)
+    db.commit()
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/api/interruptions/{record.id}"
+    return out
+
+
+@router.get("/api/interruptions/export.csv", summary="Export records as CSV (the import format)")
+def export_csv(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None) -> Response:
+    frame = records_io.export_records(session=db, start_from=start_from, start_to=start_to)
+    return Response(records_io.to_csv(frame), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="interruptions.csv"'})
+
+
+@router.get("/api/interruptions/export.xlsx", summary="Export records as Excel (the import format)")
+def export_xlsx(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None) -> Response:
+    frame = records_io.export_records(session=db, start_from=start_from, start_to=start_to)
+    return Response(records_io.to_xlsx(frame),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="interruptions.xlsx"'})
+
+
+@router.post("/api/interruptions/import", response_model=ImportReport, status_code=201,
+             summary="Bulk import historical records from CSV or Excel (all rows or none)")
+def import_records(db: DbSession, user: Dispatcher, file: UploadFile) -> ImportReport:
+    frame = records_io.parse_records(file.file.read(), file.filename or "upload.csv")
+    counts = records_io.import_records(session=db, frame=frame, actor=user.username, source=file.filename or "upload")
+    db.commit()
+    return ImportReport(**counts)
+
+
+@router.get("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="One record")
+def get_interruption(db: DbSession, _user: Reader, interruption_id: int) -> InterruptionOut:
+    return service.to_out(service.get_interruption(session=db, interruption_id=interruption_id))
+
+
+@router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record")
+def update_interruption(db: DbSession, user: Dispatcher, interruption_id: int,
+                        data: InterruptionUpdate) -> InterruptionOut:
+    return _done(db, service.update_interruption(session=db, interruption_id=interruption_id, data=data,
+                                                 actor=user.username))
+
+
+@router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut,
+             summary="Add a step restoration")
+def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
+                    data: RestorationCreate) -> InterruptionOut:
+    return _done(db, service.add_restoration(session=db, interruption_id=interruption_id, data=data,
+                                             actor=user.username))
+
+
+@router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut,
+            summary="Set the estimated time of restoration (empty: being assessed)")
+def set_etr(db: DbSession, user: Dispatcher, interruption_id: int, data: EtrSet) -> InterruptionOut:
+    return _done(db, service.set_etr(session=db, interruption_id=interruption_id, data=data, actor=user.username))
+
+
+@router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut,
+             summary="Full restoration")
+def close(db: DbSession, user: Dispatcher, interruption_id: int, data: CloseIn) -> InterruptionOut:
+    return _done(db, service.close_interruption(session=db, interruption_id=interruption_id, data=data,
+                                                actor=user.username))
+
+
+@router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut,
+             summary="Void a mistaken record with a reason (it is kept)")
+def void(db: DbSession, user: Dispatcher, interruption_id: int, data: VoidIn) -> InterruptionOut:
+    return _done(db, service.void_interruption(session=db, interruption_id=interruption_id, data=data,
+                                               actor=user.username))
+
+
+@router.get("/api/interruptions/{interruption_id}/audit", response_model=list[AuditOut],
+            summary="Every change to a record: who, when, before and after")
+def audit(db: DbSession, _user: Reader, interruption_id: int) -> list[AuditOut]:
+    service.get_interruption(session=db, interruption_id=interruption_id)
+    return [AuditOut.model_validate(a, from_attributes=True)
+            for a in service.audit_trail(session=db, entity="interruption", entity_id=interruption_id)]
+
+
+def _done(db, record) -> InterruptionOut:
+    out = service.to_out(record)
+    db.commit()
+    return out

@@ -1,0 +1,78 @@
+"""User accounts and roles.  Passwords are hashed with Argon2id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import Boolean, CheckConstraint, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from gis.db import Base, UTCDateTime, utcnow
+from gis.errors import Conflict, InvalidInput, NotAuthenticated
+
+ROLES = ("dispatcher", "executive", "registry", "admin")
+DEMO_PASSWORDS = {role: f"{role}-demo" for role in ROLES}
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("timing-equaliser")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('dispatcher','executive','registry','admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def create_user(*, session: Session, username: str, password: str, role: str, full_name: str | None = None,
+                demo: bool = False) -> User:
+    """Add a user; the password needs at least 8 characters."""
+    if role not in ROLES:
+        raise InvalidInput(f"role {role!r} is not a role. Fix: use one of {', '.join(ROLES)}.", field="role")
+    if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise InvalidInput("username must be letters, digits, '.', '-' or '_'. Fix: choose another.",
+                           field="username")
+    if len(password) < 8:
+        raise InvalidInput("password is shorter than 8 characters. Fix: use a longer passphrase.",
+                           field="password")
+    if session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"user {username!r} already exists. Fix: choose another username.")
+    user = User(username=username, full_name=full_name, role=role, password_hash=_hasher.hash(password), demo=demo)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User:
+    """The active user with these credentials, or NotAuthenticated (same answer for any failure)."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY, password)
+    except VerificationError:
+        user = None
+    if user is None or not user.active:
+        raise NotAuthenticated("Wrong username or password. Fix: check both and try again.")
+    return user
+
+
+def ensure_demo_users(*, session: Session) -> list[str]:
+    """Create the documented demo accounts (embedded demo only)."""
+    made = []
+    for role, password in DEMO_PASSWORDS.items():
+        if not session.scalar(select(User).where(User.username == role)):
+            create_user(session=session, username=role, password=password, role=role,
+                        full_name=f"Demo {role}", demo=True)
+            made.append(role)
+    return made
+
+
+def demo_users_present(*, session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.demo, User.active).limit(1)) is not None

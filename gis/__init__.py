@@ -1,0 +1,1 @@
+"""The facility layer and the spatial database kernel the other packages build on."""

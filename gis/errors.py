@@ -1,0 +1,31 @@
+"""Domain errors shared by every layer; the web app maps each to one HTTP status."""
+
+
+class DomainError(Exception):
+    """Base class: ``str(err)`` is a plain-words message that says what to fix."""
+
+    def __init__(self, message: str, *, field: str | None = None, problems: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.problems = problems or []
+
+
+class InvalidInput(DomainError):
+    """The request or file is wrong; nothing was changed."""
+
+
+class NotFound(DomainError):
+    """The named thing does not exist."""
+
+
+class Conflict(DomainError):
+    """The change collides with the current state (stale version, duplicate)."""
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials were given."""
+
+
+class PermissionDenied(DomainError):
+    """The user's role may not do this."""

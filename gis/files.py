@@ -1,0 +1,246 @@
+"""Reading and writing facility files: GeoPackage, GeoJSON and Shapefile.
+
+A GeoPackage carries every layer under its layer name; a GeoJSON or Shapefile
+carries one layer named by the file's stem (``feeders.geojson``).  Everything is
+checked before anything is written: the caller receives either complete, valid
+layers in EPSG:4326 or an :class:`~gis.errors.InvalidInput` listing every problem
+with its file, layer, row and fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from gis.errors import InvalidInput
+
+MAX_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    key: str  # identifier column
+    columns: tuple[str, ...]  # required attribute columns (key included)
+    optional: tuple[str, ...]
+    geom_types: tuple[str, ...]
+    required: bool = True
+
+
+LAYERS: dict[str, LayerSpec] = {
+    "substations": LayerSpec("substation_id", ("substation_id", "name"), (), ("Point",)),
+    "transmission_lines": LayerSpec(
+        "line_id", ("line_id", "name", "substation_ids"), ("voltage_kv",), ("LineString",), required=False
+    ),
+    "feeders": LayerSpec(
+        "feeder_id", ("feeder_id", "substation_id", "name"), ("voltage_kv",), ("LineString", "MultiLineString")
+    ),
+    "devices": LayerSpec(
+        "device_id", ("device_id", "feeder_id", "kind"), ("upstream_device_id",), ("Point",), required=False
+    ),
+    "service_areas": LayerSpec("area_id", ("area_id", "name", "kind"), (), ("Polygon", "MultiPolygon")),
+    "service_points": LayerSpec(
+        "meter_number",
+        ("meter_number", "account_number", "feeder_id"),
+        ("device_id", "interruptible"),
+        ("Point",),
+    ),
+}
+AREA_KINDS = ("system", "division", "community", "county")
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[dict] = []
+
+    def add(self, source: str, layer: str, row: int | None, message: str, fix: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append({"file": source, "layer": layer, "row": row, "message": message, "fix": fix})
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        first = self.items[0]
+        where = f"{first['file']}, layer {first['layer']}" + (f", row {first['row']}" if first["row"] else "")
+        more = f" (and {len(self.items) - 1} more problems)" if len(self.items) > 1 else ""
+        raise InvalidInput(
+            f"{where}: {first['message']}. Fix: {first['fix']}{more}. Nothing was imported.",
+            problems=self.items,
+        )
+
+
+def read_facilities(paths: list[Path] | Path) -> dict[str, gpd.GeoDataFrame]:
+    """Read and check facility layers from GeoPackage, GeoJSON or Shapefile files.
+
+    Returns one GeoDataFrame per layer in EPSG:4326, with the columns of
+    :data:`LAYERS`; raises :class:`InvalidInput` naming file, layer, row and fix.
+    """
+    paths = [paths] if isinstance(paths, Path | str) else list(paths)
+    problems = _Problems()
+    found: dict[str, tuple[str, gpd.GeoDataFrame]] = {}
+    for path in map(Path, paths):
+        if not path.exists():
+            raise InvalidInput(f"{path}: file not found. Fix: check the path.")
+        if path.suffix.lower() == ".gpkg":
+            names = [name for name, _ in pyogrio.list_layers(path)]
+        else:
+            names = [path.stem]
+        for name in names:
+            if name not in LAYERS:
+                continue
+            frame = gpd.read_file(path, layer=name) if path.suffix.lower() == ".gpkg" else gpd.read_file(path)
+            found[name] = (path.name, frame)
+    for name, spec in LAYERS.items():
+        if spec.required and name not in found:
+            problems.add(
+                ", ".join(p.name for p in map(Path, paths)), name, None,
+                f"layer '{name}' is missing",
+                f"add a layer (GeoPackage) or a file named {name}.geojson / {name}.shp",
+            )
+    problems.raise_if_any()
+    layers = {name: _check_layer(source, name, frame, problems) for name, (source, frame) in found.items()}
+    problems.raise_if_any()
+    _check_references(layers, {name: source for name, (source, _) in found.items()}, problems)
+    problems.raise_if_any()
+    return layers
+
+
+def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoDataFrame:
+    spec = LAYERS[name]
+    # Shapefiles cut column names to 10 characters: accept the cut names.
+    renames = {col[:10]: col for col in spec.columns + spec.optional if col[:10] != col and col[:10] in frame}
+    frame = frame.rename(columns=renames)
+    if frame.crs is None:
+        problems.add(source, name, None, "the layer has no coordinate reference system",
+                     "define its CRS in your GIS (or add the .prj file) and export again")
+        return frame
+    missing = [col for col in spec.columns if col not in frame.columns]
+    if missing:
+        problems.add(source, name, None, f"missing column(s) {', '.join(missing)}",
+                     f"add the column(s); the layer needs {', '.join(spec.columns)}")
+        return frame
+    frame = frame.to_crs(4326) if frame.crs.to_epsg() != 4326 else frame
+    for col in spec.optional:
+        if col not in frame.columns:
+            frame[col] = None
+    frame = frame[list(spec.columns + spec.optional) + ["geometry"]].copy()
+    for col in spec.columns + spec.optional:
+        if col in ("voltage_kv", "interruptible"):
+            continue
+        frame[col] = frame[col].map(_text)
+    rows = pd.RangeIndex(1, len(frame) + 1)
+    for row, key, geom in zip(rows, frame[spec.key], frame.geometry):
+        label = f"{spec.key} {key!r}"
+        if geom is None or geom.is_empty:
+            problems.add(source, name, row, f"{label} has an empty geometry", "draw the feature or remove the row")
+        elif geom.geom_type not in spec.geom_types:
+            problems.add(source, name, row, f"{label} is a {geom.geom_type}",
+                         f"this layer takes {' or '.join(spec.geom_types)} geometries")
+        elif not geom.is_valid:
+            problems.add(source, name, row, f"{label} has an invalid geometry ({shapely.is_valid_reason(geom)})",
+                         "repair it (e.g. 'Fix geometries' in QGIS) and export again")
+    for col in spec.columns:
+        for row in rows[frame[col].isna().to_numpy()]:
+            problems.add(source, name, int(row), f"{col} is empty", f"fill in {col}")
+    dupes = frame[spec.key].duplicated(keep="first") & frame[spec.key].notna()
+    for row, key in zip(rows[dupes.to_numpy()], frame.loc[dupes, spec.key]):
+        problems.add(source, name, int(row), f"duplicate {spec.key} {key!r}", "give every feature its own identifier")
+    if name == "service_areas":
+        for row, kind in zip(rows, frame["kind"]):
+            if kind not in AREA_KINDS:
+                problems.add(source, name, int(row), f"kind {kind!r} is not a service-area kind",
+                             f"use one of {', '.join(AREA_KINDS)}")
+    if name == "service_points":
+        frame["interruptible"] = frame["interruptible"].map(_flag)
+    if name in ("feeders", "service_areas"):
+        frame["geometry"] = frame.geometry.map(_promote)
+    return frame.reset_index(drop=True)
+
+
+def _check_references(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str], problems: _Problems) -> None:
+    substations = set(layers["substations"]["substation_id"])
+    feeders = set(layers["feeders"]["feeder_id"])
+    devices = layers.get("devices")
+    device_feeder = dict(zip(devices["device_id"], devices["feeder_id"])) if devices is not None else {}
+
+    def each(layer: str, col: str):
+        frame = layers[layer]
+        for row, value, key in zip(range(1, len(frame) + 1), frame[col], frame[LAYERS[layer].key]):
+            yield row, value, key
+
+    for row, value, key in each("feeders", "substation_id"):
+        if value not in substations:
+            problems.add(sources["feeders"], "feeders", row, f"feeder {key!r} names unknown substation {value!r}",
+                         "add the substation to the substations layer or correct substation_id")
+    if "transmission_lines" in layers:
+        for row, value, key in each("transmission_lines", "substation_ids"):
+            unknown = [s for s in _split(value) if s not in substations]
+            if unknown or not _split(value):
+                problems.add(sources["transmission_lines"], "transmission_lines", row,
+                             f"line {key!r} feeds unknown substation(s) {', '.join(unknown) or '(none given)'}",
+                             "list existing substation_id values, separated by commas")
+    if devices is not None:
+        for row, value, key in each("devices", "feeder_id"):
+            if value not in feeders:
+                problems.add(sources["devices"], "devices", row, f"device {key!r} names unknown feeder {value!r}",
+                             "correct feeder_id")
+        for row, value, key in each("devices", "upstream_device_id"):
+            if value is not None and device_feeder.get(value) != device_feeder.get(key):
+                problems.add(sources["devices"], "devices", row,
+                             f"device {key!r} names upstream device {value!r}, which is not on the same feeder",
+                             "name a device on the same feeder, or leave upstream_device_id empty")
+    sp = layers["service_points"]
+    bad_feeder = ~sp["feeder_id"].isin(feeders)
+    bad_device = sp["device_id"].notna() & (sp["device_id"].map(device_feeder) != sp["feeder_id"])
+    for row in (bad_feeder | bad_device).to_numpy().nonzero()[0][:MAX_PROBLEMS]:
+        meter, feeder, device = sp.at[row, "meter_number"], sp.at[row, "feeder_id"], sp.at[row, "device_id"]
+        message = (f"meter {meter!r} names unknown feeder {feeder!r}" if feeder not in feeders
+                   else f"meter {meter!r} names device {device!r}, which is not on feeder {feeder!r}")
+        problems.add(sources["service_points"], "service_points", int(row) + 1, message,
+                     "correct feeder_id / device_id")
+    systems = (layers["service_areas"]["kind"] == "system").sum()
+    if systems != 1:
+        problems.add(sources["service_areas"], "service_areas", None,
+                     f"there are {systems} areas of kind 'system'", "draw exactly one system area")
+
+
+def write_facilities(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
+    """Write facility layers to one GeoPackage, in the same schema :func:`read_facilities` reads."""
+    path = Path(path)
+    if path.exists():
+        path.unlink()
+    for name in LAYERS:
+        if name in layers:
+            layers[name].to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def _text(value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _flag(value) -> bool:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return False
+    return str(value).strip().lower() in ("1", "true", "t", "yes", "y")
+
+
+def _split(value) -> list[str]:
+    return [part.strip() for part in str(value or "").split(",") if part.strip()]
+
+
+def _promote(geom):
+    if geom is None or geom.is_empty:
+        return geom
+    if geom.geom_type == "LineString":
+        return shapely.MultiLineString([geom])
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    return geom

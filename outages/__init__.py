@@ -1,0 +1,1 @@
+"""Incidents, interruption records, restoration steps, ETRs and the audit trail."""

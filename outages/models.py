@@ -1,0 +1,133 @@
+"""The interruption log (domain D1): incidents group interruption records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gis.db import Base, UTCDateTime, utcnow
+from gis.models import Device, Feeder, Substation, TransmissionLine
+
+STATUSES = ("open", "closed", "voided")
+
+
+class Cause(Base):
+    """A cause code (configurable list; the defaults are in :mod:`outages.settings`)."""
+
+    __tablename__ = "causes"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Incident(Base):
+    """One event (a storm, a substation failure) grouping interruption records."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+    interruptions: Mapped[list[Interruption]] = relationship(back_populates="incident", order_by="Interruption.id")
+
+
+class Interruption(Base):
+    """One loss of service on one facility, with its restoration steps (D1, D2, D12)."""
+
+    __tablename__ = "interruptions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open','closed','voided')", name="status"),
+        CheckConstraint("members_out > 0", name="members_out_positive"),
+        CheckConstraint("(feeder_id IS NULL) <> (transmission_line_id IS NULL)", name="one_facility"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    record_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    momentary: Mapped[bool | None] = mapped_column(Boolean)
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    members_notified: Mapped[bool | None] = mapped_column(Boolean)
+    cause_code: Mapped[str] = mapped_column(ForeignKey("causes.code"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    members_out: Mapped[int] = mapped_column(Integer)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    transmission_line_id: Mapped[int | None] = mapped_column(ForeignKey("transmission_lines.id"))
+    location: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    etr_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    incident: Mapped[Incident] = relationship(back_populates="interruptions")
+    substation: Mapped[Substation | None] = relationship()
+    feeder: Mapped[Feeder | None] = relationship()
+    device: Mapped[Device | None] = relationship()
+    transmission_line: Mapped[TransmissionLine | None] = relationship()
+    cause: Mapped[Cause] = relationship()
+    steps: Mapped[list[RestorationStep]] = relationship(
+        back_populates="interruption", order_by="RestorationStep.at", cascade="all, delete-orphan"
+    )
+    etr_history: Mapped[list[EtrChange]] = relationship(order_by="EtrChange.id", cascade="all, delete-orphan")
+
+
+class RestorationStep(Base):
+    """Members restored at one moment; the last step is the full restoration."""
+
+    __tablename__ = "restoration_steps"
+    __table_args__ = (CheckConstraint("members_restored > 0", name="members_restored_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    members_restored: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+    interruption: Mapped[Interruption] = relationship(back_populates="steps")
+
+
+class EtrChange(Base):
+    """One estimate of the time of full restoration; ``etr_at`` empty means 'being assessed'."""
+
+    __tablename__ = "etr_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
+    etr_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the record before and after (D13)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

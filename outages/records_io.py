@@ -1,0 +1,294 @@
+"""Bulk import and export of interruption records as CSV or Excel (all-or-nothing).
+
+The columns are those of ``sample_data/build/interruptions.csv``::
+
+    record_ref, incident_ref, feeder_id, transmission_line_id, device_id, cause, scheduled,
+    members_notified, start, restored_at, members_out, steps, location, notes
+
+``steps`` lists partial restorations before the full one as ``ISO-time=members;...``; the members
+they leave out are restored at ``restored_at``.  Times without a zone are read in the cooperative's
+zone.  An export re-imported into an empty log gives the same records.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from gis.db import utcnow
+from gis.errors import InvalidInput
+from gis.models import Device, Feeder, TransmissionLine
+from gis.service import members_served
+from outages.models import AuditEntry, Cause, Incident, Interruption, RestorationStep
+from outages.settings import get_rule_settings
+
+COLUMNS = ["record_ref", "incident_ref", "feeder_id", "transmission_line_id", "device_id", "cause", "scheduled",
+           "members_notified", "start", "restored_at", "members_out", "steps", "location", "notes"]
+REQUIRED = ["cause", "start", "members_out"]
+MAX_PROBLEMS = 100
+CHUNK = 5000
+
+
+def parse_records(data: bytes, filename: str) -> pd.DataFrame:
+    """Read CSV or Excel bytes into a frame of text cells (no type guessing)."""
+    suffix = Path(filename).suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        elif suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+        else:
+            raise InvalidInput(f"{filename}: unsupported file type. Fix: upload a .csv or .xlsx file.", field="file")
+    except (ValueError, UnicodeDecodeError) as err:
+        if isinstance(err, InvalidInput):
+            raise
+        raise InvalidInput(f"{filename}: could not be read ({err}). Fix: save it as UTF-8 CSV or .xlsx.",
+                           field="file") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in REQUIRED + ["feeder_id", "transmission_line_id"] if c not in frame.columns]
+    if missing:
+        raise InvalidInput(f"{filename}: missing column(s) {', '.join(missing)}. Fix: use the columns "
+                           f"{', '.join(COLUMNS)} (download an export for a template).", field="file")
+    for col in COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    return frame[COLUMNS].apply(lambda c: c.astype(str).str.strip().replace({"nan": "", "None": ""}))
+
+
+def _time(text: str, zone) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def _flag(text: str) -> bool | None:
+    low = text.lower()
+    if low in ("true", "yes", "1", "y", "t"):
+        return True
+    if low in ("false", "no", "0", "n", "f"):
+        return False
+    if low == "":
+        return None
+    raise ValueError(text)
+
+
+def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source: str = "upload",
+                   progress=None) -> dict[str, int]:
+    """Check every row, then write all records (or none).  Returns counts written."""
+    zone = get_rule_settings().zone
+    problems: list[dict] = []
+
+    def problem(row: int, column: str, message: str, fix: str) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append({"row": row, "column": column, "message": message, "fix": fix})
+
+    feeders = dict(session.execute(select(Feeder.code, Feeder.id)).all())
+    feeder_sub = dict(session.execute(select(Feeder.id, Feeder.substation_id)).all())
+    devices = {c: (i, f) for c, i, f in session.execute(select(Device.code, Device.id, Device.feeder_id))}
+    lines = dict(session.execute(select(TransmissionLine.code, TransmissionLine.id)).all())
+    served = {"feeder": members_served(session=session, by="feeder"),
+              "device": members_served(session=session, by="device"),
+              "line": members_served(session=session, by="transmission_line")}
+    causes = set(session.scalars(select(Cause.code).where(Cause.active)))
+    known_refs = set(session.scalars(select(Interruption.record_ref).where(Interruption.record_ref.is_not(None))))
+    incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
+    seen_refs: set[str] = set()
+    records, steps_by_ref = [], {}
+    now = utcnow()
+    for index, row in enumerate(frame.to_dict("records")):
+        n = index + 2  # spreadsheet row: header is row 1
+        count = len(problems)
+        ref = row["record_ref"] or f"import-{now:%Y%m%d%H%M%S}-{n}"
+        if ref in known_refs or ref in seen_refs:
+            problem(n, "record_ref", f"record_ref {ref!r} is already used", "give each record its own reference")
+        seen_refs.add(ref)
+        feeder, line, device = row["feeder_id"], row["transmission_line_id"], row["device_id"]
+        if bool(feeder) == bool(line):
+            problem(n, "feeder_id", "give exactly one of feeder_id and transmission_line_id",
+                    "fill in one facility identifier")
+        elif feeder and feeder not in feeders:
+            problem(n, "feeder_id", f"unknown feeder {feeder!r}", "use a feeder_id from the facility layer")
+        elif line and line not in lines:
+            problem(n, "transmission_line_id", f"unknown transmission line {line!r}",
+                    "use a line_id from the facility layer")
+        elif device and (device not in devices or devices[device][1] != feeders.get(feeder)):
+            problem(n, "device_id", f"device {device!r} is not on feeder {feeder!r}",
+                    "use a device on that feeder or leave device_id empty")
+        if row["cause"] not in causes:
+            problem(n, "cause", f"unknown cause {row['cause']!r}", f"use one of {', '.join(sorted(causes))}")
+        try:
+            scheduled = bool(_flag(row["scheduled"]))
+            notified = _flag(row["members_notified"])
+        except ValueError as err:
+            problem(n, "scheduled", f"{err} is not true/false", "write true or false")
+            scheduled, notified = False, None
+        if notified is not None and not scheduled:
+            problem(n, "members_notified", "members_notified is set on an unscheduled record",
+                    "leave it empty or set scheduled to true")
+        try:
+            start = _time(row["start"], zone)
+        except ValueError:
+            problem(n, "start", f"{row['start']!r} is not a date and time", "use ISO 8601, e.g. 2024-05-01T14:30")
+            start = None
+        restored = None
+        if row["restored_at"]:
+            try:
+                restored = _time(row["restored_at"], zone)
+            except ValueError:
+                problem(n, "restored_at", f"{row['restored_at']!r} is not a date and time",
+                        "use ISO 8601, e.g. 2024-05-01T16:05")
+        try:
+            members = int(row["members_out"])
+            if members <= 0:
+                raise ValueError
+        except ValueError:
+            problem(n, "members_out", f"{row['members_out']!r} is not a positive whole number",
+                    "give the number of members interrupted")
+            members = None
+        if members is not None and count == len(problems):
+            limit = (served["device"].get(device) if device else
+                     served["feeder"].get(feeder) if feeder else served["line"].get(line)) or 0
+            if members > limit:
+                problem(n, "members_out", f"{members} is more than the {limit} members served",
+                        "check the count or the facility")
+        steps = []
+        if row["steps"]:
+            try:
+                for part in row["steps"].split(";"):
+                    at, _, count_text = part.strip().rpartition("=")
+                    steps.append((_time(at, zone), int(count_text)))
+            except ValueError:
+                problem(n, "steps", f"{row['steps']!r} is not a list of time=members",
+                        "write e.g. 2024-05-01T15:00=120;2024-05-01T15:40=35")
+                steps = []
+        if start is not None and restored is not None and restored <= start:
+            problem(n, "restored_at", "restored_at is not after start", "restoration comes after the start")
+        if start is not None and members is not None and steps:
+            times = [start] + [t for t, _ in steps] + ([restored] if restored else [])
+            if any(b <= a for a, b in zip(times, times[1:])):
+                problem(n, "steps", "steps are not in order strictly between start and restored_at",
+                        "list steps in time order inside the interruption")
+            if any(c <= 0 for _, c in steps) or sum(c for _, c in steps) >= members:
+                problem(n, "steps", "step members must be positive and leave members for the final restoration",
+                        "check the counts")
+        if count != len(problems) or start is None or members is None:
+            continue
+        all_steps = steps + ([(restored, members - sum(c for _, c in steps))] if restored else [])
+        duration = (restored - start).total_seconds() / 60 if restored else None
+        feeder_id = feeders.get(feeder)
+        records.append({
+            "record_ref": ref, "incident_ref": row["incident_ref"] or ref, "status": "closed" if restored else "open",
+            "momentary": None if duration is None else duration <= get_rule_settings().momentary_max_minutes,
+            "scheduled": scheduled, "members_notified": notified if scheduled else None,
+            "cause_code": row["cause"], "start_at": start, "restored_at": restored, "members_out": members,
+            "substation_id": feeder_sub.get(feeder_id), "feeder_id": feeder_id,
+            "device_id": devices[device][0] if device else None, "transmission_line_id": lines.get(line),
+            "location": row["location"] or None, "notes": row["notes"] or None,
+            "created_by": actor, "updated_by": actor, "created_at": now, "updated_at": now, "version": 1,
+        })
+        steps_by_ref[ref] = all_steps
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
+                           f"Fix: {first['fix']}." + (f" ({len(problems)} problems in all; nothing was imported.)"
+                                                      if len(problems) > 1 else " Nothing was imported."),
+                           field=first["column"], problems=problems)
+    step = progress or (lambda _n: None)
+    new_refs = sorted({r["incident_ref"] for r in records} - set(incidents))
+    _bulk(session, Incident, [{"ref": ref, "title": ref, "created_by": actor, "created_at": now}
+                              for ref in new_refs])
+    incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
+    for record in records:
+        record["incident_id"] = incidents[record.pop("incident_ref")]
+    for start in range(0, len(records), CHUNK):
+        session.execute(insert(Interruption), records[start:start + CHUNK])
+        step(min(CHUNK, len(records) - start))
+    ids = dict(session.execute(select(Interruption.record_ref, Interruption.id)
+                               .where(Interruption.record_ref.is_not(None))).all())
+    step_rows = [{"interruption_id": ids[ref], "at": at, "members_restored": count, "created_by": actor}
+                 for ref, steps in steps_by_ref.items() for at, count in steps]
+    _bulk(session, RestorationStep, step_rows)
+    session.add(AuditEntry(entity="import", entity_id=0, action="import", actor=actor, before=None,
+                           after={"source": source, "interruptions": len(records), "incidents": len(new_refs)}))
+    session.flush()
+    return {"incidents": len(new_refs), "interruptions": len(records), "restoration_steps": len(step_rows)}
+
+
+def _bulk(session: Session, model, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), rows[start:start + CHUNK])
+
+
+def export_records(*, session: Session, start_from: datetime | None = None,
+                   start_to: datetime | None = None, include_voided: bool = False) -> pd.DataFrame:
+    """Records in the import columns, times in the cooperative's zone; voided ones only on request."""
+    zone = get_rule_settings().zone
+    stmt = (select(Interruption.id, Interruption.record_ref, Incident.ref, Incident.id.label("incident_id"),
+                   Feeder.code.label("feeder"), TransmissionLine.code.label("line"), Device.code.label("device"),
+                   Interruption.cause_code, Interruption.scheduled, Interruption.members_notified,
+                   Interruption.start_at, Interruption.restored_at, Interruption.members_out,
+                   Interruption.location, Interruption.notes)
+            .join(Incident, Incident.id == Interruption.incident_id)
+            .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
+            .outerjoin(TransmissionLine, TransmissionLine.id == Interruption.transmission_line_id)
+            .outerjoin(Device, Device.id == Interruption.device_id)
+            .order_by(Interruption.start_at, Interruption.id))
+    if not include_voided:
+        stmt = stmt.where(Interruption.status != "voided")
+    if start_from is not None:
+        stmt = stmt.where(Interruption.start_at >= start_from)
+    if start_to is not None:
+        stmt = stmt.where(Interruption.start_at < start_to)
+    rows = session.execute(stmt).all()
+    step_rows = session.execute(select(RestorationStep.interruption_id, RestorationStep.at,
+                                       RestorationStep.members_restored)
+                                .where(RestorationStep.interruption_id.in_(select(stmt.subquery().c.id)))
+                                .order_by(RestorationStep.interruption_id, RestorationStep.at,
+                                          RestorationStep.id)).all()
+    steps: dict[int, list] = {}
+    for rid, at, count in step_rows:
+        steps.setdefault(rid, []).append((at, count))
+
+    def local(value):
+        return "" if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+
+    out = []
+    for r in rows:
+        partial = steps.get(r.id, [])
+        if r.restored_at is not None:
+            partial = partial[:-1]
+        out.append({
+            "record_ref": r.record_ref or f"R{r.id}", "incident_ref": r.ref or f"INC{r.incident_id}",
+            "feeder_id": r.feeder or "", "transmission_line_id": r.line or "", "device_id": r.device or "",
+            "cause": r.cause_code, "scheduled": "true" if r.scheduled else "false",
+            "members_notified": "" if r.members_notified is None else str(r.members_notified).lower(),
+            "start": local(r.start_at), "restored_at": local(r.restored_at), "members_out": str(r.members_out),
+            "steps": ";".join(f"{local(at)}={count}" for at, count in partial),
+            "location": r.location or "", "notes": r.notes or "",
+        })
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def to_xlsx(frame: pd.DataFrame) -> bytes:
+    """An Excel workbook: one 'interruptions' sheet, header frozen, text cells as exported."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "interruptions"
+    sheet.append(COLUMNS)
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    sheet.freeze_panes = "A2"
+    for col, width in zip("ABCDEFGHIJKLMN", (14, 22, 10, 12, 14, 16, 9, 10, 26, 26, 10, 40, 30, 30)):
+        sheet.column_dimensions[col].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

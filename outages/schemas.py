@@ -1,0 +1,166 @@
+"""Pydantic shapes of the interruption log, in and out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+
+from outages.settings import get_rule_settings
+
+
+def to_utc(value: datetime) -> datetime:
+    """Zone-aware times keep their instant; naive times are read in the cooperative's zone (D2)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=get_rule_settings().zone)
+    return value.astimezone(timezone.utc)
+
+
+Timestamp = Annotated[datetime, AfterValidator(to_utc)]
+Count = Annotated[int, Field(strict=True, gt=0)]
+Version = Annotated[int, Field(strict=True, ge=1, description="The record's version you last read (409 if stale).")]
+Text = Annotated[str, Field(max_length=300)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InterruptionCreate(_In):
+    """A new interruption record.  Name the facility by its identifier: a feeder (optionally a
+    protective device on it) or a transmission line."""
+
+    incident_id: int | None = Field(None, description="Add to this incident; omit to open a new incident.")
+    feeder: str | None = Field(None, examples=["JC-014"])
+    device: str | None = Field(None, description="Protective device on the feeder, if known.")
+    transmission_line: str | None = None
+    cause: str = Field("unknown", examples=["vegetation"])
+    scheduled: StrictBool = False
+    members_notified: StrictBool | None = Field(None, description="Scheduled only: were members told in advance?")
+    start_at: Timestamp
+    members_out: Count
+    restored_at: Timestamp | None = Field(None, description="Give it to log an interruption already over.")
+    etr_at: Timestamp | None = None
+    location: Text | None = None
+    notes: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class InterruptionUpdate(_In):
+    """Corrections to a record; only the fields given change."""
+
+    version: Version
+    cause: str | None = None
+    scheduled: StrictBool | None = None
+    members_notified: StrictBool | None = None
+    start_at: Timestamp | None = None
+    members_out: Count | None = None
+    location: Text | None = None
+    notes: Annotated[str, Field(max_length=4000)] | None = None
+
+
+class RestorationCreate(_In):
+    version: Version
+    at: Timestamp
+    members_restored: Count
+
+
+class EtrSet(_In):
+    version: Version
+    etr_at: Timestamp | None = Field(None, description="Empty: 'being assessed'.")
+    note: Text | None = None
+
+
+class CloseIn(_In):
+    version: Version
+    restored_at: Timestamp
+
+
+class VoidIn(_In):
+    version: Version
+    reason: Annotated[str, Field(min_length=5, max_length=1000)]
+
+
+class IncidentCreate(_In):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class StepOut(BaseModel):
+    at: datetime
+    members_restored: int
+    members_out_after: int
+
+
+class EtrOut(BaseModel):
+    etr_at: datetime | None
+    set_at: datetime
+    set_by: str
+    note: str | None
+
+
+class InterruptionOut(BaseModel):
+    id: int
+    incident_id: int
+    record_ref: str | None
+    status: Literal["open", "closed", "voided"]
+    kind: Literal["ongoing", "sustained", "momentary"]
+    scheduled: bool
+    members_notified: bool | None
+    cause: str
+    substation: str
+    feeder: str | None
+    device: str | None
+    transmission_line: str | None
+    start_at: datetime
+    restored_at: datetime | None
+    duration_minutes: float | None
+    members_out: int
+    members_out_now: int
+    member_minutes: float
+    steps: list[StepOut]
+    etr_at: datetime | None
+    etr_history: list[EtrOut]
+    location: str | None
+    notes: str | None
+    void_reason: str | None
+    voided_at: datetime | None
+    voided_by: str | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+    version: int
+
+
+class InterruptionPage(BaseModel):
+    items: list[InterruptionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncidentOut(BaseModel):
+    id: int
+    ref: str | None
+    title: str
+    created_at: datetime
+    created_by: str
+    status: Literal["open", "closed", "voided"]
+    interruptions: int
+    members_out_now: int
+    start_at: datetime | None
+    restored_at: datetime | None
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+class ImportReport(BaseModel):
+    incidents: int
+    interruptions: int
+    restoration_steps: int

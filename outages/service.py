@@ -1,0 +1,469 @@
+"""Interruption-log services.  Keyword-only; they flush, the caller commits (one action, one transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from gis.db import utcnow
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.models import Device, Feeder, Substation, TransmissionLine
+from gis.service import count_members, get_by_code
+from outages.member_minutes import duration_minutes, member_minutes
+from outages.models import AuditEntry, Cause, EtrChange, Incident, Interruption, RestorationStep
+from outages.schemas import (
+    CloseIn,
+    EtrSet,
+    IncidentCreate,
+    InterruptionCreate,
+    InterruptionOut,
+    InterruptionUpdate,
+    RestorationCreate,
+    StepOut,
+    VoidIn,
+)
+from outages.settings import DEFAULT_CAUSES, get_rule_settings
+
+MAX_PAGE = 500
+
+
+# --- causes ------------------------------------------------------------------------------------
+
+
+def ensure_causes(*, session: Session) -> None:
+    """Add the default cause codes that are missing (the list stays configurable)."""
+    have = set(session.scalars(select(Cause.code)))
+    session.add_all(Cause(code=c, label=label) for c, label in DEFAULT_CAUSES.items() if c not in have)
+    session.flush()
+
+
+def _check_cause(session: Session, code: str) -> None:
+    if session.get(Cause, code) is None or not session.get(Cause, code).active:
+        known = ", ".join(session.scalars(select(Cause.code).where(Cause.active).order_by(Cause.code)))
+        raise InvalidInput(f"cause {code!r} is not a cause code. Fix: use one of {known}.", field="cause")
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+def create_incident(*, session: Session, data: IncidentCreate, actor: str) -> Incident:
+    """Open an incident to group the interruption records of one event."""
+    incident = Incident(title=data.title, created_by=actor)
+    session.add(incident)
+    session.flush()
+    _audit(session, "incident", incident.id, "create", actor, None, {"title": incident.title})
+    return incident
+
+
+def get_incident(*, session: Session, incident_id: int) -> Incident:
+    """An incident by id, or NotFound."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"Incident {incident_id} does not exist. Fix: check the id (GET /api/incidents).")
+    return incident
+
+
+def incident_summary(incident: Incident, *, now: datetime | None = None) -> dict:
+    """Status, members out now, first start and full restoration of an incident's live records."""
+    now = now or utcnow()
+    live = [r for r in incident.interruptions if r.status != "voided"]
+    status = "open" if any(r.status == "open" for r in live) else ("closed" if live else "voided")
+    return {
+        "id": incident.id, "ref": incident.ref, "title": incident.title, "created_at": incident.created_at,
+        "created_by": incident.created_by, "status": status, "interruptions": len(live),
+        "members_out_now": sum(_members_out_now(r, now) for r in live),
+        "start_at": min((r.start_at for r in live), default=None),
+        "restored_at": None if status == "open" else max((r.restored_at for r in live), default=None),
+    }
+
+
+def list_incidents(*, session: Session, status: str | None = None, limit: int = 50, offset: int = 0):
+    """Incidents, newest first, with their summaries."""
+    _check_page(limit, offset)
+    stmt = select(Incident).options(selectinload(Incident.interruptions).selectinload(Interruption.steps))
+    if status == "open":
+        stmt = stmt.where(Incident.interruptions.any(Interruption.status == "open"))
+    elif status is not None and status != "all":
+        raise InvalidInput(f"status={status!r}. Fix: use open or all.", field="status")
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)).all()
+    return [incident_summary(i) for i in items], total
+
+
+# --- interruption records ----------------------------------------------------------------------
+
+
+def _facility(session: Session, *, feeder: str | None, device: str | None, transmission_line: str | None) -> dict:
+    if bool(feeder) == bool(transmission_line):
+        raise InvalidInput("Name exactly one facility. Fix: give either feeder (optionally with device) "
+                           "or transmission_line.", field="feeder")
+    if transmission_line:
+        if device:
+            raise InvalidInput("A device belongs to a feeder. Fix: give the feeder, or drop device.", field="device")
+        line = get_by_code(session=session, model=TransmissionLine, code=transmission_line,
+                           what="transmission-line")
+        return {"substation_id": None, "feeder_id": None, "device_id": None, "transmission_line_id": line.id,
+                "served": count_members(session=session, transmission_line_id=line.id),
+                "label": f"transmission line {line.code}"}
+    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder")
+    if device:
+        dev = get_by_code(session=session, model=Device, code=device, what="device")
+        if dev.feeder_id != fdr.id:
+            raise InvalidInput(f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.",
+                               field="device")
+        return {"substation_id": fdr.substation_id, "feeder_id": fdr.id, "device_id": dev.id,
+                "transmission_line_id": None, "served": count_members(session=session, device_id=dev.id),
+                "label": f"device {dev.code}"}
+    return {"substation_id": fdr.substation_id, "feeder_id": fdr.id, "device_id": None, "transmission_line_id": None,
+            "served": count_members(session=session, feeder_id=fdr.id), "label": f"feeder {fdr.code}"}
+
+
+def _check_not_future(value: datetime, field: str) -> None:
+    if value > utcnow() + timedelta(minutes=get_rule_settings().clock_skew_minutes):
+        raise InvalidInput(f"{field} {value.isoformat()} is in the future. Fix: give the time it happened.",
+                           field=field)
+
+
+def _check_members(members_out: int, served: int, label: str) -> None:
+    if members_out > served:
+        raise InvalidInput(f"members_out {members_out} is more than the {served} members served by {label}. "
+                           "Fix: check the count or the facility.", field="members_out")
+
+
+def create_interruption(*, session: Session, data: InterruptionCreate, actor: str,
+                        idempotency_key: str | None = None) -> tuple[Interruption, bool]:
+    """Log an interruption; returns ``(record, created)``.  A repeated idempotency key returns the
+    record the first request made instead of a duplicate."""
+    if idempotency_key:
+        existing = session.scalar(select(Interruption).where(Interruption.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing, False
+    facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line)
+    _check_cause(session, data.cause)
+    _check_members(data.members_out, facility["served"], facility["label"])
+    if not data.scheduled:
+        _check_not_future(data.start_at, "start_at")
+    if data.members_notified is not None and not data.scheduled:
+        raise InvalidInput("members_notified applies to scheduled interruptions only. Fix: set scheduled "
+                           "to true or drop members_notified.", field="members_notified")
+    if data.etr_at is not None and data.etr_at <= data.start_at:
+        raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.",
+                           field="etr_at")
+    incident = (get_incident(session=session, incident_id=data.incident_id) if data.incident_id is not None
+                else Incident(title=f"{data.cause.replace('_', ' ').capitalize()} on {facility['label']}",
+                              created_by=actor))
+    record = Interruption(
+        incident=incident, idempotency_key=idempotency_key, status="open", scheduled=data.scheduled,
+        members_notified=data.members_notified if data.scheduled else None, cause_code=data.cause,
+        start_at=data.start_at, members_out=data.members_out, location=data.location, notes=data.notes,
+        substation_id=facility["substation_id"], feeder_id=facility["feeder_id"], device_id=facility["device_id"],
+        transmission_line_id=facility["transmission_line_id"], created_by=actor, updated_by=actor,
+        etr_at=data.etr_at,
+    )
+    if data.etr_at is not None:
+        record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor))
+    session.add(record)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        if idempotency_key:
+            existing = session.scalar(select(Interruption).where(Interruption.idempotency_key == idempotency_key))
+            if existing is not None:
+                return existing, False
+        raise
+    if data.restored_at is not None:
+        _close(session, record, data.restored_at, actor)
+    _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
+    return record, True
+
+
+def get_interruption(*, session: Session, interruption_id: int) -> Interruption:
+    """An interruption record by id, or NotFound."""
+    record = session.get(Interruption, interruption_id)
+    if record is None:
+        raise NotFound(f"Interruption {interruption_id} does not exist. Fix: check the id.")
+    return record
+
+
+def _editable(session: Session, interruption_id: int, version: int) -> Interruption:
+    record = get_interruption(session=session, interruption_id=interruption_id)
+    if record.version != version:
+        raise Conflict(f"Interruption {record.id} was changed by {record.updated_by} at "
+                       f"{record.updated_at.isoformat(timespec='seconds')} (now version {record.version}, "
+                       f"you sent {version}). Fix: reload it and apply your change again.")
+    if record.status == "voided":
+        raise Conflict(f"Interruption {record.id} is voided. Fix: log a new record instead.")
+    return record
+
+
+def _touch(record: Interruption, actor: str) -> None:
+    record.updated_by = actor
+    record.updated_at = utcnow()
+
+
+def update_interruption(*, session: Session, interruption_id: int, data: InterruptionUpdate,
+                        actor: str) -> Interruption:
+    """Correct fields of a record (open or closed); every change is audited."""
+    record = _editable(session, interruption_id, data.version)
+    before = snapshot(record)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "cause" in changes:
+        _check_cause(session, changes["cause"])
+        record.cause_code = changes.pop("cause")
+    for key, value in changes.items():
+        setattr(record, key, value)
+    if not record.scheduled:
+        record.members_notified = None
+    _check_timeline(record)
+    if record.status == "closed":
+        _rebalance_final_step(record)
+        record.momentary = _is_momentary(record)
+    _touch(record, actor)
+    session.flush()
+    _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
+    return record
+
+
+def _check_timeline(record: Interruption) -> None:
+    if not record.scheduled:
+        _check_not_future(record.start_at, "start_at")
+    if record.steps and record.steps[0].at <= record.start_at:
+        raise InvalidInput("start_at is not before the first restoration step. Fix: correct the start or the "
+                           "steps.", field="start_at")
+    steps = record.steps[:-1] if record.status == "closed" else record.steps
+    earlier = sum(s.members_restored for s in steps)
+    if record.members_out <= earlier:
+        raise InvalidInput(f"members_out {record.members_out} is not more than the {earlier} members restored in "
+                           "earlier steps. Fix: check the count.", field="members_out")
+    served = count_members(session=Session.object_session(record), feeder_id=record.feeder_id,
+                           device_id=record.device_id, transmission_line_id=record.transmission_line_id)
+    _check_members(record.members_out, served, "that facility")
+
+
+def _rebalance_final_step(record: Interruption) -> None:
+    earlier = sum(s.members_restored for s in record.steps[:-1])
+    record.steps[-1].members_restored = record.members_out - earlier
+
+
+def _is_momentary(record: Interruption) -> bool:
+    return duration_minutes(record.start_at, record.restored_at) <= get_rule_settings().momentary_max_minutes
+
+
+def add_restoration(*, session: Session, interruption_id: int, data: RestorationCreate,
+                    actor: str) -> Interruption:
+    """Record a partial (step) restoration; restoring the last members closes the record."""
+    record = _editable(session, interruption_id, data.version)
+    if record.status != "open":
+        raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
+    before = snapshot(record)
+    _check_step_time(record, data.at, "at")
+    remaining = record.members_out - sum(s.members_restored for s in record.steps)
+    if data.members_restored > remaining:
+        raise InvalidInput(f"members_restored {data.members_restored} is more than the {remaining} members still "
+                           "out. Fix: check the count.", field="members_restored")
+    record.steps.append(RestorationStep(at=data.at, members_restored=data.members_restored, created_by=actor))
+    if data.members_restored == remaining:
+        record.status, record.restored_at = "closed", data.at
+        record.momentary = _is_momentary(record)
+    _touch(record, actor)
+    session.flush()
+    _audit(session, "interruption", record.id, "restoration", actor, before, snapshot(record))
+    return record
+
+
+def _check_step_time(record: Interruption, at: datetime, field: str) -> None:
+    if at <= record.start_at:
+        raise InvalidInput(f"{field} {at.isoformat()} is not after the start {record.start_at.isoformat()}. "
+                           "Fix: restoration comes after the interruption began.", field=field)
+    if record.steps and at < record.steps[-1].at:
+        raise InvalidInput(f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
+                           "Fix: steps are recorded in time order.", field=field)
+    _check_not_future(at, field)
+
+
+def _close(session: Session, record: Interruption, at: datetime, actor: str) -> None:
+    _check_step_time(record, at, "restored_at")
+    remaining = record.members_out - sum(s.members_restored for s in record.steps)
+    record.steps.append(RestorationStep(at=at, members_restored=remaining, created_by=actor))
+    record.status, record.restored_at = "closed", at
+    record.momentary = _is_momentary(record)
+    _touch(record, actor)
+    session.flush()
+
+
+def close_interruption(*, session: Session, interruption_id: int, data: CloseIn, actor: str) -> Interruption:
+    """Full restoration: every member still out is restored at ``restored_at``."""
+    record = _editable(session, interruption_id, data.version)
+    if record.status != "open":
+        raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
+    before = snapshot(record)
+    _close(session, record, data.restored_at, actor)
+    _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
+    return record
+
+
+def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str) -> Interruption:
+    """Set or clear ('being assessed') the estimated time of full restoration; history is kept."""
+    record = _editable(session, interruption_id, data.version)
+    if record.status != "open":
+        raise Conflict(f"Interruption {record.id} is closed; an ETR applies to open records only.")
+    if data.etr_at is not None and data.etr_at <= record.start_at:
+        raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.",
+                           field="etr_at")
+    before = snapshot(record)
+    record.etr_at = data.etr_at
+    record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor, note=data.note))
+    _touch(record, actor)
+    session.flush()
+    _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
+    return record
+
+
+def void_interruption(*, session: Session, interruption_id: int, data: VoidIn, actor: str) -> Interruption:
+    """Void a mistaken record with a reason; it stays in the log and the audit trail (D13)."""
+    record = _editable(session, interruption_id, data.version)
+    before = snapshot(record)
+    record.status, record.void_reason, record.voided_at, record.voided_by = "voided", data.reason, utcnow(), actor
+    _touch(record, actor)
+    session.flush()
+    _audit(session, "interruption", record.id, "void", actor, before, snapshot(record))
+    return record
+
+
+def list_interruptions(*, session: Session, start_from: datetime | None = None, start_to: datetime | None = None,
+                       feeder: str | None = None, substation: str | None = None, status: str | None = None,
+                       cause: str | None = None, incident_id: int | None = None, limit: int = 50,
+                       offset: int = 0) -> tuple[list[Interruption], int]:
+    """Records filtered by start time range, facility, status, cause and incident; newest first."""
+    _check_page(limit, offset)
+    stmt = select(Interruption)
+    if start_from is not None:
+        stmt = stmt.where(Interruption.start_at >= start_from)
+    if start_to is not None:
+        stmt = stmt.where(Interruption.start_at < start_to)
+    if feeder:
+        stmt = stmt.where(Interruption.feeder_id == get_by_code(session=session, model=Feeder, code=feeder,
+                                                                 what="feeder").id)
+    if substation:
+        sub = get_by_code(session=session, model=Substation, code=substation, what="substation")
+        stmt = stmt.where(or_(Interruption.substation_id == sub.id,
+                              Interruption.transmission_line_id.in_([t.id for t in sub.transmission_lines])))
+    if status:
+        if status not in ("open", "closed", "voided"):
+            raise InvalidInput(f"status={status!r}. Fix: use open, closed or voided.", field="status")
+        stmt = stmt.where(Interruption.status == status)
+    if cause:
+        _check_cause(session, cause)
+        stmt = stmt.where(Interruption.cause_code == cause)
+    if incident_id is not None:
+        stmt = stmt.where(Interruption.incident_id == incident_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = session.scalars(stmt.options(*_LOAD).order_by(Interruption.start_at.desc(), Interruption.id.desc())
+                            .limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+_LOAD = (selectinload(Interruption.steps), selectinload(Interruption.etr_history),
+         selectinload(Interruption.substation), selectinload(Interruption.feeder),
+         selectinload(Interruption.device), selectinload(Interruption.transmission_line))
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit={limit}. Fix: use 1 to {MAX_PAGE}.", field="limit")
+    if offset < 0:
+        raise InvalidInput(f"offset={offset}. Fix: use 0 or more.", field="offset")
+
+
+def purge_expired(*, session: Session, now: datetime | None = None) -> int:
+    """Delete records (and their audit entries) that began before the retention period (D13)."""
+    now = now or utcnow()
+    years = get_rule_settings().retention_years
+    try:
+        cutoff = now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        cutoff = now.replace(year=now.year - years, day=28)
+    old = list(session.scalars(select(Interruption).where(Interruption.start_at < cutoff)))
+    ids = [r.id for r in old]
+    for record in old:
+        session.delete(record)
+    session.flush()
+    if ids:
+        session.execute(AuditEntry.__table__.delete().where(AuditEntry.entity == "interruption",
+                                                             AuditEntry.entity_id.in_(ids)))
+    orphans = select(Incident.id).where(~Incident.interruptions.any())
+    session.execute(Incident.__table__.delete().where(Incident.id.in_(orphans), Incident.created_at < cutoff))
+    return len(ids)
+
+
+# --- audit and output --------------------------------------------------------------------------
+
+
+def _audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
+    session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before,
+                           after=after))
+    session.flush()
+
+
+def audit_trail(*, session: Session, entity: str, entity_id: int) -> list[AuditEntry]:
+    """Every audited change of one record, oldest first."""
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
+                                                         AuditEntry.entity_id == entity_id)
+                                .order_by(AuditEntry.id)))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def snapshot(record: Interruption) -> dict:
+    """The auditable state of a record, JSON-ready."""
+    return {
+        "status": record.status, "cause": record.cause_code, "scheduled": record.scheduled,
+        "members_notified": record.members_notified, "start_at": _iso(record.start_at),
+        "restored_at": _iso(record.restored_at), "members_out": record.members_out,
+        "feeder_id": record.feeder_id, "device_id": record.device_id,
+        "transmission_line_id": record.transmission_line_id, "location": record.location, "notes": record.notes,
+        "etr_at": _iso(record.etr_at), "void_reason": record.void_reason,
+        "steps": [[_iso(s.at), s.members_restored] for s in record.steps],
+    }
+
+
+def _members_out_now(record: Interruption, now: datetime) -> int:
+    if record.status != "open" or record.start_at > now:
+        return 0
+    return record.members_out - sum(s.members_restored for s in record.steps)
+
+
+def to_out(record: Interruption) -> InterruptionOut:
+    """The API view of a record, with derived duration, member-minutes and members still out."""
+    steps, left = [], record.members_out
+    for s in record.steps:
+        left -= s.members_restored
+        steps.append(StepOut(at=s.at, members_restored=s.members_restored, members_out_after=left))
+    if record.transmission_line is not None:
+        substation = ",".join(sorted(s.code for s in record.transmission_line.substations))
+    else:
+        substation = record.substation.code
+    kind = "ongoing" if record.restored_at is None else ("momentary" if record.momentary else "sustained")
+    return InterruptionOut(
+        id=record.id, incident_id=record.incident_id, record_ref=record.record_ref, status=record.status, kind=kind,
+        scheduled=record.scheduled, members_notified=record.members_notified, cause=record.cause_code,
+        substation=substation, feeder=record.feeder.code if record.feeder else None,
+        device=record.device.code if record.device else None,
+        transmission_line=record.transmission_line.code if record.transmission_line else None,
+        start_at=record.start_at, restored_at=record.restored_at,
+        duration_minutes=duration_minutes(record.start_at, record.restored_at),
+        members_out=record.members_out, members_out_now=_members_out_now(record, utcnow()),
+        member_minutes=member_minutes(record.start_at, [(s.at, s.members_restored) for s in record.steps]),
+        steps=steps, etr_at=record.etr_at,
+        etr_history=[{"etr_at": e.etr_at, "set_at": e.set_at, "set_by": e.set_by, "note": e.note}
+                     for e in record.etr_history],
+        location=record.location, notes=record.notes, void_reason=record.void_reason, voided_at=record.voided_at,
+        voided_by=record.voided_by, created_at=record.created_at, created_by=record.created_by,
+        updated_at=record.updated_at, updated_by=record.updated_by, version=record.version,
+    )
