@@ -131,7 +131,7 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
     for col in spec.columns + spec.optional:
         if col in ("voltage_kv", "interruptible"):
             continue
-        frame[col] = frame[col].map(_text)
+        frame[col] = pd.Series([_text(v) for v in frame[col]], index=frame.index, dtype=object)
     rows = pd.RangeIndex(1, len(frame) + 1)
     for row, key, geom in zip(rows, frame[spec.key], frame.geometry):
         label = f"{spec.key} {key!r}"
@@ -155,7 +155,7 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
                 problems.add(source, name, int(row), f"kind {kind!r} is not a service-area kind",
                              f"use one of {', '.join(AREA_KINDS)}")
     if name == "service_points":
-        frame["interruptible"] = frame["interruptible"].map(_flag)
+        frame["interruptible"] = pd.Series([_flag(v) for v in frame["interruptible"]], index=frame.index, dtype=bool)
     if name in ("feeders", "service_areas"):
         frame["geometry"] = frame.geometry.map(_promote)
     return frame.reset_index(drop=True)

@@ -90,7 +90,7 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
         ])
         devices = _codes(session, Device)
         for code, upstream in zip(dv.device_id, dv.upstream_device_id):
-            if upstream:
+            if isinstance(upstream, str) and upstream:
                 session.execute(Device.__table__.update().where(Device.id == devices[code])
                                 .values(upstream_device_id=devices[upstream]))
     counts["devices"] = 0 if dv is None else len(dv)
@@ -120,10 +120,10 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
     step("service_points")
 
     joined = gpd.sjoin(gpd.GeoDataFrame({"sp": ids}, geometry=sp.geometry.values, crs=4326),
-                       gpd.GeoDataFrame({"area": ar.area_id.map(areas)}, geometry=ar.geometry.values, crs=4326),
+                       gpd.GeoDataFrame({"area_pk": ar.area_id.map(areas)}, geometry=ar.geometry.values, crs=4326),
                        predicate="within")
     _bulk(session, ServicePointArea.__table__, [
-        {"service_point_id": int(s), "service_area_id": int(a)} for s, a in zip(joined.sp, joined.area)
+        {"service_point_id": int(s), "service_area_id": int(a)} for s, a in zip(joined["sp"], joined["area_pk"])
     ])
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.setval("service_points_id_seq", int(ids.max()) if len(ids) else 1)))

@@ -1,0 +1,218 @@
+"""The ``outages`` command line.  Every command owns its transaction."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from dashboards.settings import get_settings
+from gis.db import make_engine, make_sessionmaker, transaction
+from gis.errors import DomainError
+
+app = typer.Typer(help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+facilities_app = typer.Typer(help="The GIS facility layer.", no_args_is_help=True)
+records_app = typer.Typer(help="Interruption records.", no_args_is_help=True)
+sample_app = typer.Typer(help="The bundled synthetic sample cooperative.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (users_app, "users"), (facilities_app, "facilities"),
+                  (records_app, "interruptions"), (sample_app, "sample")):
+    app.add_typer(sub, name=name)
+console = Console(stderr=True)
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "build"
+
+
+def _sessions(url: str | None = None):
+    return make_sessionmaker(make_engine(url or get_settings().database_url))
+
+
+def _fail(err: DomainError) -> None:
+    console.print(f"[red]{err.message}[/red]")
+    for problem in err.problems[:20]:
+        console.print(f"  - {problem}")
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from dashboards.migrate import upgrade
+    from outages.service import ensure_causes
+
+    sessions = _sessions()
+    upgrade(sessions.kw["bind"])
+    with transaction(sessions) as session:
+        ensure_causes(session=session)
+    console.print("Database is up to date.")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrated database disagree."""
+    from dashboards.migrate import differences
+
+    diffs = differences(_sessions().kw["bind"])
+    for diff in diffs:
+        console.print(f"  {diff}")
+    if diffs:
+        raise typer.Exit(1)
+    console.print("Models and migrations agree.")
+
+
+@users_app.command("create-admin")
+def create_admin(username: str = "admin", full_name: Annotated[str, typer.Option()] = "Administrator") -> None:
+    """Create the first administrator (asks for the password; or set OUTAGES_ADMIN_PASSWORD)."""
+    _create_user(username, "admin", full_name)
+
+
+@users_app.command("create")
+def create_user(username: str, role: Annotated[str, typer.Option(help="dispatcher, executive, registry, admin")],
+                full_name: Annotated[str, typer.Option()] = "") -> None:
+    """Create a user with a role (asks for the password)."""
+    _create_user(username, role, full_name or None)
+
+
+def _create_user(username: str, role: str, full_name: str | None) -> None:
+    import os
+
+    from dashboards.users import create_user as make
+
+    password = os.environ.get("OUTAGES_ADMIN_PASSWORD") or getpass.getpass(f"Password for {username}: ")
+    try:
+        with transaction(_sessions()) as session:
+            make(session=session, username=username, password=password, role=role, full_name=full_name)
+    except DomainError as err:
+        _fail(err)
+    console.print(f"User {username} ({role}) created.")
+
+
+@facilities_app.command("import")
+def facilities_import(files: list[Path]) -> None:
+    """Import the facility layer from GeoPackage, GeoJSON or Shapefile files (all or nothing)."""
+    from gis.files import read_facilities
+    from gis.service import import_facilities
+
+    try:
+        layers = read_facilities(files)
+        with Progress(console=console) as bar, transaction(_sessions()) as session:
+            task = bar.add_task("Importing facilities", total=7)
+            counts = import_facilities(session=session, layers=layers, progress=lambda _n: bar.advance(task))
+    except DomainError as err:
+        _fail(err)
+    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
+
+
+@facilities_app.command("export")
+def facilities_export(out: Path) -> None:
+    """Export the whole facility layer to one GeoPackage."""
+    from gis.files import write_facilities
+    from gis.service import export_facilities
+
+    with transaction(_sessions()) as session:
+        write_facilities(export_facilities(session=session), out)
+    console.print(f"Wrote {out}")
+
+
+@records_app.command("import")
+def records_import(file: Path, actor: Annotated[str, typer.Option(help="Recorded as the author")] = "import") -> None:
+    """Bulk import historical interruption records from CSV or Excel (all rows or none)."""
+    from outages.records_io import import_records, parse_records
+
+    try:
+        frame = parse_records(file.read_bytes(), file.name)
+        with Progress(console=console) as bar, transaction(_sessions()) as session:
+            task = bar.add_task("Importing records", total=len(frame))
+            counts = import_records(session=session, frame=frame, actor=actor, source=file.name,
+                                    progress=lambda n: bar.advance(task, n))
+    except DomainError as err:
+        _fail(err)
+    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
+
+
+@records_app.command("export")
+def records_export(out: Path) -> None:
+    """Export interruption records to .csv or .xlsx (the import format)."""
+    from outages.records_io import export_records, to_csv, to_xlsx
+
+    with transaction(_sessions()) as session:
+        frame = export_records(session=session)
+    out.write_bytes(to_xlsx(frame) if out.suffix.lower() == ".xlsx" else to_csv(frame))
+    console.print(f"Wrote {len(frame):,} records to {out}")
+
+
+@records_app.command("purge")
+def records_purge(yes: Annotated[bool, typer.Option("--yes", help="Really delete")] = False) -> None:
+    """Delete records older than the retention period (five years by default, D13)."""
+    from outages.service import purge_expired
+
+    with transaction(_sessions()) as session:
+        count = purge_expired(session=session)
+        if not yes:
+            session.rollback()
+            console.print(f"{count:,} records are past retention. Run again with --yes to delete them.")
+            return
+    console.print(f"Deleted {count:,} records past retention.")
+
+
+@sample_app.command("generate")
+def sample_generate(out: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = 2026) -> None:
+    """Generate the synthetic Hill Country cooperative (deterministic)."""
+    from sample_data.generate import generate
+
+    counts = generate(out, seed=seed, scale=scale, progress=True)
+    console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+@sample_app.command("load")
+def sample_load(folder: Path = SAMPLE_DIR) -> None:
+    """Import the generated sample (facilities, then five years of records) into the database."""
+    facilities_import([folder / "facilities.gpkg"])
+    records_import(folder / "interruptions.csv", actor="sample-data")
+
+
+@app.command("demo-setup")
+def demo_setup(scale: float = 1.0) -> None:
+    """Everything the embedded demo needs: schema, sample data on first run, demo accounts."""
+    from sqlalchemy import func, select
+
+    from dashboards.users import ensure_demo_users
+    from gis.models import Substation
+
+    if not get_settings().demo:
+        console.print("[red]demo-setup creates accounts with published passwords. Fix: set OUTAGES_DEMO=true.")
+        raise typer.Exit(1)
+    db_upgrade()
+    with transaction(_sessions()) as session:
+        empty = not session.scalar(select(func.count()).select_from(Substation))
+    if empty:
+        if not (SAMPLE_DIR / "interruptions.csv").exists():
+            sample_generate(SAMPLE_DIR, scale=scale)
+        sample_load(SAMPLE_DIR)
+    with transaction(_sessions()) as session:
+        made = ensure_demo_users(session=session)
+    if made:
+        console.print(f"Demo accounts: {', '.join(f'{u} / {u}-demo' for u in made)}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve the web app and API."""
+    import uvicorn
+
+    from dashboards.users import demo_users_present
+
+    settings = get_settings()
+    settings.refuse_unsafe_defaults()
+    if not settings.demo:
+        with transaction(_sessions()) as session:
+            if demo_users_present(session=session):
+                console.print("[red]Demo accounts with published passwords exist in this database. Fix: use a "
+                              "new database for production, or set OUTAGES_DEMO=true for the demo.")
+                raise typer.Exit(1)
+    console.print(f"Serving on http://{host}:{port} (API docs at /docs)")
+    uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning")
