@@ -203,7 +203,7 @@ NOTES = {
     "overload": ("Cold load pickup", "Overloaded transformer"),
     "power_supply": ("Loss of transmission source", "Substation transformer tripped"),
     "planned": ("Pole replacement", "Line upgrade", "Recloser maintenance", "Transformer change-out",
-                "Reconductoring", "Substation maintenance"),
+                "Reconductoring", "Tree trimming near primary"),
     "unknown": ("Patrolled, no cause found", "Fuse replaced, no cause found"),
 }
 
@@ -422,7 +422,17 @@ def _build_network(rng: np.random.Generator, scale: float) -> Network:
         snum = int(sub_id[s].split("-S")[1])
         sub_num[s] = snum
         k = int(rng.choice([3, 4, 5], p=[0.25, 0.5, 0.25]))
+        # spread feeders evenly, rotated to point away from nearby substations
+        dvec = sub_xy - sub_xy[s]
+        dd = np.hypot(dvec[:, 0], dvec[:, 1])
+        near = (dd > 0) & (dd < 9.0)
         base = rng.uniform(0, 2 * math.pi)
+        if near.any():
+            nang = np.arctan2(dvec[near, 1], dvec[near, 0])
+            cands = base + np.linspace(0, 2 * math.pi / k, 12, endpoint=False)
+            fa = cands[:, None] + 2 * math.pi * np.arange(k)[None, :] / k
+            diff = np.abs((fa[:, :, None] - nang[None, None, :] + math.pi) % (2 * math.pi) - math.pi)
+            base = float(cands[int(np.argmax(diff.min(axis=(1, 2))))])
         headings = base + 2 * math.pi * np.arange(k) / k + rng.uniform(-0.3, 0.3, k) * math.pi / k
         for j in range(k):
             f = len(fd_id)
@@ -1113,6 +1123,8 @@ def _write_interruptions(rng: np.random.Generator, net: Network, gen: _IGen, pat
         elif sched:
             opts = NOTES["planned"]
             note = opts[note_k[i] % len(opts)] if note_u[i] < 0.8 else ""
+            if dv < 0 and f >= 0 and members[i] == net.fd_n[f]:
+                note = "Substation maintenance"
             if not bool(r["notified"][i]):
                 note = (note + "; " if note else "") + "member notice missed"
         else:

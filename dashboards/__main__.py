@@ -1,0 +1,3 @@
+from dashboards.cli import app
+
+app(prog_name="outages")

@@ -1,0 +1,1 @@
+"""The essential-services registry (issue 3): entries, contacts, yearly verification, call lists."""
