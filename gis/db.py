@@ -8,6 +8,7 @@ and flush; the caller (a CLI command or an API request) owns the transaction.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -72,6 +73,35 @@ def _on_sqlite_connect(dbapi_conn, _record):
     dbapi_conn.execute("PRAGMA foreign_keys=ON")
 
 
+def _serialise_writers(engine: Engine) -> None:
+    """SQLite allows one writer at a time.  Queue this process's transactions on a lock instead of
+    SQLite's busy-wait (which sleeps up to 100 ms between tries and ruins tail latency), and take
+    the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half-way on upgrade.
+    Other processes still wait on ``busy_timeout``."""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "connect")
+    def _manual_transactions(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # pysqlite must not BEGIN behind our back
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        if not lock.acquire(timeout=60):
+            raise TimeoutError("The database stayed busy for 60 s. Fix: retry; check for a stuck process.")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+
+    def _end(conn):
+        if lock.locked():
+            lock.release()
+
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for a ``sqlite:///`` (SpatiaLite) or ``postgresql+psycopg://`` URL."""
     parsed = make_url(url)
@@ -80,16 +110,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
-        # pysqlite's own transaction handling defers BEGIN; take a write lock up front
-        # so that concurrent writers queue on busy_timeout instead of failing.
-        @event.listens_for(engine, "begin")
-        def _begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        @event.listens_for(engine, "connect")
-        def _no_implicit_begin(dbapi_conn, _record):
-            dbapi_conn.isolation_level = None
-
+        _serialise_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -133,7 +133,7 @@ SUSTAINED_RATE = {
     "vegetation": 1.20, "animal": 1.12, "equipment_failure": 1.25, "public_vehicle": 0.34,
     "power_supply": 0.04, "overload": 0.10, "unknown": 0.50,
 }
-MOMENTARY_RATE = {"lightning": 0.9, "wind": 0.7, "vegetation": 0.9, "animal": 0.5, "unknown": 0.55}
+MOMENTARY_RATE = {"lightning": 0.8, "wind": 0.62, "vegetation": 0.8, "animal": 0.45, "unknown": 0.5}
 PLANNED_RATE = 0.40  # per feeder-year
 TLINE_RATE = 0.12  # per line-year
 
@@ -1170,7 +1170,7 @@ def _multi(g):
     return MultiPolygon(flat)
 
 
-def _service_areas(net: Network, feeder_geoms, sp_lonlat: np.ndarray):
+def _service_areas(net: Network, feeder_geoms):
     import shapely
     import shapely.affinity
     from shapely.geometry import MultiPoint, Point, Polygon
@@ -1261,7 +1261,7 @@ def _write_gpkg(net: Network, path: Path) -> dict[str, int]:
     }, shapely.points(_to_lonlat(net.dv_xy)))
 
     sp_ll = _to_lonlat(net.sp_xy)
-    areas = _service_areas(net, feeder_geoms, sp_ll)
+    areas = _service_areas(net, feeder_geoms)
     write("service_areas", {
         "area_id": [a[0] for a in areas], "name": [a[1] for a in areas], "kind": [a[2] for a in areas],
     }, [a[3] for a in areas])

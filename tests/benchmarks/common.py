@@ -1,0 +1,74 @@
+"""Shared set-up for the benchmarks: a fresh database loaded with the sample facility layer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dashboards.migrate import upgrade
+from dashboards.users import create_user
+from gis.db import make_engine
+from gis.files import read_facilities
+from gis.service import import_facilities
+from outages.service import ensure_causes
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data" / "build"
+
+
+def sample_folder() -> Path:
+    """The generated sample (generated on first use)."""
+    if not (SAMPLE / "interruptions.csv").exists():
+        subprocess.run([sys.executable, "-m", "sample_data.generate", "--out", str(SAMPLE)], check=True, cwd=ROOT)
+    return SAMPLE
+
+
+def fresh_database(url: str):
+    """An empty, migrated database at ``url`` (a SQLite file is deleted first; PostGIS schema is reset)."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION postgis"))
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        ensure_causes(session=session)
+    return engine
+
+
+def load_facilities(engine, path: Path | None = None) -> None:
+    layers = read_facilities(path or sample_folder() / "facilities.gpkg")
+    with Session(engine) as session, session.begin():
+        import_facilities(session=session, layers=layers)
+
+
+def add_user(engine, username: str, password: str, role: str) -> None:
+    with Session(engine) as session, session.begin():
+        create_user(session=session, username=username, password=password, role=role)
+
+
+def postgres_url() -> str:
+    """The benchmark PostGIS, started like the test suite's."""
+    return subprocess.run([str(ROOT / ".ci" / "postgis.sh"), "start"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+class timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+os.environ.setdefault("OUTAGES_SECRET_KEY", "benchmark-signing-key-0123456789-0123456789")
