@@ -21,6 +21,7 @@ def create_app(*, database_url: str | None = None) -> FastAPI:
     engine = make_engine(database_url or get_settings().database_url)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.accounts = {}  # account checks, see dashboards.deps.current_user
     errors.install(app)
     for router in routers:
         app.include_router(router)

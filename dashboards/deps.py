@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
+from time import monotonic
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
@@ -19,8 +22,11 @@ from dashboards.users import User
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; write routes commit explicitly, anything else rolls back."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request; write routes commit explicitly, anything else rolls back.
+
+    Async only to spare a thread hop: opening a session does no I/O, the queries run in the
+    route's worker thread."""
     with request.app.state.sessions() as session:
         yield session
 
@@ -34,7 +40,21 @@ def issue_token(user: User) -> str:
     return jwt.encode(claims, settings.signing_key, algorithm="HS256")
 
 
-def current_user(db: DbSession, token: Annotated[str | None, Depends(oauth2)]) -> User:
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account name and its current role."""
+
+    username: str
+    role: str
+
+
+ACCOUNT_CHECK_SECONDS = 30.0
+
+
+async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    """The caller behind a valid bearer token.  The account's role and active flag are read from the
+    database at most every 30 s per account, so a disabled account or a changed role takes effect
+    within 30 s without a query on every request."""
     if not token:
         raise NotAuthenticated("Log in first. Fix: send 'Authorization: Bearer <token>' from POST /api/auth/token.")
     try:
@@ -43,19 +63,25 @@ def current_user(db: DbSession, token: Annotated[str | None, Depends(oauth2)]) -
         raise NotAuthenticated("Your session has expired. Fix: log in again.") from None
     except jwt.PyJWTError:
         raise NotAuthenticated("The token is not valid. Fix: log in again.") from None
-    user = db.query(User).filter(User.username == claims.get("sub")).one_or_none()
-    if user is None or not user.active:
+    accounts = request.app.state.accounts
+    username = claims.get("sub")
+    checked = accounts.get(username)
+    if checked is None or monotonic() - checked[0] > ACCOUNT_CHECK_SECONDS:
+        with request.app.state.sessions() as db:
+            row = db.execute(select(User.role, User.active).where(User.username == username)).first()
+        checked = accounts[username] = (monotonic(), Principal(username, row.role) if row and row.active else None)
+    if checked[1] is None:
         raise NotAuthenticated("This account is not active. Fix: ask an administrator.")
-    return user
+    return checked[1]
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
 def require(*roles: str):
     """A dependency that lets only the given roles through (403 otherwise)."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise PermissionDenied(f"Your role ({user.role}) may not do this; it needs {' or '.join(roles)}.")
         return user
@@ -64,6 +90,6 @@ def require(*roles: str):
 
 
 READ_LOG = ("dispatcher", "executive", "registry", "admin")
-Reader = Annotated[User, require(*READ_LOG)]
-Dispatcher = Annotated[User, require("dispatcher")]
-Admin = Annotated[User, require("admin")]
+Reader = Annotated[Principal, require(*READ_LOG)]
+Dispatcher = Annotated[Principal, require("dispatcher")]
+Admin = Annotated[Principal, require("admin")]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.files import _split
@@ -327,9 +327,10 @@ def areas_containing(*, session: Session, lon: float, lat: float) -> list[Servic
                                 .order_by(ServiceArea.kind, ServiceArea.code)))
 
 
-def get_by_code(*, session: Session, model, code: str, what: str):
-    """A facility by its identifier, or NotFound naming it."""
-    found = session.scalar(select(model).where(model.code == code))
+def get_by_code(*, session: Session, model, code: str, what: str, load=None):
+    """A facility by its identifier (``load``: a relationship to fetch with it), or NotFound naming it."""
+    stmt = select(model).where(model.code == code)
+    found = session.scalar(stmt.options(joinedload(load)) if load is not None else stmt)
     if found is None:
         raise NotFound(f"{what} {code!r} does not exist. Fix: check the identifier (see /api/{what}s).")
     return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
@@ -41,7 +40,8 @@ def ensure_causes(*, session: Session) -> None:
 
 
 def _check_cause(session: Session, code: str) -> None:
-    if session.get(Cause, code) is None or not session.get(Cause, code).active:
+    cause = session.get(Cause, code)
+    if cause is None or not cause.active:
         known = ", ".join(session.scalars(select(Cause.code).where(Cause.active).order_by(Cause.code)))
         raise InvalidInput(f"cause {code!r} is not a cause code. Fix: use one of {known}.", field="cause")
 
@@ -105,19 +105,18 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
             raise InvalidInput("A device belongs to a feeder. Fix: give the feeder, or drop device.", field="device")
         line = get_by_code(session=session, model=TransmissionLine, code=transmission_line,
                            what="transmission-line")
-        return {"substation_id": None, "feeder_id": None, "device_id": None, "transmission_line_id": line.id,
+        return {"substation": None, "feeder": None, "device": None, "transmission_line": line,
                 "served": count_members(session=session, transmission_line_id=line.id),
                 "label": f"transmission line {line.code}"}
-    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder")
+    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation)
     if device:
         dev = get_by_code(session=session, model=Device, code=device, what="device")
         if dev.feeder_id != fdr.id:
             raise InvalidInput(f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.",
                                field="device")
-        return {"substation_id": fdr.substation_id, "feeder_id": fdr.id, "device_id": dev.id,
-                "transmission_line_id": None, "served": count_members(session=session, device_id=dev.id),
-                "label": f"device {dev.code}"}
-    return {"substation_id": fdr.substation_id, "feeder_id": fdr.id, "device_id": None, "transmission_line_id": None,
+        return {"substation": fdr.substation, "feeder": fdr, "device": dev, "transmission_line": None,
+                "served": count_members(session=session, device_id=dev.id), "label": f"device {dev.code}"}
+    return {"substation": fdr.substation, "feeder": fdr, "device": None, "transmission_line": None,
             "served": count_members(session=session, feeder_id=fdr.id), "label": f"feeder {fdr.code}"}
 
 
@@ -159,22 +158,14 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
         incident=incident, idempotency_key=idempotency_key, status="open", scheduled=data.scheduled,
         members_notified=data.members_notified if data.scheduled else None, cause_code=data.cause,
         start_at=data.start_at, members_out=data.members_out, location=data.location, notes=data.notes,
-        substation_id=facility["substation_id"], feeder_id=facility["feeder_id"], device_id=facility["device_id"],
-        transmission_line_id=facility["transmission_line_id"], created_by=actor, updated_by=actor,
-        etr_at=data.etr_at,
+        substation=facility["substation"], feeder=facility["feeder"], device=facility["device"],
+        transmission_line=facility["transmission_line"], created_by=actor, updated_by=actor,
+        etr_at=data.etr_at, steps=[], etr_history=[],
     )
     if data.etr_at is not None:
         record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor))
     session.add(record)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
-        if idempotency_key:
-            existing = session.scalar(select(Interruption).where(Interruption.idempotency_key == idempotency_key))
-            if existing is not None:
-                return existing, False
-        raise
+    session.flush()  # a concurrent twin with the same key fails here on its unique index: 409, no duplicate
     if data.restored_at is not None:
         _close(session, record, data.restored_at, actor)
     _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
@@ -406,7 +397,6 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
 def _audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
     session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before,
                            after=after))
-    session.flush()
 
 
 def audit_trail(*, session: Session, entity: str, entity_id: int) -> list[AuditEntry]:

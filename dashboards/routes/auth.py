@@ -3,9 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from dashboards.deps import Admin, CurrentUser, DbSession, issue_token
-from dashboards.users import ROLES, authenticate, create_user
+from dashboards.users import ROLES, User, authenticate, create_user
 
 router = APIRouter(tags=["auth"])
 
@@ -37,8 +38,9 @@ def token(db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) 
 
 
 @router.get("/api/auth/me", response_model=UserOut, summary="Who am I")
-def me(user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
+def me(db: DbSession, user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(db.scalar(select(User).where(User.username == user.username)),
+                                  from_attributes=True)
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
