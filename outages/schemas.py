@@ -31,7 +31,8 @@ class InterruptionCreate(_In):
     """A new interruption record.  Name the facility by its identifier: a feeder (optionally a
     protective device on it) or a transmission line."""
 
-    incident_id: int | None = Field(None, description="Add to this incident; omit to open a new incident.")
+    incident_id: Annotated[int, Field(strict=True, gt=0)] | None = Field(
+        None, description="Add to this incident; omit to open a new incident.")
     feeder: str | None = Field(None, examples=["JC-014"])
     device: str | None = Field(None, description="Protective device on the feeder, if known.")
     transmission_line: str | None = None
