@@ -41,13 +41,12 @@ def _fail(err: DomainError) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
-    from dashboards.migrate import upgrade
-    from outages.service import ensure_causes
+    from dashboards.migrate import seed_reference_data, upgrade
 
     sessions = _sessions()
     upgrade(sessions.kw["bind"])
     with transaction(sessions) as session:
-        ensure_causes(session=session)
+        seed_reference_data(session)
     console.print("Database is up to date.")
 
 

@@ -93,3 +93,4 @@ READ_LOG = ("dispatcher", "executive", "registry", "admin")
 Reader = Annotated[Principal, require(*READ_LOG)]
 Dispatcher = Annotated[Principal, require("dispatcher")]
 Admin = Annotated[Principal, require("admin")]
+Keeper = Annotated[Principal, require("registry", "admin")]

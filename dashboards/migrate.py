@@ -51,6 +51,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False), connection), revision)
 
 
+def seed_reference_data(session) -> None:
+    """The default cause codes and registry categories (both lists stay configurable)."""
+    from outages.service import ensure_causes
+    from registry.service import ensure_categories
+
+    ensure_causes(session=session)
+    ensure_categories(session=session)
+
+
 def differences(engine: Engine) -> list:
     """What the models and the migrated database disagree on (empty when they agree)."""
     with engine.connect() as connection:

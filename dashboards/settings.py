@@ -17,6 +17,7 @@ class ServiceSettings(BaseSettings):
     secret_key: SecretStr = SecretStr("change-me")
     demo: bool = False
     token_minutes: int = 12 * 60  # one control-room shift
+    cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
 
     def refuse_unsafe_defaults(self) -> None:
         """Outside demo mode the service will not start with a placeholder secret."""

@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+# pyogrio's bundled GDAL (with its own SQLite) and shapely's GEOS must be loaded before the first
+# SpatiaLite connection loads the system's: the other order crashes the interpreter ("double free").
+import pyogrio  # noqa: F401
+import shapely  # noqa: F401
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker

@@ -334,3 +334,73 @@ def get_by_code(*, session: Session, model, code: str, what: str, load=None):
     if found is None:
         raise NotFound(f"{what} {code!r} does not exist. Fix: check the identifier (see /api/{what}s).")
     return found
+
+
+# --- areas and territory for many points at once -----------------------------------------------
+
+
+class AreaIndex:
+    """Service areas in memory, to name the division, community and county of many points at once."""
+
+    def __init__(self, session: Session):
+        self.frame = read_layer(session, ServiceArea, {"code": ServiceArea.code, "name": ServiceArea.name,
+                                                       "kind": ServiceArea.kind})
+        system = self.frame[self.frame.kind == "system"]
+        self.territory = shapely.union_all(system.geometry.values) if len(system) else None
+
+    def names_at(self, lons, lats) -> pd.DataFrame:
+        """One row per point: the names of the division, community and county containing it (or None)."""
+        points = gpd.GeoDataFrame({"i": range(len(lons))}, geometry=gpd.points_from_xy(lons, lats), crs=4326)
+        out = pd.DataFrame(index=range(len(lons)), columns=["division", "community", "county"], dtype=object)
+        joined = gpd.sjoin(points, self.frame[self.frame.kind != "system"], predicate="within")
+        for kind in ("division", "community", "county"):
+            hits = joined[joined.kind == kind].drop_duplicates("i")
+            out.loc[hits["i"].to_numpy(), kind] = hits["name"].to_numpy()
+        return out.astype(object).where(out.notna(), None)
+
+    def in_territory(self, lon: float, lat: float) -> bool:
+        return self.territory is not None and self.territory.covers(shapely.Point(lon, lat))
+
+
+def nearest_service_point(*, session: Session, lon: float, lat: float,
+                          tolerance_m: float = 500.0) -> tuple[ServicePoint, float]:
+    """The service point nearest to a location within ``tolerance_m`` metres, with its distance [m]."""
+    _check_lonlat(lon, lat)
+    dlat = tolerance_m / METRES_PER_DEGREE
+    dlon = dlat / max(np.cos(np.radians(lat)), 0.01)
+    here = point(lon, lat)
+    dist = distance_m(ServicePoint.geom, here)
+    row = session.execute(
+        select(ServicePoint, dist.label("d"))
+        .where(func.ST_X(ServicePoint.geom).between(lon - dlon, lon + dlon),
+               func.ST_Y(ServicePoint.geom).between(lat - dlat, lat + dlat))
+        .order_by(dist).limit(1)
+    ).first()
+    if row is None or row.d > tolerance_m:
+        raise NotFound(f"No service point within {tolerance_m:g} m of ({lon}, {lat}). "
+                       "Fix: check the location, or link the entry to a feeder instead.")
+    return row[0], float(row.d)
+
+
+class Topology:
+    """The network's shape in memory: devices below devices, feeders of substations, substations fed by
+    each transmission line.  Small (thousands of rows); build one per request or job."""
+
+    def __init__(self, session: Session):
+        self.children = _device_tree(session)
+        self.feeders_of: dict[int, set[int]] = {}
+        for feeder_id, substation_id in session.execute(select(Feeder.id, Feeder.substation_id)):
+            self.feeders_of.setdefault(substation_id, set()).add(feeder_id)
+        self.fed_by_line: dict[int, set[int]] = {}
+        for line, sub in session.execute(select(transmission_line_substations.c.transmission_line_id,
+                                                transmission_line_substations.c.substation_id)):
+            self.fed_by_line.setdefault(line, set()).add(sub)
+
+    def devices_below(self, device_ids) -> set[int]:
+        """These devices and every device downstream of them."""
+        return {d for root in device_ids for d in _subtree(self.children, root)}
+
+    def feeders_fed_by(self, *, substation_ids=(), transmission_line_ids=()) -> set[int]:
+        """Feeders out of these substations and out of the substations these lines feed."""
+        subs = set(substation_ids).union(*(self.fed_by_line.get(t, set()) for t in transmission_line_ids))
+        return set().union(*(self.feeders_of.get(s, set()) for s in subs))

@@ -12,12 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards.app import create_app
-from dashboards.migrate import upgrade
+from dashboards.migrate import seed_reference_data, upgrade
 from dashboards.users import create_user
 from gis.db import make_engine
 from gis.files import read_facilities, write_facilities
 from gis.service import import_facilities
-from outages.service import ensure_causes
 from tests.factories import facility_layers
 
 os.environ.setdefault("OUTAGES_SECRET_KEY", "test-signing-key-for-the-test-suite-only-0123456789")
@@ -56,7 +55,7 @@ def engine(database_url, facility_file):
         _reset_postgres(engine)
     upgrade(engine)
     with Session(engine) as session, session.begin():
-        ensure_causes(session=session)
+        seed_reference_data(session)
         import_facilities(session=session, layers=read_facilities(facility_file))
         for role, password in PASSWORDS.items():
             create_user(session=session, username=role, password=password, role=role)

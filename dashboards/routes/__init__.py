@@ -1,5 +1,6 @@
 """One router per domain, collected in :data:`routers`."""
 
-from dashboards.routes import auth, facilities, incidents, interruptions, system
+from dashboards.routes import auth, facilities, incidents, interruptions, registry, system
 
-routers = [system.router, auth.router, facilities.router, incidents.router, interruptions.router]
+routers = [system.router, auth.router, facilities.router, incidents.router, interruptions.router,
+           registry.router]

@@ -5,6 +5,9 @@ from pydantic import BaseModel
 
 from dashboards.deps import DbSession, Dispatcher, Reader
 from outages import service
+from outages.call_list import AttemptIn, AttemptOut, CallRow, call_list, record_attempt
+from outages.priorities import PriorityRow, restoration_queue
+from outages.settings import get_rule_settings
 from outages.schemas import IncidentCreate, IncidentOut, InterruptionOut
 
 router = APIRouter(tags=["incidents"])
@@ -41,3 +44,24 @@ def get_incident(db: DbSession, _user: Reader, incident_id: int) -> IncidentDeta
     incident = service.get_incident(session=db, incident_id=incident_id)
     return IncidentDetail(**service.incident_summary(incident),
                           records=[service.to_out(r) for r in incident.interruptions])
+
+
+@router.get("/api/incidents/{incident_id}/call-list", response_model=list[CallRow],
+            summary="Registry entries this incident has left dark, with contacts; not yet reached first")
+def get_call_list(db: DbSession, _user: Reader, incident_id: int) -> list[CallRow]:
+    return call_list(session=db, incident_id=incident_id, zone=get_rule_settings().zone)
+
+
+@router.post("/api/incidents/{incident_id}/contact-attempts", response_model=AttemptOut, status_code=201,
+             summary="Record a try to reach an entry's contact")
+def add_attempt(db: DbSession, user: Dispatcher, incident_id: int, data: AttemptIn) -> AttemptOut:
+    attempt = record_attempt(session=db, incident_id=incident_id, data=data, actor=user.username)
+    out = AttemptOut.model_validate(attempt, from_attributes=True)
+    db.commit()
+    return out
+
+
+@router.get("/api/restoration-priorities", response_model=list[PriorityRow],
+            summary="Open interruptions in restoration order, each with the reason for its place")
+def priorities(db: DbSession, _user: Reader) -> list[PriorityRow]:
+    return restoration_queue(session=db)

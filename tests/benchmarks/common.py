@@ -11,12 +11,11 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from dashboards.migrate import upgrade
+from dashboards.migrate import seed_reference_data, upgrade
 from dashboards.users import create_user
 from gis.db import make_engine
 from gis.files import read_facilities
 from gis.service import import_facilities
-from outages.service import ensure_causes
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "build"
@@ -41,7 +40,7 @@ def fresh_database(url: str):
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION postgis"))
     upgrade(engine)
     with Session(engine) as session, session.begin():
-        ensure_causes(session=session)
+        seed_reference_data(session)
     return engine
 
 
