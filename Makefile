@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 PORT  ?= 8000
 APT_PACKAGES := python3-venv python3-dev libsqlite3-mod-spatialite postgresql postgresql-postgis \
-                libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+                libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libreoffice-calc-nogui
 export SPATIALITE_LIBRARY_PATH := mod_spatialite
 
 .PHONY: run test setup system-packages venv sample lint clean

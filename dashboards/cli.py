@@ -161,17 +161,23 @@ def records_purge(yes: Annotated[bool, typer.Option("--yes", help="Really delete
 @sample_app.command("generate")
 def sample_generate(out: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = 2026) -> None:
     """Generate the synthetic Hill Country cooperative (deterministic)."""
+    from datetime import date
+
     from sample_data.generate import generate
+    from sample_data.registry import generate_registry
 
     counts = generate(out, seed=seed, scale=scale, progress=True)
+    counts["registry entries"] = generate_registry(out / "facilities.gpkg", out / "registry.xlsx", seed=seed,
+                                                   today=date.today())
     console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
 
 @sample_app.command("load")
 def sample_load(folder: Path = SAMPLE_DIR) -> None:
-    """Import the generated sample (facilities, then five years of records) into the database."""
+    """Import the generated sample (facilities, five years of records, the registry) into the database."""
     facilities_import([folder / "facilities.gpkg"])
     records_import(folder / "interruptions.csv", actor="sample-data")
+    registry_import(folder / "registry.xlsx", actor="sample-data")
 
 
 @app.command("demo-setup")
@@ -189,7 +195,7 @@ def demo_setup(scale: float = 1.0) -> None:
     with transaction(_sessions()) as session:
         empty = not session.scalar(select(func.count()).select_from(Substation))
     if empty:
-        if not (SAMPLE_DIR / "interruptions.csv").exists():
+        if not (SAMPLE_DIR / "registry.xlsx").exists():
             sample_generate(SAMPLE_DIR, scale=scale)
         sample_load(SAMPLE_DIR)
     with transaction(_sessions()) as session:
@@ -215,3 +221,72 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
                 raise typer.Exit(1)
     console.print(f"Serving on http://{host}:{port} (API docs at /docs)")
     uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+
+
+registry_app = typer.Typer(help="The essential-services registry.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+def _zone():
+    from outages.settings import get_rule_settings
+
+    return get_rule_settings().zone
+
+
+@registry_app.command("import")
+def registry_import(file: Path, actor: Annotated[str, typer.Option(help="Recorded as the keeper")] = "registry") -> None:
+    """Import registry entries and contacts from Excel (all rows or none; unchanged rows stay as they are)."""
+    from registry.spreadsheet import import_registry
+
+    try:
+        with transaction(_sessions()) as session:
+            counts = import_registry(session=session, data=file.read_bytes(), filename=file.name, actor=actor,
+                                     zone=_zone())
+    except DomainError as err:
+        _fail(err)
+    console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+
+@registry_app.command("export")
+def registry_export(out: Path) -> None:
+    """Export every entry and contact to Excel (re-importable)."""
+    from registry.spreadsheet import export_registry
+
+    with transaction(_sessions()) as session:
+        out.write_bytes(export_registry(session=session, zone=_zone()))
+    console.print(f"Wrote {out}")
+
+
+@registry_app.command("annex")
+def registry_annex(out: Path) -> None:
+    """Write the yearly registry annex of the emergency operations plan (.xlsx or .pdf)."""
+    from gis.db import utcnow
+    from registry.service import list_entries, to_out
+    from reports.registry_annex import annex_pdf, annex_workbook
+
+    today = utcnow().astimezone(_zone()).date()
+    with transaction(_sessions()) as session:
+        entries = to_out(session, list_entries(session=session), today=today, zone=_zone())
+    make = annex_pdf if out.suffix.lower() == ".pdf" else annex_workbook
+    out.write_bytes(make(entries, cooperative=get_settings().cooperative_name, as_of=today))
+    console.print(f"Wrote {out} ({len(entries)} entries)")
+
+
+@registry_app.command("review")
+def registry_review() -> None:
+    """List entries overdue for their yearly verification and those due within 30 days."""
+    from rich.table import Table
+
+    from gis.db import utcnow
+    from registry.service import list_entries, to_out
+
+    today = utcnow().astimezone(_zone()).date()
+    with transaction(_sessions()) as session:
+        entries = to_out(session, list_entries(session=session), today=today, zone=_zone())
+    table = Table("status", "ref", "entry", "category", "feeder", "last verified", "due")
+    for e in sorted(entries, key=lambda e: (e.review_due or today)):
+        if e.review_status != "current":
+            table.add_row(e.review_status.replace("_", " "), e.ref, e.name, e.category_label, e.feeder,
+                          e.last_verified_at.date().isoformat() if e.last_verified_at else "never",
+                          e.review_due.isoformat() if e.review_due else "now")
+    Console().print(table)

@@ -6,26 +6,26 @@ and hands them over as data frames.
 Input model
 -----------
 ``records`` : pandas.DataFrame, one row per interruption record (D1)
-    ========================  =============================================================================
-    ``record_id`` (int)        unique key, referenced by ``steps`` and ``member_hits``
-    ``start``                  start of the interruption, timezone-aware (UTC) ``datetime64``
-    ``restored``               full restoration (the last member back), timezone-aware; ``NaT`` while open
-    ``members_out`` (int)      members interrupted :math:`N_i` [members]
-    ``feeder`` (str/None)      feeder identifier (None for a transmission-line record)
-    ``substation`` (str/None)  substation identifier
-    ``division`` (str/None)    major division
-    ``cause`` (str)            cause code
-    ``momentary`` (bool)       D3: duration <= 5 min.  Optional; where missing or NA it is derived from
-                               ``restored - start <= momentary_max_minutes``
-    ========================  =============================================================================
+    ==========================  ===========================================================================
+    ``record_id`` (int)         unique key, referenced by ``steps`` and ``member_hits``
+    ``start``                   start of the interruption, timezone-aware (UTC) ``datetime64``
+    ``restored``                full restoration (the last member back), timezone-aware; ``NaT`` while open
+    ``members_out`` (int)       members interrupted :math:`N_i` [members]
+    ``feeder`` (str/None)       feeder identifier (None for a transmission-line record)
+    ``substation`` (str/None)   substation identifier
+    ``division`` (str/None)     major division
+    ``cause`` (str)             cause code
+    ``momentary`` (bool)        D3: duration <= 5 min.  Optional; where missing or NA it is derived from
+                                ``restored - start <= momentary_max_minutes``
+    ==========================  ===========================================================================
 
     Only the columns an index needs are read (``feeder`` etc. only for grouping and MAIFIe events).
     Open records (``restored`` is NaT) are left out of every index and counted in the ``note``.
 
 ``steps`` : pandas.DataFrame or None, the restoration steps
     ``record_id``, ``at`` (timezone-aware), ``members_restored`` (int).  Per record the steps add up to
-    ``members_out`` and the last one is at ``restored`` (checked on import by :mod:`outages.records_io`,
-    not here).  A record without steps is treated as all its members restored at ``restored``.
+    ``members_out`` and the last one is at ``restored`` (the interruption log keeps them so; not
+    checked here).  A record without steps is treated as all its members restored at ``restored``.
     Member-minutes of a record (D12): :math:`\\sum_k n_k (t_k - t_0)` [member·min], real elapsed time
     (DST changes do not distort it).
 
@@ -55,10 +55,10 @@ Choices (documented here once)
   the distinct members hit by the event's records when ``member_hits`` is given, otherwise the largest
   ``members_out`` of its records (reclosing operations on one feeder interrupt the same or nested
   groups of members).  When grouping, an event never spans two groups.
-* Major event days: 2.5 beta method (IEEE Std 1366-2022, §4.5) over the daily SAIDI of up to five years
-  before the period, zero days dropped, natural logs, :math:`\\alpha` the mean and :math:`\\beta` the
-  **sample** standard deviation (ddof = 1); a day is a MED when its SAIDI is strictly greater than
-  :math:`T_{MED}`.
+* Major event days: 2.5 beta method (IEEE Std 1366-2022, major event day classification) over the
+  daily SAIDI of up to five years before the period, zero days dropped, natural logs, :math:`\\alpha`
+  the mean and :math:`\\beta` the **sample** standard deviation (ddof = 1); a day is a MED when its
+  SAIDI is strictly greater than :math:`T_{MED}`.
 
 References
 ----------
@@ -361,6 +361,15 @@ def _momentary_events_core(group: np.ndarray, key: np.ndarray, start: np.ndarray
     return eid, g[new_event]
 
 
+def _sorted_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and their counts (a sort: faster here than ``np.unique``'s hash table)."""
+    if len(keys) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a = np.sort(keys)
+    first = np.flatnonzero(np.concatenate(([True], a[1:] != a[:-1])))
+    return a[first], np.diff(np.append(first, len(a)))
+
+
 @dataclass
 class _Hits:
     pos: np.ndarray  # position of the record in the prepared arrays
@@ -384,7 +393,7 @@ def _prepare_hits(p: _Prepared, member_hits: pd.DataFrame | None) -> _Hits | Non
         member, uniques = pd.factorize(ids)
         n_members = max(len(uniques), 1)
     # one row per (record, member): duplicates would count a member twice
-    pair = np.unique(pos.astype(np.int64) * n_members + member)
+    pair, _ = _sorted_unique(pos.astype(np.int64) * n_members + member)
     return _Hits(pair // n_members, pair % n_members, n_members)
 
 
@@ -395,7 +404,7 @@ def _count_per_group_member(group: np.ndarray, member: np.ndarray, n_groups: int
         counts = np.bincount(group * n_members + member, minlength=n_groups * n_members)
         present = np.flatnonzero(counts)
         return present // n_members, counts[present]
-    uniq, counts = np.unique(group * n_members + member, return_counts=True)
+    uniq, counts = _sorted_unique(group * n_members + member)
     return uniq // n_members, counts
 
 
@@ -446,7 +455,7 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
         event_of = np.full(len(p), -1, np.int64)
         event_of[mom_idx] = eid
         he, hm = event_of[h_pos[~h_sus]], h_mem[~h_sus]
-        pairs = np.unique(he * hits.n_members + hm) if len(he) else np.empty(0, np.int64)
+        pairs, _ = _sorted_unique(he * hits.n_members + hm)
         pe, pm = pairs // hits.n_members, pairs % hits.n_members
         mie = np.bincount(egroup[pe], minlength=n_buckets).astype(float)
         # CEMSMI_n: sustained interruptions plus momentary events per member
@@ -487,7 +496,8 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
         notes[i].append("no members served given for this group")
     notes[-1].append("records without a group: no members served, indices NaN")
     if p.open_records:
-        notes[0].append(f"{p.open_records} open record(s) (not restored) left out")
+        for row in notes:
+            row.append(f"{p.open_records} open record(s) of the period (not restored) left out")
     out["note"] = ["; ".join(row) for row in notes]
     if n_sus[-1] == 0 and n_mom[-1] == 0:
         out = out.iloc[:-1]
@@ -542,7 +552,7 @@ def record_member_minutes(records: pd.DataFrame, steps: pd.DataFrame | None) -> 
 
     References
     ----------
-    Domain decision D12; IEEE Std 1366-2022, §3 (customer minutes of interruption, step restoration).
+    Domain decision D12; IEEE Std 1366-2022 (customer minutes of interruption, step restoration).
     Example: 10,000 out at 10:00; 4,000 back at 11:30, 5,000 at 14:00, 1,000 at 16:15 give
     4,000×90 + 5,000×240 + 1,000×375 = 1,935,000.
     """
@@ -575,7 +585,7 @@ def saifi(records: pd.DataFrame, *, members_served: float) -> float:
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.1 (SAIFI).  Domain brief §4.
+    IEEE Std 1366-2022 (SAIFI).  Domain brief §4.
     """
     p = _prep_all(records)
     sus = ~p.momentary
@@ -605,7 +615,7 @@ def saidi(records: pd.DataFrame, *, steps: pd.DataFrame | None, members_served: 
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.2 (SAIDI).  Domain brief §4, D12.
+    IEEE Std 1366-2022 (SAIDI).  Domain brief §4, D12.
     """
     p = _prepare(records, steps)
     return _div(p.cmi[~p.momentary].sum(), _system_members(members_served))
@@ -630,7 +640,7 @@ def caidi(records: pd.DataFrame, *, steps: pd.DataFrame | None) -> float:
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.3 (CAIDI).
+    IEEE Std 1366-2022 (CAIDI).
     """
     p = _prepare(records, steps)
     sus = ~p.momentary
@@ -661,7 +671,7 @@ def asai(records: pd.DataFrame, *, steps: pd.DataFrame | None, members_served: f
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.6 (ASAI).
+    IEEE Std 1366-2022 (ASAI).
     """
     return 1.0 - _div(saidi(records, steps=steps, members_served=members_served), period_minutes)
 
@@ -687,7 +697,7 @@ def caifi(records: pd.DataFrame, *, member_hits: pd.DataFrame | None) -> float:
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.4 (CAIFI).
+    IEEE Std 1366-2022 (CAIFI).
     """
     row = _compute(_prep_all(records), 1, math.nan, group_by=None, n=0, member_hits=member_hits, keep=None,
                    event_window_minutes=EVENT_WINDOW_MINUTES)
@@ -715,7 +725,7 @@ def ctaidi(records: pd.DataFrame, *, steps: pd.DataFrame | None, member_hits: pd
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.5 (CTAIDI).
+    IEEE Std 1366-2022 (CTAIDI).
     """
     row = _compute(_prepare(records, steps), 1, math.nan, group_by=None, n=0, member_hits=member_hits,
                    keep=None, event_window_minutes=EVENT_WINDOW_MINUTES)
@@ -743,7 +753,7 @@ def maifi(records: pd.DataFrame, *, members_served: float) -> float:
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.7 (MAIFI).
+    IEEE Std 1366-2022 (MAIFI).
     """
     p = _prep_all(records)
     return _div(p.members[p.momentary].sum(), _system_members(members_served))
@@ -777,7 +787,7 @@ def maifie(records: pd.DataFrame, *, members_served: float, member_hits: pd.Data
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.8 (MAIFI_E).
+    IEEE Std 1366-2022 (MAIFI_E).
     """
     row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
                    member_hits=member_hits, keep=None, event_window_minutes=event_window_minutes)
@@ -809,7 +819,7 @@ def cemi(records: pd.DataFrame, n: int, *, members_served: float, member_hits: p
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.9 (CEMI_n).
+    IEEE Std 1366-2022 (CEMI_n).
     """
     row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=n,
                    member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES)
@@ -845,7 +855,7 @@ def cemsmi(records: pd.DataFrame, n: int, *, members_served: float, member_hits:
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5.10 (CEMSMI_n).
+    IEEE Std 1366-2022 (CEMSMI_n).
     """
     row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=n,
                    member_hits=member_hits, keep=None, event_window_minutes=event_window_minutes)
@@ -875,7 +885,7 @@ def momentary_events(records: pd.DataFrame, *, event_window_minutes: float = EVE
 
     References
     ----------
-    IEEE Std 1366-2022, §2 (momentary interruption event) and §3.5.8 (MAIFI_E).
+    IEEE Std 1366-2022 (momentary interruption event; MAIFI_E).
     """
     p = _prepare(records, None, momentary_max_minutes=momentary_max_minutes)
     idx = np.flatnonzero(p.momentary)
@@ -943,7 +953,7 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
 
     References
     ----------
-    IEEE Std 1366-2022, §3.5 (basic indices); domain brief §4, D2, D3, D12.
+    IEEE Std 1366-2022 (basic indices); domain brief §4, D2, D3, D12.
     """
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)
@@ -982,7 +992,7 @@ def daily_saidi(records: pd.DataFrame, steps: pd.DataFrame | None, members_serve
 
     References
     ----------
-    IEEE Std 1366-2022, §4.5 (daily SAIDI for major event days); domain brief §4.
+    IEEE Std 1366-2022 (daily SAIDI for major event days); domain brief §4.
     """
     lo, hi = _instant(start, "start"), _instant(end, "end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)
@@ -1031,8 +1041,8 @@ def t_med(daily_saidi_history: pd.Series, *, period_start: Any = None, years: in
         the length of the history is known; NaN days are dropped.
     period_start : date-like, optional
         First local day of the period the threshold is for (a ``date``; for a timestamp, its own calendar
-        date): days from ``period_start - years`` to the day
-        before are used.  Default: the day after the last day of the history.
+        date): the days from ``period_start - years`` to the day before are used.  Default: the day after
+        the last day of the history.
     years : int
         Years of history (default 5).
     beta_multiplier : float
@@ -1046,7 +1056,7 @@ def t_med(daily_saidi_history: pd.Series, *, period_start: Any = None, years: in
 
     References
     ----------
-    IEEE Std 1366-2022, §4.5 (major event day identification, 2.5 beta method).  Choices: sample standard
+    IEEE Std 1366-2022 (major event day identification, 2.5 beta method).  Choices: sample standard
     deviation; local days (domain brief §4).
     """
     s = pd.Series(daily_saidi_history, dtype=float).dropna()
@@ -1130,7 +1140,7 @@ def major_event_days(records: pd.DataFrame, steps: pd.DataFrame | None, members_
 
     References
     ----------
-    IEEE Std 1366-2022, §4.5.  Domain brief §4.
+    IEEE Std 1366-2022 (major event day classification).  Domain brief §4.
     """
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     h0 = _instant(history_start, "history_start")
@@ -1156,8 +1166,10 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
     """Every index on all days, on normal days (major event days removed) and on major event days only.
 
     Same formulas as :func:`compute_indices`; the records are split by the local day they began.  ASAI
-    uses the whole period length :math:`T` in every row, so the SAIDI/SAIFI/MAIFI parts add up:
-    :math:`SAIDI_{all} = SAIDI_{normal} + SAIDI_{MED}`.
+    uses the whole period length :math:`T` in every row, so the SAIFI/SAIDI/MAIFI parts add up:
+    :math:`SAIDI_{all} = SAIDI_{normal} + SAIDI_{MED}`.  Indices over distinct members (CAIFI, CTAIDI,
+    CEMI_n, CEMSMI_n) do not add up, and momentary events are formed within each part (an event that
+    crosses midnight into a major event day is split).
 
     Parameters
     ----------
@@ -1174,7 +1186,7 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
 
     References
     ----------
-    IEEE Std 1366-2022, §4.5 (indices reported with and without major event days).
+    IEEE Std 1366-2022 (indices reported with and without major event days).
     """
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)

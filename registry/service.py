@@ -82,6 +82,7 @@ def place(*, session: Session, data: EntryIn, territory: AreaIndex) -> Placement
         geom = shapely.from_wkb(bytes(session.scalar(select(func.ST_AsBinary(ServicePoint.geom))
                                                      .where(ServicePoint.id == sp.id))))
         lon, lat = geom.x, geom.y
+    lon, lat = round(lon, 7), round(lat, 7)  # 1 cm; keeps spreadsheet round trips exact
     if not territory.in_territory(lon, lat):
         raise InvalidInput(f"({lon}, {lat}) is outside the service territory. Fix: check the location "
                            "(longitude first, west is negative).", field="lon")

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
@@ -40,9 +40,9 @@ def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
     sheet.append(ENTRY_COLUMNS)
     contacts = book.create_sheet("contacts")
     contacts.append(CONTACT_COLUMNS)
-    coords = dict(session.execute(select(RegistryEntry.id, RegistryEntry.geom.ST_AsText())).all()) if entries else {}
+    coords = _coordinates(session)
     for e in entries:
-        lon, lat = (float(v) for v in coords[e.id].removeprefix("POINT(").rstrip(")").split())
+        lon, lat = coords[e.id]
         sp = e.service_point
         sheet.append([e.ref, e.name, e.category_code, sp.account_number if sp else None,
                       sp.meter_number if sp else None, e.feeder.code, lon, lat, _yes(e.backup_generation),
@@ -68,6 +68,14 @@ def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
             ws.column_dimensions[column[0].column_letter].width = max(10, min(40, max(
                 len(str(c.value or "")) for c in column) + 2))
     return book
+
+
+def _coordinates(session: Session, entry_id: int | None = None) -> dict[int, tuple[float, float]]:
+    """Entry id -> (lon, lat) as stored (exact doubles, so that an export re-imports unchanged)."""
+    stmt = select(RegistryEntry.id, func.ST_X(RegistryEntry.geom), func.ST_Y(RegistryEntry.geom))
+    if entry_id is not None:
+        stmt = stmt.where(RegistryEntry.id == entry_id)
+    return {i: (x, y) for i, x, y in session.execute(stmt)}
 
 
 def _bytes(book: Workbook) -> bytes:
@@ -251,9 +259,7 @@ def _when(value, zone):
 
 
 def _same(session, entry: RegistryEntry, data: EntryIn, placement, verified, verified_by) -> bool:
-    lon, lat = (float(v) for v in session.scalar(select(RegistryEntry.geom.ST_AsText())
-                                                 .where(RegistryEntry.id == entry.id))
-                .removeprefix("POINT(").rstrip(")").split())
+    lon, lat = _coordinates(session, entry.id)[entry.id]
     current = [(c.name, c.role, c.phone, c.alt_phone, c.email, c.around_the_clock) for c in entry.contacts]
     wanted = [(c.name, c.role, c.phone, c.alt_phone, c.email, c.around_the_clock) for c in data.contacts]
     return (entry.name == data.name and entry.category_code == data.category
