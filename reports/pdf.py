@@ -7,7 +7,7 @@ from html import escape
 STYLE = """
 @page { size: letter landscape; margin: 14mm 12mm 16mm 12mm;
         @bottom-right { content: "page " counter(page) " of " counter(pages); font-size: 8pt; color: #555; } }
-body { font-family: "DejaVu Sans", sans-serif; font-size: 8.5pt; color: #111; }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 8pt; color: #111; }
 h1 { font-size: 15pt; margin: 0 0 2mm 0; } h2 { font-size: 11pt; margin: 5mm 0 2mm 0; }
 p.meta { color: #444; margin: 0 0 4mm 0; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 3mm; }
@@ -17,11 +17,15 @@ td.num { text-align: right; } .overdue { color: #a00; font-weight: bold; }
 """
 
 
-def table(headers: list[str], rows: list[list], *, numeric: set[int] = frozenset(), classes=None) -> str:
-    """An HTML table with escaped cells; ``classes`` maps a row index to a CSS class."""
+def table(headers: list[str], rows: list, *, numeric: set[int] = frozenset(), classes=None) -> str:
+    """An HTML table with escaped cells; a row that is a plain string is a group heading across the
+    table; ``classes`` maps a row index to a CSS class."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for i, row in enumerate(rows):
+        if isinstance(row, str):
+            body.append(f'<tr class="group"><td colspan="{len(headers)}">{escape(row)}</td></tr>')
+            continue
         css = f' class="{classes[i]}"' if classes and classes.get(i) else ""
         cells = "".join(f'<td{" class=num" if j in numeric else ""}>{escape("" if v is None else str(v))}</td>'
                         for j, v in enumerate(row))

@@ -86,11 +86,14 @@ def annex_pdf(entries: list[EntryOut], *, cooperative: str, as_of: date) -> byte
     for heading, counter in summary(entries).items():
         parts.append(table([heading, "Entries"], [[k, v] for k, v in sorted(counter.items())], numeric={1}))
     parts.append("<h2>Entries by division and feeder</h2>")
-    rows, classes = [], {}
+    rows, classes, division = [], {}, object()
     for e in _ordered(entries):
         row = _row(e)
+        if row[0] != division:
+            division = row[0]
+            rows.append(division)
         if e.review_status in ("overdue", "never_verified"):
             classes[len(rows)] = "overdue"
-        rows.append(row)
-    parts.append(table(COLUMNS, rows, numeric={6, 8}, classes=classes))
+        rows.append(row[1:])
+    parts.append(table(COLUMNS[1:], rows, numeric={5, 7}, classes=classes))
     return render_pdf(TITLE, "".join(parts))

@@ -60,7 +60,7 @@ CATEGORIES: list[tuple[str, str, str]] = [
     ("critical_care", "Critical care residential", "critical_care"),
 ]
 
-COORD_DECIMALS = 9  # lon/lat as written (the service point's own coordinates to < 0.1 mm)
+COORD_DECIMALS = 7  # lon/lat as written (1 cm), as the registry stores them
 
 VERIFIERS = ("registry", "mgarcia", "jthompson")
 VERIFIER_P = (0.3, 0.4, 0.3)
