@@ -4,3 +4,4 @@ from dashboards.users import User  # noqa: F401
 from gis.models import *  # noqa: F401,F403
 from outages.models import *  # noqa: F401,F403
 from registry.models import *  # noqa: F401,F403
+from reports.models import *  # noqa: F401,F403

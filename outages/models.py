@@ -33,6 +33,11 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
+    # 'live' incidents are logged here and get notices and summary reports; 'import' ones are history
+    source: Mapped[str] = mapped_column(String(10), default="live", server_default="live")
+    significant_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    classification: Mapped[dict | None] = mapped_column(JSON)
+    classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     interruptions: Mapped[list[Interruption]] = relationship(back_populates="incident", order_by="Interruption.id")
 

@@ -200,7 +200,7 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
                            field=first["column"], problems=problems)
     step = progress or (lambda _n: None)
     new_refs = sorted({r["incident_ref"] for r in records} - set(incidents))
-    _bulk(session, Incident, [{"ref": ref, "title": ref, "created_by": actor, "created_at": now}
+    _bulk(session, Incident, [{"ref": ref, "title": ref, "created_by": actor, "created_at": now, "source": "import"}
                               for ref in new_refs])
     incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
     for record in records:

@@ -31,6 +31,15 @@ class RuleSettings(BaseSettings):
     momentary_max_minutes: float = 5.0  # D3, IEEE 1366
     retention_years: int = 5  # D13
     clock_skew_minutes: float = 5.0  # how far in the future a reported time may be
+    # significant interruptions (domain D4-D8); the rule's values are the defaults
+    significant_minutes: float = 60.0  # "lasting one hour or more" (D4)
+    system_share: float = 1.0  # entire system (D6)
+    division_share: float = 0.5  # a major division (D6)
+    community_share: float = 0.5  # a community (D6)
+    members_share: float = 0.2  # 20 % of the system's members (D5)
+    large_system_members: int = 200_000  # "utilities serving more than 200,000 members" (D5)
+    large_system_threshold: int = 20_000  # "20,000 members" (D5)
+    scheduled_unnotified_minutes: float = 240.0  # "scheduled ... lasting more than four hours" (D8)
 
     @property
     def zone(self) -> ZoneInfo:

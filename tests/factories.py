@@ -13,6 +13,7 @@ MF = (-98.2728, 30.5782)  # Marble Falls
 MEMBERS = {"JC-014": 10_000, "JC-015": 500, "MF-001": 1_500}
 VIA_R1, VIA_F1 = 6_000, 1_000
 TOTAL = sum(MEMBERS.values())
+INTERRUPTIBLE = 10_000  # the one interruptible service point: meter M00010001, on JC-015
 
 
 def _line(start, dx, dy, n=5):
@@ -66,5 +67,5 @@ def facility_layers() -> dict[str, gpd.GeoDataFrame]:
             geoms.append(Point(p.x, p.y + 0.0005))
     layers["service_points"] = gpd.GeoDataFrame(
         {"meter_number": meters, "account_number": accounts, "feeder_id": feeder_col, "device_id": device_col,
-         "interruptible": [i % 1000 == 0 for i in range(len(meters))]}, geometry=geoms, crs=crs)
+         "interruptible": [i == INTERRUPTIBLE for i in range(len(meters))]}, geometry=geoms, crs=crs)
     return layers

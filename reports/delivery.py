@@ -1,0 +1,65 @@
+"""E-mail delivery over SMTP (settings prefix ``OUTAGES_SMTP_``), with a delivery log and back-off."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SmtpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTAGES_SMTP_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "outages@localhost"
+    recipients: str = ""  # the executives who receive notices, comma-separated
+    timeout: float = 10.0
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [r.strip() for r in self.recipients.split(",") if r.strip()]
+
+
+@lru_cache
+def get_smtp_settings() -> SmtpSettings:
+    return SmtpSettings()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failures: 1, 2, 4, … minutes, at most an hour."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def send_email(settings: SmtpSettings, *, to: str, subject: str, text: str, html: str | None = None,
+               attachments: list[tuple[str, str, bytes]] = ()) -> None:
+    """Send one message; raises on any failure (the caller logs it and retries later)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    for filename, mime, content in attachments:
+        maintype, subtype = mime.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    smtp_class = smtplib.SMTP_SSL if settings.security == "tls" else smtplib.SMTP
+    kwargs = {"context": ssl.create_default_context()} if settings.security == "tls" else {}
+    with smtp_class(settings.host, settings.port, timeout=settings.timeout, **kwargs) as smtp:
+        if settings.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password.get_secret_value() if settings.password else "")
+        smtp.send_message(message)
+
+
+def next_try(now: datetime, attempts: int) -> datetime:
+    return now + backoff(attempts)

@@ -1,0 +1,102 @@
+"""Initial notices and daily updates of significant interruptions (domain D9, D10): their fields, and the
+same content as plain text, HTML and PDF."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from outages.classify import Classification, FacilityFacts, facility_key
+from outages.models import Incident
+from outages.settings import DEFAULT_CAUSES
+from reports.pdf import render_pdf, table
+
+
+def approximately(members: int) -> str:
+    """'about 21,300' for large counts, the exact number for small ones."""
+    if members >= 1000:
+        return f"about {round(members, -2):,}"
+    return f"{members:,}"
+
+
+def general_location(incident: Incident, facts: FacilityFacts) -> str:
+    """Division, community and county names of the members affected — never addresses."""
+    names: dict[str, set[str]] = {"division": set(), "community": set(), "county": set()}
+    for record in incident.interruptions:
+        if record.status == "voided":
+            continue
+        for area_id in facts.by_area.get(facility_key(record), {}):
+            _code, name, kind = facts.areas[area_id]
+            if kind in names:
+                names[kind].add(name)
+    parts = [", ".join(sorted(names["division"]))]
+    if names["community"]:
+        parts.append("communities: " + ", ".join(sorted(names["community"])))
+    if names["county"]:
+        parts.append("counties: " + ", ".join(sorted(names["county"])))
+    return "; ".join(p for p in parts if p) or "the service territory"
+
+
+def notice_fields(incident: Incident, result: Classification, facts: FacilityFacts, *, kind: str, sequence: int,
+                  now: datetime, zone) -> dict:
+    """Everything a notice says, frozen at the moment it is made (resends say the same)."""
+    live = [r for r in incident.interruptions if r.status != "voided"]
+    causes = sorted({r.cause_code for r in live} - {"unknown"})
+    open_records = [r for r in live if r.status == "open"]
+    if open_records and all(r.etr_at for r in open_records):
+        etr = max(r.etr_at for r in open_records).astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    elif open_records:
+        etr = "being assessed"
+    else:
+        etr = "restored " + result.restored_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+    out_now = sum(r.members_out - sum(s.members_restored for s in r.steps) for r in open_records)
+    restored = sum(s.members_restored for r in live for s in r.steps if s.at <= now)
+    return {
+        "kind": kind, "sequence": sequence, "incident_id": incident.id, "title": incident.title,
+        "location": general_location(incident, facts),
+        "members_affected": approximately(max(result.peak_members_out, out_now)),
+        "cause": ", ".join(DEFAULT_CAUSES.get(c, c) for c in causes) or "under investigation",
+        "time_of_event": result.started_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z"),
+        "etr": etr, "members_out_now": out_now, "members_restored_so_far": restored,
+        "criteria": [c.evidence for c in result.criteria],
+        "as_of": now.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z"),
+    }
+
+
+def subject(fields: dict) -> str:
+    head = "Initial notice" if fields["kind"] == "initial" else f"Daily update {fields['sequence']}"
+    return f"{head}: significant interruption, {fields['location'].split(';')[0]}, {fields['members_affected']} " \
+           "members"
+
+
+def _lines(fields: dict) -> list[tuple[str, str]]:
+    lines = [("General location", fields["location"]), ("Members affected", fields["members_affected"]),
+             ("Cause", fields["cause"]), ("Time of the event", fields["time_of_event"]),
+             ("Estimated time of full restoration", fields["etr"])]
+    if fields["kind"] == "update":
+        lines[2:2] = [("Members out now", f"{fields['members_out_now']:,}"),
+                      ("Members restored so far", f"{fields['members_restored_so_far']:,}")]
+    return lines
+
+
+def notice_text(fields: dict, cooperative: str) -> str:
+    rows = "\n".join(f"{label}: {value}" for label, value in _lines(fields))
+    why = "\n".join(f"  - {c}" for c in fields["criteria"])
+    return (f"{subject(fields)}\n{cooperative}, as of {fields['as_of']}\n\n{rows}\n\n"
+            f"Why it is significant:\n{why}\n\nIncident {fields['incident_id']}: {fields['title']}\n")
+
+
+def _body_html(fields: dict, cooperative: str) -> str:
+    rows = table(["", ""], [[label, value] for label, value in _lines(fields)])
+    why = "".join(f"<li>{escape(c)}</li>" for c in fields["criteria"])
+    return (f"<h1>{escape(subject(fields))}</h1><p class='meta'>{escape(cooperative)}, as of "
+            f"{escape(fields['as_of'])} · incident {fields['incident_id']}</p>{rows}"
+            f"<h2>Why it is significant</h2><ul>{why}</ul>")
+
+
+def notice_html(fields: dict, cooperative: str) -> str:
+    return f"<html><head><meta charset='utf-8'></head><body>{_body_html(fields, cooperative)}</body></html>"
+
+
+def notice_pdf(fields: dict, cooperative: str) -> bytes:
+    return render_pdf(subject(fields), _body_html(fields, cooperative))
