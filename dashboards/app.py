@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from dashboards import errors
 from dashboards.routes import routers
+from dashboards.scheduler import Scheduler
 from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker
 
 
-def create_app(*, database_url: str | None = None) -> FastAPI:
-    """Build the app on a database (default: the configured one)."""
+def create_app(*, database_url: str | None = None, scheduler: bool | None = None) -> FastAPI:
+    """Build the app on a database (default: the configured one), with the in-process scheduler unless
+    told otherwise (``OUTAGES_SCHEDULER=false`` when cron runs ``outages tick``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runner = None
+        if get_settings().scheduler if scheduler is None else scheduler:
+            runner = app.state.scheduler = Scheduler(app.state.sessions)
+            runner.start()
+        yield
+        if runner:
+            runner.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Cooperative outage and reliability service",
         summary="Interruption log, facility layer and reliability reporting for an electric cooperative.",
         version="0.1.0",
@@ -22,6 +38,7 @@ def create_app(*, database_url: str | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.accounts = {}  # account checks, see dashboards.deps.current_user
+    app.state.scheduler = None
     errors.install(app)
     for router in routers:
         app.include_router(router)

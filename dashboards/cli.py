@@ -290,3 +290,14 @@ def registry_review() -> None:
                           e.last_verified_at.date().isoformat() if e.last_verified_at else "never",
                           e.review_due.isoformat() if e.review_due else "now")
     Console().print(table)
+
+
+@app.command("tick")
+def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending notices")] = True) -> None:
+    """One scheduler round: classify, make notices and summary reports, deliver (for cron / systemd timers)."""
+    from reports.flow import tick
+
+    report = tick(_sessions(), deliver=deliver)
+    console.print(f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
+                  f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
+                  f"{report.sent} sent, {report.failed} failed deliveries")

@@ -34,6 +34,16 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
+async def wake_scheduler(request: Request) -> AsyncIterator[None]:
+    """After a change to the log, let the scheduler re-classify at once instead of within 30 s."""
+    yield
+    if request.app.state.scheduler is not None:
+        request.app.state.scheduler.wake.set()
+
+
+Wake = Depends(wake_scheduler)
+
+
 def issue_token(user: User) -> str:
     settings = get_settings()
     claims = {"sub": user.username, "role": user.role, "exp": utcnow() + timedelta(minutes=settings.token_minutes)}
@@ -94,3 +104,5 @@ Reader = Annotated[Principal, require(*READ_LOG)]
 Dispatcher = Annotated[Principal, require("dispatcher")]
 Admin = Annotated[Principal, require("admin")]
 Keeper = Annotated[Principal, require("registry", "admin")]
+Executive = Annotated[Principal, require("executive", "admin")]
+Responder = Annotated[Principal, require("executive", "dispatcher", "admin")]

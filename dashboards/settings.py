@@ -18,6 +18,7 @@ class ServiceSettings(BaseSettings):
     demo: bool = False
     token_minutes: int = 12 * 60  # one control-room shift
     cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
+    scheduler: bool = True  # run the significance/notice scheduler inside the web app
 
     def refuse_unsafe_defaults(self) -> None:
         """Outside demo mode the service will not start with a placeholder secret."""

@@ -152,7 +152,7 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
         raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.",
                            field="etr_at")
     incident = (get_incident(session=session, incident_id=data.incident_id) if data.incident_id is not None
-                else Incident(title=f"{data.cause.replace('_', ' ').capitalize()} on {facility['label']}",
+                else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}",
                               created_by=actor))
     record = Interruption(
         incident=incident, idempotency_key=idempotency_key, status="open", scheduled=data.scheduled,

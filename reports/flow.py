@@ -2,7 +2,8 @@
 
 1. classify every incident that is open or changed since it was last classified (D4-D8);
 2. make the initial notice of each newly significant live incident, a daily update every 24 hours after
-   it while the incident stays open (D9, D10), and the summary report owed when a significant incident
+   it while the incident stays open (D9, D10; if the scheduler was stopped for days, only the latest
+   update owed is sent, not a burst), and the summary report owed when a significant incident
    that lasted more than 24 hours is fully restored (D11) — each exactly once, enforced by unique keys;
 3. deliver pending notices by e-mail, claiming each delivery in the database first, so several workers
    or processes never send the same one twice; failures retry with back-off and stay visible.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gis.db import transaction, utcnow
@@ -79,7 +80,11 @@ def _make_notices(session: Session, incident: Incident, result: Classification, 
     initial = session.scalar(select(Notice).where(Notice.incident_id == incident.id, Notice.kind == "initial"))
     wanted = [] if initial else [("initial", 0)]
     if initial is not None and result.ongoing:
-        wanted += [("update", k) for k in range(1, int((now - initial.created_at) / DAY) + 1)]
+        due = int((now - initial.created_at) / DAY)  # updates owed so far; after a scheduler outage only
+        last = session.scalar(select(func.max(Notice.sequence)).where(  # the latest is sent, not a burst
+            Notice.incident_id == incident.id, Notice.kind == "update")) or 0
+        if due > last:
+            wanted.append(("update", due))
     for kind, sequence in wanted:
         fields = notice_fields(incident, result, facts, kind=kind, sequence=sequence, now=now, zone=zone)
         notice_id = insert_once(session, Notice, {"incident_id": incident.id, "kind": kind, "sequence": sequence,

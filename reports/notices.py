@@ -10,6 +10,7 @@ from outages.classify import Classification, FacilityFacts, facility_key
 from outages.models import Incident
 from outages.settings import DEFAULT_CAUSES
 from reports.pdf import render_pdf, table
+from reports.summary_report import format_time
 
 
 def approximately(members: int) -> str:
@@ -44,11 +45,11 @@ def notice_fields(incident: Incident, result: Classification, facts: FacilityFac
     causes = sorted({r.cause_code for r in live} - {"unknown"})
     open_records = [r for r in live if r.status == "open"]
     if open_records and all(r.etr_at for r in open_records):
-        etr = max(r.etr_at for r in open_records).astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+        etr = format_time(max(r.etr_at for r in open_records), zone)
     elif open_records:
         etr = "being assessed"
     else:
-        etr = "restored " + result.restored_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")
+        etr = "restored " + format_time(result.restored_at, zone)
     out_now = sum(r.members_out - sum(s.members_restored for s in r.steps) for r in open_records)
     restored = sum(s.members_restored for r in live for s in r.steps if s.at <= now)
     return {
@@ -56,10 +57,10 @@ def notice_fields(incident: Incident, result: Classification, facts: FacilityFac
         "location": general_location(incident, facts),
         "members_affected": approximately(max(result.peak_members_out, out_now)),
         "cause": ", ".join(DEFAULT_CAUSES.get(c, c) for c in causes) or "under investigation",
-        "time_of_event": result.started_at.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z"),
+        "time_of_event": format_time(result.started_at, zone),
         "etr": etr, "members_out_now": out_now, "members_restored_so_far": restored,
         "criteria": [c.evidence for c in result.criteria],
-        "as_of": now.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z"),
+        "as_of": format_time(now, zone),
     }
 
 

@@ -84,7 +84,7 @@ def session(sessions):
 
 @pytest.fixture(scope="session")
 def app(engine, database_url):
-    return create_app(database_url=database_url)
+    return create_app(database_url=database_url, scheduler=False)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, UploadFile
 from pydantic import AfterValidator
 
-from dashboards.deps import DbSession, Dispatcher, Reader
+from dashboards.deps import DbSession, Dispatcher, Reader, Wake
 from outages import records_io, service
 from outages.schemas import (
     AuditOut,
@@ -37,7 +37,7 @@ def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = Non
     return InterruptionPage(items=[service.to_out(r) for r in items], total=total, limit=limit, offset=offset)
 
 
-@router.post("/api/interruptions", response_model=InterruptionOut, status_code=201,
+@router.post("/api/interruptions", response_model=InterruptionOut, status_code=201, dependencies=[Wake],
              summary="Log an interruption (send Idempotency-Key to make retries safe)")
 def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreate, response: Response,
                         idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> InterruptionOut:
@@ -66,7 +66,7 @@ def export_xlsx(db: DbSession, _user: Reader, start_from: QueryTime = None, star
                     headers={"Content-Disposition": 'attachment; filename="interruptions.xlsx"'})
 
 
-@router.post("/api/interruptions/import", response_model=ImportReport, status_code=201,
+@router.post("/api/interruptions/import", response_model=ImportReport, status_code=201, dependencies=[Wake],
              summary="Bulk import historical records from CSV or Excel (all rows or none)")
 def import_records(db: DbSession, user: Dispatcher, file: UploadFile) -> ImportReport:
     frame = records_io.parse_records(file.file.read(), file.filename or "upload.csv")
@@ -80,14 +80,15 @@ def get_interruption(db: DbSession, _user: Reader, interruption_id: int) -> Inte
     return service.to_out(service.get_interruption(session=db, interruption_id=interruption_id))
 
 
-@router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record")
+@router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record",
+              dependencies=[Wake])
 def update_interruption(db: DbSession, user: Dispatcher, interruption_id: int,
                         data: InterruptionUpdate) -> InterruptionOut:
     return _done(db, service.update_interruption(session=db, interruption_id=interruption_id, data=data,
                                                  actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut,
+@router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut, dependencies=[Wake],
              summary="Add a step restoration")
 def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
                     data: RestorationCreate) -> InterruptionOut:
@@ -95,20 +96,20 @@ def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
                                              actor=user.username))
 
 
-@router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut,
+@router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut, dependencies=[Wake],
             summary="Set the estimated time of restoration (empty: being assessed)")
 def set_etr(db: DbSession, user: Dispatcher, interruption_id: int, data: EtrSet) -> InterruptionOut:
     return _done(db, service.set_etr(session=db, interruption_id=interruption_id, data=data, actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut,
+@router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut, dependencies=[Wake],
              summary="Full restoration")
 def close(db: DbSession, user: Dispatcher, interruption_id: int, data: CloseIn) -> InterruptionOut:
     return _done(db, service.close_interruption(session=db, interruption_id=interruption_id, data=data,
                                                 actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut,
+@router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut, dependencies=[Wake],
              summary="Void a mistaken record with a reason (it is kept)")
 def void(db: DbSession, user: Dispatcher, interruption_id: int, data: VoidIn) -> InterruptionOut:
     return _done(db, service.void_interruption(session=db, interruption_id=interruption_id, data=data,

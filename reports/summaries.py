@@ -1,0 +1,88 @@
+"""Summary reports (domain D11, D12): what is owed, and the content of each from the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from gis.errors import Conflict, NotFound
+from outages.classify import FacilityFacts, classify
+from outages.member_minutes import member_minutes
+from outages.models import Incident, Interruption
+from outages.settings import DEFAULT_CAUSES
+from reports.models import SummaryReport
+from reports.notices import general_location
+from reports.summary_report import FacilityRow, StepRow, SummaryData
+
+
+def report_state(report: SummaryReport, now: datetime) -> str:
+    """filed, overdue or due."""
+    if report.filed_at is not None:
+        return "filed"
+    return "overdue" if now > report.due_at else "due"
+
+
+def get_report(*, session: Session, report_id: int) -> SummaryReport:
+    report = session.get(SummaryReport, report_id)
+    if report is None:
+        raise NotFound(f"Summary report {report_id} does not exist. Fix: check the id (GET /api/summary-reports).")
+    return report
+
+
+def file_report(*, session: Session, report_id: int, actor: str, now: datetime) -> SummaryReport:
+    """An executive marks the report filed."""
+    report = get_report(session=session, report_id=report_id)
+    if report.filed_at is not None:
+        raise Conflict(f"Summary report {report_id} was filed by {report.filed_by} already.")
+    report.filed_at, report.filed_by = now, actor
+    session.flush()
+    return report
+
+
+def _facility_name(record: Interruption) -> str:
+    if record.transmission_line is not None:
+        return record.transmission_line.code
+    return f"{record.feeder.code} / {record.device.code}" if record.device else record.feeder.code
+
+
+def summary_data(*, session: Session, report: SummaryReport, cooperative: str, zone,
+                 facts: FacilityFacts | None = None) -> SummaryData:
+    """Everything the rule's summary report must contain, from the incident's records."""
+    incident = session.scalar(select(Incident).where(Incident.id == report.incident_id).options(
+        selectinload(Incident.interruptions).selectinload(Interruption.steps)))
+    facts = facts or FacilityFacts(session)
+    records = [r for r in incident.interruptions if r.status != "voided"]
+    result = classify(records, facts, now=max(r.restored_at for r in records))
+    steps = sorted(((s.at, r, s.members_restored) for r in records for s in r.steps), key=lambda x: (x[0], x[1].id))
+    out, step_rows, timeline = 0, [], []
+    events = sorted([(r.start_at, r.members_out) for r in records] + [(at, -n) for at, _r, n in steps],
+                    key=lambda e: e[0])
+    for at, delta in events:
+        out += delta
+        if timeline and timeline[-1][0] == at:
+            timeline[-1] = (at, out)
+        else:
+            timeline.append((at, out))
+    level = dict(timeline)
+    for at, record, n in steps:
+        step_rows.append(StepRow(at=at, facility=_facility_name(record), members_restored=n,
+                                 members_out_after=level[at]))
+    facilities = [FacilityRow(
+        substation=(record.substation.code if record.substation else
+                    ",".join(sorted(s.code for s in record.transmission_line.substations))),
+        feeder=record.feeder.code if record.feeder else None,
+        transmission_line=record.transmission_line.code if record.transmission_line else None,
+        device=record.device.code if record.device else None, started_at=record.start_at,
+        restored_at=record.restored_at, members_affected=record.members_out,
+        member_minutes=member_minutes(record.start_at, [(s.at, s.members_restored) for s in record.steps]),
+        cause=DEFAULT_CAUSES.get(record.cause_code, record.cause_code)) for record in records]
+    return SummaryData(
+        cooperative=cooperative, incident_id=incident.id, incident_title=incident.title,
+        started_at=result.started_at, restored_at=result.restored_at, zone=zone,
+        causes=sorted({DEFAULT_CAUSES.get(r.cause_code, r.cause_code) for r in records}),
+        location=general_location(incident, facts), criteria=[c.evidence for c in result.criteria],
+        facilities=facilities, total_members_affected=sum(r.members_out for r in records),
+        peak_members_out=result.peak_members_out, peak_at=result.peak_at, steps=step_rows,
+        total_member_minutes=sum(f.member_minutes for f in facilities), due_at=report.due_at, timeline=timeline)
