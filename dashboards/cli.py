@@ -301,3 +301,69 @@ def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending n
     console.print(f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
                   f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
                   f"{report.sent} sent, {report.failed} failed deliveries")
+
+
+reliability_app = typer.Typer(help="Reliability indices (IEEE 1366) and the annual reliability report.",
+                              no_args_is_help=True)
+app.add_typer(reliability_app, name="reliability")
+
+
+@reliability_app.command("indices")
+def reliability_indices(
+    start: Annotated[str, typer.Option(help="First day or instant, e.g. 2025-01-01 (local time)")],
+    end: Annotated[str, typer.Option(help="End, exclusive, e.g. 2026-01-01 for the year 2025")],
+    group_by: Annotated[str | None, typer.Option(help="division, substation, feeder or cause")] = None,
+    days: Annotated[str, typer.Option(help="all, normal (without major event days) or major_event")] = "all",
+) -> None:
+    """Print SAIFI, SAIDI, CAIDI, MAIFI and CEMI_3 of a period, for the system or per group."""
+    from rich.table import Table
+
+    from gis.errors import InvalidInput
+    from outages.reliability import DAY_TYPES, indices_for
+
+    try:
+        if days not in DAY_TYPES:
+            raise InvalidInput(f"--days {days!r} is not a day type. Fix: use all, normal or major_event.")
+        with transaction(_sessions()) as session:
+            result = indices_for(session=session, start=start, end=end, group_by=group_by, zone=_zone())
+    except DomainError as err:
+        _fail(err)
+    meds = result.major_event_days
+    t_med = f"{meds.t_med.value:.2f} min" if meds.t_med.value == meds.t_med.value else "undefined"
+    title = f"{start} to {end} (end exclusive), {days} days; T_MED {t_med}, {len(meds.dates)} major event day(s)"
+    table = Table(group_by or "scope", "members", "SAIFI", "SAIDI", "CAIDI", "MAIFI", f"CEMI_{result.n}",
+                  title=title, caption="SAIDI and CAIDI in minutes")
+
+    def fmt(value, digits):
+        return "" if value != value else f"{value:,.{digits}f}"  # NaN -> empty
+
+    for group, r in result.rows(days).iterrows():
+        table.add_row(str(group), fmt(r["members_served"], 0), fmt(r["saifi"], 3), fmt(r["saidi"], 1),
+                      fmt(r["caidi"], 1), fmt(r["maifi"], 3), fmt(r[f"cemi_{result.n}"], 4))
+    Console().print(table)
+    for d, saidi in meds.days["saidi"].items():
+        console.print(f"major event day {d.isoformat()}: SAIDI {saidi:.2f} min")
+    if meds.t_med.note:
+        console.print(f"[yellow]Major event days: {meds.t_med.note}.[/yellow]")
+
+
+@reliability_app.command("report")
+def reliability_report(year: int, out: Path) -> None:
+    """Write the annual reliability report: .xlsx (board, regulators, EIA-861) or .pdf (executives)."""
+    from gis.errors import InvalidInput
+    from outages.reliability import annual_reliability
+    from reports.reliability_report import reliability_pdf, reliability_workbook
+
+    try:
+        if out.suffix.lower() not in (".xlsx", ".pdf"):
+            raise InvalidInput(f"{out.name}: unknown report type. Fix: name the file .xlsx or .pdf.")
+        with transaction(_sessions()) as session:
+            data = annual_reliability(session=session, year=year, zone=_zone())
+    except DomainError as err:
+        _fail(err)
+    make = reliability_pdf if out.suffix.lower() == ".pdf" else reliability_workbook
+    out.write_bytes(make(data, cooperative=get_settings().cooperative_name))
+    every, normal = data.system(days="all"), data.system(days="normal")
+    console.print(f"Wrote {out}: {year} SAIDI {every['saidi']:.1f} min, SAIFI {every['saifi']:.3f} "
+                  f"(without major event days {normal['saidi']:.1f} min, {normal['saifi']:.3f}); "
+                  f"{len(data.med.dates)} major event day(s)")

@@ -9,7 +9,10 @@ Every criterion of the rule is checked with the one-hour minimum (D4), each with
   are spread over the facility's areas in proportion to the members it serves in each;
 * **essential services, community-impact facilities, interruptible members** (D7): a registry entry (or a
   service point flagged interruptible) on an interrupted facility for one hour or more, from the record's
-  start to its full restoration;
+  start to its full restoration.  A device or a transmission line that opens interrupts everyone below it,
+  and so does a whole feeder; a record on *part* of a feeder (fewer members out than the feeder serves, no
+  device named) does not say which members are out, so it does not count here — dispatchers name the
+  device to be precise.  (The call list stays cautious and lists such entries as possibly dark.);
 * **scheduled, members not notified, lasting more than four hours** (D8).
 
 A criterion is met at the moment both its condition holds and the incident has lasted one hour (for the
@@ -186,7 +189,9 @@ def classify(records: list[Interruption], facts: FacilityFacts, *, now: datetime
     peak = int(round(level[peak_index])) if peak_index is not None else 0
     found: list[Criterion] = []
 
-    def count_criterion(code: str, threshold: float, evidence, series=(t, level)) -> None:
+    def count_criterion(code: str, threshold: float, evidence, series=(t, level), ceiling=None) -> None:
+        if (peak if ceiling is None else ceiling) < threshold - 1e-9:
+            return  # cannot be reached: skip the time series
         reached_at, value = _first_reaching(*series, threshold)
         if reached_at is None:
             return
@@ -214,16 +219,28 @@ def classify(records: list[Interruption], facts: FacilityFacts, *, now: datetime
         if share is None or not members:
             continue
         weights = [facts.by_area.get(k, {}).get(area_id, 0) / max(facts.served.get(k, 0), 1) for k in keys]
+        ceiling = sum(r.members_out * w for r, w in zip(live, weights))
+        if ceiling < share * members - 1e-9:
+            continue
         series = _out_series(live, weights, now)
         label = "major division" if kind == "division" else "community"
         count_criterion(f"{kind}:{code}", share * members,
                         lambda v, name=name, members=members, label=label: (
                             f"{name} ({label}): {v:,.0f} of {members:,} members out at once "
-                            f"({v / members:.1%} ≥ {share:.0%})"), series)
+                            f"({v / members:.1%} ≥ {share:.0%})"), series, ceiling)
     dark: dict[int, tuple[datetime, datetime, Interruption]] = {}
     for record, key in zip(live, keys):
         until = record.restored_at if record.restored_at is not None and record.restored_at <= now else now
+        if record.scheduled and record.members_notified is False:
+            minutes = (until - record.start_at).total_seconds() / 60
+            if minutes > rules.scheduled_unnotified_minutes:
+                found.append(Criterion("scheduled_not_notified",
+                                       record.start_at + timedelta(minutes=rules.scheduled_unnotified_minutes),
+                                       f"scheduled, {span(minutes)}, {record.members_out:,} members not notified "
+                                       f"in advance, on {_where(record)}"))
         kind, ident = key
+        if kind == "feeder" and record.members_out < facts.served.get(key, 0):
+            continue  # part of a feeder, place unknown: which entries are dark cannot be told (see module doc)
         on = facts.entries.on(**{"line": {"transmission_line_ids": (ident,)}, "device": {"device_ids": (ident,)},
                                  "feeder": {"feeder_ids": (ident,)}}[kind])
         for entry_id in on:
@@ -233,13 +250,6 @@ def classify(records: list[Interruption], facts: FacilityFacts, *, now: datetime
             found.append(Criterion("interruptible_members", record.start_at + hour,
                                    f"{facts.interruptible[key]} interruptible service point(s) dark "
                                    f"{span((until - record.start_at).total_seconds() / 60)} on {_where(record)}"))
-        if record.scheduled and record.members_notified is False:
-            minutes = (until - record.start_at).total_seconds() / 60
-            if minutes > rules.scheduled_unnotified_minutes:
-                found.append(Criterion("scheduled_not_notified",
-                                       record.start_at + timedelta(minutes=rules.scheduled_unnotified_minutes),
-                                       f"scheduled, {span(minutes)}, {record.members_out:,} members not notified "
-                                       f"in advance, on {_where(record)}"))
     for entry_id, (since, until, record) in sorted(dark.items()):
         name, grp, label = facts.entry_facts[entry_id]
         if grp not in GROUP_CRITERIA or until - since < hour:

@@ -229,8 +229,9 @@ def load_records(*, session: Session, start: Any, end: Any,
         .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
         .outerjoin(Substation, Substation.id == Interruption.substation_id)
         .where(*where).order_by(Interruption.start_at, Interruption.id))
-    raw = pd.DataFrame([tuple(r) for r in rows], columns=["record_id", "start", "restored", "members_out", "feeder", "substation",
-                                      "cause", "momentary", "feeder_id", "device_id", "transmission_line_id"])
+    raw = pd.DataFrame([tuple(r) for r in rows],
+                       columns=["record_id", "start", "restored", "members_out", "feeder", "substation", "cause",
+                                "momentary", "feeder_id", "device_id", "transmission_line_id"])
     records = pd.DataFrame({
         "record_id": raw["record_id"].to_numpy(dtype=np.int64),
         "start": pd.to_datetime(raw["start"], utc=True),
@@ -351,8 +352,13 @@ class PeriodIndices:
     notes: list[str]
 
     def rows(self, days: str = "all") -> pd.DataFrame:
-        """The rows of one day type (``all``, ``normal`` or ``major_event``), indexed by group."""
-        return self.table.xs(days, level="days")
+        """The rows of one day type (``all``, ``normal`` or ``major_event``), indexed by group (none when
+        grouping by cause a period without records)."""
+        if days not in DAY_TYPES:
+            raise InvalidInput(f"days={days!r} is not a day type. Fix: use {', '.join(DAY_TYPES)}.", field="days")
+        if days in self.table.index.get_level_values("days"):
+            return self.table.xs(days, level="days")
+        return self.table.iloc[:0].droplevel("days")
 
 
 def _check_grouping(group_by: str | None) -> None:

@@ -64,13 +64,14 @@ def classify_incidents(session: Session, *, now: datetime, rules: RuleSettings, 
             selectinload(Incident.interruptions).selectinload(Interruption.feeder),
             selectinload(Incident.interruptions).selectinload(Interruption.device),
             selectinload(Incident.interruptions).selectinload(Interruption.transmission_line))).all()
+        rows = []
         for incident in incidents:
             result = classify(incident.interruptions, facts, now=now, rules=rules)
-            incident.classification = result.as_json()
-            incident.significant_at = result.significant_at
-            incident.classified_at = now
+            rows.append({"id": incident.id, "classification": result.as_json(),
+                         "significant_at": result.significant_at, "classified_at": now})
             results[incident.id] = result
-        session.flush()
+        session.execute(update(Incident), rows)  # one executemany per batch
+        session.expire_all()
     return results
 
 

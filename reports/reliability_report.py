@@ -108,6 +108,9 @@ class _Sheet:
 
     def __init__(self, sheet, title: str, subtitle: str):
         self.sheet = sheet
+        sheet.page_setup.orientation = "landscape"  # printed: landscape, every column on the page
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.append([title])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([subtitle])
@@ -217,6 +220,8 @@ def _monthly_sheet(book: Workbook, data: AnnualReliability) -> None:
     line.y_axis.title, line.x_axis.title = "interruptions per member", "month"
     line.add_data(Reference(s.sheet, min_col=4, max_col=5, min_row=header_row, max_row=last), titles_from_data=True)
     line.set_categories(cats)
+    for series in line.series:
+        series.smooth = False
     line.height, line.width = 8, 16
     s.sheet.add_chart(line, "I19")
 
@@ -599,8 +604,8 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
     w = data.worst_one_year.head(10)
     parts.append(table(["Rank", "Feeder", "Substation", "Division", "Members", "SAIFI", "SAIDI (min)",
                         "SAIDI vs system"],
-                       [[str(r["saidi_rank"]), f, r["substation"] or "", r["division"] or "", f"{int(r['members_served']):,}",
-                         _f(r["saifi"], 3), _f(r["saidi"], 1),
+                       [[str(r["saidi_rank"]), f, r["substation"] or "", r["division"] or "",
+                         f"{int(r['members_served']):,}", _f(r["saifi"], 3), _f(r["saidi"], 1),
                          f"{r['saidi'] / w.attrs['system_saidi'] * 100:.0f} %" if w.attrs["system_saidi"] else "–"]
                         for f, r in w.iterrows()], numeric={0, 4, 5, 6, 7}))
     w2 = data.worst_two_years

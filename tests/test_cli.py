@@ -15,7 +15,8 @@ COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "check"], ["users", "create-ad
             ["facilities", "import"], ["facilities", "export"], ["interruptions", "import"],
             ["interruptions", "export"], ["interruptions", "purge"], ["sample", "generate"], ["sample", "load"],
             ["demo-setup"], ["serve"], ["registry"], ["registry", "import"], ["registry", "export"],
-            ["registry", "annex"], ["registry", "review"]]
+            ["registry", "annex"], ["registry", "review"], ["tick"], ["reliability"], ["reliability", "indices"],
+            ["reliability", "report"]]
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -225,6 +225,8 @@ def test_indices_by_division_and_by_cause(api, history):
                                              days="normal").json()["rows"]}
     assert normal["Johnson City Division"]["saifi"] == pytest.approx(200 / JC_DIVISION)
 
+    quiet = indices(api, start="2023-01-01", end="2024-01-01", group_by="cause")
+    assert quiet.status_code == 200 and quiet.json()["rows"] == []  # no records, no causes
     causes = {r["group"]: r for r in indices(api, start="2025-01-01", end="2026-01-01",
                                              group_by="cause").json()["rows"]}
     assert causes["wind"]["saidi"] == pytest.approx(1_935_000 / N_T)

@@ -133,7 +133,8 @@ def test_university_is_a_community_impact_facility(make, session):
     create_entry(session=session, actor="registry", data=EntryIn(
         name="Hill Country State University", category="school", account_number="1000010600",
         meter_number="M00010600"))
-    result = classify([make(minutes=75, out=40, feeder="MF-001")], FacilityFacts(session), now=NOW)
+    result = classify([make(minutes=75, out=1_500, feeder="MF-001")], FacilityFacts(session), now=NOW,
+                      rules=RuleSettings(division_share=1.01, members_share=0.99))
     assert codes(result) == {"community_impact"}
     assert "Hill Country State University (community impact: university / school) dark 1 h 15 min" in \
         result.criteria[0].evidence
@@ -141,8 +142,10 @@ def test_university_is_a_community_impact_facility(make, session):
 
 def test_interruptible_members(make, facts):
     # service point 10,001 on JC-015 is flagged interruptible in the test cooperative
-    result = classify([make(minutes=61, out=30, feeder="JC-015")], facts, now=NOW)
+    result = classify([make(minutes=61, out=500, feeder="JC-015")], facts, now=NOW)
     assert codes(result) == {"interruptible_members"}
+    # part of the feeder, no device named: which members are out is unknown, so it does not count
+    assert not classify([make(minutes=61, out=30, feeder="JC-015")], facts, now=NOW).significant
     assert result.criteria[0].evidence == "1 interruptible service point(s) dark 1 h 01 min on feeder JC-015"
 
 

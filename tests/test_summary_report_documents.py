@@ -341,3 +341,13 @@ def test_large_incident_workbook_keeps_every_row():
     assert rows[-1][1] == (steps[-1].at.astimezone(CHICAGO)).time()
     rows = list(book["Members out over time"].iter_rows(min_row=4, values_only=True))
     assert len(rows) == 20_001 and rows[-1][4:] == (datetime(2025, 11, 25, 9, 14, 3), 0)
+
+
+def test_report_without_steps_timeline_or_criteria_still_renders():
+    base = d12_report()
+    data = SummaryData(**{**base.__dict__, "steps": [], "timeline": [], "criteria": [], "causes": []})
+    fields = _by_label(_workbook(data)["Summary"])
+    assert fields["Cause(s)"][0] == "under investigation" and fields["Partial or step restorations"][0] == 0
+    text = _text(summary_pdf(data))
+    assert "No partial or step restorations recorded." in text and "under investigation" in text
+    assert "data:image/png" not in summary_html(data)

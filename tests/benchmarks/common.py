@@ -23,8 +23,9 @@ SAMPLE = ROOT / "sample_data" / "build"
 
 def sample_folder() -> Path:
     """The generated sample (generated on first use)."""
-    if not (SAMPLE / "interruptions.csv").exists():
-        subprocess.run([sys.executable, "-m", "sample_data.generate", "--out", str(SAMPLE)], check=True, cwd=ROOT)
+    if not (SAMPLE / "registry.xlsx").exists():
+        subprocess.run([sys.executable, "-m", "dashboards", "sample", "generate", "--out", str(SAMPLE)], check=True,
+                       cwd=ROOT)
     return SAMPLE
 
 
