@@ -43,7 +43,7 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
-from reports.pdf import STYLE, render_pdf, table
+from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
 TITLE = "Summary report of a significant interruption"
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -597,7 +597,7 @@ LISTING_FONT_PT = 5.5
 LISTING_CHARS = 216
 
 
-def _facilities_listing(data: SummaryData) -> str:
+def _facilities_listing(data: SummaryData) -> list[str]:
     """Every facility as one fixed-width line (times without the year when the incident is in one year)."""
     z = data.zone
     one_year = len({f.started_at.astimezone(z).year for f in data.facilities}
@@ -623,10 +623,10 @@ def _facilities_listing(data: SummaryData) -> str:
     lines = note + [_fixed(headers, widths, right).rstrip(),
                     _fixed(["-" * w for w in widths[:-1]] + [""], widths, right).rstrip()]
     lines += [_fixed(r, widths, right).rstrip() for r in rows]
-    return f"<pre class='listing'>{escape(chr(10).join(lines))}</pre>"
+    return lines
 
 
-def _steps_listing(data: SummaryData) -> str:
+def _steps_listing(data: SummaryData) -> list[str]:
     """Every step as 'time facility restored (still out)', as many a line as fit, read across, under a
     heading per local date and zone abbreviation."""
     z = data.zone
@@ -657,7 +657,7 @@ def _steps_listing(data: SummaryData) -> str:
             current = f"{current}   {entry}" if current else entry
     if current:
         lines.append(current.rstrip())
-    return f"<pre class='listing'>{escape(chr(10).join(lines))}</pre>"
+    return lines
 
 
 EXTRA_STYLE = """
@@ -674,6 +674,9 @@ def _fields_table(data: SummaryData) -> str:
     return f"<table class='fields'><tbody>{rows}</tbody></table>"
 
 
+LISTED_AFTER = "<p>Listed in full on the listing pages that follow.</p>"
+
+
 def _body(data: SummaryData, *, compact_facilities: bool, compact_steps: bool) -> str:
     criteria = "".join(f"<li>{escape(line)}</li>" for line in data.criteria) or "<li>(none recorded)</li>"
     parts = [
@@ -686,9 +689,9 @@ def _body(data: SummaryData, *, compact_facilities: bool, compact_steps: bool) -
         f"<ul class='criteria'>{criteria}</ul>",
         _chart_img(data),
         f"<h2>Affected facilities ({len(data.facilities):,})</h2>",
-        _facilities_listing(data) if compact_facilities else _facilities_table(data),
+        LISTED_AFTER if compact_facilities else _facilities_table(data),
         f"<h2>Partial and step restorations ({len(data.steps):,})</h2>",
-        (_steps_listing(data) if compact_steps else _steps_table(data)) if data.steps
+        (LISTED_AFTER if compact_steps else _steps_table(data)) if data.steps
         else "<p>No partial or step restorations recorded.</p>",
         f"<p class='meta'>Member-minutes: {escape(MEMBER_MINUTES_NOTE)}. Durations are real elapsed time. "
         f"The report is due at the {escape(DUE_NOTE)}.</p>",
@@ -705,8 +708,12 @@ def summary_pdf(data: SummaryData, *, compact: bool | None = None) -> bytes:
     (False) the compact listings for facilities and steps; by default they are used only for long lists
     (see :data:`PDF_TABLE_FACILITIES`, :data:`PDF_TABLE_STEPS`)."""
     facilities = len(data.facilities) > PDF_TABLE_FACILITIES if compact is None else compact
-    steps = len(data.steps) > PDF_TABLE_STEPS if compact is None else compact
-    return render_pdf(_title(data), _body(data, compact_facilities=facilities, compact_steps=steps))
+    steps = (len(data.steps) > PDF_TABLE_STEPS if compact is None else compact) and bool(data.steps)
+    main = render_pdf(_title(data), _body(data, compact_facilities=facilities, compact_steps=steps))
+    sections = ([(f"Affected facilities ({len(data.facilities):,})", _facilities_listing(data))] if facilities
+                else []) + ([(f"Partial and step restorations ({len(data.steps):,})", _steps_listing(data))]
+                            if steps else [])
+    return merge_pdfs([main, listing_pdf(_title(data), sections, font_size=LISTING_FONT_PT)]) if sections else main
 
 
 def summary_html(data: SummaryData) -> str:

@@ -69,11 +69,11 @@ def best(make, data, runs: int = 3) -> tuple[float, int]:
 def main() -> None:
     data = storm()
     print(f"== Summary report: {len(data.facilities):,} records, {len(data.steps):,} restoration steps")
-    for name, make in (("Excel (openpyxl)", summary_workbook), ("PDF (WeasyPrint)", summary_pdf),
+    for name, make in (("Excel (openpyxl)", summary_workbook), ("PDF (WeasyPrint + ReportLab)", summary_pdf),
                        ("HTML", summary_html)):
         seconds, size = best(make, data)
         target = "   (target < 2 s)" if name != "HTML" else ""
-        print(f"  {name:18s} {seconds:6.2f} s  {size / 1e6:6.2f} MB{target}")
+        print(f"  {name:28s} {seconds:6.2f} s  {size / 1e6:6.2f} MB{target}")
 
 
 if __name__ == "__main__":
