@@ -300,20 +300,22 @@ def _check_lonlat(lon: float, lat: float) -> None:
         raise InvalidInput(f"lat={lat} is outside -90..90. Fix: give latitude in decimal degrees.", field="lat")
 
 
-def feeder_serving(*, session: Session, lon: float, lat: float, tolerance_m: float = 500.0) -> tuple[Feeder, float]:
-    """The feeder nearest to a location within ``tolerance_m`` metres, with its distance [m]."""
+def _window(lon: float, lat: float, tolerance_m: float) -> tuple[float, float, float, float]:
+    """Checked inputs, and the lon/lat box that holds every point within ``tolerance_m`` of them."""
     _check_lonlat(lon, lat)
     if tolerance_m <= 0:
         raise InvalidInput("tolerance_m must be positive. Fix: give a distance in metres.", field="tolerance_m")
     dlat = tolerance_m / METRES_PER_DEGREE
     dlon = dlat / max(np.cos(np.radians(lat)), 0.01)
-    here = point(lon, lat)
-    dist = distance_m(Feeder.geom, here)
-    row = session.execute(
-        select(Feeder, dist.label("d"))
-        .where(func.ST_Intersects(Feeder.geom, envelope(lon - dlon, lat - dlat, lon + dlon, lat + dlat)))
-        .order_by(dist).limit(1)
-    ).first()
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def feeder_serving(*, session: Session, lon: float, lat: float, tolerance_m: float = 500.0) -> tuple[Feeder, float]:
+    """The feeder nearest to a location within ``tolerance_m`` metres, with its distance [m]."""
+    box = _window(lon, lat, tolerance_m)
+    dist = distance_m(Feeder.geom, point(lon, lat))
+    row = session.execute(select(Feeder, dist.label("d")).where(func.ST_Intersects(Feeder.geom, envelope(*box)))
+                          .order_by(dist).limit(1)).first()
     if row is None or row.d > tolerance_m:
         raise NotFound(f"No feeder within {tolerance_m:g} m of ({lon}, {lat}). "
                        "Fix: check the location or widen the tolerance.")
@@ -365,17 +367,12 @@ class AreaIndex:
 def nearest_service_point(*, session: Session, lon: float, lat: float,
                           tolerance_m: float = 500.0) -> tuple[ServicePoint, float]:
     """The service point nearest to a location within ``tolerance_m`` metres, with its distance [m]."""
-    _check_lonlat(lon, lat)
-    dlat = tolerance_m / METRES_PER_DEGREE
-    dlon = dlat / max(np.cos(np.radians(lat)), 0.01)
-    here = point(lon, lat)
-    dist = distance_m(ServicePoint.geom, here)
-    row = session.execute(
-        select(ServicePoint, dist.label("d"))
-        .where(func.ST_X(ServicePoint.geom).between(lon - dlon, lon + dlon),
-               func.ST_Y(ServicePoint.geom).between(lat - dlat, lat + dlat))
-        .order_by(dist).limit(1)
-    ).first()
+    west, south, east, north = _window(lon, lat, tolerance_m)
+    dist = distance_m(ServicePoint.geom, point(lon, lat))
+    row = session.execute(select(ServicePoint, dist.label("d"))
+                          .where(func.ST_X(ServicePoint.geom).between(west, east),
+                                 func.ST_Y(ServicePoint.geom).between(south, north))
+                          .order_by(dist).limit(1)).first()
     if row is None or row.d > tolerance_m:
         raise NotFound(f"No service point within {tolerance_m:g} m of ({lon}, {lat}). "
                        "Fix: check the location, or link the entry to a feeder instead.")
