@@ -157,6 +157,9 @@ def deliver_pending(sessions: sessionmaker, *, now: datetime, smtp: SmtpSettings
             delivery = session.get(NoticeDelivery, delivery_id)
             delivery.attempts += 1
             delivery.claimed_until = None
+            delivery.history = [*(delivery.history or []), {"at": utcnow().isoformat(timespec="seconds"),
+                                                            "outcome": "failed" if error else "sent",
+                                                            "error": error}]
             if error is None:
                 delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
                 sent += 1

@@ -46,6 +46,7 @@ class NoticeDelivery(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     requested_by: Mapped[str] = mapped_column(String(80), default="scheduler")
+    history: Mapped[list | None] = mapped_column(JSON)  # every attempt: {"at", "outcome", "error"}
 
     notice: Mapped[Notice] = relationship(back_populates="deliveries")
 

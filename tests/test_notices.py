@@ -195,6 +195,8 @@ def test_unreachable_smtp_leaves_a_visible_failure_that_later_succeeds(sessions,
     assert tick(sessions, now=T + timedelta(hours=1, minutes=2), smtp=up).sent == 1
     assert [m["To"] for m in inbox.messages] == ["ceo@example.org"]
     assert api("GET", "/api/notices", params={"failed": True}).json() == []
+    log_ = api("GET", "/api/notices").json()[0]["deliveries"][0]["history"]
+    assert [a["outcome"] for a in log_] == ["failed", "sent"] and "Connection refused" in log_[0]["error"]
     notice_id = shown[0]["id"]
     again = api("POST", f"/api/notices/{notice_id}/resend", as_="dispatcher", json={"recipients": ["gm@example.org"]})
     assert again.status_code == 202 and again.json()["deliveries"][-1]["status"] == "pending"

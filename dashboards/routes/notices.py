@@ -66,6 +66,7 @@ class DeliveryOut(BaseModel):
     next_attempt_at: datetime
     sent_at: datetime | None
     requested_by: str
+    history: list[dict] | None
 
 
 class NoticeOut(BaseModel):
