@@ -194,3 +194,12 @@ def test_geojson_endpoints_for_staff(api):
     assert near["feeder_id"] == "JC-014"
     assert api("GET", "/api/feeders/nearest", params={"lon": JC[0], "lat": 35}).status_code == 404
     assert api("GET", "/api/feeders", as_=None).status_code == 401
+
+
+def test_transmission_lines_and_cause_codes_for_staff(api):
+    lines = api("GET", "/api/transmission-lines", as_="registry").json()
+    assert lines["features"][0]["properties"] == {"line_id": "TL-001", "name": "Johnson City - Marble Falls 138 kV",
+                                                  "voltage_kv": 138.0, "members_served": 12_000}
+    codes = [c["code"] for c in api("GET", "/api/causes").json()]
+    assert "vegetation" in codes and len(codes) == 13
+    assert api("GET", "/api/causes", as_=None).status_code == 401

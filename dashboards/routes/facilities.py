@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from dashboards.deps import DbSession, Reader
 from gis import service
-from gis.models import Feeder, ServiceArea, Substation
+from gis.models import Feeder, ServiceArea, Substation, TransmissionLine
+from outages.models import Cause
 
 router = APIRouter(tags=["facilities"])
 
@@ -33,6 +34,21 @@ def feeders(db: DbSession, _user: Reader, substation: str | None = None) -> dict
         frame = frame[frame.substation_id == substation]
     frame["members_served"] = frame.feeder_id.map(service.members_served(session=db, by="feeder")).fillna(0)
     return _geojson(frame)
+
+
+@router.get("/api/transmission-lines", summary="Transmission lines (GeoJSON) with the substations they feed")
+def transmission_lines(db: DbSession, _user: Reader) -> dict:
+    frame = service.read_layer(db, TransmissionLine, {"line_id": TransmissionLine.code, "name": TransmissionLine.name,
+                                                      "voltage_kv": TransmissionLine.voltage_kv})
+    fed = service.members_served(session=db, by="transmission_line")
+    frame["members_served"] = frame.line_id.map(fed).fillna(0)
+    return _geojson(frame)
+
+
+@router.get("/api/causes", summary="The cause codes a dispatcher may use")
+def causes(db: DbSession, _user: Reader) -> list[dict]:
+    return [{"code": c.code, "label": c.label} for c in db.scalars(select(Cause).where(Cause.active)
+                                                                   .order_by(Cause.label))]
 
 
 @router.get("/api/service-areas", summary="Service areas (GeoJSON) with members served")
