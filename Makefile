@@ -6,10 +6,12 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 PORT  ?= 8000
 APT_PACKAGES := python3-venv python3-dev libsqlite3-mod-spatialite postgresql postgresql-postgis \
-                libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libreoffice-calc-nogui
+                libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libreoffice-calc-nogui \
+                chromium
 export SPATIALITE_LIBRARY_PATH := mod_spatialite
 
-.PHONY: run test setup system-packages venv sample lint clean
+.PHONY: run test setup system-packages venv sample lint clean assets
+STATIC := dashboards/static
 
 run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
@@ -23,7 +25,16 @@ test: setup
 	echo "== tests on SpatiaLite"; OUTAGES_TEST_DATABASE_URL=sqlite $(PY) -m pytest -q -p no:cacheprovider; \
 	echo "== tests on PostGIS ($$PG_URL)"; OUTAGES_TEST_DATABASE_URL=$$PG_URL $(PY) -m pytest -q -p no:cacheprovider
 
-setup: system-packages $(VENV)/.installed
+setup: system-packages $(VENV)/.installed assets
+
+# Leaflet & co. for the maps, served locally (no CDN): installed from the npm registry into the
+# git-ignored dashboards/static/node_modules, exactly as package-lock.json pins them.
+assets: $(STATIC)/node_modules/.installed
+
+$(STATIC)/node_modules/.installed: $(STATIC)/package.json $(STATIC)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd $(STATIC) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -40,4 +51,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) var sample_data/build
+	rm -rf $(VENV) var sample_data/build $(STATIC)/node_modules

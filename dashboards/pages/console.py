@@ -1,0 +1,325 @@
+"""The dispatcher console (``/console``): open interruptions live, and fast keyboard forms to log, step,
+set an ETR and close — all through the JSON API, with its messages shown next to the field they name."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from dashboards.pages.common import render
+
+router = APIRouter(include_in_schema=False)
+
+POLL_SECONDS = 15
+ETR_WARNING_MINUTES = 30
+
+
+def _field(label: str, name: str, kind: str = "text", extra: str = "") -> str:
+    return (f'<label>{label}<input name="{name}" type="{kind}" {extra}>'
+            f'<span class="err" data-for="{name}"></span></label>')
+
+
+def _record_select(label: str = "Interruption") -> str:
+    return (f'<label>{label}<select name="interruption" class="record-select"></select>'
+            '<span class="err" data-for="interruption"></span></label>')
+
+
+BODY = f"""
+<div class="status" id="status" role="status" aria-live="polite"></div>
+<div class="grid">
+<div>
+<section class="card" aria-labelledby="h-log"><h2 id="h-log">Log an interruption <kbd>N</kbd></h2>
+<form id="f-log" autocomplete="off">
+{_field("Feeder", "feeder", extra='placeholder="JC-014" list="feeder-ids"')}
+{_field("Device (optional)", "device", extra='placeholder="JC-014-R1"')}
+{_field("or transmission line", "transmission_line", extra='placeholder="TL-001"')}
+{_field("Cause", "cause", extra='value="unknown"')}
+{_field("Start", "start_at", "datetime-local", 'data-now required')}
+{_field("Members out", "members_out", "number", 'min="1" step="1" required')}
+{_field("ETR (optional)", "etr_at", "datetime-local")}
+{_field("Add to incident # (optional)", "incident_id", "number", 'min="1" step="1"')}
+{_field("Location (optional)", "location")}
+<label class="check"><span><input name="scheduled" type="checkbox"> scheduled</span>
+<span class="err" data-for="scheduled"></span></label>
+<label class="check"><span><input name="members_notified" type="checkbox"> members notified in advance</span>
+<span class="err" data-for="members_notified"></span></label>
+<div><button type="submit">Log interruption</button> <span class="err" data-for="_form"></span></div>
+</form></section>
+
+<section class="card" aria-labelledby="h-step"><h2 id="h-step">Restoration step <kbd>R</kbd></h2>
+<form id="f-step" autocomplete="off">
+{_record_select()}
+{_field("Restored at", "at", "datetime-local", 'data-now required')}
+{_field("Members restored", "members_restored", "number", 'min="1" step="1" required')}
+<div><button type="submit">Add step</button> <span class="err" data-for="_form"></span></div>
+</form></section>
+
+<section class="card" aria-labelledby="h-etr"><h2 id="h-etr">Set ETR <kbd>E</kbd></h2>
+<form id="f-etr" autocomplete="off">
+{_record_select()}
+{_field("ETR (empty: being assessed)", "etr_at", "datetime-local")}
+{_field("Note", "note")}
+<div><button type="submit">Set ETR</button> <span class="err" data-for="_form"></span></div>
+</form></section>
+
+<section class="card" aria-labelledby="h-close"><h2 id="h-close">Close (full restoration) <kbd>C</kbd></h2>
+<form id="f-close" autocomplete="off">
+{_record_select()}
+{_field("Restored at", "restored_at", "datetime-local", 'data-now required')}
+<div><button type="submit">Close</button> <span class="err" data-for="_form"></span></div>
+</form></section>
+</div>
+
+<div>
+<section class="card" aria-labelledby="h-open"><h2 id="h-open">Open interruptions
+<span class="muted small" id="updated"></span></h2>
+<p class="small muted">In restoration order. Click a row (or focus it and press Enter) to pick it in the forms.
+ETRs within {ETR_WARNING_MINUTES} minutes or past are flagged.</p>
+<div id="etr-alerts" role="alert"></div>
+<table id="open"><thead><tr><th class="num">Priority</th><th>#</th><th>Incident</th><th>Facility</th><th>Cause</th>
+<th class="num">Out now</th><th>Time out</th><th>ETR</th><th>Significance</th></tr></thead><tbody></tbody></table>
+<p id="open-empty" class="muted" hidden>No open interruptions.</p>
+</section>
+<section class="card" aria-labelledby="h-calls"><h2 id="h-calls">Call list: essential services dark</h2>
+<div id="calls"></div>
+</section>
+</div>
+</div>
+<datalist id="feeder-ids"></datalist>
+"""
+
+CSS = """
+.grid{display:grid;grid-template-columns:minmax(300px,26em) 1fr;gap:1em}
+@media (max-width:900px){.grid{grid-template-columns:1fr}}
+form{display:grid;grid-template-columns:1fr 1fr;gap:0 .6em}
+form label{margin:0 0 .45em}form input,form select{width:100%}
+form input[type=checkbox]{width:auto}
+form > div{grid-column:1/-1}
+label.check{justify-content:flex-end}
+kbd{font-size:.75em;border:1px solid var(--line);border-radius:3px;padding:0 .3em;color:var(--muted)}
+#open tbody tr{cursor:pointer}#open tbody tr.picked{background:#e8f0fb}
+#open tbody tr:focus{outline:3px solid #f0a500}
+.reasons{font-size:.8em;color:var(--muted);max-width:28em;margin:.1em 0;padding-left:1.1em}
+.calls-incident{margin:.4em 0 .8em}
+.calls-incident h3{font-size:.95em;margin:.2em 0}
+"""
+
+SCRIPT = r"""
+const POLL = __POLL__, WARN = __WARN__;
+let records = new Map(), timer = null, picked = null;
+
+window.PAGE = {
+  start() {
+    setupForms();
+    timer = poll(refresh, POLL);
+    api('GET', '/api/feeders').then(g => {
+      $('#feeder-ids').innerHTML = g.features.map(f => `<option value="${esc(f.properties.feeder_id)}">`).join('');
+    }).catch(() => {});
+  },
+  stop() { clearInterval(timer); },
+};
+
+function setStatus(text, cls) { const s = $('#status'); s.textContent = text; s.className = 'status ' + (cls || ''); }
+
+async function refresh() {
+  let page, prio;
+  try {
+    [page, prio] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
+                                      api('GET', '/api/restoration-priorities')]);
+  } catch (e) { if (e.status !== 401) setStatus('Could not refresh: ' + e.message, 'bad'); return; }
+  const rank = new Map(prio.map(p => [p.interruption_id, p]));
+  const items = page.items.slice().sort((a, b) => ((rank.get(a.id) || {}).rank ?? 1e9) - ((rank.get(b.id) || {}).rank ?? 1e9));
+  records = new Map(items.map(r => [r.id, r]));
+  const incidents = [...new Set(items.map(r => r.incident_id))];
+  const [sig, calls] = await Promise.all([
+    pmap(incidents, id => api('GET', `/api/incidents/${id}/significance`)),
+    pmap(incidents, id => api('GET', `/api/incidents/${id}/call-list`)),
+  ]);
+  const sigOf = new Map(incidents.map((id, k) => [id, sig[k]]));
+  drawTable(items, rank, sigOf);
+  drawCalls(incidents, calls);
+  fillSelects();
+  $('#updated').textContent = `· ${page.total} open · updated ${fmtTime(new Date().toISOString())}`;
+}
+
+function facility(r) {
+  if (r.transmission_line) return `line ${esc(r.transmission_line)}`;
+  return `${esc(r.substation)} / ${esc(r.feeder)}${r.device ? ' / ' + esc(r.device) : ''}`;
+}
+
+function etrCell(r, now) {
+  if (!r.etr_at) return {html: '<span class="muted">being assessed</span>', alert: null};
+  const left = (new Date(r.etr_at) - now) / 60000;
+  if (left < 0) return {html: `<span class="badge bad">ETR passed ${fmtMinutes(-left)} ago</span><br>${fmtTime(r.etr_at)}`,
+                        alert: `#${r.id}: ETR passed ${fmtMinutes(-left)} ago`};
+  if (left <= WARN) return {html: `<span class="badge warn">ETR in ${fmtMinutes(left)}</span><br>${fmtTime(r.etr_at)}`,
+                            alert: `#${r.id}: ETR in ${fmtMinutes(left)}`};
+  return {html: fmtTime(r.etr_at), alert: null};
+}
+
+function sigCell(s) {
+  if (!s || s instanceof Error) return '<span class="muted">?</span>';
+  if (s.significant) {
+    const why = s.criteria.map(c => `<li><b>${esc(c.code)}</b> ${esc(c.evidence)}</li>`).join('');
+    return `<span class="badge bad">SIGNIFICANT</span> <span class="small muted">since ${fmtTime(s.significant_at)}</span>
+      <ul class="reasons">${why}</ul>`;
+  }
+  return `<span class="badge">not significant</span><div class="reasons">peak ${num(s.peak_members_out)} out</div>`;
+}
+
+function drawTable(items, rank, sigOf) {
+  const now = new Date(), alerts = [];
+  $('#open tbody').innerHTML = items.map(r => {
+    const p = rank.get(r.id), etr = etrCell(r, now);
+    if (etr.alert) alerts.push(etr.alert);
+    return `<tr tabindex="0" data-id="${r.id}" class="${r.id === picked ? 'picked' : ''}">
+      <td class="num" title="${esc(p ? p.reason : '')}">${p ? p.rank : '–'}${p ? `<div class="reasons">${esc(p.reason)}</div>` : ''}</td>
+      <td>${r.id}</td><td>${r.incident_id}</td><td>${facility(r)}</td><td>${esc(r.cause)}</td>
+      <td class="num">${num(r.members_out_now)}<span class="muted small"> / ${num(r.members_out)}</span></td>
+      <td>${fmtMinutes((now - new Date(r.start_at)) / 60000)}<br><span class="muted small">since ${fmtTime(r.start_at)}</span></td>
+      <td>${etr.html}</td><td>${sigCell(sigOf.get(r.incident_id))}</td></tr>`;
+  }).join('');
+  $('#open-empty').hidden = items.length > 0;
+  $('#etr-alerts').innerHTML = alerts.length ? `<p class="warn">⚠ ${alerts.map(esc).join(' · ')}</p>` : '';
+}
+
+function drawCalls(incidents, calls) {
+  const parts = [];
+  incidents.forEach((id, k) => {
+    const rows = calls[k];
+    if (!rows || rows instanceof Error || !rows.length) return;
+    const waiting = rows.filter(r => !r.reached).length;
+    parts.push(`<div class="calls-incident"><h3>Incident ${id}: ${waiting} not reached yet of ${rows.length}</h3>
+      <table><thead><tr><th>Reached</th><th>Entry</th><th>Category</th><th>Feeder</th><th>Dark since</th>
+      <th>Contacts</th><th>Backup</th></tr></thead><tbody>${rows.map(r => `<tr class="${r.reached ? '' : 'warn'}">
+      <td>${r.reached ? '<span class="badge ok">reached</span>' : '<span class="badge bad">not yet</span>'}
+        <span class="muted small">${r.attempts.length} tries</span></td>
+      <td>${esc(r.entry.name)} <span class="muted small">${esc(r.entry.ref)} · tier ${r.entry.priority_tier}</span></td>
+      <td>${esc(r.entry.category_label)}</td><td>${esc(r.entry.feeder)}</td><td>${fmtTime(r.dark_since)}</td>
+      <td>${r.entry.contacts.map(c => `${esc(c.name)} ${esc(c.phone || '')}${c.around_the_clock ? ' (24 h)' : ''}`).join('<br>')}</td>
+      <td>${r.entry.backup_generation ? 'yes' + (r.entry.fuel_hours ? `, ${num(r.entry.fuel_hours)} h fuel` : '') : 'no'}</td>
+      </tr>`).join('')}</tbody></table></div>`);
+  });
+  $('#calls').innerHTML = parts.join('') || '<p class="muted">No registry entry is dark.</p>';
+}
+
+function fillSelects() {
+  const opts = [...records.values()].map(r =>
+    `<option value="${r.id}">#${r.id} ${esc(r.transmission_line || r.feeder)} · ${num(r.members_out_now)} out</option>`).join('');
+  $$('.record-select').forEach(s => {
+    const keep = s.value;
+    s.innerHTML = '<option value="">— pick —</option>' + opts;
+    s.value = records.has(+keep) ? keep : (picked && records.has(picked) ? String(picked) : '');
+  });
+}
+
+function pick(id) {
+  picked = id;
+  $$('#open tbody tr').forEach(tr => tr.classList.toggle('picked', +tr.dataset.id === id));
+  $$('.record-select').forEach(s => s.value = String(id));
+  const r = records.get(id);
+  if (r) setStatus(`Picked #${id} (${r.transmission_line || r.feeder}, ${num(r.members_out_now)} out).`);
+}
+
+function values(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || el.name === 'interruption') continue;
+    if (el.type === 'checkbox') { out[el.name] = el.checked; continue; }
+    const v = el.value.trim();
+    if (v === '') continue;
+    out[el.name] = el.type === 'number' ? Number(v) : v;
+  }
+  return out;
+}
+
+function record(form) {
+  const id = +form.elements.interruption.value, r = records.get(id);
+  if (!r) { showErrors(form, {body: {detail: 'Pick an open interruption first (click a row in the list).', field: 'interruption'}}); }
+  return r;
+}
+
+const ACTIONS = {
+  'f-log': async form => {
+    const body = values(form);
+    if (!body.scheduled) { delete body.scheduled; delete body.members_notified; }
+    else if (!form.elements.members_notified.checked) body.members_notified = false;
+    const key = form.dataset.key || (form.dataset.key = 'console-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2));
+    const r = await api('POST', '/api/interruptions', body, {headers: {'Idempotency-Key': key}});
+    delete form.dataset.key;
+    return `Logged #${r.id} on ${r.transmission_line || r.feeder} (incident ${r.incident_id}), ${num(r.members_out)} out.`;
+  },
+  'f-step': async form => {
+    const rec = record(form); if (!rec) return null;
+    const b = values(form);
+    const r = await api('POST', `/api/interruptions/${rec.id}/restorations`, {version: rec.version, ...b});
+    return `#${r.id}: ${num(b.members_restored)} restored, ${num(r.members_out_now)} still out${r.status === 'closed' ? ' — closed' : ''}.`;
+  },
+  'f-etr': async form => {
+    const rec = record(form); if (!rec) return null;
+    const b = values(form);
+    const r = await api('PUT', `/api/interruptions/${rec.id}/etr`, {version: rec.version, etr_at: b.etr_at ?? null, note: b.note});
+    return `#${r.id}: ETR ${r.etr_at ? fmtTime(r.etr_at) : 'being assessed'}.`;
+  },
+  'f-close': async form => {
+    const rec = record(form); if (!rec) return null;
+    const r = await api('POST', `/api/interruptions/${rec.id}/close`, {version: rec.version, ...values(form)});
+    return `#${r.id} closed: ${fmtMinutes(r.duration_minutes)}, ${num(r.member_minutes)} member-minutes.`;
+  },
+};
+
+function setupForms() {
+  for (const [id, action] of Object.entries(ACTIONS)) {
+    const form = document.getElementById(id);
+    form.addEventListener('submit', async e => {
+      e.preventDefault();
+      clearErrors(form);
+      const button = form.querySelector('button[type=submit]');
+      button.disabled = true;
+      try {
+        const done = await action(form);
+        if (done) {
+          setStatus(done, 'ok');
+          const keep = form.elements.interruption && form.elements.interruption.value;
+          form.reset();
+          if (keep) form.elements.interruption.value = keep;
+          await refresh();
+        }
+      } catch (err) {
+        if (err.status === 409) refresh();
+        if (err.status !== 401) showErrors(form, err);
+      } finally { button.disabled = false; }
+    });
+    form.addEventListener('input', e => {
+      if (e.target.getAttribute('aria-invalid')) {
+        e.target.removeAttribute('aria-invalid');
+        const slot = $(`.err[data-for="${e.target.name}"]`, form); if (slot) slot.textContent = '';
+      }
+    });
+  }
+  // an empty "when" field becomes "now" (cooperative time) when reached; the dispatcher can change it
+  document.addEventListener('focusin', e => {
+    if (e.target.matches('input[data-now]') && !e.target.value) e.target.value = zoneNow();
+  });
+  $('#open tbody').addEventListener('click', e => { const tr = e.target.closest('tr'); if (tr) pick(+tr.dataset.id); });
+  $('#open tbody').addEventListener('keydown', e => {
+    const tr = e.target.closest('tr'); if (!tr) return;
+    if (e.key === 'Enter') { pick(+tr.dataset.id); $('#f-step [name=at]').focus(); }
+    if (e.key === 'ArrowDown' && tr.nextElementSibling) { e.preventDefault(); tr.nextElementSibling.focus(); }
+    if (e.key === 'ArrowUp' && tr.previousElementSibling) { e.preventDefault(); tr.previousElementSibling.focus(); }
+  });
+  const keys = {n: '#f-log [name=feeder]', r: '#f-step [name=at]', e: '#f-etr [name=etr_at]',
+                c: '#f-close [name=restored_at]', l: '#open tbody tr'};
+  document.addEventListener('keydown', e => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input,select,textarea')) return;
+    const target = keys[e.key.toLowerCase()];
+    if (target && $(target)) { e.preventDefault(); $(target).focus(); }
+  });
+}
+"""
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console_page() -> HTMLResponse:
+    script = SCRIPT.replace("__POLL__", str(POLL_SECONDS)).replace("__WARN__", str(ETR_WARNING_MINUTES))
+    return render(title="Dispatcher console", roles=("dispatcher",), body=BODY, script=script, css=CSS)

@@ -1,0 +1,186 @@
+"""The facility map (``/facilities-map``, any staff role): substations, feeders, transmission lines and
+service areas from the GeoJSON endpoints, with popups; open interruptions highlight their feeders;
+registry entries coloured dark or on; layer control, search by identifier, and a print stylesheet so
+it can be printed (or saved as PDF) for a division office.  Leaflet is served locally from
+``/static`` (no tiles, no CDN: it works in a control room with no internet)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from dashboards.pages.common import render
+
+router = APIRouter(include_in_schema=False)
+
+LEAFLET = "/static/node_modules/leaflet/dist"
+POLL_SECONDS = 60
+
+HEAD = (f'<link rel="icon" href="data:,"><link rel="stylesheet" href="{LEAFLET}/leaflet.css">'
+        f'<script src="{LEAFLET}/leaflet.js"></script>')
+
+BODY = """
+<div class="bar noprint">
+<form id="search" role="search" autocomplete="off"><label>Find a feeder or substation
+<input name="q" list="facility-ids" placeholder="JC-014 or JC-S01" required></label>
+<button type="submit">Find</button> <span class="err" data-for="q" role="alert"></span></form>
+<button type="button" id="print" class="plain">Print map</button>
+<span class="status muted small" id="status" role="status" aria-live="polite"></span>
+</div>
+<div id="map" aria-label="Facility map"></div>
+<div id="legend"><b>Legend</b>
+<span><i class="sw" style="background:#c62828"></i>feeder with an open interruption</span>
+<span><i class="sw" style="background:#1565c0"></i>feeder</span>
+<span><i class="sw" style="background:#6a1b9a"></i>transmission line</span>
+<span><i class="dot" style="background:#222;border-color:#c62828"></i>registry entry dark</span>
+<span><i class="dot" style="background:#2e7d32"></i>registry entry on</span>
+<span><i class="dot" style="background:#fff;border-color:#000"></i>substation</span>
+<span class="muted" id="printed-at"></span></div>
+<p class="small muted" id="notes"></p>
+<datalist id="facility-ids"></datalist>
+"""
+
+CSS = """
+main#app{max-width:none}
+.bar{display:flex;gap:1em;align-items:flex-end;flex-wrap:wrap;margin-bottom:.5em}
+.bar form{display:flex;align-items:flex-end;gap:.4em;flex-wrap:wrap}
+#map{height:calc(100vh - 190px);min-height:420px;background:#eef1f4;border:1px solid var(--line)}
+#legend{display:flex;flex-wrap:wrap;gap:.4em 1.2em;margin:.4em 0;font-size:.85em}
+#legend .sw{display:inline-block;width:18px;height:4px;vertical-align:middle;margin-right:.3em}
+#legend .dot{display:inline-block;width:10px;height:10px;border-radius:50%;border:2px solid transparent;
+vertical-align:middle;margin-right:.3em}
+.leaflet-popup-content table td{border:none;padding:0 .4em 0 0}
+@media print{@page{size:landscape;margin:10mm}#map{height:170mm;border:none}.leaflet-control-zoom{display:none}
+header.top{background:#fff;color:#000;padding:0}#who{display:none}}
+"""
+
+SCRIPT = r"""
+const POLL = __POLL__;
+let map, layers = {}, index = new Map(), timer = null, boundsAll = null;
+const FEEDER = {color: '#1565c0', weight: 3, opacity: 0.85}, OUT = {color: '#c62828', weight: 6, opacity: 1};
+const AREA = {system: '#455a64', division: '#f57c00', community: '#00897b', county: '#8d6e63'};
+
+window.PAGE = {
+  async start() {
+    map = L.map('map', {zoomSnap: 0.25, attributionControl: false});
+    map.setView([30.4, -98.4], 9);
+    $('#print').onclick = () => { $('#printed-at').textContent = 'Printed ' + fmtTime(new Date().toISOString()); map.invalidateSize(); window.print(); };
+    $('#search').addEventListener('submit', e => { e.preventDefault(); find(e.target); });
+    await loadFacilities();
+    timer = poll(refreshLive, POLL);
+  },
+  stop() { clearInterval(timer); },
+};
+
+const row = (k, v) => `<tr><td class="muted">${esc(k)}</td><td>${v}</td></tr>`;
+const popup = (title, rows) => `<b>${esc(title)}</b><table>${rows.join('')}</table>`;
+
+async function loadFacilities() {
+  const notes = [];
+  const [areas, feeders, subs, lines] = await Promise.all(['/api/service-areas', '/api/feeders', '/api/substations',
+    '/api/transmission-lines'].map(u => api('GET', u).catch(e => e)));
+  const overlays = {};
+  if (!(areas instanceof Error)) {
+    const kinds = [...new Set(areas.features.map(f => f.properties.kind))];
+    for (const kind of ['system', 'division', 'county', 'community'].filter(k => kinds.includes(k)).concat(
+        kinds.filter(k => !(k in AREA)))) {
+      const color = AREA[kind] || '#607d8b';
+      overlays[`Service areas: ${kind}`] = L.geoJSON({type: 'FeatureCollection',
+        features: areas.features.filter(f => f.properties.kind === kind)}, {
+        style: {color, weight: kind === 'system' ? 2 : 1.5, fillOpacity: kind === 'community' ? 0.12 : 0.04,
+                dashArray: kind === 'county' ? '4 4' : null, className: 'area area-' + kind},
+        onEachFeature: (f, l) => l.bindPopup(popup(f.properties.name, [row('Area', esc(f.properties.area_id)),
+          row('Kind', esc(kind)), row('Members served', num(f.properties.members_served))])),
+      });
+    }
+  } else notes.push('service areas: ' + areas.message);
+  if (!(lines instanceof Error)) {
+    overlays['Transmission lines'] = L.geoJSON(lines, {style: {color: '#6a1b9a', weight: 3, dashArray: '8 4', className: 'line'},
+      onEachFeature: (f, l) => { const p = f.properties; index.set(p.line_id, l);
+        l.bindPopup(popup(p.name || p.line_id, [row('Line', esc(p.line_id)), row('Voltage', p.voltage_kv ? num(p.voltage_kv) + ' kV' : '–'),
+          row('Substations', esc(p.substation_ids || '')), row('Members served', num(p.members_served))])); }});
+  } else notes.push('Transmission lines are not shown: the API has no GeoJSON endpoint for them yet' +
+                    (lines.status === 404 ? '' : ` (${lines.message})`) + '.');
+  if (!(feeders instanceof Error)) {
+    overlays['Feeders'] = layers.feeders = L.geoJSON(feeders, {style: () => ({...FEEDER, className: 'feeder'}),
+      onEachFeature: (f, l) => { index.set(f.properties.feeder_id, l); l.feature = f; l.bindPopup(() => feederPopup(l)); }});
+  } else notes.push('feeders: ' + feeders.message);
+  if (!(subs instanceof Error)) {
+    overlays['Substations'] = L.geoJSON(subs, {pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 7, color: '#000',
+      weight: 2, fillColor: '#fff', fillOpacity: 1, className: 'substation'}),
+      onEachFeature: (f, l) => { const p = f.properties; index.set(p.substation_id, l);
+        l.bindPopup(popup(p.name || p.substation_id, [row('Substation', esc(p.substation_id)),
+          row('Members served', num(p.members_served))])); }});
+  } else notes.push('substations: ' + subs.message);
+  overlays['Registry entries'] = layers.entries = L.layerGroup();
+  layers.overlays = overlays;
+  Object.values(overlays).forEach(l => l.addTo(map));
+  L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  L.control.scale({imperial: true, metric: true}).addTo(map);
+  const bounds = L.latLngBounds([]);
+  Object.values(overlays).forEach(l => { if (l.getBounds && l.getLayers().length) bounds.extend(l.getBounds()); });
+  if (bounds.isValid()) { boundsAll = bounds; map.fitBounds(bounds, {padding: [10, 10]}); }
+  $('#facility-ids').innerHTML = [...index.keys()].sort().map(k => `<option value="${esc(k)}">`).join('');
+  $('#notes').textContent = notes.join(' ');
+}
+
+let outByFeeder = new Map(), outByLine = new Map();
+function feederPopup(l) {
+  const p = l.feature.properties, out = outByFeeder.get(p.feeder_id) || [];
+  return popup(p.name || p.feeder_id, [row('Feeder', esc(p.feeder_id)), row('Substation', esc(p.substation_id)),
+    row('Members served', num(p.members_served)),
+    ...out.map(r => row(`Open #${r.id}`, `<span class="bad">${num(r.members_out_now)} out</span>${r.device ? ' below ' + esc(r.device) : ''},
+      since ${fmtTime(r.start_at)}; ETR ${r.etr_at ? fmtTime(r.etr_at) : 'being assessed'}`))]);
+}
+
+async function refreshLive() {
+  let open, entries, incidents;
+  try {
+    [open, entries, incidents] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
+      api('GET', '/api/registry/entries'), api('GET', '/api/incidents?status=open&limit=500')]);
+  } catch (e) { if (e.status !== 401) $('#status').textContent = 'Could not refresh: ' + e.message; return; }
+  outByFeeder = new Map(); outByLine = new Map();
+  for (const r of open.items) {
+    const m = r.transmission_line ? outByLine : outByFeeder, k = r.transmission_line || r.feeder;
+    m.set(k, (m.get(k) || []).concat([r]));
+  }
+  if (layers.feeders) layers.feeders.eachLayer(l => {
+    const out = outByFeeder.has(l.feature.properties.feeder_id);
+    l.setStyle(out ? OUT : FEEDER);
+    const el = l.getElement && l.getElement();
+    if (el) { el.classList.toggle('feeder-out', out); }
+    if (out) l.bringToFront();
+  });
+  // "dark" is the call list's answer (the API decides which entries an open interruption leaves dark)
+  const calls = await pmap(incidents.items, i => api('GET', `/api/incidents/${i.id}/call-list`));
+  const dark = new Set(calls.flatMap(c => c instanceof Error ? [] : c.map(x => x.entry.id)));
+  layers.entries.clearLayers();
+  for (const e of entries) {
+    const isDark = dark.has(e.id);
+    L.circleMarker([e.lat, e.lon], {radius: 6, weight: 2, color: isDark ? '#c62828' : '#1b5e20',
+      fillColor: isDark ? '#222' : '#2e7d32', fillOpacity: 1, className: isDark ? 'entry entry-dark' : 'entry entry-on'})
+      .bindPopup(popup(e.name, [row('Entry', esc(e.ref)), row('Category', esc(e.category_label)), row('Feeder', esc(e.feeder)),
+        row('Priority tier', e.priority_tier), row('Backup generation', e.backup_generation ? 'yes' : 'no'),
+        row('Status', isDark ? '<b class="bad">dark</b>' : 'on')]))
+      .addTo(layers.entries);
+  }
+  $('#status').textContent = `${open.total} open interruptions on ${outByFeeder.size} feeders · ${dark.size} of
+    ${entries.length} registry entries dark · updated ${fmtTime(new Date().toISOString())}`;
+}
+
+function find(form) {
+  clearErrors(form);
+  const q = form.elements.q.value.trim().toUpperCase();
+  const hit = index.get(q) || [...index.entries()].find(([k]) => k.toUpperCase() === q)?.[1];
+  if (!hit) return showErrors(form, {body: {detail: `No feeder or substation ${q}. Pick one from the list.`, field: 'q'}});
+  if (hit.getBounds) map.fitBounds(hit.getBounds(), {padding: [40, 40], maxZoom: 13});
+  else map.setView(hit.getLatLng(), 12);
+  hit.openPopup(hit.getBounds ? hit.getBounds().getCenter() : undefined);
+}
+"""
+
+
+@router.get("/facilities-map", response_class=HTMLResponse)
+def facility_map_page() -> HTMLResponse:
+    return render(title="Facility map", roles=("dispatcher", "executive", "registry", "admin"), body=BODY,
+                  script=SCRIPT.replace("__POLL__", str(POLL_SECONDS)), css=CSS, head=HEAD)

@@ -1,0 +1,258 @@
+"""The public outage map's figures: members out, served and percent per area, with status, cause, ETR and
+when each was last updated, for the system and for each county and community (domain §5, D14).
+
+Privacy (D14): only aggregates leave this module.  An area serving fewer than ``min_members`` members is
+left out (its members still count in the system totals); no service point, registry entry, feeder or
+facility identifier, location or geometry is part of the figures.
+
+Members out of an interruption are spread over its facility's areas in proportion to the members the
+facility serves in each (as the significance classifier does, :mod:`outages.classify`), so a partial
+outage of a feeder crossing two counties counts in both by their share.
+
+The figures are computed from the log and kept by :class:`PublicMapCache`, which looks at the log's
+version (number of records and their latest change) at most every ``check_seconds`` and recomputes only
+when it moved (or every ``max_age_seconds``, for restored areas that age out), so a storm's readers do
+not reach the interruption tables.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from time import monotonic
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from gis.db import utcnow
+from gis.models import ServiceArea, ServicePoint, ServicePointArea
+from gis.service import read_layer
+from outages.classify import FacilityFacts, facility_key
+from outages.models import Cause, Interruption
+from outages.settings import get_rule_settings
+
+STATUSES = ("reported", "crew_assigned", "restored")
+
+
+class PublicMapSettings(BaseSettings):
+    """Settings of the public map (environment prefix ``OUTAGES_PUBLIC_MAP_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="OUTAGES_PUBLIC_MAP_", extra="ignore")
+
+    min_members: int = 10  # D14: areas serving fewer members are not shown on their own
+    refresh_seconds: int = 120  # how often the page fetches fresh figures (the issue: at most 300)
+    check_seconds: float = 3.0  # how often the cache looks at the log's version
+    max_age_seconds: float = 60.0  # recompute at least this often even when the log is still
+    restored_hours: float = 12.0  # an area restored within this many hours is shown as "restored"
+    area_kinds: tuple[str, ...] = ("county", "community")
+
+
+@lru_cache
+def get_public_map_settings() -> PublicMapSettings:
+    return PublicMapSettings()
+
+
+def log_version(session: Session) -> tuple:
+    """A cheap fingerprint of the interruption log: it changes whenever a record is created or changed
+    (steps, ETRs, closing and voiding all bump the record's ``updated_at``)."""
+    count, latest = session.execute(select(func.count(Interruption.id), func.max(Interruption.updated_at))).one()
+    return (count, latest.isoformat() if latest else None)
+
+
+def facility_version(session: Session) -> tuple:
+    """A fingerprint of the facility layer (the facts are rebuilt when it changes)."""
+    return (session.scalar(select(func.count()).select_from(ServicePoint)),
+            session.scalar(select(func.count()).select_from(ServiceArea)))
+
+
+def public_areas(*, session: Session, settings: PublicMapSettings | None = None):
+    """The areas the public map shows, as a GeoDataFrame (code, name, kind, members_served, geometry):
+    service areas of the configured kinds serving at least ``min_members`` members."""
+    settings = settings or get_public_map_settings()
+    frame = read_layer(session, ServiceArea, {"code": ServiceArea.code, "name": ServiceArea.name,
+                                              "kind": ServiceArea.kind, "id": ServiceArea.id})
+    facts_members = _area_members(session)
+    frame["members_served"] = frame["id"].map(facts_members).fillna(0).astype(int)
+    frame = frame[frame.kind.isin(settings.area_kinds) & (frame.members_served >= settings.min_members)]
+    return frame.drop(columns="id").reset_index(drop=True)
+
+
+def _area_members(session: Session) -> dict[int, int]:
+    return dict(session.execute(select(ServicePointArea.service_area_id, func.count())
+                                .group_by(ServicePointArea.service_area_id)).all())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class _Area:
+    out: float = 0.0
+    open_records: int = 0
+    without_etr: int = 0
+    latest_etr: datetime | None = None
+    started_at: datetime | None = None
+    restored_at: datetime | None = None
+    updated_at: datetime | None = None
+    causes: dict | None = None
+
+
+def _out_now(record: Interruption, now: datetime) -> int:
+    if record.status != "open":
+        return 0
+    return max(record.members_out - sum(s.members_restored for s in record.steps if s.at <= now), 0)
+
+
+def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | None = None,
+                    settings: PublicMapSettings | None = None) -> dict:
+    """The public figures now: system totals and one entry per shown area (see the module docstring).
+
+    Area status: ``reported`` while one of its open records has no ETR, ``crew_assigned`` when every open
+    record has one (the area's ETR is then the latest of them: when the last member should be back),
+    ``restored`` when nothing is open there but a record was restored within ``restored_hours``.  The
+    cause is the one with the most members out there, when known."""
+    settings = settings or get_public_map_settings()
+    now = now or utcnow()
+    since = now - timedelta(hours=settings.restored_hours)
+    records = session.scalars(
+        select(Interruption).options(selectinload(Interruption.steps))
+        .where(Interruption.status != "voided", Interruption.start_at <= now,
+               (Interruption.status == "open") | (Interruption.restored_at >= since))).all()
+    shown = {area_id: (code, name, kind) for area_id, (code, name, kind) in facts.areas.items()
+             if kind in settings.area_kinds and facts.area_members.get(area_id, 0) >= settings.min_members}
+    acc: dict[int, _Area] = {}
+    system_out = 0
+    open_count = 0
+    for record in records:
+        out = _out_now(record, now)
+        system_out += out
+        open_count += record.status == "open"
+        key = facility_key(record)
+        served = facts.served.get(key, 0)
+        for area_id, n in facts.by_area.get(key, {}).items():
+            if area_id not in shown or not n:
+                continue
+            a = acc.setdefault(area_id, _Area(causes={}))
+            a.updated_at = max(filter(None, (a.updated_at, record.updated_at)))
+            if record.status == "open":
+                share = out * n / served if served else 0.0
+                a.out += share
+                a.open_records += 1
+                a.started_at = min(filter(None, (a.started_at, record.start_at)))
+                if record.etr_at is None:
+                    a.without_etr += 1
+                else:
+                    a.latest_etr = max(filter(None, (a.latest_etr, record.etr_at)))
+                a.causes[record.cause_code] = a.causes.get(record.cause_code, 0.0) + share
+            else:
+                a.restored_at = max(filter(None, (a.restored_at, record.restored_at)))
+    labels = dict(session.execute(select(Cause.code, Cause.label)).all())
+    areas = []
+    for area_id, (code, name, kind) in shown.items():
+        served = facts.area_members.get(area_id, 0)
+        a = acc.get(area_id)
+        out = int(round(a.out)) if a else 0
+        entry = {"code": code, "name": name, "kind": kind, "members_served": served, "members_out": out,
+                 "percent_out": round(100.0 * out / served, 1) if served else 0.0,
+                 "status": None, "cause": None, "cause_label": None, "etr": None, "out_since": None,
+                 "restored_at": None, "last_updated": None}
+        if a and a.open_records:
+            entry["status"] = "crew_assigned" if a.without_etr == 0 else "reported"
+            entry["etr"] = _iso(a.latest_etr) if a.without_etr == 0 else None
+            entry["out_since"] = _iso(a.started_at)
+            known = {c: v for c, v in a.causes.items() if c != "unknown"}
+            if known:
+                cause = max(sorted(known), key=lambda c: known[c])
+                entry["cause"], entry["cause_label"] = cause, labels.get(cause, cause)
+            entry["last_updated"] = _iso(a.updated_at)
+        elif a and a.restored_at:
+            entry["status"] = "restored"
+            entry["restored_at"] = _iso(a.restored_at)
+            entry["last_updated"] = _iso(a.updated_at)
+        areas.append(entry)
+    order = {kind: i for i, kind in enumerate(settings.area_kinds)}
+    areas.sort(key=lambda e: (-e["members_out"], order.get(e["kind"], 99), e["name"]))
+    system = facts.system_members
+    return {
+        "as_of": _iso(now),
+        "timezone": get_rule_settings().timezone,
+        "refresh_seconds": settings.refresh_seconds,
+        "min_members": settings.min_members,
+        "totals": {"members_served": system, "members_out": system_out,
+                   "percent_out": round(100.0 * system_out / system, 2) if system else 0.0,
+                   "active_outages": open_count,
+                   "areas_affected": sum(1 for e in areas if e["members_out"] > 0)},
+        "areas": areas,
+        "hidden_areas": sum(1 for area_id, (_c, _n, kind) in facts.areas.items()
+                            if kind in settings.area_kinds and area_id not in shown),
+    }
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Figures ready to send: JSON bytes, their gzip and an ETag."""
+
+    data: dict
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, data: dict) -> Payload:
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        return cls(data, body, gzip.compress(body, 6, mtime=0), '"' + hashlib.sha1(body).hexdigest()[:20] + '"')
+
+
+class PublicMapCache:
+    """The figures, recomputed only when the log changes (see the module docstring).  Thread-safe: one
+    recomputation at a time; readers in the meantime get the figures being replaced."""
+
+    def __init__(self, sessions, *, settings: PublicMapSettings | None = None, clock=utcnow):
+        self.sessions, self.settings, self.clock = sessions, settings or get_public_map_settings(), clock
+        self._lock = threading.Lock()
+        self._payload: Payload | None = None
+        self._checked = self._computed = float("-inf")
+        self._version = self._facility_version = None
+        self._facts: FacilityFacts | None = None
+        self.recomputations = 0
+
+    def fresh(self) -> Payload | None:
+        """The figures if they were checked against the log within ``check_seconds`` (no I/O), else None."""
+        payload = self._payload
+        return payload if payload is not None and monotonic() - self._checked < self.settings.check_seconds else None
+
+    def get(self) -> Payload:
+        """The current figures, checking the log's version first when the last check is too old."""
+        now = monotonic()
+        payload = self._payload
+        if payload is not None and now - self._checked < self.settings.check_seconds:
+            return payload
+        if payload is not None and not self._lock.acquire(blocking=False):
+            return payload  # another thread is refreshing: serve what we have
+        if payload is None:
+            self._lock.acquire()
+        try:
+            if self._payload is not None and monotonic() - self._checked < self.settings.check_seconds:
+                return self._payload
+            with self.sessions() as session:
+                version = log_version(session)
+                stale = monotonic() - self._computed >= self.settings.max_age_seconds
+                if self._payload is None or version != self._version or stale:
+                    fversion = facility_version(session)
+                    if self._facts is None or fversion != self._facility_version:
+                        self._facts, self._facility_version = FacilityFacts(session), fversion
+                    self._payload = Payload.of(compute_figures(session=session, facts=self._facts,
+                                                               now=self.clock(), settings=self.settings))
+                    self._version, self._computed = version, monotonic()
+                    self.recomputations += 1
+            self._checked = monotonic()
+            return self._payload
+        finally:
+            self._lock.release()

@@ -1,0 +1,280 @@
+"""The staff pages: the dispatcher console, the executive dashboard and the facility map.
+
+The first tests read the served HTML (any database).  The browser tests drive Debian's Chromium headless
+(Playwright) against a real uvicorn server on 127.0.0.1 and a fresh SpatiaLite file with committed data,
+and write a screenshot of each page to ``var/screenshots/``."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from dashboards.app import create_app
+from dashboards.migrate import seed_reference_data, upgrade
+from dashboards.users import create_user
+from gis.db import make_engine, make_sessionmaker
+from gis.files import read_facilities
+from gis.service import import_facilities
+from reports.delivery import SmtpSettings
+from reports.flow import tick
+from tests.conftest import PASSWORDS
+
+PAGES = {"/console": "Dispatcher console", "/executive": "Executive dashboard", "/facilities-map": "Facility map"}
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+CHICAGO = ZoneInfo("America/Chicago")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_is_served_with_its_title_and_nothing_external(api, path):
+    response = api.client.get(path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    title = re.search(r"<title>(.*?)</title>", response.text).group(1)
+    assert title.startswith(PAGES[path]), title
+    assert re.findall(r"https?://", response.text) == []
+    assert re.findall(r"""(?:src|href)\s*=\s*["']//""", response.text) == []  # nor protocol-relative
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert 'id="login"' in response.text  # the page holds no data: it asks for a login first
+
+
+# --------------------------------------------------------------------------------------------- browser
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    return sync_playwright
+
+
+def _skip_reason() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    if _playwright() is None:
+        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
+    return None
+
+
+browser_test = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -> dict:
+    """Committed data through the API: registry entries, an open significant storm on JC-014 with an
+    ETR about to expire, and an interruption that lasted 30 h and ended 2 h ago (its summary report is due)."""
+    def call(method, url, role, **kw):
+        response = http.request(method, url, headers={"Authorization": f"Bearer {tokens[role]}"}, **kw)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    for n, (name, category) in enumerate([("Pedernales Valley Hospital", "hospital"),
+                                          ("Johnson City Water Plant", "water")]):
+        meter = 9_500 + n
+        call("POST", "/api/registry/entries", "registry", json={
+            "name": name, "category": category, "priority_tier": 1, "account_number": str(1_000_000_000 + meter),
+            "meter_number": f"M{meter:08d}", "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}]})
+    iso = lambda t: t.isoformat()  # noqa: E731
+    storm = call("POST", "/api/interruptions", "dispatcher", json={
+        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "start_at": iso(now - timedelta(hours=2)),
+        "members_out": 6_000, "etr_at": iso(now + timedelta(minutes=20))})
+    past = call("POST", "/api/interruptions", "dispatcher", json={
+        "feeder": "JC-014", "cause": "ice_snow", "start_at": iso(now - timedelta(hours=32)),
+        "restored_at": iso(now - timedelta(hours=2)), "members_out": 2_400})
+    # the scheduler's round: classify, notify (the SMTP port is closed: failed deliveries), open summary reports
+    tick(sessions, now=now, smtp=SmtpSettings(host="127.0.0.1", port=_free_port(), recipients="ceo@example.org"))
+    return {"storm": storm, "past": past}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, facility_file):
+    """A uvicorn server on a free 127.0.0.1 port over a fresh SpatiaLite file, set up as conftest does."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        seed_reference_data(session)
+        import_facilities(session=session, layers=read_facilities(facility_file))
+        for role, password in PASSWORDS.items():
+            create_user(session=session, username=role, password=password, role=role)
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=30) as http:
+        tokens = {role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
+                  for role, pw in PASSWORDS.items()}
+        data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(timezone.utc))
+        yield SimpleNamespace(base=base, http=http, tokens=tokens, **data)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with _playwright()() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="America/Chicago")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.outside = []
+    page.on("request", lambda r: r.url.startswith((live.base, "data:", "blob:")) or page.outside.append(r.url))
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    assert page.outside == [], f"requests outside 127.0.0.1: {page.outside}"
+    assert page.errors == [], page.errors
+    context.close()
+
+
+def login(page, live, path: str, role: str) -> None:
+    page.goto(live.base + path)
+    page.wait_for_selector("#login:not([hidden])")
+    page.fill("#login [name=username]", role)
+    page.fill("#login [name=password]", PASSWORDS[role])
+    page.press("#login [name=password]", "Enter")
+
+
+def shoot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@browser_test
+def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(page, live):
+    login(page, live, "/console", "dispatcher")
+    storm = live.storm
+    row = page.wait_for_selector(f"#open tbody tr[data-id='{storm['id']}']")
+    assert "ETR in" in row.inner_text()  # within 30 minutes: warned
+    assert "SIGNIFICANT" in row.inner_text()  # 6,000 of 12,000 members for 2 h
+    assert "Pedernales Valley Hospital" in page.inner_text("#calls")  # dark, not reached yet
+    row.click()
+    assert page.input_value("#f-step [name=interruption]") == str(storm["id"])
+    local = datetime.fromisoformat(storm["start_at"]).astimezone(CHICAGO)  # what the form's inputs mean
+    before = (local - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("#f-step [name=at]", before)
+    page.fill("#f-step [name=members_restored]", "100")
+    page.press("#f-step [name=members_restored]", "Enter")
+    message = page.wait_for_selector("#f-step .err[data-for=at]:not(:empty)").inner_text()
+    expected = live.http.post(f"/api/interruptions/{storm['id']}/restorations",
+                              headers={"Authorization": f"Bearer {live.tokens['dispatcher']}"},
+                              json={"version": storm["version"], "at": before, "members_restored": 100})
+    assert expected.status_code == 422 and expected.json()["field"] == "at"
+    assert message == expected.json()["detail"] and "is not after the start" in message
+    assert page.get_attribute("#f-step [name=at]", "aria-invalid") == "true"
+    # and a good one goes through and the list follows without a reload
+    page.fill("#f-step [name=at]", (local + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.press("#f-step [name=members_restored]", "Enter")
+    page.wait_for_selector(f"#open tr[data-id='{storm['id']}']:has-text('5,900')")
+    assert page.inner_text("#f-step .err[data-for=at]") == ""
+    # log a new one from the keyboard
+    page.keyboard.press("Escape")
+    page.click("body")
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.name") == "feeder"
+    page.keyboard.type("MF-001")
+    page.fill("#f-log [name=members_out]", "300")
+    page.fill("#f-log [name=cause]", "vegetation")
+    page.focus("#f-log [name=start_at]")  # an empty time becomes "now"
+    page.press("#f-log [name=members_out]", "Enter")
+    page.wait_for_selector("#open tbody tr:has-text('MF-001')")
+    shoot(page, "console")
+
+
+@browser_test
+def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
+    login(page, live, "/executive", "executive")
+    for index in ("saidi", "saifi", "caidi"):
+        page.wait_for_selector(f"svg.plot[data-index={index}] rect.bar", state="attached")
+    assert page.locator("svg.plot rect.bar").count() >= 3
+    report = page.wait_for_selector(f"#reports tr:has-text('#{live.past['incident_id']}')")
+    assert "due" in report.inner_text().split() and "Mark filed" in report.inner_text()
+    page.wait_for_selector("#significant tr:has-text('JC-014')")  # the open storm is significant
+    page.wait_for_selector("#failed tr:has-text('ceo@example.org')")  # SMTP was down
+    page.wait_for_selector("#worst tr:has-text('JC-014')")
+    shoot(page, "executive")
+    page.once("dialog", lambda d: d.accept())
+    report.query_selector("button.file-report").click()
+    page.wait_for_selector(f"#reports tr:has-text('#{live.past['incident_id']}') .badge.ok")
+    assert page.locator("#reports .badge.ok", has_text="filed").first.is_visible()
+
+
+@browser_test
+@pytest.mark.parametrize("path, role", [("/console", "executive"), ("/console", "registry"),
+                                        ("/executive", "dispatcher"), ("/executive", "registry")])
+def test_each_page_refuses_the_wrong_role(page, live, path, role):
+    login(page, live, path, role)
+    refusal = page.wait_for_selector("#refused:not([hidden])").inner_text()
+    assert f"You are logged in as {role} ({role})" in refusal
+    assert page.is_hidden("#app")
+    page.click("#other-user")
+    page.wait_for_selector("#login:not([hidden])")
+
+
+@browser_test
+@pytest.mark.parametrize("path", PAGES)
+def test_a_bad_or_missing_token_gets_the_login_form(page, live, path):
+    page.goto(live.base + path)
+    page.wait_for_selector("#login:not([hidden])")
+    page.evaluate("sessionStorage.setItem('outages.token', 'not-a-token')")
+    page.reload()
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.is_hidden("#app")
+
+
+LEAFLET_JS = Path(__file__).resolve().parents[1] / "dashboards" / "static" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+
+
+@browser_test
+@pytest.mark.skipif(not LEAFLET_JS.exists(), reason="local Leaflet assets missing (make setup runs npm ci)")
+def test_facility_map_draws_facilities_highlights_outages_and_finds_a_feeder(page, live):
+    login(page, live, "/facilities-map", "registry")
+    page.wait_for_selector("path.feeder-out", state="attached")  # JC-014 is out
+    assert page.locator("path.feeder").count() == 3
+    assert page.locator("path.substation").count() == 2
+    assert page.locator("path.area").count() == 5
+    page.wait_for_selector("path.entry-dark", state="attached")
+    assert page.locator("path.entry-dark").count() == 2  # both entries sit below the open recloser
+    assert page.locator(".leaflet-control-layers-overlays label").count() >= 5
+    shoot(page, "facility-map")
+    page.fill("#search [name=q]", "nowhere")
+    page.press("#search [name=q]", "Enter")
+    assert "No feeder or substation NOWHERE" in page.inner_text("#search .err[data-for=q]")
+    page.fill("#search [name=q]", "jc-014")
+    page.press("#search [name=q]", "Enter")
+    popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
+    assert "JC-014" in popup and "10,000" in popup and "out" in popup
+    page.emulate_media(media="print")
+    assert page.is_hidden("#search") and page.is_visible("#map")
