@@ -17,22 +17,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gis.db import transaction, utcnow
 from gis.portable import insert_once
+from gis.models import ServicePoint
 from outages.classify import Classification, FacilityFacts, classify
 from outages.models import Incident, Interruption
 from outages.settings import RuleSettings, get_rule_settings
 from reports.delivery import SmtpSettings, get_smtp_settings, next_try, send_email
+from registry.models import RegistryEntry
 from reports.models import Notice, NoticeDelivery, SummaryReport
 from reports.notices import notice_fields, notice_html, notice_pdf, notice_text, subject
 from reports.working_days import cooperative_holidays, summary_report_due
 
 DAY = timedelta(hours=24)
 CLAIM = timedelta(minutes=2)
-BATCH = 2000
+BATCH = 100
+RECHECK = timedelta(seconds=50)
 
 
 @dataclass
@@ -45,18 +48,38 @@ class TickReport:
     failed: int = 0
 
 
-def _stale_incidents(session: Session):
-    """Open incidents, never-classified ones, and those with a record changed since classification."""
-    changed = exists().where(Interruption.incident_id == Incident.id, or_(
-        Interruption.status == "open", Interruption.updated_at > Incident.classified_at))
-    return select(Incident.id).where(or_(Incident.classified_at.is_(None), changed)).order_by(Incident.id)
+def _stale_incidents(now: datetime, rules: RuleSettings):
+    """Never-classified incidents, those with a record changed since, and open ones not looked at for
+    :data:`RECHECK` (time passing can make them significant: checked about once a minute) — but only
+    incidents that began at least the one-hour minimum ago, since no criterion can be met sooner (D4)."""
+    changed = exists().where(Interruption.incident_id == Incident.id, Interruption.updated_at > Incident.classified_at)
+    still_open = exists().where(Interruption.incident_id == Incident.id, Interruption.status == "open")
+    old_enough = exists().where(Interruption.incident_id == Incident.id, Interruption.status != "voided",
+                                Interruption.start_at <= now - timedelta(minutes=rules.significant_minutes))
+    return select(Incident.id).where(old_enough, or_(Incident.classified_at.is_(None), changed,
+                                                     and_(still_open, Incident.classified_at < now - RECHECK))
+                                     ).order_by(Incident.id)
+
+
+_facts_cache: dict[tuple, FacilityFacts] = {}
+
+
+def facility_facts(session: Session) -> FacilityFacts:
+    """The classifier's facts, rebuilt only when the facility layer or the registry has changed."""
+    entries = session.execute(select(func.count(RegistryEntry.id), func.max(RegistryEntry.updated_at))).one()
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True),
+           session.scalar(select(func.count()).select_from(ServicePoint)), tuple(entries))
+    if key not in _facts_cache:
+        _facts_cache.clear()
+        _facts_cache[key] = FacilityFacts(session)
+    return _facts_cache[key]
 
 
 def classify_incidents(session: Session, *, now: datetime, rules: RuleSettings, facts: FacilityFacts | None = None,
                        ids: list[int] | None = None) -> dict[int, Classification]:
     """(Re)classify incidents and store the outcome on them; returns what changed."""
-    facts = facts or FacilityFacts(session)
-    ids = list(session.scalars(_stale_incidents(session))) if ids is None else ids
+    facts = facts or facility_facts(session)
+    ids = list(session.scalars(_stale_incidents(now, rules))) if ids is None else ids
     results = {}
     for start in range(0, len(ids), BATCH):
         incidents = session.scalars(select(Incident).where(Incident.id.in_(ids[start:start + BATCH])).options(
@@ -105,26 +128,36 @@ def tick(sessions: sessionmaker, *, now: datetime | None = None, rules: RuleSett
     report = TickReport()
     holidays = cooperative_holidays(range(now.year - 1, now.year + 2))
     with transaction(sessions) as session:
-        facts = FacilityFacts(session)
-        results = classify_incidents(session, now=now, rules=rules, facts=facts)
-        report.classified = len(results)
-        for incident_id, result in results.items():
-            incident = session.get(Incident, incident_id)
-            if not result.significant or incident.source != "live":
-                continue
-            report.significant.append(incident_id)
-            report.notices += _make_notices(session, incident, result, facts, now=now, zone=rules.zone,
-                                            recipients=smtp.recipient_list)
-            lasted = (result.restored_at - result.started_at) if result.restored_at else None
-            if lasted is not None and lasted > DAY:
-                due = summary_report_due(result.restored_at, zone=rules.zone, holidays=holidays)
-                made = insert_once(session, SummaryReport, {"incident_id": incident_id, "due_at": due,
-                                                            "created_at": now}, conflict=["incident_id"])
-                if made is not None:
-                    report.summary_reports.append(made)
+        facts = facility_facts(session)
+        stale = list(session.scalars(_stale_incidents(now, rules)))
+    for start in range(0, len(stale), BATCH):  # short transactions: dispatchers' writes go in between
+        with transaction(sessions) as session:
+            _classify_and_file(session, stale[start:start + BATCH], facts, report, now=now, rules=rules,
+                               smtp=smtp, holidays=holidays)
     if deliver:
         report.sent, report.failed = deliver_pending(sessions, now=now, smtp=smtp)
     return report
+
+
+def _classify_and_file(session: Session, ids: list[int], facts: FacilityFacts, report: TickReport, *,
+                       now: datetime, rules: RuleSettings, smtp: SmtpSettings, holidays) -> None:
+    """Classify a batch of incidents; make the notices and summary reports they now owe."""
+    results = classify_incidents(session, now=now, rules=rules, facts=facts, ids=ids)
+    report.classified += len(results)
+    for incident_id, result in results.items():
+        incident = session.get(Incident, incident_id)
+        if not result.significant or incident.source != "live":
+            continue
+        report.significant.append(incident_id)
+        report.notices += _make_notices(session, incident, result, facts, now=now, zone=rules.zone,
+                                        recipients=smtp.recipient_list)
+        lasted = (result.restored_at - result.started_at) if result.restored_at else None
+        if lasted is not None and lasted > DAY:
+            due = summary_report_due(result.restored_at, zone=rules.zone, holidays=holidays)
+            made = insert_once(session, SummaryReport, {"incident_id": incident_id, "due_at": due,
+                                                        "created_at": now}, conflict=["incident_id"])
+            if made is not None:
+                report.summary_reports.append(made)
 
 
 def deliver_pending(sessions: sessionmaker, *, now: datetime, smtp: SmtpSettings,

@@ -48,7 +48,7 @@ end
 request = function()
   counter = counter + 1
   local feeder = feeders[(counter % #feeders) + 1]
-  local body = string.format('{"feeder":"%s","cause":"wind","start_at":"2025-06-02T10:00:00-05:00","members_out":1}', feeder)
+  local body = string.format('{"feeder":"%s","cause":"wind","start_at":"START","members_out":1}', feeder)
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer TOKEN",
                    ["Idempotency-Key"] = "RUN-" .. tid .. "-" .. counter}
   return wrk.format("POST", "/api/interruptions", headers, body)
@@ -115,8 +115,10 @@ def run(url: str, seconds: int, connections: int, facilities: Path | None = None
         token = httpx.post(f"{base}/api/auth/token", data={"username": "bench", "password": "bench-password"}
                            ).json()["access_token"]
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(LUA.replace("TOKEN", token).replace("{FEEDERS}", "{" + ",".join(f'"{f}"' for f in feeders)
-                                                             + "}"))
+            # as in a storm, the outages being logged began minutes ago
+            start = (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat(timespec="seconds")
+            script.write(LUA.replace("TOKEN", token).replace("START", start)
+                         .replace("{FEEDERS}", "{" + ",".join(f'"{f}"' for f in feeders) + "}"))
         # warm-up, then the measured run
         Path(script.name).write_text(Path(script.name).read_text().replace("RUN-", "warm-"))
         subprocess.run([ensure_wrk(), "-t1", "-c1", "-d2s", "-s", script.name, base], capture_output=True)
