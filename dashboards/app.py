@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import event
 from fastapi.responses import RedirectResponse
 
 from dashboards import errors
@@ -23,6 +24,8 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
         runner = None
         if get_settings().scheduler if scheduler is None else scheduler:
             runner = app.state.scheduler = Scheduler(app.state.sessions)
+            # every committed change (only writes commit) wakes it to re-classify soon
+            event.listen(app.state.sessions, "after_commit", lambda _session: runner.wake.set())
             runner.start()
         yield
         if runner:

@@ -34,16 +34,6 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-async def wake_scheduler(request: Request) -> AsyncIterator[None]:
-    """After a change to the log, let the scheduler re-classify at once instead of within 30 s."""
-    yield
-    if request.app.state.scheduler is not None:
-        request.app.state.scheduler.wake.set()
-
-
-Wake = Depends(wake_scheduler)
-
-
 def issue_token(user: User) -> str:
     settings = get_settings()
     claims = {"sub": user.username, "role": user.role, "exp": utcnow() + timedelta(minutes=settings.token_minutes)}

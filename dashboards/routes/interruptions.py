@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, UploadFile
 from pydantic import AfterValidator
 
-from dashboards.deps import DbSession, Dispatcher, Reader, Wake
+from dashboards.deps import DbSession, Dispatcher, Reader
 from outages import records_io, service
 from outages.schemas import (
     AuditOut,
@@ -37,18 +37,16 @@ def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = Non
     return InterruptionPage(items=[service.to_out(r) for r in items], total=total, limit=limit, offset=offset)
 
 
-@router.post("/api/interruptions", response_model=InterruptionOut, status_code=201, dependencies=[Wake],
+@router.post("/api/interruptions", response_model=InterruptionOut, status_code=201,
              summary="Log an interruption (send Idempotency-Key to make retries safe)")
-def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreate, response: Response,
-                        idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> InterruptionOut:
+def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreate,
+                        idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> Response:
     record, created = service.create_interruption(session=db, data=data, actor=user.username,
                                                   idempotency_key=idempotency_key)
-    out = service.to_out(record)
+    body = service.to_out(record).model_dump_json()  # already an InterruptionOut: no second validation
     db.commit()
-    if not created:
-        response.status_code = 200
-    response.headers["Location"] = f"/api/interruptions/{record.id}"
-    return out
+    return Response(body, status_code=201 if created else 200, media_type="application/json",
+                    headers={"Location": f"/api/interruptions/{record.id}"})
 
 
 @router.get("/api/interruptions/export.csv", summary="Export records as CSV (the import format)")
@@ -66,7 +64,7 @@ def export_xlsx(db: DbSession, _user: Reader, start_from: QueryTime = None, star
                     headers={"Content-Disposition": 'attachment; filename="interruptions.xlsx"'})
 
 
-@router.post("/api/interruptions/import", response_model=ImportReport, status_code=201, dependencies=[Wake],
+@router.post("/api/interruptions/import", response_model=ImportReport, status_code=201,
              summary="Bulk import historical records from CSV or Excel (all rows or none)")
 def import_records(db: DbSession, user: Dispatcher, file: UploadFile) -> ImportReport:
     frame = records_io.parse_records(file.file.read(), file.filename or "upload.csv")
@@ -80,15 +78,14 @@ def get_interruption(db: DbSession, _user: Reader, interruption_id: int) -> Inte
     return service.to_out(service.get_interruption(session=db, interruption_id=interruption_id))
 
 
-@router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record",
-              dependencies=[Wake])
+@router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record")
 def update_interruption(db: DbSession, user: Dispatcher, interruption_id: int,
                         data: InterruptionUpdate) -> InterruptionOut:
     return _done(db, service.update_interruption(session=db, interruption_id=interruption_id, data=data,
                                                  actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut, dependencies=[Wake],
+@router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut,
              summary="Add a step restoration")
 def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
                     data: RestorationCreate) -> InterruptionOut:
@@ -96,20 +93,20 @@ def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
                                              actor=user.username))
 
 
-@router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut, dependencies=[Wake],
+@router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut,
             summary="Set the estimated time of restoration (empty: being assessed)")
 def set_etr(db: DbSession, user: Dispatcher, interruption_id: int, data: EtrSet) -> InterruptionOut:
     return _done(db, service.set_etr(session=db, interruption_id=interruption_id, data=data, actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut, dependencies=[Wake],
+@router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut,
              summary="Full restoration")
 def close(db: DbSession, user: Dispatcher, interruption_id: int, data: CloseIn) -> InterruptionOut:
     return _done(db, service.close_interruption(session=db, interruption_id=interruption_id, data=data,
                                                 actor=user.username))
 
 
-@router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut, dependencies=[Wake],
+@router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut,
              summary="Void a mistaken record with a reason (it is kept)")
 def void(db: DbSession, user: Dispatcher, interruption_id: int, data: VoidIn) -> InterruptionOut:
     return _done(db, service.void_interruption(session=db, interruption_id=interruption_id, data=data,
