@@ -14,11 +14,11 @@ from dashboards.deps import DbSession, Executive, Reader, Responder
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import InvalidInput, NotFound
-from outages.classify import FacilityFacts, classify
+from outages.classify import Classification, classify
 from outages.service import get_incident
 from outages.settings import get_rule_settings
 from reports.delivery import get_smtp_settings
-from reports.flow import resend
+from reports.flow import facility_facts, resend
 from reports.models import Notice, SummaryReport
 from reports.notices import notice_html, notice_pdf
 from reports.summaries import file_report, get_report, report_state, summary_data
@@ -28,33 +28,11 @@ router = APIRouter(tags=["significance and reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class CriterionOut(BaseModel):
-    code: str
-    met_at: datetime
-    evidence: str
-
-
-class SignificanceOut(BaseModel):
-    incident_id: int
-    significant: bool
-    significant_at: datetime | None
-    ongoing: bool
-    started_at: datetime | None
-    restored_at: datetime | None
-    peak_members_out: int
-    peak_at: datetime | None
-    members_affected: int
-    criteria: list[CriterionOut]
-
-
-@router.get("/api/incidents/{incident_id}/significance", response_model=SignificanceOut,
+@router.get("/api/incidents/{incident_id}/significance", response_model=Classification,
             summary="Is the incident significant, since when, and why (each criterion with its evidence)")
-def significance(db: DbSession, _user: Reader, incident_id: int) -> SignificanceOut:
+def significance(db: DbSession, _user: Reader, incident_id: int) -> Classification:
     incident = get_incident(session=db, incident_id=incident_id)
-    result = classify(incident.interruptions, FacilityFacts(db), now=utcnow())
-    return SignificanceOut(incident_id=incident_id, **{k: getattr(result, k) for k in (
-        "significant", "significant_at", "ongoing", "started_at", "restored_at", "peak_members_out", "peak_at",
-        "members_affected")}, criteria=[CriterionOut(**vars(c)) for c in result.criteria])
+    return classify(incident.interruptions, facility_facts(db), now=utcnow())
 
 
 class DeliveryOut(BaseModel):
