@@ -8,9 +8,18 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from gis.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from gis.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, NotAuthenticated: 401, PermissionDenied: 403}
+STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, NotAuthenticated: 401, PermissionDenied: 403,
+          TooManyRequests: 429}
 
 
 def _body(message: str, field: str | None = None, problems: list | None = None) -> dict:

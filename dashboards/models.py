@@ -5,3 +5,4 @@ from gis.models import *  # noqa: F401,F403
 from outages.models import *  # noqa: F401,F403
 from registry.models import *  # noqa: F401,F403
 from reports.models import *  # noqa: F401,F403
+from outages.members import MemberAccount, MemberServicePoint, MemberToken  # noqa: F401

@@ -29,3 +29,7 @@ class NotAuthenticated(DomainError):
 
 class PermissionDenied(DomainError):
     """The user's role may not do this."""
+
+
+class TooManyRequests(DomainError):
+    """Too many attempts in a short time (rate limit)."""

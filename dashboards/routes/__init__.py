@@ -1,8 +1,18 @@
 """One router per domain, collected in :data:`routers` (API routes here, pages in ``dashboards.pages``)."""
 
 from dashboards.pages import console, executive, facility_map, member_map
-from dashboards.routes import auth, facilities, incidents, interruptions, notices, registry, reliability, system
+from dashboards.routes import (
+    auth,
+    facilities,
+    incidents,
+    interruptions,
+    members,
+    notices,
+    registry,
+    reliability,
+    system,
+)
 
 routers = [system.router, auth.router, facilities.router, incidents.router, interruptions.router,
-           registry.router, notices.router, reliability.router,
+           registry.router, notices.router, reliability.router, members.router,
            member_map.router, console.router, executive.router, facility_map.router]

@@ -1,0 +1,145 @@
+"""Member accounts (issue 7, first part): registration, idempotent activation, sign-in, reset, own
+service points — with the e-mails read from a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from dashboards.routes import members as member_routes
+from outages.members import MemberAccount, MemberToken
+from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
+
+JC014_POINT = {"account_number": "1000000100", "meter_number": "M00000100"}  # on JC-014, not below a device
+PASSPHRASE = "correct horse battery staple on the pedernales"
+
+
+@pytest.fixture
+def mail(inbox, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(member_routes, "get_smtp_settings", lambda: inbox.settings)
+    member_routes.limiter.hits.clear()
+    return inbox
+
+
+def register(api, email="ana@example.org", password=PASSPHRASE, language="en", **point):
+    return api("POST", "/api/members/register", as_=None, json={
+        "email": email, "password": password, "language": language, **(point or JC014_POINT)})
+
+
+def link_token(message) -> str:
+    return re.search(r"token=([\w-]+)", message.get_body(preferencelist=("plain",)).get_content()).group(1)
+
+
+def sign_in(api, email="ana@example.org", password=PASSPHRASE):
+    return api("POST", "/api/members/token", as_=None, data={"username": email, "password": password})
+
+
+def test_mismatched_meter_is_refused_and_nothing_is_made(api, mail, session):
+    wrong = register(api, **{"account_number": "1000000100", "meter_number": "M00000101"})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "meter_number"
+    assert session.scalar(select(func.count()).select_from(MemberAccount)) == 0 and mail.messages == []
+
+
+@pytest.mark.parametrize("password", ["short1", "password123", "Welcome1", "aaaaaaaaaaaa", "ana"])
+def test_weak_passwords_are_refused(api, mail, password):
+    refused = register(api, password=password if password != "ana" else "ana@example.org".split("@")[0] * 3)
+    assert refused.status_code == 422 and refused.json()["field"] == "password", password
+
+
+def test_register_activate_twice_and_sign_in(api, mail):
+    first = register(api, password="x" * 20 + " long passphrases are welcome here " + "y" * 20)
+    assert first.status_code == 202
+    assert "If the details are right" in first.json()["detail"]
+    token = link_token(mail.messages[-1])
+    assert mail.messages[-1]["Subject"] == "Activate your outage account"
+    assert sign_in(api, password="x" * 20 + " long passphrases are welcome here " + "y" * 20).status_code == 401
+    once = api("GET", "/api/members/activate", as_=None, params={"token": token})
+    twice = api("GET", "/api/members/activate", as_=None, params={"token": token})  # the double click
+    assert (once.json()["status"], twice.json()["status"]) == ("activated", "already_active")
+    assert twice.status_code == 200
+    assert sign_in(api, password="x" * 20 + " long passphrases are welcome here " + "y" * 20).status_code == 200
+
+
+def test_answers_never_reveal_whether_an_email_exists(api, mail, session):
+    assert register(api).status_code == 202
+    again = register(api, password="another good passphrase 2026")
+    assert again.status_code == 202
+    assert again.json()["detail"] == member_routes.SAME_ANSWER
+    assert session.scalar(select(func.count()).select_from(MemberAccount)) == 1
+    assert mail.messages[-1]["Subject"] == "Your outage account"  # told only by e-mail, to that address
+    unknown = api("POST", "/api/members/password-reset", as_=None, json={"email": "nobody@example.org"})
+    known = api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"})
+    assert unknown.status_code == known.status_code == 202 and unknown.json() == known.json()
+
+
+def test_expired_link_is_refused_with_a_way_to_resend(api, mail, session):
+    register(api, language="es")
+    assert mail.messages[-1]["Subject"] == "Active su cuenta de apagones"
+    for row in session.scalars(select(MemberToken)):
+        row.expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+    session.flush()
+    expired = api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    assert expired.status_code == 409 and "Resend activation" in expired.json()["detail"]
+    assert api("POST", "/api/members/resend-activation", as_=None,
+               json={"email": "ana@example.org"}).status_code == 202
+    fresh = api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    assert fresh.json()["status"] == "activated"
+    bogus = api("GET", "/api/members/activate", as_=None, params={"token": "not-a-token"})
+    assert bogus.status_code == 422
+
+
+def test_password_reset_by_email(api, mail):
+    register(api)
+    api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"})
+    token = link_token(mail.messages[-1])
+    done = api("POST", "/api/members/password-reset/confirm", as_=None,
+               json={"token": token, "password": "a brand new passphrase for 2027"})
+    assert done.status_code == 200
+    assert sign_in(api).status_code == 401
+    assert sign_in(api, password="a brand new passphrase for 2027").status_code == 200
+    reuse = api("POST", "/api/members/password-reset/confirm", as_=None,
+                json={"token": token, "password": "yet another passphrase 2028"})
+    assert reuse.status_code == 422
+
+
+def _member(api, mail, email="ana@example.org", point=JC014_POINT):
+    register(api, email=email, **point)
+    api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    return {"Authorization": f"Bearer {sign_in(api, email=email).json()['access_token']}"}
+
+
+def test_my_service_points_and_their_status_only(api, mail):
+    ana = _member(api, mail)
+    added = api("POST", "/api/members/me/service-points", as_=None, headers=dict(ana),
+                json={"account_number": "1000010600", "meter_number": "M00010600"})  # on MF-001
+    assert added.status_code == 201
+    assert [p["meter_number"] for p in added.json()["service_points"]] == ["M00000100", "M00010600"]
+    assert {p["status"] for p in added.json()["service_points"]} == {"on"}
+    api("POST", "/api/interruptions", json={"feeder": "MF-001", "cause": "wind", "members_out": 1_500,
+                                            "start_at": "2025-06-02T10:00:00-05:00",
+                                            "etr_at": "2025-06-02T14:00:00-05:00"})
+    api("POST", "/api/interruptions", json={"feeder": "JC-014", "cause": "wind", "members_out": 20,
+                                            "start_at": "2025-06-02T10:00:00-05:00"})
+    mine = {p["meter_number"]: p for p in api("GET", "/api/members/me", as_=None, headers=dict(ana)
+                                               ).json()["service_points"]}
+    assert mine["M00010600"]["status"] == "out" and mine["M00010600"]["etr_at"] == "2025-06-02T19:00:00Z"
+    assert mine["M00000100"]["status"] == "possibly_out"  # part of JC-014, no device named
+    bo = _member(api, mail, email="bo@example.org", point={"account_number": "1000010200",
+                                                           "meter_number": "M00010200"})
+    theirs = api("GET", "/api/members/me", as_=None, headers=dict(bo)).json()["service_points"]
+    assert [p["meter_number"] for p in theirs] == ["M00010200"]  # nobody else's
+    wrong = api("POST", "/api/members/me/service-points", as_=None, headers=dict(bo),
+                json={"account_number": "1000010600", "meter_number": "M00000100"})
+    assert wrong.status_code == 422
+    assert api("GET", "/api/members/me", as_="dispatcher").status_code == 401  # a staff token is no member
+    assert api("GET", "/api/interruptions", as_=None, headers=dict(ana)).status_code == 401  # nor the reverse
+
+
+def test_sign_in_is_rate_limited(api, mail):
+    for _ in range(10):
+        assert sign_in(api, password="wrong wrong wrong").status_code == 401
+    assert sign_in(api, password="wrong wrong wrong").status_code == 429
