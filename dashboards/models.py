@@ -6,3 +6,4 @@ from outages.models import *  # noqa: F401,F403
 from registry.models import *  # noqa: F401,F403
 from reports.models import *  # noqa: F401,F403
 from outages.members import MemberAccount, MemberServicePoint, MemberToken  # noqa: F401
+from outages.member_reports import OutageReport  # noqa: F401

@@ -102,7 +102,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _service_point(session: Session, account_number: str, meter_number: str) -> ServicePoint | None:
+def service_point_by_bill(session: Session, account_number: str, meter_number: str) -> ServicePoint | None:
+    """The service point with this account and meter number (both from the same bill), or None."""
     return session.scalar(select(ServicePoint).where(ServicePoint.account_number == (account_number or "").strip(),
                                                      ServicePoint.meter_number == (meter_number or "").strip()))
 
@@ -134,7 +135,7 @@ def register(*, session: Session, email: str, password: str, account_number: str
     check_password(password, email)
     if language not in ("en", "es"):
         raise InvalidInput("language must be en or es. Fix: choose English or Spanish.", field="language")
-    sp = _service_point(session, account_number, meter_number)
+    sp = service_point_by_bill(session, account_number, meter_number)
     if sp is None:
         raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
                            "both from the same bill.", field="meter_number")
@@ -217,7 +218,7 @@ def authenticate_member(*, session: Session, email: str, password: str) -> Membe
 def add_service_point(*, session: Session, account: MemberAccount, account_number: str,
                       meter_number: str) -> ServicePoint:
     """Prove another service point (its account and meter numbers) and add it to this login."""
-    sp = _service_point(session, account_number, meter_number)
+    sp = service_point_by_bill(session, account_number, meter_number)
     if sp is None:
         raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
                            "both from the same bill.", field="meter_number")

@@ -40,6 +40,9 @@ class RuleSettings(BaseSettings):
     large_system_members: int = 200_000  # "utilities serving more than 200,000 members" (D5)
     large_system_threshold: int = 20_000  # "20,000 members" (D5)
     scheduled_unnotified_minutes: float = 240.0  # "scheduled ... lasting more than four hours" (D8)
+    # members' outage reports: this many from one feeder within this window make a probable outage
+    report_threshold: int = 3
+    report_window_minutes: float = 30.0
 
     @property
     def zone(self) -> ZoneInfo:

@@ -143,3 +143,52 @@ def test_sign_in_is_rate_limited(api, mail):
     for _ in range(10):
         assert sign_in(api, password="wrong wrong wrong").status_code == 401
     assert sign_in(api, password="wrong wrong wrong").status_code == 429
+
+
+def _report(api, n: int):
+    return api("POST", "/api/members/outage-reports", as_=None,
+               json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"})
+
+
+def test_reports_are_deduplicated_and_become_a_probable_outage_the_dispatcher_confirms(api, mail):
+    ana = _member(api, mail)
+    first = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
+                json={"meter_number": "M00000100"})
+    again = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
+                json={"meter_number": "M00000100"})
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    assert "Thank you" in first.json()["detail"]
+    not_mine = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
+                   json={"meter_number": "M00000101"})
+    assert not_mine.status_code == 422
+    assert api("GET", "/api/probable-outages", as_="dispatcher").json() == []  # 1 report: below the threshold
+    # two neighbours report without signing in (below recloser R1: meters 4,001-10,000 in the test cooperative)
+    assert _report(api, 4_500).status_code == 201 and _report(api, 4_501).status_code == 201
+    assert _report(api, 4_501).status_code == 200  # deduplicated
+    assert _report(api, 4_501).json()["detail"].startswith("We already have your report")
+    probable = api("GET", "/api/probable-outages", as_="executive").json()
+    assert [(p["feeder"], p["reports"]) for p in probable] == [("JC-014", 3)]
+    refused = api("POST", "/api/probable-outages/confirm", as_="executive", json={"feeder": "JC-014"})
+    assert refused.status_code == 403
+    made = api("POST", "/api/probable-outages/confirm", as_="dispatcher",
+               json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind"})
+    assert made.status_code == 201, made.text
+    record = made.json()
+    assert (record["feeder"], record["device"], record["members_out"]) == ("JC-014", "JC-014-R1", 6_000)
+    assert record["notes"] == "confirmed from 3 member report(s)"
+    assert api("GET", "/api/probable-outages").json() == []
+    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-014"}
+               ).status_code == 404
+
+
+def test_dismissing_a_probable_outage(api, mail):
+    for n in (10_101, 10_102, 10_103):  # on JC-015
+        assert _report(api, n).status_code == 201
+    assert api("GET", "/api/probable-outages").json()[0]["feeder"] == "JC-015"
+    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-015"}
+               ).json() == {"dismissed": 3}
+    assert api("GET", "/api/probable-outages").json() == []
+    assert _report(api, 10_101).status_code == 201  # a new report after a dismissal is a new report
+    wrong = api("POST", "/api/members/outage-reports", as_=None,
+                json={"account_number": "1000010101", "meter_number": "M00010102"})
+    assert wrong.status_code == 422 and wrong.json()["field"] == "meter_number"

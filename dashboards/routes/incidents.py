@@ -1,10 +1,11 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from dashboards.deps import DbSession, Dispatcher, Reader
-from outages import service
+from outages import member_reports, service
 from outages.call_list import AttemptIn, AttemptOut, CallRow, call_list, record_attempt
 from outages.priorities import PriorityRow, restoration_queue
 from outages.settings import get_rule_settings
@@ -65,3 +66,41 @@ def add_attempt(db: DbSession, user: Dispatcher, incident_id: int, data: Attempt
             summary="Open interruptions in restoration order, each with the reason for its place")
 def priorities(db: DbSession, _user: Reader) -> list[PriorityRow]:
     return restoration_queue(session=db)
+
+
+class ProbableOut(BaseModel):
+    feeder: str
+    device: str | None
+    reports: int
+    first_at: datetime
+    last_at: datetime
+    report_ids: list[int]
+
+
+class ProbableAction(BaseModel):
+    feeder: str
+    device: str | None = None
+    cause: str = "unknown"
+
+
+@router.get("/api/probable-outages", response_model=list[ProbableOut],
+            summary="Feeders where members' outage reports pass the threshold within the window")
+def probable(db: DbSession, _user: Reader) -> list[ProbableOut]:
+    return [ProbableOut(**vars(p)) for p in member_reports.probable_outages(session=db)]
+
+
+@router.post("/api/probable-outages/confirm", response_model=InterruptionOut, status_code=201,
+             summary="Confirm a probable outage into an interruption (one action)")
+def confirm_probable(db: DbSession, user: Dispatcher, data: ProbableAction) -> InterruptionOut:
+    record = member_reports.confirm(session=db, feeder=data.feeder, device=data.device, actor=user.username,
+                                    cause=data.cause)
+    out = service.to_out(record)
+    db.commit()
+    return out
+
+
+@router.post("/api/probable-outages/dismiss", summary="Dismiss the open reports of a feeder")
+def dismiss_probable(db: DbSession, _user: Dispatcher, data: ProbableAction) -> dict[str, int]:
+    count = member_reports.dismiss(session=db, feeder=data.feeder)
+    db.commit()
+    return {"dismissed": count}

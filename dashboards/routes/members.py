@@ -8,7 +8,7 @@ from time import monotonic
 from typing import Annotated
 
 import jwt
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
@@ -16,10 +16,11 @@ from sqlalchemy import or_, select
 from dashboards.deps import DbSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
-from gis.errors import NotAuthenticated, TooManyRequests
+from gis.errors import InvalidInput, NotAuthenticated, TooManyRequests
 from gis.models import Feeder
 from gis.service import Topology, count_members
 from outages import members
+from outages.member_reports import report_outage
 from outages.models import Interruption
 from reports.delivery import get_smtp_settings, send_email
 
@@ -241,3 +242,53 @@ def add_point(db: DbSession, account: Member, data: ServicePointIn) -> MeOut:
                               meter_number=data.meter_number)
     db.commit()
     return me(db, account)
+
+
+class ReportAck(BaseModel):
+    id: int
+    status: str
+    detail: str
+
+
+def _ack(report, created: bool) -> ReportAck:
+    detail = ("Thank you: your report is recorded and the control room can see it. / Gracias: su reporte quedó "
+              "registrado." if created else
+              "We already have your report for this meter. / Ya tenemos su reporte para este medidor.")
+    return ReportAck(id=report.id, status=report.status, detail=detail)
+
+
+class MyReportIn(BaseModel):
+    meter_number: str
+
+
+@router.post("/api/members/me/outage-reports", response_model=ReportAck, status_code=201,
+             summary="Report an outage at one of my service points (two taps)")
+def report_mine(db: DbSession, account: Member, data: MyReportIn, response: Response) -> ReportAck:
+    sp = next((p for p in members.service_points_of(session=db, account_id=account.id)
+               if p.meter_number == data.meter_number.strip()), None)
+    if sp is None:
+        raise InvalidInput("That meter is not one of yours. Fix: choose one of your service points.",
+                           field="meter_number")
+    report, created = report_outage(session=db, service_point=sp, account_id=account.id)
+    db.commit()
+    response.status_code = 201 if created else 200
+    return _ack(report, created)
+
+
+class AnonymousReportIn(BaseModel):
+    account_number: str
+    meter_number: str
+
+
+@router.post("/api/members/outage-reports", response_model=ReportAck, status_code=201,
+             summary="Report an outage without signing in (account and meter number from the bill)")
+def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
+    limiter.check(request, "report")
+    sp = members.service_point_by_bill(db, data.account_number, data.meter_number)
+    if sp is None:
+        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
+                           "both from the same bill.", field="meter_number")
+    report, created = report_outage(session=db, service_point=sp)
+    db.commit()
+    response.status_code = 201 if created else 200
+    return _ack(report, created)

@@ -1,0 +1,129 @@
+"""Members' outage reports (issue 7, second part): one open report per service point; reports from one
+feeder that pass a count within a time window make a *probable outage* that a dispatcher confirms into an
+interruption (or dismisses) in one action."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Index, String, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from gis.db import Base, UTCDateTime, utcnow
+from gis.errors import InvalidInput, NotFound
+from gis.models import Device, Feeder, ServicePoint
+from gis.service import count_members, get_by_code
+from outages.models import Interruption
+from outages.schemas import InterruptionCreate
+from outages.service import create_interruption
+from outages.settings import get_rule_settings
+
+
+class OutageReport(Base):
+    __tablename__ = "outage_reports"
+    __table_args__ = (
+        Index("uq_outage_reports_open", "service_point_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    feeder_id: Mapped[int] = mapped_column(ForeignKey("feeders.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("member_accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | confirmed | dismissed
+    interruption_id: Mapped[int | None] = mapped_column(ForeignKey("interruptions.id"))
+
+
+def report_outage(*, session: Session, service_point: ServicePoint, account_id: int | None = None,
+                  now: datetime | None = None) -> tuple[OutageReport, bool]:
+    """Record a member's report; a second report for the same service point returns the open one."""
+    existing = session.scalar(select(OutageReport).where(OutageReport.service_point_id == service_point.id,
+                                                         OutageReport.status == "open"))
+    if existing is not None:
+        return existing, False
+    report = OutageReport(service_point_id=service_point.id, feeder_id=service_point.feeder_id,
+                          device_id=service_point.device_id, account_id=account_id, created_at=now or utcnow())
+    session.add(report)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # a simultaneous twin made it first
+        return session.scalar(select(OutageReport).where(OutageReport.service_point_id == service_point.id,
+                                                         OutageReport.status == "open")), False
+    return report, True
+
+
+@dataclass
+class ProbableOutage:
+    feeder: str
+    device: str | None
+    reports: int
+    first_at: datetime
+    last_at: datetime
+    report_ids: list[int]
+
+
+def probable_outages(*, session: Session, now: datetime | None = None) -> list[ProbableOutage]:
+    """Feeders whose open reports within the window reach the threshold (settings), busiest first."""
+    rules, now = get_rule_settings(), now or utcnow()
+    since = now - timedelta(minutes=rules.report_window_minutes)
+    rows = session.execute(select(OutageReport, Feeder.code).join(Feeder, Feeder.id == OutageReport.feeder_id)
+                           .where(OutageReport.status == "open", OutageReport.created_at >= since)
+                           .order_by(OutageReport.created_at)).all()
+    by_feeder: dict[str, list[OutageReport]] = {}
+    for report, code in rows:
+        by_feeder.setdefault(code, []).append(report)
+    devices = dict(session.execute(select(Device.id, Device.code)).all())
+    out = []
+    for code, reports in by_feeder.items():
+        if len(reports) < rules.report_threshold:
+            continue
+        common = Counter(r.device_id for r in reports).most_common(1)[0][0]
+        out.append(ProbableOutage(feeder=code, device=devices.get(common), reports=len(reports),
+                                  first_at=reports[0].created_at, last_at=reports[-1].created_at,
+                                  report_ids=[r.id for r in reports]))
+    return sorted(out, key=lambda p: -p.reports)
+
+
+def _open_reports(session: Session, feeder: str) -> list[OutageReport]:
+    feeder_row = get_by_code(session=session, model=Feeder, code=feeder, what="feeder")
+    reports = list(session.scalars(select(OutageReport).where(OutageReport.feeder_id == feeder_row.id,
+                                                              OutageReport.status == "open")
+                                   .order_by(OutageReport.created_at)))
+    if not reports:
+        raise NotFound(f"No open outage reports on feeder {feeder}. Fix: refresh the list of probable outages.")
+    return reports
+
+
+def confirm(*, session: Session, feeder: str, device: str | None, actor: str, cause: str = "unknown") -> Interruption:
+    """Turn a probable outage into an interruption: from the first report, on the device when one is named
+    (everyone below it is out) or on the feeder with the reporting members as the count, to adjust later."""
+    reports = _open_reports(session, feeder)
+    if device:
+        dev = get_by_code(session=session, model=Device, code=device, what="device")
+        members = count_members(session=session, device_id=dev.id)
+    else:
+        members = len({r.service_point_id for r in reports})
+    if members < 1:
+        raise InvalidInput("Nobody is served below that device. Fix: choose another device or none.", field="device")
+    record, _ = create_interruption(session=session, actor=actor, data=InterruptionCreate(
+        feeder=feeder, device=device, cause=cause, start_at=reports[0].created_at, members_out=members,
+        notes=f"confirmed from {len(reports)} member report(s)"))
+    for r in reports:
+        r.status, r.interruption_id = "confirmed", record.id
+    session.flush()
+    return record
+
+
+def dismiss(*, session: Session, feeder: str) -> int:
+    """Close the open reports of a feeder without an interruption (e.g. a single house's own fault)."""
+    reports = _open_reports(session, feeder)
+    for r in reports:
+        r.status = "dismissed"
+    session.flush()
+    return len(reports)
