@@ -102,10 +102,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def service_point_by_bill(session: Session, account_number: str, meter_number: str) -> ServicePoint | None:
-    """The service point with this account and meter number (both from the same bill), or None."""
-    return session.scalar(select(ServicePoint).where(ServicePoint.account_number == (account_number or "").strip(),
-                                                     ServicePoint.meter_number == (meter_number or "").strip()))
+def service_point_by_bill(session: Session, account_number: str, meter_number: str) -> ServicePoint:
+    """The service point with this account and meter number (both from the same bill)."""
+    sp = session.scalar(select(ServicePoint).where(ServicePoint.account_number == (account_number or "").strip(),
+                                                   ServicePoint.meter_number == (meter_number or "").strip()))
+    if sp is None:
+        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
+                           "both from the same bill.", field="meter_number")
+    return sp
 
 
 def _new_token(session: Session, account: MemberAccount, purpose: str, hours: int, now: datetime) -> str:
@@ -136,9 +140,6 @@ def register(*, session: Session, email: str, password: str, account_number: str
     if language not in ("en", "es"):
         raise InvalidInput("language must be en or es. Fix: choose English or Spanish.", field="language")
     sp = service_point_by_bill(session, account_number, meter_number)
-    if sp is None:
-        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
-                           "both from the same bill.", field="meter_number")
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     if account is not None:
         return Outgoing(email, "already_registered", account.language)
@@ -219,9 +220,6 @@ def add_service_point(*, session: Session, account: MemberAccount, account_numbe
                       meter_number: str) -> ServicePoint:
     """Prove another service point (its account and meter numbers) and add it to this login."""
     sp = service_point_by_bill(session, account_number, meter_number)
-    if sp is None:
-        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
-                           "both from the same bill.", field="meter_number")
     exists = session.scalar(select(MemberServicePoint).where(MemberServicePoint.account_id == account.id,
                                                              MemberServicePoint.service_point_id == sp.id))
     if exists is None:

@@ -285,9 +285,6 @@ class AnonymousReportIn(BaseModel):
 def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
     limiter.check(request, "report")
     sp = members.service_point_by_bill(db, data.account_number, data.meter_number)
-    if sp is None:
-        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
-                           "both from the same bill.", field="meter_number")
     report, created = report_outage(session=db, service_point=sp)
     db.commit()
     response.status_code = 201 if created else 200
