@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy import event
@@ -10,9 +11,11 @@ from fastapi.responses import RedirectResponse
 
 from dashboards import errors
 from dashboards.routes import routers
-from dashboards.scheduler import Scheduler
+from dashboards.scheduler import Worker
 from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker
+from reports.flow import tick
+from reports.member_alerts import alert_round
 
 
 def create_app(*, database_url: str | None = None, scheduler: bool | None = None) -> FastAPI:
@@ -21,15 +24,21 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runner = None
-        if get_settings().scheduler if scheduler is None else scheduler:
-            runner = app.state.scheduler = Scheduler(app.state.sessions)
-            # every committed change (only writes commit) wakes it to re-classify soon
-            event.listen(app.state.sessions, "after_commit", lambda _session: runner.wake.set())
-            runner.start()
+        settings, workers = get_settings(), []
+        if settings.scheduler if scheduler is None else scheduler:
+            workers = [Worker("outages-scheduler", app.state.sessions, tick, every=30,
+                              at_least=5),
+                       Worker("outages-alerts", app.state.sessions, partial(
+                           alert_round, coop=settings.cooperative_name, public_url=settings.public_url),
+                              every=10, at_least=0.2)]
+            # every committed change (only writes commit) wakes them
+            event.listen(app.state.sessions, "after_commit", lambda _session: [w.wake.set() for w in workers])
+            for worker in workers:
+                worker.start()
+        app.state.workers = workers
         yield
-        if runner:
-            runner.stop()
+        for worker in workers:
+            worker.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -41,7 +50,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.accounts = {}  # account checks, see dashboards.deps.current_user
-    app.state.scheduler = None
+    app.state.workers = []
     errors.install(app)
     for router in routers:
         app.include_router(router)

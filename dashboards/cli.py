@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from dashboards.settings import get_settings
-from gis.db import make_engine, make_sessionmaker, transaction
+from gis.db import make_engine, make_sessionmaker, transaction, utcnow
 from gis.errors import DomainError
 
 app = typer.Typer(help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True)
@@ -260,7 +260,6 @@ def registry_export(out: Path) -> None:
 @registry_app.command("annex")
 def registry_annex(out: Path) -> None:
     """Write the yearly registry annex of the emergency operations plan (.xlsx or .pdf)."""
-    from gis.db import utcnow
     from registry.service import list_entries, to_out
     from reports.registry_annex import annex_pdf, annex_workbook
 
@@ -277,7 +276,6 @@ def registry_review() -> None:
     """List entries overdue for their yearly verification and those due within 30 days."""
     from rich.table import Table
 
-    from gis.db import utcnow
     from registry.service import list_entries, to_out
 
     today = utcnow().astimezone(_zone()).date()
@@ -293,14 +291,27 @@ def registry_review() -> None:
 
 
 @app.command("tick")
-def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending notices")] = True) -> None:
-    """One scheduler round: classify, make notices and summary reports, deliver (for cron / systemd timers)."""
+def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending notices and alerts")] = True) -> None:
+    """One scheduler round: classify, make notices and summary reports, queue members' alerts, deliver
+    (for cron / systemd timers)."""
     from reports.flow import tick
+    from reports.member_alerts import alert_round, queue_alerts
 
-    report = tick(_sessions(), deliver=deliver)
+    sessions, settings = _sessions(), get_settings()
+    report = tick(sessions, deliver=deliver)
     console.print(f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
                   f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
                   f"{report.sent} sent, {report.failed} failed deliveries")
+    if not deliver:
+        console.print(f"{queue_alerts(sessions, now=utcnow()):,} member alerts queued")
+        return
+    queued = sent = failed = 0
+    while True:
+        batch = alert_round(sessions, coop=settings.cooperative_name, public_url=settings.public_url)
+        queued, sent, failed = queued + batch.queued, sent + batch.sent, failed + batch.failed
+        if not batch.more:
+            break
+    console.print(f"{queued:,} member alerts queued, {sent:,} sent, {failed:,} failed")
 
 
 reliability_app = typer.Typer(help="Reliability indices (IEEE 1366) and the annual reliability report.",

@@ -1,26 +1,36 @@
-"""The in-process scheduler of the embedded default: a daemon thread that runs :func:`reports.flow.tick`
-every 30 seconds, and soon (at most one round per 5 seconds) when a dispatcher's change wakes it.  In production, run
-``outages tick`` from cron or a systemd timer instead (or as well: the database keeps it exactly-once)."""
+"""The embedded default's background workers: daemon threads woken by every committed change.
+
+* the **scheduler** runs :func:`reports.flow.tick` (significance, notices, summary reports) every 30 seconds,
+  and soon — at most one round per 5 seconds — after a dispatcher's change;
+* the **alert worker** runs :func:`reports.member_alerts.alert_round` right after a change and keeps going
+  while deliveries are waiting, so members hear within seconds and a storm never waits on the dispatcher's
+  requests (nor they on it).
+
+In production, run ``outages tick`` from cron or a systemd timer instead (or as well: the database keeps
+every notice and alert exactly-once)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
-
-from reports.flow import tick
 
 log = logging.getLogger("outages.scheduler")
 
 
-class Scheduler:
-    def __init__(self, sessions: sessionmaker, *, every_seconds: float = 30.0, at_least_seconds: float = 5.0):
-        self.sessions, self.every, self.gap = sessions, every_seconds, at_least_seconds
+class Worker:
+    """Run ``work(sessions)`` in a loop: again at once while it reports ``more``, otherwise after ``every``
+    seconds or when woken, but never two rounds within ``at_least`` seconds."""
+
+    def __init__(self, name: str, sessions: sessionmaker, work: Callable[[sessionmaker], object], *,
+                 every: float, at_least: float):
+        self.sessions, self.work, self.every, self.gap = sessions, work, every, at_least
         self.wake = threading.Event()
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="outages-scheduler", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -34,10 +44,11 @@ class Scheduler:
         while not self.stopping.is_set():
             started = time.monotonic()
             try:
-                tick(self.sessions)
-            except Exception:  # noqa: BLE001 - keep the scheduler alive; the next round retries
-                log.exception("scheduler round failed")
-            self.wake.wait(self.every)
+                more = getattr(self.work(self.sessions), "more", False)
+            except Exception:  # noqa: BLE001 - keep the worker alive; the next round retries
+                log.exception("%s round failed", self.thread.name)
+                more = False
+            if not more:
+                self.wake.wait(self.every)
             self.wake.clear()
-            # a burst of dispatcher writes wakes it often: one round per few seconds is enough
             self.stopping.wait(max(0.0, self.gap - (time.monotonic() - started)))

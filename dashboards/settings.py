@@ -18,7 +18,8 @@ class ServiceSettings(BaseSettings):
     demo: bool = False
     token_minutes: int = 12 * 60  # one control-room shift
     cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
-    scheduler: bool = True  # run the significance/notice scheduler inside the web app
+    scheduler: bool = True  # run the significance/notice scheduler and the alert worker inside the web app
+    public_url: str = "http://127.0.0.1:8000"  # where members reach this service (links in their alerts)
 
     def refuse_unsafe_defaults(self) -> None:
         """Outside demo mode the service will not start with a placeholder secret."""

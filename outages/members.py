@@ -19,7 +19,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, select, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base, UTCDateTime, utcnow
@@ -47,7 +47,8 @@ class MemberAccount(Base):
 
 
 class MemberServicePoint(Base):
-    """A service point a member has proven is theirs (account and meter number)."""
+    """A service point a member has proven is theirs (account and meter number), with the alerts the
+    member wants for it (all four on until the member turns them off)."""
 
     __tablename__ = "member_service_points"
     __table_args__ = (UniqueConstraint("account_id", "service_point_id", name="uq_member_service_points_pair"),)
@@ -55,6 +56,32 @@ class MemberServicePoint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("member_accounts.id", ondelete="CASCADE"), index=True)
     service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), index=True)
+    alert_outage: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    alert_etr: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    alert_restored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    alert_planned: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class AlertRecipient(Base):
+    """Where a member's alerts go: the account's own e-mail (``owner``, confirmed by activation) or an extra
+    recipient with its own channel and language, who receives nothing before confirming."""
+
+    __tablename__ = "alert_recipients"
+    __table_args__ = (UniqueConstraint("account_id", "channel", "address", name="uq_alert_recipients_address"),
+                      CheckConstraint("channel IN ('email','sms')", name="channel"),
+                      CheckConstraint("language IN ('en','es')", name="language"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("member_accounts.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(5))
+    address: Mapped[str] = mapped_column(String(254))  # an e-mail, or a phone as +1XXXXXXXXXX
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirm_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribe_key: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MemberToken(Base):
@@ -164,9 +191,20 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> st
         return "already_active"
     if row.expires_at < now:
         raise Conflict("This activation link has expired. Fix: ask for a new one (Resend activation).")
-    account.active, account.activated_at, row.used_at = True, now, now
-    session.flush()
-    return "activated"
+    row.used_at = now
+    return "activated" if _activate(session, account, now) else "already_active"
+
+
+def _activate(session: Session, account: MemberAccount, now: datetime) -> bool:
+    """Activate the account, once even when two clicks race (a conditional update decides); its own e-mail,
+    proven by the link, becomes its first, confirmed alert recipient."""
+    won = session.execute(update(MemberAccount).where(MemberAccount.id == account.id, MemberAccount.active.is_(False))
+                          .values(active=True, activated_at=now)).rowcount
+    if won:
+        session.add(AlertRecipient(account_id=account.id, channel="email", address=account.email,
+                                   language=account.language, owner=True, confirmed_at=now))
+        session.flush()
+    return bool(won)
 
 
 def resend_activation(*, session: Session, email: str, now: datetime | None = None) -> Outgoing | None:
@@ -199,7 +237,7 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
     check_password(password, account.email)
     account.password_hash, row.used_at = _hasher.hash(password), now
     if not account.active:
-        account.active, account.activated_at = True, now
+        _activate(session, account, now)
     session.flush()
 
 

@@ -11,6 +11,7 @@ from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.models import Device, Feeder, Substation, TransmissionLine
 from gis.service import count_members, get_by_code
+from outages.alerts import record_event
 from outages.member_minutes import duration_minutes, member_minutes
 from outages.models import AuditEntry, Cause, EtrChange, Incident, Interruption, RestorationStep
 from outages.schemas import (
@@ -166,8 +167,10 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
         record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor))
     session.add(record)
     session.flush()  # a concurrent twin with the same key fails here on its unique index: 409, no duplicate
-    if data.restored_at is not None:
+    if data.restored_at is not None:  # logged after the fact: nothing to tell members
         _close(session, record, data.restored_at, actor)
+    else:
+        record_event(session, record, "planned" if data.scheduled and data.start_at > utcnow() else "outage")
     _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
     return record, True
 
@@ -260,6 +263,7 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
     if data.members_restored == remaining:
         record.status, record.restored_at = "closed", data.at
         record.momentary = _is_momentary(record)
+        record_event(session, record, "restored")
     _touch(record, actor)
     session.flush()
     _audit(session, "interruption", record.id, "restoration", actor, before, snapshot(record))
@@ -293,6 +297,7 @@ def close_interruption(*, session: Session, interruption_id: int, data: CloseIn,
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
     before = snapshot(record)
     _close(session, record, data.restored_at, actor)
+    record_event(session, record, "restored")
     _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
     return record
 
@@ -307,9 +312,11 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
                            field="etr_at")
     before = snapshot(record)
     record.etr_at = data.etr_at
-    record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor, note=data.note))
+    change = EtrChange(etr_at=data.etr_at, set_by=actor, note=data.note)
+    record.etr_history.append(change)
     _touch(record, actor)
     session.flush()
+    record_event(session, record, "etr", ref=change.id)
     _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
     return record
 

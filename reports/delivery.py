@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import lru_cache
@@ -40,17 +42,26 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
-def send_email(settings: SmtpSettings, *, to: str, subject: str, text: str, html: str | None = None,
-               attachments: list[tuple[str, str, bytes]] = ()) -> None:
-    """Send one message; raises on any failure (the caller logs it and retries later)."""
+def email_message(settings: SmtpSettings, *, to: str, subject: str, text: str, html: str | None = None,
+                  attachments: list[tuple[str, str, bytes]] = (), headers: dict[str, str] | None = None
+                  ) -> EmailMessage:
+    """One message from the configured sender: plain text, optional HTML alternative and attachments."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
     for filename, mime, content in attachments:
         maintype, subtype = mime.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+@contextmanager
+def smtp_connection(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """An open, authenticated connection to the configured server (reuse it for a batch of messages)."""
     smtp_class = smtplib.SMTP_SSL if settings.security == "tls" else smtplib.SMTP
     kwargs = {"context": ssl.create_default_context()} if settings.security == "tls" else {}
     with smtp_class(settings.host, settings.port, timeout=settings.timeout, **kwargs) as smtp:
@@ -58,7 +69,13 @@ def send_email(settings: SmtpSettings, *, to: str, subject: str, text: str, html
             smtp.starttls(context=ssl.create_default_context())
         if settings.username:
             smtp.login(settings.username, settings.password.get_secret_value() if settings.password else "")
-        smtp.send_message(message)
+        yield smtp
+
+
+def send_email(settings: SmtpSettings, **message) -> None:
+    """Send one message (see :func:`email_message`); raises on any failure (the caller logs it and retries)."""
+    with smtp_connection(settings) as smtp:
+        smtp.send_message(email_message(settings, **message))
 
 
 def next_try(now: datetime, attempts: int) -> datetime:

@@ -213,6 +213,137 @@ def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(pa
     shoot(page, "console")
 
 
+def _auth(live, role: str = "dispatcher") -> dict[str, str]:
+    return {"Authorization": f"Bearer {live.tokens[role]}"}
+
+
+def _member_report(live, n: int) -> httpx.Response:
+    """A member's outage report without signing in, from the bill of the n-th service point of the tiny
+    cooperative (tests/factories.py: JC-014 is meters 1-10,000, below fuse F1 9,001-10,000; JC-015 10,001-10,500)."""
+    return live.http.post("/api/members/outage-reports",
+                          json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"})
+
+
+@browser_test
+def test_console_confirms_a_probable_outage_from_member_reports(page, live):
+    login(page, live, "/console", "dispatcher")
+    assert page.wait_for_selector("#probable-empty").inner_text() == "No probable outages from member reports."
+    assert "alerting" not in page.get_attribute("#probable-card", "class")
+    for n in (10_101, 10_102, 10_103):  # three neighbours on JC-015 report
+        response = _member_report(live, n)
+        assert response.status_code == 201, response.text
+    [probable] = live.http.get("/api/probable-outages", headers=_auth(live)).json()
+    page.reload()  # (or wait for the next poll)
+    row = page.wait_for_selector("#probable tr[data-feeder='JC-015']")
+    assert page.locator("#probable tbody tr").count() == 1
+    assert row.query_selector("td.reports").inner_text() == "3"
+    for at in (probable["first_at"], probable["last_at"]):  # the cooperative's wall time, like the rest
+        local = datetime.fromisoformat(at).astimezone(CHICAGO)
+        assert local.strftime("%H:%M") in row.inner_text() and local.strftime("%Z") in row.inner_text()
+        assert page.evaluate("iso => fmtTime(iso)", at) in row.inner_text()
+    assert "alerting" in page.get_attribute("#probable-card", "class")
+    form = "#probable tr[data-feeder='JC-015'] form"
+    assert page.input_value(f"{form} [name=device]") == ""  # JC-015 has no devices: the whole feeder
+    assert page.input_value(f"{form} [name=cause]") == "unknown"
+    shoot(page, "console-probable-outage")
+    # a device of another feeder: the API's message next to the field, and nothing is logged
+    page.fill(f"{form} [name=device]", "JC-014-R1")
+    page.select_option(f"{form} [name=cause]", "vegetation")
+    page.press(f"{form} [name=device]", "Enter")  # Enter confirms
+    message = page.wait_for_selector(f"{form} .err[data-for=device]:not(:empty)").inner_text()
+    expected = live.http.post("/api/probable-outages/confirm", headers=_auth(live),
+                              json={"feeder": "JC-015", "device": "JC-014-R1", "cause": "vegetation"})
+    assert expected.status_code == 422 and message == expected.json()["detail"] and "not on feeder JC-015" in message
+    assert page.get_attribute(f"{form} [name=device]", "aria-invalid") == "true"
+    page.evaluate("refresh()")  # a poll does not wipe what the dispatcher is doing
+    assert page.input_value(f"{form} [name=device]") == "JC-014-R1"
+    assert page.inner_text(f"{form} .err[data-for=device]") == message
+    # clear the device and confirm: one action, the interruption joins the open list, the panel empties
+    page.fill(f"{form} [name=device]", "")
+    assert page.inner_text(f"{form} .err[data-for=device]") == ""
+    page.click(f"{form} button[value=confirm]")
+    page.wait_for_selector("#probable-empty")
+    new = page.wait_for_selector("#open tbody tr:has-text('JC-015')")
+    assert "vegetation" in new.inner_text()
+    [record] = live.http.get("/api/interruptions", headers=_auth(live),
+                             params={"status": "open", "feeder": "JC-015"}).json()["items"]
+    assert (record["cause"], record["device"], record["members_out"]) == ("vegetation", None, 3)
+    assert record["notes"] == "confirmed from 3 member report(s)"
+    assert datetime.fromisoformat(record["start_at"]) == datetime.fromisoformat(probable["first_at"])
+    assert new.get_attribute("data-id") == str(record["id"])
+    page.wait_for_selector(f"#open tbody tr.picked[data-id='{record['id']}']")  # picked for the next step
+    assert page.input_value("#f-etr [name=interruption]") == str(record["id"])
+    assert f"logged #{record['id']}" in page.inner_text("#status")
+    assert "alerting" not in page.get_attribute("#probable-card", "class")
+    assert live.http.get("/api/probable-outages", headers=_auth(live)).json() == []
+
+
+@browser_test
+def test_console_dismisses_a_probable_outage_from_the_keyboard(page, live):
+    for n in (9_001, 9_002, 9_003):  # below fuse F1 on JC-014
+        assert _member_report(live, n).status_code == 201
+    open_before = live.http.get("/api/interruptions", headers=_auth(live), params={"status": "open"}).json()["total"]
+    login(page, live, "/console", "dispatcher")
+    row = page.wait_for_selector("#probable tr[data-feeder='JC-014']")
+    assert row.query_selector("td.reports").inner_text() == "3" and "JC-014-F1" in row.inner_text()
+    assert page.input_value("#probable tr[data-feeder='JC-014'] [name=device]") == "JC-014-F1"  # the likely device
+    page.wait_for_selector("#open tbody tr")
+    page.click("h1")
+    page.keyboard.press("p")
+    assert page.evaluate("document.activeElement.name") == "device"
+    page.keyboard.press("Tab")  # cause
+    page.keyboard.press("Tab")  # Confirm
+    page.keyboard.press("Tab")  # Dismiss
+    assert page.evaluate("document.activeElement.textContent") == "Dismiss"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#probable-empty")
+    page.wait_for_selector("#status:has-text('Dismissed 3 member report(s) on JC-014')")
+    assert live.http.get("/api/probable-outages", headers=_auth(live)).json() == []
+    assert live.http.get("/api/interruptions", headers=_auth(live),
+                         params={"status": "open"}).json()["total"] == open_before  # nothing logged
+
+
+@browser_test
+def test_console_records_calls_from_the_call_list(page, live):
+    login(page, live, "/console", "dispatcher")
+    incident = live.storm["incident_id"]
+    rows = f"#calls tr[data-incident='{incident}']"
+    hospital = f"{rows}:has-text('Pedernales Valley Hospital')"
+    page.wait_for_selector(hospital)
+    assert "not yet" in page.inner_text(hospital) and "0 tries" in page.inner_text(hospital)
+    # no answer, with a note: the row says so and stays to be called
+    page.select_option(f"{hospital} [name=outcome]", "no_answer")
+    page.fill(f"{hospital} [name=notes]", "rang out, try the night desk")
+    page.press(f"{hospital} [name=notes]", "Enter")
+    page.wait_for_selector(f"{hospital}:has-text('1 try')")
+    text = page.inner_text(hospital)
+    assert "not yet" in text and "last: No answer" in text and "rang out, try the night desk" in text
+    assert "Dana Ruiz" in page.inner_text(f"{hospital} .last-try")
+    assert "Recorded a call to Pedernales Valley Hospital (Dana Ruiz): No answer." in page.inner_text("#status")
+    assert page.input_value(f"{hospital} [name=notes]") == ""  # the form is fresh again
+    assert page.input_value(f"{hospital} [name=outcome]") == ""
+    # from the keyboard: A goes to the first one still to reach; reached moves the row down
+    page.click("h1")
+    page.keyboard.press("a")
+    focused = page.evaluate("[document.activeElement.name, document.activeElement.closest('tr').innerText]")
+    assert focused[0] == "outcome" and "Pedernales Valley Hospital" in focused[1]
+    page.select_option(f"{hospital} [name=outcome]", "reached")
+    page.focus(f"{hospital} button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"{hospital}:has-text('2 tries') .badge.ok")
+    names = page.locator(f"{rows} td:nth-child(2)").all_inner_texts()
+    assert "Johnson City Water Plant" in names[0] and "Pedernales Valley Hospital" in names[-1]
+    assert f"Incident {incident}: 1 not reached yet of 2" in page.inner_text("#calls")
+    page.wait_for_function("() => (document.activeElement.closest('tr') || {}).innerText"  # on to the next one
+                           "?.includes('Johnson City Water Plant')")
+    calls = live.http.get(f"/api/incidents/{incident}/call-list", headers=_auth(live)).json()
+    reached = {c["entry"]["name"]: c for c in calls}["Pedernales Valley Hospital"]
+    assert reached["reached"] is True
+    assert [(a["outcome"], a["notes"], a["by"]) for a in reached["attempts"]] == [
+        ("no_answer", "rang out, try the night desk", "dispatcher"), ("reached", None, "dispatcher")]
+    shoot(page, "console-call-list")
+
+
 @browser_test
 def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
     login(page, live, "/executive", "executive")

@@ -1,5 +1,6 @@
-"""The dispatcher console (``/console``): open interruptions live, and fast keyboard forms to log, step,
-set an ETR and close — all through the JSON API, with its messages shown next to the field they name."""
+"""The dispatcher console (``/console``): open interruptions live, probable outages from members' reports
+to confirm or dismiss, the call list with a quick way to record each call, and fast keyboard forms to log,
+step, set an ETR and close — all through the JSON API, with its messages shown next to the field they name."""
 
 from __future__ import annotations
 
@@ -71,6 +72,11 @@ BODY = f"""
 </div>
 
 <div>
+<section class="card" id="probable-card" aria-labelledby="h-probable"><h2 id="h-probable">Probable outages from
+member reports <span id="probable-count" aria-live="polite"></span> <kbd>P</kbd></h2>
+<p class="err" id="probable-error" role="alert"></p>
+<div id="probable"><p class="muted">Loading…</p></div>
+</section>
 <section class="card" aria-labelledby="h-open"><h2 id="h-open">Open interruptions
 <span class="muted small" id="updated"></span></h2>
 <p class="small muted">In restoration order. Click a row (or focus it and press Enter) to pick it in the forms.
@@ -80,7 +86,9 @@ ETRs within {ETR_WARNING_MINUTES} minutes or past are flagged.</p>
 <th class="num">Out now</th><th>Time out</th><th>ETR</th><th>Significance</th></tr></thead><tbody></tbody></table>
 <p id="open-empty" class="muted" hidden>No open interruptions.</p>
 </section>
-<section class="card" aria-labelledby="h-calls"><h2 id="h-calls">Call list: essential services dark</h2>
+<section class="card" aria-labelledby="h-calls"><h2 id="h-calls">Call list: essential services dark
+<kbd>A</kbd></h2>
+<p class="small muted">Record each call on its row (outcome, an optional note, Enter or Save); the list follows.</p>
 <div id="calls"></div>
 </section>
 </div>
@@ -102,15 +110,33 @@ kbd{font-size:.75em;border:1px solid var(--line);border-radius:3px;padding:0 .3e
 .reasons{font-size:.8em;color:var(--muted);max-width:28em;margin:.1em 0;padding-left:1.1em}
 .calls-incident{margin:.4em 0 .8em}
 .calls-incident h3{font-size:.95em;margin:.2em 0}
+#probable-card.alerting{border-color:#f0a500;border-left:5px solid #f0a500}
+#probable-error:empty{display:none}
+form.inline{display:flex;flex-wrap:wrap;gap:.3em .4em;align-items:flex-end}
+form.inline label{margin:0}
+form.inline input,form.inline select{width:auto}
+form.inline .err{flex-basis:100%}
+#probable form.inline input[name=device]{width:8.5em}
+#probable form.inline select[name=cause]{max-width:10em}
+#probable td:first-child{white-space:nowrap}
+form.inline .actions{display:inline-flex;gap:.4em;white-space:nowrap}
+#calls form.inline input[name=notes]{width:11em}
+#calls form.inline input[name=contact_name]{width:8em}
+.last-try{font-size:.8em;color:var(--muted);margin-top:.15em;max-width:16em}
 """
 
 SCRIPT = r"""
 const POLL = __POLL__, WARN = __WARN__;
-let records = new Map(), timer = null, picked = null;
+const OUTCOMES = {reached: 'Reached', no_answer: 'No answer', left_message: 'Left message', busy: 'Busy',
+                  wrong_number: 'Wrong number'};
+let records = new Map(), timer = null, picked = null, causes = null;
 
 window.PAGE = {
   start() {
     setupForms();
+    setupProbable();
+    setupCalls();
+    causes = api('GET', '/api/causes').catch(() => [{code: 'unknown', label: 'Unknown'}]);
     timer = poll(refresh, POLL);
     api('GET', '/api/feeders').then(g => {
       $('#feeder-ids').innerHTML = g.features.map(f => `<option value="${esc(f.properties.feeder_id)}">`).join('');
@@ -121,7 +147,28 @@ window.PAGE = {
 
 function setStatus(text, cls) { const s = $('#status'); s.textContent = text; s.className = 'status ' + (cls || ''); }
 
+/** Replace a container's HTML without losing the dispatcher's work: a form (with data-key) that was edited,
+ *  is waiting for the API, shows a message or holds the focus is carried over as it is into the new HTML. */
+function redraw(container, html) {
+  const active = document.activeElement, kept = new Map();
+  $$('form[data-key]', container).forEach(f => {
+    if (f.dataset.dirty || f.dataset.busy || f.contains(active) || $$('.err', f).some(e => e.textContent)) {
+      kept.set(f.dataset.key, f);
+    }
+  });
+  container.innerHTML = html;
+  for (const [key, old] of kept) {
+    const fresh = $$('form[data-key]', container).find(f => f.dataset.key === key);
+    if (fresh) fresh.replaceWith(old);
+  }
+  if (active && active !== document.activeElement && container.contains(active)) active.focus({preventScroll: true});
+}
+
 async function refresh() {
+  await Promise.all([refreshOpen(), refreshProbable()]);
+}
+
+async function refreshOpen() {
   let page, prio;
   try {
     [page, prio] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
@@ -183,6 +230,35 @@ function drawTable(items, rank, sigOf) {
   $('#etr-alerts').innerHTML = alerts.length ? `<p class="warn">⚠ ${alerts.map(esc).join(' · ')}</p>` : '';
 }
 
+function attemptForm(incident, r) {
+  const contacts = r.entry.contacts;
+  const who = contacts.length === 1
+    ? ''  // the one contact goes as a hidden field at the end (so a message focuses a field one can see)
+    : contacts.length > 1
+      ? `<select name="contact_name" aria-label="Contact called">${contacts.map(c =>
+          `<option value="${esc(c.name)}">${esc(c.name)}</option>`).join('')}</select>`
+      : '<input name="contact_name" aria-label="Contact called" placeholder="who" required maxlength="200">';
+  return `<form class="inline attempt" data-key="call:${incident}:${r.entry.id}" data-incident="${incident}"
+    data-entry="${r.entry.id}" data-name="${esc(r.entry.name)}" autocomplete="off">${who}
+    <select name="outcome" aria-label="Outcome of the call to ${esc(r.entry.name)}" required>
+      <option value="">— outcome —</option>${Object.entries(OUTCOMES).map(([v, t]) =>
+        `<option value="${v}">${t}</option>`).join('')}</select>
+    <input name="notes" aria-label="Note (optional)" placeholder="note (optional)" maxlength="2000">
+    <button type="submit">Save</button>${contacts.length === 1
+      ? `<input type="hidden" name="contact_name" value="${esc(contacts[0].name)}">` : ''}
+    <span class="err" data-for="contact_name"></span><span class="err" data-for="outcome"></span>
+    <span class="err" data-for="notes"></span><span class="err" data-for="_form"></span></form>`;
+}
+
+function lastTry(r) {
+  const a = r.attempts[r.attempts.length - 1];
+  if (!a) return '';
+  const all = r.attempts.map(t => `${fmtTime(t.at)} ${OUTCOMES[t.outcome] || t.outcome} (${t.contact_name}, ${t.by})`
+    + (t.notes ? ': ' + t.notes : '')).join('\n');
+  return `<div class="last-try" title="${esc(all)}">last: ${esc(OUTCOMES[a.outcome] || a.outcome)} ·
+    ${fmtTime(a.at)} · ${esc(a.contact_name)}${a.notes ? ` — ${esc(a.notes)}` : ''}</div>`;
+}
+
 function drawCalls(incidents, calls) {
   const parts = [];
   incidents.forEach((id, k) => {
@@ -191,16 +267,135 @@ function drawCalls(incidents, calls) {
     const waiting = rows.filter(r => !r.reached).length;
     parts.push(`<div class="calls-incident"><h3>Incident ${id}: ${waiting} not reached yet of ${rows.length}</h3>
       <table><thead><tr><th>Reached</th><th>Entry</th><th>Category</th><th>Feeder</th><th>Dark since</th>
-      <th>Contacts</th><th>Backup</th></tr></thead><tbody>${rows.map(r => `<tr class="${r.reached ? '' : 'warn'}">
+      <th>Contacts</th><th>Backup</th><th>Record a call</th></tr></thead><tbody>${rows.map(r => `<tr
+        class="${r.reached ? '' : 'warn'}" data-incident="${id}" data-entry="${r.entry.id}">
       <td>${r.reached ? '<span class="badge ok">reached</span>' : '<span class="badge bad">not yet</span>'}
-        <span class="muted small">${r.attempts.length} tries</span></td>
+        <span class="muted small tries">${r.attempts.length} ${r.attempts.length === 1 ? 'try' : 'tries'}</span>${lastTry(r)}</td>
       <td>${esc(r.entry.name)} <span class="muted small">${esc(r.entry.ref)} · tier ${r.entry.priority_tier}</span></td>
       <td>${esc(r.entry.category_label)}</td><td>${esc(r.entry.feeder)}</td><td>${fmtTime(r.dark_since)}</td>
       <td>${r.entry.contacts.map(c => `${esc(c.name)} ${esc(c.phone || '')}${c.around_the_clock ? ' (24 h)' : ''}`).join('<br>')}</td>
       <td>${r.entry.backup_generation ? 'yes' + (r.entry.fuel_hours ? `, ${num(r.entry.fuel_hours)} h fuel` : '') : 'no'}</td>
+      <td>${attemptForm(id, r)}</td>
       </tr>`).join('')}</tbody></table></div>`);
   });
-  $('#calls').innerHTML = parts.join('') || '<p class="muted">No registry entry is dark.</p>';
+  redraw($('#calls'), parts.join('') || '<p class="muted">No registry entry is dark.</p>');
+}
+
+function setupCalls() {
+  const box = $('#calls');
+  box.addEventListener('input', e => markEdited(e.target));
+  box.addEventListener('submit', async e => {
+    e.preventDefault();
+    const form = e.target, button = form.querySelector('button[type=submit]');
+    clearErrors(form);
+    const body = {entry_id: +form.dataset.entry, contact_name: form.elements.contact_name.value.trim(),
+                  outcome: form.elements.outcome.value};
+    const notes = form.elements.notes.value.trim();
+    if (notes) body.notes = notes;
+    form.dataset.busy = '1'; button.disabled = true;
+    try {
+      await api('POST', `/api/incidents/${form.dataset.incident}/contact-attempts`, body);
+      setStatus(`Recorded a call to ${form.dataset.name} (${body.contact_name}): ${OUTCOMES[body.outcome]}.`, 'ok');
+      delete form.dataset.dirty; delete form.dataset.busy;
+      form.reset();
+      const had = form.contains(document.activeElement) || document.activeElement === document.body;
+      await refresh();
+      if (had) {  // on to the next one still to reach (else back to this row)
+        const next = $(`#calls tr.warn[data-incident="${form.dataset.incident}"] select[name=outcome]`)
+          || $(`#calls tr[data-incident="${form.dataset.incident}"][data-entry="${form.dataset.entry}"] select[name=outcome]`);
+        if (next) next.focus();
+      }
+    } catch (err) {
+      if (err.status !== 401) showErrors(form, err);
+    } finally { delete form.dataset.busy; button.disabled = false; }
+  });
+}
+
+/** A field the dispatcher changed: keep the form across refreshes, and drop the field's old message. */
+function markEdited(el) {
+  if (!el.form) return;
+  el.form.dataset.dirty = '1';
+  if (el.getAttribute('aria-invalid')) {
+    el.removeAttribute('aria-invalid');
+    const slot = $(`.err[data-for="${el.name}"]`, el.form); if (slot) slot.textContent = '';
+  }
+}
+
+// --- probable outages from members' reports ------------------------------------------------------
+
+async function refreshProbable() {
+  let list, codes;
+  try { [list, codes] = await Promise.all([api('GET', '/api/probable-outages'), causes]); }
+  catch (e) { if (e.status !== 401) $('#probable-error').textContent = 'Could not refresh: ' + e.message; return; }
+  $('#probable-error').textContent = '';
+  drawProbable(list, codes);
+}
+
+function drawProbable(list, codes) {
+  $('#probable-card').classList.toggle('alerting', list.length > 0);
+  const count = list.length ? `<span class="badge warn">${list.length}</span>` : '';
+  if ($('#probable-count').innerHTML !== count) $('#probable-count').innerHTML = count;
+  if (!list.length) { redraw($('#probable'), '<p class="muted" id="probable-empty">No probable outages from member reports.</p>'); return; }
+  const now = new Date();
+  const options = codes.map(c => `<option value="${esc(c.code)}"${c.code === 'unknown' ? ' selected' : ''}>${esc(c.label)}</option>`).join('');
+  redraw($('#probable'), `<p class="small muted">Feeders where members' reports pass the threshold. Confirm logs an
+    interruption from the first report (on the device: everyone below it; no device: the reporting members, to
+    adjust later); Dismiss closes the reports.</p>
+    <table id="probable-table"><thead><tr><th>Feeder</th><th>Likely device</th><th class="num">Reports</th>
+    <th>First report</th><th>Last report</th><th>Confirm or dismiss</th></tr></thead><tbody>${list.map(p => `
+    <tr data-feeder="${esc(p.feeder)}">
+      <td><b>${esc(p.feeder)}</b></td><td>${p.device ? esc(p.device) : '<span class="muted">none</span>'}</td>
+      <td class="num reports">${num(p.reports)}</td>
+      <td>${fmtTime(p.first_at)}<br><span class="muted small">${fmtMinutes((now - new Date(p.first_at)) / 60000)} ago</span></td>
+      <td>${fmtTime(p.last_at)}<br><span class="muted small">${fmtMinutes((now - new Date(p.last_at)) / 60000)} ago</span></td>
+      <td><form class="inline probable" data-key="probable:${esc(p.feeder)}" data-feeder="${esc(p.feeder)}"
+        data-reports="${p.reports}" autocomplete="off">
+        <label>Device<input name="device" value="${esc(p.device || '')}" placeholder="none: feeder"
+          aria-label="Device on ${esc(p.feeder)} (empty: the whole feeder)"></label>
+        <label>Cause<select name="cause">${options}</select></label>
+        <span class="actions"><button type="submit" name="action" value="confirm">Confirm</button>
+        <button type="submit" name="action" value="dismiss" class="plain">Dismiss</button></span>
+        <span class="err" data-for="device"></span><span class="err" data-for="cause"></span>
+        <span class="err" data-for="feeder"></span><span class="err" data-for="_form"></span>
+      </form></td></tr>`).join('')}</tbody></table>`);
+}
+
+function setupProbable() {
+  const box = $('#probable');
+  box.addEventListener('input', e => markEdited(e.target));
+  box.addEventListener('submit', async e => {
+    e.preventDefault();
+    const form = e.target, feeder = form.dataset.feeder;
+    const action = e.submitter && e.submitter.value === 'dismiss' ? 'dismiss' : 'confirm';
+    const buttons = $$('button', form);
+    clearErrors(form);
+    form.dataset.busy = '1'; buttons.forEach(b => b.disabled = true);
+    try {
+      let done, made = null;
+      if (action === 'dismiss') {
+        const r = await api('POST', '/api/probable-outages/dismiss', {feeder});
+        done = `Dismissed ${num(r.dismissed)} member report(s) on ${feeder}.`;
+      } else {
+        const device = form.elements.device.value.trim();
+        made = await api('POST', '/api/probable-outages/confirm', {feeder, device: device || null,
+                                                                   cause: form.elements.cause.value || 'unknown'});
+        done = `Confirmed ${feeder} from ${form.dataset.reports} member report(s): logged #${made.id} on `
+          + `${made.device || made.feeder} (incident ${made.incident_id}), ${num(made.members_out)} out — picked in the forms.`;
+      }
+      delete form.dataset.dirty; delete form.dataset.busy;
+      setStatus(done, 'ok');
+      await refresh();
+      if (made && records.has(made.id)) pick(made.id);
+      setStatus(done, 'ok');
+      const next = $('#probable form.probable [name=device]');
+      if (next) next.focus();
+      else if (made && $(`#open tbody tr[data-id="${made.id}"]`)) $(`#open tbody tr[data-id="${made.id}"]`).focus();
+    } catch (err) {
+      if (err.status === 401) return;
+      showErrors(form, err);
+      if (err.status === 404 || err.status === 409) { setStatus(`${feeder}: ${err.message}`, 'bad'); refresh(); }
+    } finally { delete form.dataset.busy; buttons.forEach(b => b.disabled = false); }
+  });
 }
 
 function fillSelects() {
@@ -309,7 +504,8 @@ function setupForms() {
     if (e.key === 'ArrowUp' && tr.previousElementSibling) { e.preventDefault(); tr.previousElementSibling.focus(); }
   });
   const keys = {n: '#f-log [name=feeder]', r: '#f-step [name=at]', e: '#f-etr [name=etr_at]',
-                c: '#f-close [name=restored_at]', l: '#open tbody tr'};
+                c: '#f-close [name=restored_at]', l: '#open tbody tr', p: '#probable form [name=device]',
+                a: '#calls tr.warn select[name=outcome]'};
   document.addEventListener('keydown', e => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input,select,textarea')) return;
     const target = keys[e.key.toLowerCase()];

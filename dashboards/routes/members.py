@@ -1,4 +1,5 @@
-"""Member accounts under /api/members: register, activate, sign in, reset, own service points."""
+"""Member accounts under /api/members: register, activate, sign in, reset, own service points and their
+status, outage reports, alert choices and recipients (confirm, unsubscribe)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from dashboards.deps import DbSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import InvalidInput, NotAuthenticated, TooManyRequests
-from gis.models import Feeder
-from gis.service import Topology, count_members
-from outages import members
-from outages.member_reports import report_outage
+from gis.models import Feeder, ServicePoint
+from gis.service import Topology
+from outages import alerts, members
+from outages.affected import certainly_out
+from outages.member_reports import OutageReport, report_outage
 from outages.models import Interruption
 from reports.delivery import get_smtp_settings, send_email
+from reports.member_alerts import get_sms_settings, send_confirmation
 
 router = APIRouter(tags=["members"])
 member_oauth = OAuth2PasswordBearer(tokenUrl="/api/members/token", auto_error=False)
@@ -69,7 +72,7 @@ def _mail(out: members.Outgoing | None, base: str) -> None:
     if out is None:
         return
     subject, body = TEXTS.get((out.kind, out.language)) or TEXTS[(out.kind, "en")]
-    path = "/api/members/activate" if out.kind == "activate" else "/members/reset"
+    path = "/members/activate" if out.kind == "activate" else "/members/reset"
     link = f"{base}{path}?token={out.token}" if out.token else ""
     try:
         send_email(get_smtp_settings(), to=out.to, subject=subject, text=body.format(link=link))
@@ -184,11 +187,28 @@ def current_member(db: DbSession, token: Annotated[str | None, Depends(member_oa
 Member = Annotated[members.MemberAccount, Depends(current_member)]
 
 
+class Alerts(BaseModel):
+    outage: bool = Field(description="an outage is known")
+    etr: bool = Field(description="the estimated restoration time changed")
+    restored: bool = Field(description="power is restored")
+    planned: bool = Field(description="a planned outage is ahead")
+
+
+class MyReport(BaseModel):
+    id: int
+    status: str
+    created_at: datetime
+
+
 class MyServicePoint(BaseModel):
     account_number: str
     meter_number: str
-    status: str
+    status: str  # on | out | possibly_out
     etr_at: datetime | None
+    cause: str | None
+    out_since: datetime | None
+    report: MyReport | None  # the latest outage report from this service point
+    alerts: Alerts
 
 
 class MeOut(BaseModel):
@@ -197,37 +217,48 @@ class MeOut(BaseModel):
     service_points: list[MyServicePoint]
 
 
-def _status(db, sp, parent_of: dict[int, int]) -> tuple[str, datetime | None]:
-    """'out' when an open interruption is on the service point's device or one above it, its whole feeder,
-    or a line feeding its substation; 'possibly_out' when part of its feeder is out with no device named."""
+def _point(db, sp, topology: Topology, kinds: dict[str, bool]) -> MyServicePoint:
+    """'out' when an open record certainly leaves the service point dark (:mod:`outages.affected`),
+    'possibly_out' when part of its feeder is out with no device named, else 'on'."""
     feeder = db.get(Feeder, sp.feeder_id)
     lines = [t.id for t in feeder.substation.transmission_lines]
-    records = db.scalars(select(Interruption).where(Interruption.status == "open", or_(
-        Interruption.feeder_id == sp.feeder_id, Interruption.transmission_line_id.in_(lines)))).all()
-    chain, device = set(), sp.device_id
-    while device is not None:
-        chain.add(device)
-        device = parent_of.get(device)
-    served = count_members(session=db, feeder_id=sp.feeder_id)
-    status, etrs = "on", []
+    records = db.scalars(select(Interruption).where(Interruption.status == "open", Interruption.start_at <= utcnow(),
+                                                    or_(Interruption.feeder_id == sp.feeder_id,
+                                                        Interruption.transmission_line_id.in_(lines)))
+                         .order_by(Interruption.start_at)).all()
+    status, hits = "on", []
     for r in records:
-        certain = (r.transmission_line_id is not None or r.device_id in chain
-                   or (r.device_id is None and r.members_out >= served))
-        if certain or (r.device_id is None and status == "on"):
-            status = "out" if certain else "possibly_out"
-            etrs.append(r.etr_at)
-    return status, max(filter(None, etrs), default=None)
+        if db.scalar(select(ServicePoint.id).where(ServicePoint.id == sp.id, certainly_out(db, r, topology))):
+            status = "out"
+            hits.append(r)
+        elif r.device_id is None and status == "on":
+            status = "possibly_out"
+            hits.append(r)
+    report = db.scalar(select(OutageReport).where(OutageReport.service_point_id == sp.id)
+                       .order_by(OutageReport.id.desc()).limit(1))
+    return MyServicePoint(
+        account_number=sp.account_number, meter_number=sp.meter_number, status=status,
+        etr_at=max((r.etr_at for r in hits if r.etr_at), default=None), cause=hits[0].cause_code if hits else None,
+        out_since=hits[0].start_at if hits else None, alerts=Alerts(**kinds),
+        report=MyReport(id=report.id, status=report.status, created_at=report.created_at) if report else None)
 
 
 @router.get("/api/members/me", response_model=MeOut, summary="My account and the status of my service points")
 def me(db: DbSession, account: Member) -> MeOut:
-    points = []
-    parent_of = {child: parent for parent, kids in Topology(db).children.items() for child in kids}
-    for sp in members.service_points_of(session=db, account_id=account.id):
-        status, etr = _status(db, sp, parent_of)
-        points.append(MyServicePoint(account_number=sp.account_number, meter_number=sp.meter_number, status=status,
-                                     etr_at=etr))
-    return MeOut(email=account.email, language=account.language, service_points=points)
+    topology, kinds = Topology(db), alerts.alert_kinds(session=db, account=account)
+    return MeOut(email=account.email, language=account.language, service_points=[
+        _point(db, sp, topology, kinds[sp.id]) for sp in members.service_points_of(session=db, account_id=account.id)])
+
+
+class LanguageIn(BaseModel):
+    language: str
+
+
+@router.patch("/api/members/me", response_model=MeOut, summary="Change my preferred language (en or es)")
+def set_language(db: DbSession, account: Member, data: LanguageIn) -> MeOut:
+    alerts.set_language(session=db, account=account, language=data.language)
+    db.commit()
+    return me(db, account)
 
 
 class ServicePointIn(BaseModel):
@@ -242,6 +273,96 @@ def add_point(db: DbSession, account: Member, data: ServicePointIn) -> MeOut:
                               meter_number=data.meter_number)
     db.commit()
     return me(db, account)
+
+
+@router.put("/api/members/me/service-points/{meter_number}/alerts", response_model=MyServicePoint,
+            summary="Choose the alerts one of my service points gives")
+def set_alerts(db: DbSession, account: Member, meter_number: str, data: Alerts) -> MyServicePoint:
+    alerts.set_alert_kinds(session=db, account=account, meter_number=meter_number, kinds=data.model_dump())
+    db.commit()
+    return next(p for p in me(db, account).service_points if p.meter_number == meter_number.strip())
+
+
+class RecipientIn(BaseModel):
+    channel: str = Field(description="email or sms (a text message)")
+    address: str = Field(description="an e-mail address, or a mobile number like 512-555-0142")
+    language: str = "en"
+
+
+class RecipientOut(BaseModel):
+    id: int
+    channel: str
+    address: str
+    language: str
+    status: str  # pending (not confirmed yet) | confirmed | unsubscribed
+    owner: bool  # the account's own e-mail
+
+
+def _recipient(r) -> RecipientOut:
+    return RecipientOut(id=r.id, channel=r.channel, address=r.address, language=r.language,
+                        status=alerts.recipient_status(r), owner=r.owner)
+
+
+@router.get("/api/members/me/alert-recipients", response_model=list[RecipientOut],
+            summary="Who receives my alerts")
+def recipients(db: DbSession, account: Member) -> list[RecipientOut]:
+    return [_recipient(r) for r in alerts.recipients_of(session=db, account=account)]
+
+
+def _confirmation(recipient_id: int, token: str, sessions, base: str) -> None:
+    with sessions() as db:
+        recipient = db.get(members.AlertRecipient, recipient_id)
+        try:
+            send_confirmation(recipient, token, coop=get_settings().cooperative_name, public_url=base,
+                              smtp=get_smtp_settings(), sms=get_sms_settings())
+        except Exception:  # noqa: BLE001 - the member can add the recipient again; nothing to tell the caller
+            pass
+
+
+@router.post("/api/members/me/alert-recipients", response_model=RecipientOut, status_code=201,
+             summary="Add someone else who receives my alerts (they confirm first)")
+def add_recipient(db: DbSession, request: Request, account: Member, data: RecipientIn,
+                  tasks: BackgroundTasks) -> RecipientOut:
+    if data.channel == "sms" and not get_sms_settings().available:
+        raise InvalidInput("Text alerts are not available at this cooperative yet. Fix: choose e-mail.",
+                           field="channel")
+    recipient, token = alerts.add_recipient(session=db, account=account, channel=data.channel,
+                                            address=data.address, language=data.language)
+    db.commit()
+    tasks.add_task(_confirmation, recipient.id, token, request.app.state.sessions, _base(request))
+    return _recipient(recipient)
+
+
+@router.delete("/api/members/me/alert-recipients/{recipient_id}", status_code=204,
+               summary="Stop sending my alerts to someone")
+def remove_recipient(db: DbSession, account: Member, recipient_id: int) -> Response:
+    alerts.remove_recipient(session=db, account=account, recipient_id=recipient_id)
+    db.commit()
+    return Response(status_code=204)
+
+
+class ConfirmOut(BaseModel):
+    status: str
+    detail: str
+
+
+@router.get("/api/members/alerts/confirm", response_model=ConfirmOut,
+            summary="An extra recipient confirms (opening the link twice is fine)")
+def confirm_recipient(db: DbSession, token: str) -> ConfirmOut:
+    status = alerts.confirm_recipient(session=db, token=token)
+    db.commit()
+    words = {"confirmed": "You will receive outage alerts from now on. / Recibirá alertas de apagones.",
+             "already_confirmed": "You had already confirmed. / Ya había confirmado."}
+    return ConfirmOut(status=status, detail=words[status])
+
+
+@router.post("/api/members/alerts/unsubscribe", response_model=Answer,
+             summary="Stop all alerts to the address a message went to (the key in its link)")
+def unsubscribe(db: DbSession, key: str) -> Answer:
+    alerts.unsubscribe(session=db, key=key)
+    db.commit()
+    return Answer(detail="You will receive no more outage alerts at this address. / No recibirá más alertas de "
+                         "apagones en esta dirección.")
 
 
 class ReportAck(BaseModel):
@@ -277,14 +398,21 @@ def report_mine(db: DbSession, account: Member, data: MyReportIn, response: Resp
 
 class AnonymousReportIn(BaseModel):
     account_number: str
-    meter_number: str
+    meter_number: str | None = Field(None, description="from the bill; or give phone instead")
+    phone: str | None = Field(None, description="a mobile number confirmed for this account's text alerts")
 
 
 @router.post("/api/members/outage-reports", response_model=ReportAck, status_code=201,
-             summary="Report an outage without signing in (account and meter number from the bill)")
+             summary="Report an outage without signing in (account number with the meter or phone number)")
 def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
     limiter.check(request, "report")
-    sp = members.service_point_by_bill(db, data.account_number, data.meter_number)
+    if data.meter_number:
+        sp = members.service_point_by_bill(db, data.account_number, data.meter_number)
+    elif data.phone:
+        sp = alerts.service_point_by_phone(db, data.account_number, data.phone)
+    else:
+        raise InvalidInput("Give the meter number from your bill, or the mobile number you get text alerts on.",
+                           field="meter_number")
     report, created = report_outage(session=db, service_point=sp)
     db.commit()
     response.status_code = 201 if created else 200

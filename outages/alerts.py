@@ -1,0 +1,235 @@
+"""Members' outage alerts (issue 7): what each member wants, who receives it, and the events to tell.
+
+* **Events** are an outbox: the dispatcher's own transaction adds one :class:`AlertEvent` row (outage known,
+  ETR changed, restored, planned outage ahead) — a single insert, so a storm never slows the dispatcher.
+  A unique key (interruption, kind, ref) makes each event once; ``fields`` keeps what the message says.
+* **Deliveries** (:class:`AlertDelivery`) are made from an event in the background by
+  :func:`reports.member_alerts.queue_alerts`, one per event and recipient, enforced by a unique key, and
+  sent in batches; see that module.
+* **Recipients** (:class:`outages.members.AlertRecipient`): the account's own e-mail, confirmed by
+  activation, and extra recipients (e-mail or text, own language) who receive nothing before they open
+  the confirmation link.  Every message carries the recipient's unsubscribe link.
+
+A member only ever reaches service points proven with a bill (:class:`outages.members.MemberServicePoint`),
+so alerts never go out for anyone else's service point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from gis.db import Base, UTCDateTime, utcnow
+from gis.errors import InvalidInput, NotFound
+from gis.models import ServicePoint
+from outages.members import EMAIL, AlertRecipient, MemberAccount, MemberServicePoint
+from outages.models import Interruption
+
+KINDS = ("outage", "etr", "restored", "planned")
+CHANNELS = ("email", "sms")
+PHONE = re.compile(r"^\+?1?(\d{10})$")
+
+
+class AlertEvent(Base):
+    """Something members should be told about one interruption; ``queued_at`` is set once its deliveries exist."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (UniqueConstraint("interruption_id", "kind", "ref", name="uq_alert_events_once"),
+                      CheckConstraint("kind IN ('outage','etr','restored','planned')", name="kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[int] = mapped_column(Integer, default=0)  # the ETR change for 'etr', else 0
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    recipients: Mapped[int | None] = mapped_column(Integer)
+    fields: Mapped[dict] = mapped_column(JSON)
+
+
+class AlertDelivery(Base):
+    """One event to one recipient: exactly one row (unique key), sent once, retried with back-off on failure."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "recipient_id", name="uq_alert_deliveries_once"),
+                      CheckConstraint("status IN ('pending','sent','failed','cancelled')", name="status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("alert_recipients.id", ondelete="CASCADE"), index=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claim: Mapped[str | None] = mapped_column(String(32), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- events (called by outages.service inside the dispatcher's transaction) -----------------------
+
+
+def record_event(session: Session, record: Interruption, kind: str, *, ref: int = 0) -> None:
+    """Add the outbox row for one event of a record (nothing else: the fan-out happens in the background)."""
+    session.add(AlertEvent(interruption_id=record.id, kind=kind, ref=ref, fields={
+        "cause": record.cause_code, "start_at": _iso(record.start_at), "etr_at": _iso(record.etr_at),
+        "restored_at": _iso(record.restored_at), "scheduled": record.scheduled}))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# --- what a member wants --------------------------------------------------------------------------
+
+
+def _my_link(session: Session, account: MemberAccount, meter_number: str) -> MemberServicePoint:
+    link = session.scalar(select(MemberServicePoint).join(ServicePoint, ServicePoint.id ==
+                                                          MemberServicePoint.service_point_id)
+                          .where(MemberServicePoint.account_id == account.id,
+                                 ServicePoint.meter_number == (meter_number or "").strip()))
+    if link is None:
+        raise NotFound("That meter is not one of yours. Fix: choose one of your service points, or add it first.")
+    return link
+
+
+def set_alert_kinds(*, session: Session, account: MemberAccount, meter_number: str, kinds: dict[str, bool]) -> None:
+    """Choose which alerts one of the member's own service points gives (outage, etr, restored, planned)."""
+    link = _my_link(session, account, meter_number)
+    for kind in KINDS:
+        setattr(link, f"alert_{kind}", bool(kinds[kind]))
+    session.flush()
+
+
+def alert_kinds(*, session: Session, account: MemberAccount) -> dict[int, dict[str, bool]]:
+    """The member's choices per service point id."""
+    links = session.scalars(select(MemberServicePoint).where(MemberServicePoint.account_id == account.id))
+    return {link.service_point_id: {k: getattr(link, f"alert_{k}") for k in KINDS} for link in links}
+
+
+def set_language(*, session: Session, account: MemberAccount, language: str) -> None:
+    """The account's preferred language, also for alerts to its own e-mail."""
+    _check_language(language)
+    account.language = language
+    session.execute(update(AlertRecipient).where(AlertRecipient.account_id == account.id, AlertRecipient.owner)
+                    .values(language=language))
+    session.flush()
+
+
+def _check_language(language: str) -> None:
+    if language not in ("en", "es"):
+        raise InvalidInput("language must be en or es. Fix: choose English or Spanish.", field="language")
+
+
+def normalise_address(channel: str, address: str) -> str:
+    """An e-mail in lower case, or a US phone as +1 and ten digits; a plain error otherwise."""
+    address = (address or "").strip()
+    if channel == "email":
+        if not EMAIL.match(address):
+            raise InvalidInput(f"{address!r} is not an e-mail address. Fix: write it like name@example.org.",
+                               field="address")
+        return address.lower()
+    if channel == "sms":
+        match = PHONE.match(re.sub(r"[\s().\-]", "", address))
+        if not match:
+            raise InvalidInput(f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142.",
+                               field="address")
+        return "+1" + match.group(1)
+    raise InvalidInput("channel must be email or sms. Fix: choose e-mail or text.", field="channel")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def recipients_of(*, session: Session, account: MemberAccount) -> list[AlertRecipient]:
+    return list(session.scalars(select(AlertRecipient).where(AlertRecipient.account_id == account.id)
+                                .order_by(AlertRecipient.owner.desc(), AlertRecipient.id)))
+
+
+def add_recipient(*, session: Session, account: MemberAccount, channel: str, address: str,
+                  language: str) -> tuple[AlertRecipient, str]:
+    """An extra recipient, pending until it confirms; returns it and the confirmation token to send it.
+    Adding an address again (e.g. after unsubscribing) asks it to confirm again."""
+    _check_language(language)
+    address = normalise_address(channel, address)
+    recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.account_id == account.id,
+                                                            AlertRecipient.channel == channel,
+                                                            AlertRecipient.address == address))
+    if recipient is not None and recipient.owner:
+        raise InvalidInput("That is your own e-mail address; it receives your alerts already.", field="address")
+    if recipient is None:
+        recipient = AlertRecipient(account_id=account.id, channel=channel, address=address)
+        session.add(recipient)
+    token = secrets.token_urlsafe(24)
+    recipient.language, recipient.confirm_hash = language, _hash(token)
+    recipient.confirmed_at = recipient.unsubscribed_at = None
+    session.flush()
+    return recipient, token
+
+
+def remove_recipient(*, session: Session, account: MemberAccount, recipient_id: int) -> None:
+    recipient = session.get(AlertRecipient, recipient_id)
+    if recipient is None or recipient.account_id != account.id:
+        raise NotFound(f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings.")
+    if recipient.owner:
+        raise InvalidInput("Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the "
+                           "unsubscribe link in any alert.", field="recipient")
+    session.delete(recipient)
+    session.flush()
+
+
+def confirm_recipient(*, session: Session, token: str, now: datetime | None = None) -> str:
+    """Open a confirmation link: 'confirmed' the first time, 'already_confirmed' after (never breaks)."""
+    recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.confirm_hash == _hash(token or "")))
+    if recipient is None:
+        raise InvalidInput("This confirmation link is not valid. Fix: ask the member to add you again.",
+                           field="token")
+    won = session.execute(update(AlertRecipient).where(AlertRecipient.id == recipient.id,
+                                                       AlertRecipient.confirmed_at.is_(None))
+                          .values(confirmed_at=now or utcnow())).rowcount
+    return "confirmed" if won else "already_confirmed"
+
+
+def unsubscribe(*, session: Session, key: str, now: datetime | None = None) -> AlertRecipient:
+    """Stop every alert to the recipient whose message carried this key (idempotent)."""
+    recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.unsubscribe_key == (key or "")))
+    if recipient is None:
+        raise InvalidInput("This unsubscribe link is not valid. Fix: use the link in the latest alert.",
+                           field="key")
+    if recipient.unsubscribed_at is None:
+        recipient.unsubscribed_at = now or utcnow()
+        session.flush()
+    return recipient
+
+
+def recipient_status(recipient: AlertRecipient) -> str:
+    if recipient.unsubscribed_at is not None:
+        return "unsubscribed"
+    return "confirmed" if recipient.confirmed_at is not None else "pending"
+
+
+def service_point_by_phone(session: Session, account_number: str, phone: str) -> ServicePoint:
+    """A service point of this account number whose member has confirmed this phone for text alerts (how a
+    member who is not signed in proves a report with the account and phone numbers)."""
+    try:
+        phone = normalise_address("sms", phone)
+    except InvalidInput as err:
+        raise InvalidInput(err.message, field="phone") from None
+    sp = session.scalar(select(ServicePoint)
+                        .join(MemberServicePoint, MemberServicePoint.service_point_id == ServicePoint.id)
+                        .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
+                        .where(ServicePoint.account_number == (account_number or "").strip(),
+                               AlertRecipient.channel == "sms", AlertRecipient.address == phone,
+                               AlertRecipient.confirmed_at.is_not(None)).limit(1))
+    if sp is None:
+        raise InvalidInput("We have no confirmed phone number for that account. Fix: use the meter number from "
+                           "your bill instead, or sign in.", field="phone")
+    return sp
+
