@@ -7,7 +7,11 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from email.charset import QP, Charset
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.text import MIMEText
+from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from typing import Literal
 
@@ -56,6 +60,22 @@ def email_message(settings: SmtpSettings, *, to: str, subject: str, text: str, h
     for filename, mime, content in attachments:
         maintype, subtype = mime.split("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+_QP = Charset("utf-8")
+_QP.header_encoding = _QP.body_encoding = QP
+
+
+def bulk_text_message(settings: SmtpSettings, *, to: str, subject: str, text: str,
+                      headers: dict[str, str] | None = None) -> MIMEText:
+    """A plain-text message for bulk sending (members' alerts), built with the older ``email`` API: a fifth of
+    the cost of :func:`email_message`, which is what limits the delivery rate in a storm."""
+    message = MIMEText(text, "plain", _QP)
+    message["From"], message["To"], message["Subject"] = settings.sender, to, Header(subject, _QP)
+    message["Date"], message["Message-ID"] = formatdate(), make_msgid(domain=settings.sender.rpartition("@")[2])
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 

@@ -39,7 +39,7 @@ from outages.alerts import AlertDelivery, AlertEvent
 from outages.members import AlertRecipient, MemberServicePoint
 from outages.models import Interruption
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
-from reports.delivery import SmtpSettings, email_message, get_smtp_settings, next_try, smtp_connection
+from reports.delivery import SmtpSettings, bulk_text_message, get_smtp_settings, next_try, smtp_connection
 
 CLAIM = timedelta(minutes=5)
 BATCH = 500
@@ -203,8 +203,8 @@ class Sender:
             self._smtp_cm = smtp_connection(self.smtp_settings)
             self._smtp = self._smtp_cm.__enter__()
         try:
-            self._smtp.send_message(email_message(self.smtp_settings, to=to, subject=subject, text=text,
-                                                  headers=headers))
+            self._smtp.send_message(bulk_text_message(self.smtp_settings, to=to, subject=subject, text=text,
+                                                      headers=headers))
         except (OSError, smtplib.SMTPServerDisconnected):
             self._drop_smtp()
             raise

@@ -20,8 +20,9 @@ def _line(start, dx, dy, n=5):
     return LineString([(start[0] + dx * k / n, start[1] + dy * k / n) for k in range(n + 1)])
 
 
-def facility_layers() -> dict[str, gpd.GeoDataFrame]:
-    """Layers in the file schema of :mod:`gis.files`, EPSG:4326."""
+def facility_layers(members: dict[str, int] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Layers in the file schema of :mod:`gis.files`, EPSG:4326 (``members`` per feeder: the benchmarks
+    scale them; the tests keep :data:`MEMBERS`)."""
     feeders = {
         "JC-014": _line(JC, 0.10, 0.0),   # east of Johnson City
         "JC-015": _line(JC, -0.08, 0.0),  # west
@@ -52,7 +53,7 @@ def facility_layers() -> dict[str, gpd.GeoDataFrame]:
                       box(-98.45, 30.25, -98.38, 30.30), box(-98.6, 30.1, -98.1, 30.8)], crs=crs),
     }
     meters, accounts, feeder_col, device_col, geoms = [], [], [], [], []
-    for feeder, count in MEMBERS.items():
+    for feeder, count in (members or MEMBERS).items():
         line = feeders[feeder]
         along = (np.arange(count) + 0.5) / count
         for i, frac in enumerate(along):
