@@ -185,7 +185,7 @@ def demo_setup(scale: float = 1.0) -> None:
     """Everything the embedded demo needs: schema, sample data on first run, demo accounts."""
     from sqlalchemy import func, select
 
-    from dashboards.users import ensure_demo_users
+    from dashboards.users import DEMO_MEMBER, ensure_demo_member, ensure_demo_users
     from gis.models import Substation
 
     if not get_settings().demo:
@@ -200,8 +200,10 @@ def demo_setup(scale: float = 1.0) -> None:
         sample_load(SAMPLE_DIR)
     with transaction(_sessions()) as session:
         made = ensure_demo_users(session=session)
+        if ensure_demo_member(session=session):
+            made.append("/".join(DEMO_MEMBER))
     if made:
-        console.print(f"Demo accounts: {', '.join(f'{u} / {u}-demo' for u in made)}")
+        console.print(f"Demo accounts: {', '.join(f'{u} / {u}-demo' if '/' not in u else u for u in made)}")
 
 
 @app.command("serve")

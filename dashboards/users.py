@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base, UTCDateTime, utcnow
 from gis.errors import Conflict, InvalidInput, NotAuthenticated
+from gis.models import ServicePoint
+from outages import members
 
 ROLES = ("dispatcher", "executive", "registry", "admin")
 DEMO_PASSWORDS = {role: f"{role}-demo" for role in ROLES}
@@ -74,5 +76,25 @@ def ensure_demo_users(*, session: Session) -> list[str]:
     return made
 
 
+DEMO_MEMBER = ("member@example.org", "member-demo")
+
+
+def ensure_demo_member(*, session: Session) -> bool:
+    """A demo member account, active, on the first two service points (embedded demo only)."""
+    email, password = DEMO_MEMBER
+    if session.scalar(select(members.MemberAccount.id).where(members.MemberAccount.email == email)):
+        return False
+    first, second = session.scalars(select(ServicePoint).order_by(ServicePoint.id).limit(2)).all()
+    out = members.register(session=session, email=email, password=password, account_number=first.account_number,
+                           meter_number=first.meter_number)
+    members.activate(session=session, token=out.token)
+    account = session.scalar(select(members.MemberAccount).where(members.MemberAccount.email == email))
+    members.add_service_point(session=session, account=account, account_number=second.account_number,
+                              meter_number=second.meter_number)
+    return True
+
+
 def demo_users_present(*, session: Session) -> bool:
-    return session.scalar(select(User.id).where(User.demo, User.active).limit(1)) is not None
+    staff = session.scalar(select(User.id).where(User.demo, User.active).limit(1))
+    return staff is not None or session.scalar(select(members.MemberAccount.id).where(
+        members.MemberAccount.email == DEMO_MEMBER[0])) is not None

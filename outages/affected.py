@@ -12,7 +12,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from gis.models import ServicePoint
+from gis.db import utcnow
+
+from gis.models import Feeder, ServicePoint
 from gis.service import Topology, count_members
 from outages.member_reports import OutageReport
 from outages.models import Interruption
@@ -32,3 +34,21 @@ def certainly_out(session: Session, record: Interruption, topology: Topology) ->
     else:
         facility = false()
     return or_(facility, reporters)
+
+
+def outage_at(session: Session, service_point: ServicePoint, topology: Topology) -> tuple[str, list[Interruption]]:
+    """A service point's state from the open records that have begun: ``('out', records)`` when some
+    certainly leave it dark, ``('possibly_out', records)`` when only part of its feeder is out with no device
+    named, else ``('on', [])``."""
+    feeder = session.get(Feeder, service_point.feeder_id)
+    lines = [t.id for t in feeder.substation.transmission_lines]
+    records = session.scalars(select(Interruption).where(
+        Interruption.status == "open", Interruption.start_at <= utcnow(),
+        or_(Interruption.feeder_id == service_point.feeder_id, Interruption.transmission_line_id.in_(lines)))
+        .order_by(Interruption.start_at)).all()
+    out = [r for r in records if session.scalar(select(ServicePoint.id).where(
+        ServicePoint.id == service_point.id, certainly_out(session, r, topology)))]
+    if out:
+        return "out", out
+    maybe = [r for r in records if r.device_id is None and r.feeder_id is not None]
+    return ("possibly_out", maybe) if maybe else ("on", [])

@@ -40,14 +40,17 @@ class OutageReport(Base):
 
 
 def report_outage(*, session: Session, service_point: ServicePoint, account_id: int | None = None,
-                  now: datetime | None = None) -> tuple[OutageReport, bool]:
-    """Record a member's report; a second report for the same service point returns the open one."""
+                  known: Interruption | None = None, now: datetime | None = None) -> tuple[OutageReport, bool]:
+    """Record a member's report; a second report for the same service point returns the open one.  When
+    the outage is ``known`` (an open record already covers the service point) the report is confirmed into
+    it at once instead of counting towards a probable outage."""
     existing = session.scalar(select(OutageReport).where(OutageReport.service_point_id == service_point.id,
                                                          OutageReport.status == "open"))
     if existing is not None:
         return existing, False
     report = OutageReport(service_point_id=service_point.id, feeder_id=service_point.feeder_id,
-                          device_id=service_point.device_id, account_id=account_id, created_at=now or utcnow())
+                          device_id=service_point.device_id, account_id=account_id, created_at=now or utcnow(),
+                          status="confirmed" if known else "open", interruption_id=known.id if known else None)
     session.add(report)
     try:
         with session.begin_nested():

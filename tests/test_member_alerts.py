@@ -20,7 +20,7 @@ from dashboards.routes import members as member_routes
 from outages.alerts import AlertDelivery, AlertEvent
 from outages.members import AlertRecipient, MemberAccount
 from reports.member_alerts import SmsSettings, alert_round, queue_alerts
-from tests.test_members import _member, mail, register  # noqa: F401  (mail is a fixture)
+from tests.test_members import _member, mail  # noqa: F401  (mail is a fixture)
 from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
 
 ANA = {"account_number": "1000005000", "meter_number": "M00005000"}  # JC-014, below recloser R1, not fuse F1

@@ -192,3 +192,28 @@ def test_dismissing_a_probable_outage(api, mail):
     wrong = api("POST", "/api/members/outage-reports", as_=None,
                 json={"account_number": "1000010101", "meter_number": "M00010102"})
     assert wrong.status_code == 422 and wrong.json()["field"] == "meter_number"
+
+
+def test_reports_of_a_known_outage_join_it_instead_of_making_a_probable_one(api, mail):
+    start = (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat()
+    record = api("POST", "/api/interruptions", json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind",
+                                                     "members_out": 6_000, "start_at": start}).json()
+    for n in (4_500, 4_501, 4_502):  # below R1: already known to be out
+        known = _report(api, n)
+        assert known.status_code == 201 and known.json()["status"] == "confirmed"
+        assert known.json()["detail"].startswith("We already know about the outage")
+    for n in (100, 101, 102):  # the same feeder above R1: not known, so they count
+        assert _report(api, n).json()["status"] == "open"
+    assert [(p["feeder"], p["reports"]) for p in api("GET", "/api/probable-outages").json()] == [("JC-014", 3)]
+    assert record["status"] == "open"
+
+
+def test_the_demo_member_signs_in_and_keeps_the_service_out_of_production(session):
+    from dashboards.users import DEMO_MEMBER, demo_users_present, ensure_demo_member
+    from outages.members import authenticate_member, service_points_of
+
+    assert not demo_users_present(session=session)
+    assert ensure_demo_member(session=session) is True and ensure_demo_member(session=session) is False
+    account = authenticate_member(session=session, email=DEMO_MEMBER[0], password=DEMO_MEMBER[1])
+    assert len(service_points_of(session=session, account_id=account.id)) == 2
+    assert demo_users_present(session=session)  # `outages serve` refuses to start outside demo mode

@@ -12,18 +12,16 @@ import jwt
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from dashboards.deps import DbSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import InvalidInput, NotAuthenticated, TooManyRequests
-from gis.models import Feeder, ServicePoint
 from gis.service import Topology
 from outages import alerts, members
-from outages.affected import certainly_out
+from outages.affected import outage_at
 from outages.member_reports import OutageReport, report_outage
-from outages.models import Interruption
 from reports.delivery import get_smtp_settings, send_email
 from reports.member_alerts import get_sms_settings, send_confirmation
 
@@ -34,22 +32,23 @@ SAME_ANSWER = "If the details are right, we have sent an e-mail with what to do 
 
 
 class _Limiter:
-    """At most ``limit`` requests per ``seconds`` per client and action, in this process."""
+    """At most ``limit`` requests per ``seconds`` per client and action, in this process.  Outage reports
+    get more room: in a storm many members share one address behind a mobile carrier's NAT."""
 
-    def __init__(self, limit: int = 10, seconds: float = 60.0):
-        self.limit, self.seconds, self.hits = limit, seconds, defaultdict(deque)
+    def __init__(self, limit: int = 10, seconds: float = 60.0, more: dict[str, int] | None = None):
+        self.limit, self.seconds, self.more, self.hits = limit, seconds, more or {}, defaultdict(deque)
 
     def check(self, request: Request, action: str) -> None:
         key = (action, request.client.host if request.client else "?")
         hits, now = self.hits[key], monotonic()
         while hits and now - hits[0] > self.seconds:
             hits.popleft()
-        if len(hits) >= self.limit:
+        if len(hits) >= self.more.get(action, self.limit):
             raise TooManyRequests(f"Too many {action} attempts from here. Fix: wait a minute and try again.")
         hits.append(now)
 
 
-limiter = _Limiter()
+limiter = _Limiter(more={"report": 30})
 
 TEXTS = {
     ("activate", "en"): ("Activate your outage account", "Open this link to activate your account: {link}\n"
@@ -218,28 +217,14 @@ class MeOut(BaseModel):
 
 
 def _point(db, sp, topology: Topology, kinds: dict[str, bool]) -> MyServicePoint:
-    """'out' when an open record certainly leaves the service point dark (:mod:`outages.affected`),
-    'possibly_out' when part of its feeder is out with no device named, else 'on'."""
-    feeder = db.get(Feeder, sp.feeder_id)
-    lines = [t.id for t in feeder.substation.transmission_lines]
-    records = db.scalars(select(Interruption).where(Interruption.status == "open", Interruption.start_at <= utcnow(),
-                                                    or_(Interruption.feeder_id == sp.feeder_id,
-                                                        Interruption.transmission_line_id.in_(lines)))
-                         .order_by(Interruption.start_at)).all()
-    status, hits = "on", []
-    for r in records:
-        if db.scalar(select(ServicePoint.id).where(ServicePoint.id == sp.id, certainly_out(db, r, topology))):
-            status = "out"
-            hits.append(r)
-        elif r.device_id is None and status == "on":
-            status = "possibly_out"
-            hits.append(r)
+    status, records = outage_at(db, sp, topology)
     report = db.scalar(select(OutageReport).where(OutageReport.service_point_id == sp.id)
                        .order_by(OutageReport.id.desc()).limit(1))
     return MyServicePoint(
         account_number=sp.account_number, meter_number=sp.meter_number, status=status,
-        etr_at=max((r.etr_at for r in hits if r.etr_at), default=None), cause=hits[0].cause_code if hits else None,
-        out_since=hits[0].start_at if hits else None, alerts=Alerts(**kinds),
+        etr_at=max((r.etr_at for r in records if r.etr_at), default=None),
+        cause=records[0].cause_code if records else None, out_since=records[0].start_at if records else None,
+        alerts=Alerts(**kinds),
         report=MyReport(id=report.id, status=report.status, created_at=report.created_at) if report else None)
 
 
@@ -371,10 +356,22 @@ class ReportAck(BaseModel):
     detail: str
 
 
-def _ack(report, created: bool) -> ReportAck:
-    detail = ("Thank you: your report is recorded and the control room can see it. / Gracias: su reporte quedó "
-              "registrado." if created else
-              "We already have your report for this meter. / Ya tenemos su reporte para este medidor.")
+def _report(db, sp, account_id: int | None, response: Response) -> ReportAck:
+    """Record the report — attached at once to the open record that already covers the service point, if
+    any, so a known outage never shows up again as a probable one — and acknowledge it."""
+    status, records = outage_at(db, sp, Topology(db))
+    report, created = report_outage(session=db, service_point=sp, account_id=account_id,
+                                    known=records[0] if status == "out" else None)
+    db.commit()
+    response.status_code = 201 if created else 200
+    if report.status == "confirmed":
+        detail = ("We already know about the outage at this meter and crews are on it; your page shows the "
+                  "estimated restoration. / Ya sabemos del apagón en este medidor y estamos trabajando en él.")
+    elif created:
+        detail = ("Thank you: your report is recorded and the control room can see it. / Gracias: su reporte "
+                  "quedó registrado.")
+    else:
+        detail = "We already have your report for this meter. / Ya tenemos su reporte para este medidor."
     return ReportAck(id=report.id, status=report.status, detail=detail)
 
 
@@ -390,10 +387,7 @@ def report_mine(db: DbSession, account: Member, data: MyReportIn, response: Resp
     if sp is None:
         raise InvalidInput("That meter is not one of yours. Fix: choose one of your service points.",
                            field="meter_number")
-    report, created = report_outage(session=db, service_point=sp, account_id=account.id)
-    db.commit()
-    response.status_code = 201 if created else 200
-    return _ack(report, created)
+    return _report(db, sp, account.id, response)
 
 
 class AnonymousReportIn(BaseModel):
@@ -413,7 +407,4 @@ def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, r
     else:
         raise InvalidInput("Give the meter number from your bill, or the mobile number you get text alerts on.",
                            field="meter_number")
-    report, created = report_outage(session=db, service_point=sp)
-    db.commit()
-    response.status_code = 201 if created else 200
-    return _ack(report, created)
+    return _report(db, sp, None, response)

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
