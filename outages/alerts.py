@@ -95,7 +95,8 @@ def _my_link(session: Session, account: MemberAccount, meter_number: str) -> Mem
                           .where(MemberServicePoint.account_id == account.id,
                                  ServicePoint.meter_number == (meter_number or "").strip()))
     if link is None:
-        raise NotFound("That meter is not one of yours. Fix: choose one of your service points, or add it first.")
+        raise NotFound("That meter is not one of yours. Fix: choose one of your service points, or add it first. / "
+                       "Ese medidor no es suyo. Elija uno de sus medidores o agréguelo primero.")
     return link
 
 
@@ -124,7 +125,8 @@ def set_language(*, session: Session, account: MemberAccount, language: str) -> 
 
 def _check_language(language: str) -> None:
     if language not in ("en", "es"):
-        raise InvalidInput("language must be en or es. Fix: choose English or Spanish.", field="language")
+        raise InvalidInput("language must be en or es. Fix: choose English or Spanish. / Elija inglés o "
+                           "español.", field="language")
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -132,16 +134,19 @@ def normalise_address(channel: str, address: str) -> str:
     address = (address or "").strip()
     if channel == "email":
         if not EMAIL.match(address):
-            raise InvalidInput(f"{address!r} is not an e-mail address. Fix: write it like name@example.org.",
+            raise InvalidInput(f"{address!r} is not an e-mail address. Fix: write it like name@example.org. / "
+                               f"{address!r} no es un correo electrónico. Escríbalo así: nombre@ejemplo.org.",
                                field="address")
         return address.lower()
     if channel == "sms":
         match = PHONE.match(re.sub(r"[\s().\-]", "", address))
         if not match:
-            raise InvalidInput(f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142.",
+            raise InvalidInput(f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142. / "
+                               f"{address!r} no es un número de celular. Escríbalo así: 512-555-0142.",
                                field="address")
         return "+1" + match.group(1)
-    raise InvalidInput("channel must be email or sms. Fix: choose e-mail or text.", field="channel")
+    raise InvalidInput("channel must be email or sms. Fix: choose e-mail or text. / Elija correo o mensaje de "
+                       "texto.", field="channel")
 
 
 def _hash(token: str) -> str:
@@ -163,7 +168,8 @@ def add_recipient(*, session: Session, account: MemberAccount, channel: str, add
                                                             AlertRecipient.channel == channel,
                                                             AlertRecipient.address == address))
     if recipient is not None and recipient.owner:
-        raise InvalidInput("That is your own e-mail address; it receives your alerts already.", field="address")
+        raise InvalidInput("That is your own e-mail address; it receives your alerts already. / Es su propio "
+                           "correo; ya recibe sus alertas.", field="address")
     if recipient is None:
         recipient = AlertRecipient(account_id=account.id, channel=channel, address=address)
         session.add(recipient)
@@ -177,10 +183,12 @@ def add_recipient(*, session: Session, account: MemberAccount, channel: str, add
 def remove_recipient(*, session: Session, account: MemberAccount, recipient_id: int) -> None:
     recipient = session.get(AlertRecipient, recipient_id)
     if recipient is None or recipient.account_id != account.id:
-        raise NotFound(f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings.")
+        raise NotFound(f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings. / "
+                       "Ese destinatario no es suyo. Vuelva a cargar sus ajustes de alertas.")
     if recipient.owner:
         raise InvalidInput("Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the "
-                           "unsubscribe link in any alert.", field="recipient")
+                           "unsubscribe link in any alert. / Su propio correo no se puede quitar. Apague las alertas "
+                           "de cada medidor o use el enlace para darse de baja de cualquier alerta.", field="recipient")
     session.delete(recipient)
     session.flush()
 
@@ -189,7 +197,8 @@ def confirm_recipient(*, session: Session, token: str, now: datetime | None = No
     """Open a confirmation link: 'confirmed' the first time, 'already_confirmed' after (never breaks)."""
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.confirm_hash == _hash(token or "")))
     if recipient is None:
-        raise InvalidInput("This confirmation link is not valid. Fix: ask the member to add you again.",
+        raise InvalidInput("This confirmation link is not valid. Fix: ask the member to add you again. / Este enlace "
+                           "no es válido. Pida al socio que lo agregue de nuevo.",
                            field="token")
     won = session.execute(update(AlertRecipient).where(AlertRecipient.id == recipient.id,
                                                        AlertRecipient.confirmed_at.is_(None))
@@ -201,7 +210,8 @@ def unsubscribe(*, session: Session, key: str, now: datetime | None = None) -> A
     """Stop every alert to the recipient whose message carried this key (idempotent)."""
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.unsubscribe_key == (key or "")))
     if recipient is None:
-        raise InvalidInput("This unsubscribe link is not valid. Fix: use the link in the latest alert.",
+        raise InvalidInput("This unsubscribe link is not valid. Fix: use the link in the latest alert. / Este enlace "
+                           "no es válido. Use el enlace de la alerta más reciente.",
                            field="key")
     if recipient.unsubscribed_at is None:
         recipient.unsubscribed_at = now or utcnow()
@@ -230,6 +240,7 @@ def service_point_by_phone(session: Session, account_number: str, phone: str) ->
                                AlertRecipient.confirmed_at.is_not(None)).limit(1))
     if sp is None:
         raise InvalidInput("We have no confirmed phone number for that account. Fix: use the meter number from "
-                           "your bill instead, or sign in.", field="phone")
+                           "your bill instead, or sign in. / No tenemos ese celular confirmado para esa cuenta. "
+                           "Use el número de medidor de su factura o inicie sesión.", field="phone")
     return sp
 

@@ -108,20 +108,25 @@ def check_password(password: str, email: str) -> None:
     """Refuse short, overlong, common or e-mail-derived passwords with a plain reason."""
     if len(password) < 8:
         raise InvalidInput("The password is shorter than 8 characters. Fix: use a longer passphrase, e.g. four "
-                           "words.", field="password")
+                           "words. / La contraseña tiene menos de 8 caracteres. Use una frase más larga, por ejemplo "
+                           "cuatro palabras.", field="password")
     if len(password) > 1024:
-        raise InvalidInput("The password is longer than 1,024 characters. Fix: use a shorter passphrase.",
+        raise InvalidInput("The password is longer than 1,024 characters. Fix: use a shorter passphrase. / La "
+                           "contraseña tiene más de 1,024 caracteres. Use una frase más corta.",
                            field="password")
     lowered = password.lower()
     if lowered in _common_passwords() or lowered == email.split("@")[0].lower() or len(set(password)) < 4:
         raise InvalidInput("That password is too common or too easy to guess. Fix: choose another one, e.g. a "
-                           "few unrelated words.", field="password")
+                           "few unrelated words. / Esa contraseña es demasiado común o fácil de adivinar. Elija "
+                           "otra, por ejemplo varias palabras sin relación.", field="password")
 
 
 def _email(value: str) -> str:
     value = (value or "").strip().lower()
     if not EMAIL.match(value):
-        raise InvalidInput(f"{value!r} is not an e-mail address. Fix: write it like name@example.org.", field="email")
+        raise InvalidInput(f"{value!r} is not an e-mail address. Fix: write it like name@example.org. / "
+                           f"{value!r} no es un correo electrónico. Escríbalo así: nombre@ejemplo.org.",
+                           field="email")
     return value
 
 
@@ -135,7 +140,8 @@ def service_point_by_bill(session: Session, account_number: str, meter_number: s
                                                    ServicePoint.meter_number == (meter_number or "").strip()))
     if sp is None:
         raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
-                           "both from the same bill.", field="meter_number")
+                           "both from the same bill. / El número de cuenta y el de medidor no coinciden con ninguno "
+                           "de nuestros servicios. Cópielos de la misma factura.", field="meter_number")
     return sp
 
 
@@ -165,7 +171,8 @@ def register(*, session: Session, email: str, password: str, account_number: str
     email = _email(email)
     check_password(password, email)
     if language not in ("en", "es"):
-        raise InvalidInput("language must be en or es. Fix: choose English or Spanish.", field="language")
+        raise InvalidInput("language must be en or es. Fix: choose English or Spanish. / Elija inglés o "
+                           "español.", field="language")
     sp = service_point_by_bill(session, account_number, meter_number)
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     if account is not None:
@@ -184,13 +191,15 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> st
     row = session.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(token or ""),
                                                    MemberToken.purpose == "activate"))
     if row is None:
-        raise InvalidInput("This activation link is not valid. Fix: ask for a new one on the sign-in page.",
+        raise InvalidInput("This activation link is not valid. Fix: ask for a new one on the sign-in page. / Este "
+                           "enlace de activación no es válido. Pida uno nuevo en la página de inicio de sesión.",
                            field="token")
     account = session.get(MemberAccount, row.account_id)
     if account.active:
         return "already_active"
     if row.expires_at < now:
-        raise Conflict("This activation link has expired. Fix: ask for a new one (Resend activation).")
+        raise Conflict("This activation link has expired. Fix: ask for a new one (Resend activation). / Este enlace "
+                       "de activación venció. Pida uno nuevo (Reenviar activación).")
     row.used_at = now
     return "activated" if _activate(session, account, now) else "already_active"
 
@@ -232,7 +241,8 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
     row = session.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(token or ""),
                                                    MemberToken.purpose == "reset"))
     if row is None or row.used_at is not None or row.expires_at < now:
-        raise InvalidInput("This reset link is not valid any more. Fix: ask for a new one.", field="token")
+        raise InvalidInput("This reset link is not valid any more. Fix: ask for a new one. / Este enlace ya no es "
+                           "válido. Pida uno nuevo.", field="token")
     account = session.get(MemberAccount, row.account_id)
     check_password(password, account.email)
     account.password_hash, row.used_at = _hasher.hash(password), now
@@ -250,7 +260,8 @@ def authenticate_member(*, session: Session, email: str, password: str) -> Membe
         account = None
     if account is None or not account.active:
         raise NotAuthenticated("Wrong e-mail or password, or the account is not activated yet. Fix: check both, "
-                               "or use the link we e-mailed you.")
+                               "or use the link we e-mailed you. / Correo o contraseña incorrectos, o la cuenta aún "
+                               "no está activada. Revise ambos o use el enlace que le enviamos.")
     return account
 
 

@@ -40,6 +40,8 @@ def sign_in(api, email="ana@example.org", password=PASSPHRASE):
 def test_mismatched_meter_is_refused_and_nothing_is_made(api, mail, session):
     wrong = register(api, **{"account_number": "1000000100", "meter_number": "M00000101"})
     assert wrong.status_code == 422 and wrong.json()["field"] == "meter_number"
+    english, spanish = wrong.json()["detail"].split(" / ")  # the member pages show the reader's half
+    assert english.startswith("The account number") and spanish.startswith("El número de cuenta")
     assert session.scalar(select(func.count()).select_from(MemberAccount)) == 0 and mail.messages == []
 
 

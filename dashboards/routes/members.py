@@ -44,7 +44,8 @@ class _Limiter:
         while hits and now - hits[0] > self.seconds:
             hits.popleft()
         if len(hits) >= self.more.get(action, self.limit):
-            raise TooManyRequests(f"Too many {action} attempts from here. Fix: wait a minute and try again.")
+            raise TooManyRequests(f"Too many {action} attempts from here. Fix: wait a minute and try again. / "
+                                  "Demasiados intentos. Espere un minuto e inténtelo de nuevo.")
         hits.append(now)
 
 
@@ -152,7 +153,8 @@ class ResetIn(BaseModel):
 def password_reset_confirm(db: DbSession, data: ResetIn) -> Answer:
     members.reset_password(session=db, token=data.token, password=data.password)
     db.commit()
-    return Answer(detail="Your password is changed. You can sign in now.")
+    return Answer(detail="Your password is changed. You can sign in now. / Su contraseña cambió. Ya puede "
+                        "iniciar sesión.")
 
 
 class MemberToken(BaseModel):
@@ -174,12 +176,15 @@ def current_member(db: DbSession, token: Annotated[str | None, Depends(member_oa
     try:
         claims = jwt.decode(token or "", get_settings().signing_key, algorithms=["HS256"])
     except jwt.PyJWTError:
-        raise NotAuthenticated("Sign in first. Fix: POST /api/members/token with your e-mail and password.") from None
+        raise NotAuthenticated("Sign in first. Fix: POST /api/members/token with your e-mail and password. / "
+                               "Inicie sesión primero.") from None
     if claims.get("kind") != "member":
-        raise NotAuthenticated("This is not a member sign-in. Fix: sign in as a member.")
+        raise NotAuthenticated("This is not a member sign-in. Fix: sign in as a member. / Inicie sesión como "
+                               "socio.")
     account = db.get(members.MemberAccount, int(claims["sub"].split(":")[1]))
     if account is None or not account.active:
-        raise NotAuthenticated("This account is not active. Fix: open the activation link we e-mailed you.")
+        raise NotAuthenticated("This account is not active. Fix: open the activation link we e-mailed you. / Esta "
+                               "cuenta no está activa. Abra el enlace de activación que le enviamos.")
     return account
 
 
@@ -309,7 +314,8 @@ def _confirmation(recipient_id: int, token: str, sessions, base: str) -> None:
 def add_recipient(db: DbSession, request: Request, account: Member, data: RecipientIn,
                   tasks: BackgroundTasks) -> RecipientOut:
     if data.channel == "sms" and not get_sms_settings().available:
-        raise InvalidInput("Text alerts are not available at this cooperative yet. Fix: choose e-mail.",
+        raise InvalidInput("Text alerts are not available at this cooperative yet. Fix: choose e-mail. / Los "
+                           "mensajes de texto aún no están disponibles. Elija correo.",
                            field="channel")
     recipient, token = alerts.add_recipient(session=db, account=account, channel=data.channel,
                                             address=data.address, language=data.language)
@@ -385,7 +391,8 @@ def report_mine(db: DbSession, account: Member, data: MyReportIn, response: Resp
     sp = next((p for p in members.service_points_of(session=db, account_id=account.id)
                if p.meter_number == data.meter_number.strip()), None)
     if sp is None:
-        raise InvalidInput("That meter is not one of yours. Fix: choose one of your service points.",
+        raise InvalidInput("That meter is not one of yours. Fix: choose one of your service points. / Ese medidor no "
+                           "es suyo. Elija uno de sus medidores.",
                            field="meter_number")
     return _report(db, sp, account.id, response)
 
@@ -405,6 +412,7 @@ def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, r
     elif data.phone:
         sp = alerts.service_point_by_phone(db, data.account_number, data.phone)
     else:
-        raise InvalidInput("Give the meter number from your bill, or the mobile number you get text alerts on.",
+        raise InvalidInput("Give the meter number from your bill, or the mobile number you get text alerts on. / "
+                           "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
                            field="meter_number")
     return _report(db, sp, None, response)
