@@ -2,8 +2,9 @@
 
 Figures: the dispatcher's request (target < 200 ms), the time from that request returning to every alert
 queued (target < 5 s), and the delivery rate to a local SMTP server (aiosmtpd on 127.0.0.1), with the
-dispatcher's requests timed while the alerts go out.  The comparison: the same request with nobody
-subscribed (a ratio near 1 shows no alert work happens inside the dispatcher's request).
+dispatcher's requests timed while the alerts go out.  The comparison: the same request (the same
+whole-feeder storm) before anybody subscribed — a ratio near 1 shows that no alert work happens inside the
+dispatcher's request.
 
     .venv/bin/python -m tests.benchmarks.bench_member_alerts [--members 20000] [--db sqlite|postgis|both]
 
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gis.models import ServicePoint
 from gis.files import write_facilities
-from outages.alerts import AlertDelivery
+from outages.alerts import AlertDelivery, AlertEvent
 from outages.members import AlertRecipient, MemberAccount, MemberServicePoint
 from tests.benchmarks.bench_api_logging import free_port
 from tests.benchmarks.common import ROOT, add_user, fresh_database, load_facilities, postgres_url
@@ -64,14 +65,19 @@ def subscribe(engine, members: int) -> None:
              "unsubscribe_key": secrets.token_urlsafe(24)} for i in range(len(points))])
 
 
-def log(http: httpx.Client, feeder: str, members_out: int) -> float:
-    """One dispatcher request; returns its wall time in ms."""
+def log(http: httpx.Client, feeder: str, members_out: int) -> tuple[float, dict]:
+    """One dispatcher request; returns its wall time in ms and the record."""
     start = time.perf_counter()
     response = http.post("/api/interruptions", json={
         "feeder": feeder, "cause": "wind", "members_out": members_out,
         "start_at": (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="seconds")})
     assert response.status_code == 201, response.text
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, response.json()
+
+
+def all_events_queued(engine) -> bool:
+    with Session(engine) as session:
+        return not session.scalar(select(func.count()).select_from(AlertEvent).where(AlertEvent.queued_at.is_(None)))
 
 
 def deliveries(engine, status: str | None = None) -> int:
@@ -86,7 +92,6 @@ def run(url: str, members: int) -> dict:
     write_facilities(facility_layers({"JC-014": members + 4_000, "JC-015": 500, "MF-001": 1_500}), layers)
     load_facilities(engine, layers)
     add_user(engine, "bench", "bench-password", "dispatcher")
-    subscribe(engine, members)
     inbox = Counter()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -105,17 +110,27 @@ def run(url: str, members: int) -> dict:
                 time.sleep(0.1)
         token = http.post("/api/auth/token", data={"username": "bench", "password": "bench-password"}).json()
         http.headers["Authorization"] = f"Bearer {token['access_token']}"
-        # the comparison: the same request where nobody is subscribed (MF-001), a few times, warm
-        quiet = [log(http, "MF-001", 1) for _ in range(10)]
+        # the comparison: the same storm (the whole of JC-014) before anybody subscribed, logged and closed
+        quiet = []
+        for _ in range(5):
+            ms, record = log(http, "JC-014", members + 4_000)
+            quiet.append(ms)
+            http.post(f"/api/interruptions/{record['id']}/close", json={
+                "version": record["version"], "restored_at": datetime.now(timezone.utc).isoformat()})
+        while not all_events_queued(engine):  # those events alert nobody; now the members subscribe
+            time.sleep(0.05)
+        subscribe(engine, members)
+        for _ in range(3):  # the first writes after 60,000 new rows pay SQLite's WAL checkpoint: not the storm's
+            log(http, "MF-001", 1)
         time.sleep(1)
-        storm_ms = log(http, "JC-014", members + 4_000)  # the whole feeder: every subscriber is out
+        storm_ms, _ = log(http, "JC-014", members + 4_000)  # the whole feeder: every subscriber is out
         returned = time.perf_counter()
         while deliveries(engine) < members:
             time.sleep(0.02)
         queued_s = time.perf_counter() - returned
         during = []  # the dispatcher keeps logging while the alerts go out
         while inbox.count < members and time.perf_counter() - returned < 600:
-            during.append(log(http, "MF-001", 1))
+            during.append(log(http, "MF-001", 1)[0])
             time.sleep(0.1)
         done_s = time.perf_counter() - returned
     finally:
@@ -133,7 +148,7 @@ def run(url: str, members: int) -> dict:
 
 def report(r: dict) -> None:
     print(f"\n== {r['db']}: an interruption affecting {r['members']:,} subscribed members")
-    print(f"dispatcher's request:       {r['storm_ms']:7.1f} ms   (target < 200 ms; the same request with nobody "
+    print(f"dispatcher's request:       {r['storm_ms']:7.1f} ms   (target < 200 ms; the same storm before anybody "
           f"subscribed: {r['quiet_ms']:.1f} ms, ratio {r['storm_ms'] / r['quiet_ms']:.2f})")
     print(f"request returned -> all queued: {r['queued_s']:5.2f} s    (target < 5 s; {r['members'] / r['queued_s']:,.0f} "
           f"alerts/s queued, {5 / r['queued_s']:.1f}x inside the target)")
