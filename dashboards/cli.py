@@ -200,10 +200,11 @@ def demo_setup(scale: float = 1.0) -> None:
         sample_load(SAMPLE_DIR)
     with transaction(_sessions()) as session:
         made = ensure_demo_users(session=session)
+        made = [f"{u} / {u}-demo" for u in made]
         if ensure_demo_member(session=session):
-            made.append("/".join(DEMO_MEMBER))
+            made.append(" / ".join(DEMO_MEMBER) + " (member, /members)")
     if made:
-        console.print(f"Demo accounts: {', '.join(f'{u} / {u}-demo' if '/' not in u else u for u in made)}")
+        console.print(f"Demo accounts: {', '.join(made)}")
 
 
 @app.command("serve")
