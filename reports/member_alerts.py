@@ -17,8 +17,10 @@ settings, or an HTTP webhook receiving ``{"to", "text", "id"}`` as JSON.
 
 from __future__ import annotations
 
+import re
 import secrets
 import smtplib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -28,11 +30,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, insert, literal, or_, select, true, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import case, func, insert, literal, or_, select, true, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from gis.db import UTCDateTime, transaction, utcnow
-from gis.models import ServicePoint
+from gis.models import Device, Feeder, ServicePoint, TransmissionLine
 from gis.service import Topology
 from outages.affected import certainly_out
 from outages.alerts import AlertDelivery, AlertEvent
@@ -303,3 +305,82 @@ def send_confirmation(recipient: AlertRecipient, token: str, *, coop: str, publi
             sender.email(recipient.address, subject, body)
         else:
             sender.text(recipient.address, body, key=f"confirm-{recipient.id}-{token[:8]}")
+
+
+# --- 4. what staff see ------------------------------------------------------------------------------
+
+DELIVERY_STATUSES = ("sent", "pending", "failed", "cancelled")
+# Staff see counts and error texts, never who: an SMTP refusal names the address it refused, an
+# e-mail-to-SMS gateway's address carries the phone number.
+_ADDRESS = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w.])\+?1?\d{10}(?![\w.])")
+
+
+def redact_addresses(text: str | None) -> str | None:
+    """An error text with e-mail addresses and phone numbers replaced by placeholders."""
+    if text is None:
+        return None
+    return _PHONE.sub("<phone>", _ADDRESS.sub("<address>", text))
+
+
+@dataclass(frozen=True)
+class AlertEventSummary:
+    """One alert event as staff see it: what, when, and how its deliveries went (no recipients named)."""
+
+    event_id: int
+    interruption_id: int
+    feeder: str | None
+    device: str | None
+    transmission_line: str | None
+    kind: str
+    created_at: datetime
+    queued_at: datetime | None  # None: the alert worker has not made its deliveries yet
+    recipients: int | None  # deliveries made when queued
+    sent: int
+    pending: int
+    failed: int
+    cancelled: int
+    top_error: str | None  # the most frequent last error among the failed deliveries, addresses redacted
+    top_error_count: int  # how many failed deliveries carry it
+
+
+def alert_summary(*, session: Session, since: datetime, limit: int = 50) -> list[AlertEventSummary]:
+    """The latest alert events created since ``since``, newest first, with their delivery counts by status and
+    the most frequent error of the failed ones — two grouped queries, whatever the number of events."""
+    latest = (select(AlertEvent.id).where(AlertEvent.created_at >= since)
+              .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc()).limit(limit).subquery())
+    counts = (select(AlertDelivery.event_id,
+                     *(func.sum(case((AlertDelivery.status == status, 1), else_=0)).label(status)
+                       for status in DELIVERY_STATUSES))
+              .where(AlertDelivery.event_id.in_(select(latest.c.id)))
+              .group_by(AlertDelivery.event_id).subquery())
+    rows = session.execute(
+        select(AlertEvent.id, AlertEvent.interruption_id, AlertEvent.kind, AlertEvent.created_at,
+               AlertEvent.queued_at, AlertEvent.recipients, Feeder.code.label("feeder"),
+               Device.code.label("device"), TransmissionLine.code.label("transmission_line"),
+               *(func.coalesce(counts.c[status], 0).label(status) for status in DELIVERY_STATUSES))
+        .join(latest, latest.c.id == AlertEvent.id)
+        .join(Interruption, Interruption.id == AlertEvent.interruption_id)
+        .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
+        .outerjoin(Device, Device.id == Interruption.device_id)
+        .outerjoin(TransmissionLine, TransmissionLine.id == Interruption.transmission_line_id)
+        .outerjoin(counts, counts.c.event_id == AlertEvent.id)
+        .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc())).all()
+    errors: dict[int, Counter] = {}
+    failing = [row.id for row in rows if row.failed]
+    if failing:
+        for event_id, error, n in session.execute(
+                select(AlertDelivery.event_id, AlertDelivery.last_error, func.count())
+                .where(AlertDelivery.event_id.in_(failing), AlertDelivery.status == "failed")
+                .group_by(AlertDelivery.event_id, AlertDelivery.last_error)):
+            # grouped again after redaction: "550 <a@x>" and "550 <b@x>" are the same error
+            errors.setdefault(event_id, Counter())[redact_addresses(error) or "(no error text)"] += n
+    out = []
+    for row in rows:
+        top, top_n = min(errors[row.id].items(), key=lambda kv: (-kv[1], kv[0])) if row.id in errors else (None, 0)
+        out.append(AlertEventSummary(
+            event_id=row.id, interruption_id=row.interruption_id, feeder=row.feeder, device=row.device,
+            transmission_line=row.transmission_line, kind=row.kind, created_at=row.created_at,
+            queued_at=row.queued_at, recipients=row.recipients, sent=int(row.sent), pending=int(row.pending),
+            failed=int(row.failed), cancelled=int(row.cancelled), top_error=top, top_error_count=top_n))
+    return out

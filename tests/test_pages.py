@@ -357,6 +357,10 @@ def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
     page.wait_for_selector("#significant tr:has-text('JC-014')")  # the open storm is significant
     page.wait_for_selector("#failed tr:has-text('ceo@example.org')")  # SMTP was down
     page.wait_for_selector("#worst tr:has-text('JC-014')")
+    # the storm left an "outage known" alert event (no member signed up and no alert worker runs here)
+    alert = page.wait_for_selector(f"#member-alerts tr[data-event]:has-text('#{live.storm['id']} JC-014')")
+    assert "Member alerts (last 24 h)" in page.inner_text("#h-alerts")
+    assert "Outage known" in alert.inner_text() and "not queued yet" in alert.inner_text()
     shoot(page, "executive")
     page.once("dialog", lambda d: d.accept())
     report.query_selector("button.file-report").click()

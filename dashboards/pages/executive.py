@@ -1,6 +1,7 @@
 """The executive dashboard (``/executive``): active significant incidents, notices and failed deliveries,
-summary reports owed, year-to-date SAIDI/SAIFI/CAIDI against previous years (inline SVG plots, with and
-without major event days), the worst feeders, and every report to download — all from the JSON API."""
+members' alerts of the last 24 h (counts and errors, never who), summary reports owed, year-to-date
+SAIDI/SAIFI/CAIDI against previous years (inline SVG plots, with and without major event days), the worst
+feeders, and every report to download — all from the JSON API."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ router = APIRouter(include_in_schema=False)
 
 POLL_SECONDS = 60
 YEARS = 5  # this year to date and the four before it, over the same calendar period
+ALERT_HOURS = 24  # the member alerts card: events of the last day
+ALERT_LIMIT = 50
 
 BODY = """
 <div class="status" id="status" role="status" aria-live="polite"></div>
@@ -27,6 +30,9 @@ of full restoration)</h2><div id="reports"></div></section>
 </div>
 
 <section class="card" aria-labelledby="h-notices"><h2 id="h-notices">Notices sent</h2><div id="notices"></div></section>
+
+<section class="card" aria-labelledby="h-alerts"><h2 id="h-alerts">Member alerts (last 24 h)</h2>
+<div id="member-alerts"></div></section>
 
 <section class="card" aria-labelledby="h-ind"><h2 id="h-ind">Year to date: SAIDI, SAIFI and CAIDI against previous
 years</h2>
@@ -60,10 +66,12 @@ svg.plot text{font:11px system-ui,"DejaVu Sans",sans-serif;fill:#333}
 svg.plot .title{font-size:13px;font-weight:600}
 .crit{font-size:.85em;margin:.1em 0 0 1em;padding:0}
 ul.downloads li{margin:.3em 0}
+#member-alerts tr.failed td{background:var(--badbg)}
+#member-alerts .alert-error{display:block;color:var(--bad);max-width:32em;overflow-wrap:anywhere}
 """
 
 SCRIPT = r"""
-const POLL = __POLL__, YEARS = __YEARS__;
+const POLL = __POLL__, YEARS = __YEARS__, ALERT_HOURS = __ALERT_HOURS__, ALERT_LIMIT = __ALERT_LIMIT__;
 let timer = null, indicesDrawn = false;
 
 window.PAGE = {
@@ -88,14 +96,16 @@ function setStatus(text, cls) { const s = $('#status'); s.textContent = text; s.
 
 async function refresh() {
   try {
-    const [incidents, notices, failed, reports] = await Promise.all([
+    const [incidents, notices, failed, reports, alerts] = await Promise.all([
       api('GET', '/api/incidents?status=open&limit=500'), api('GET', '/api/notices'),
-      api('GET', '/api/notices?failed=true'), api('GET', '/api/summary-reports')]);
+      api('GET', '/api/notices?failed=true'), api('GET', '/api/summary-reports'),
+      api('GET', `/api/member-alerts?hours=${ALERT_HOURS}&limit=${ALERT_LIMIT}`)]);
     const sig = await pmap(incidents.items, i => api('GET', `/api/incidents/${i.id}/significance`));
     drawSignificant(incidents.items, sig, notices);
     drawReports(reports);
     drawFailed(failed);
     drawNotices(notices);
+    drawMemberAlerts(alerts);
     $('#updated').textContent = `· updated ${fmtTime(new Date().toISOString())}`;
   } catch (e) { if (e.status !== 401) setStatus('Could not refresh: ' + e.message, 'bad'); }
 }
@@ -164,6 +174,25 @@ function drawNotices(notices) {
       ${c('failed') ? `<span class="badge bad">${c('failed')} failed</span>` : ''}</td></tr>`; }).join('')}
     </tbody></table>${notices.length > 20 ? `<p class="muted small">Latest 20 of ${notices.length}.</p>` : ''}`
     : '<p class="muted">No notice has been made.</p>';
+}
+
+const ALERT_KIND = {outage: 'Outage known', etr: 'New estimate', restored: 'Restored', planned: 'Planned outage ahead'};
+const facility = a => [a.feeder, a.device, a.transmission_line].filter(Boolean).join(' · ');
+
+/** Members' alerts, aggregated: counts and error texts, never who. */
+function drawMemberAlerts(alerts) {
+  $('#member-alerts').innerHTML = alerts.length ? `<table><thead><tr><th>Time</th><th>Interruption</th><th>Alert</th>
+    <th class="num">Recipients</th><th class="num">Sent</th><th class="num">Waiting</th><th>Failed</th></tr></thead><tbody>
+    ${alerts.map(a => `<tr data-event="${a.event_id}" class="${a.failed ? 'failed' : ''}">
+      <td>${fmtTime(a.created_at)}</td><td>#${a.interruption_id} ${esc(facility(a))}</td><td>${esc(ALERT_KIND[a.kind] || a.kind)}</td>
+      <td class="num">${a.queued_at ? num(a.recipients) : '<span class="muted small">not queued yet</span>'}
+        ${a.cancelled ? `<div class="muted small">${num(a.cancelled)} cancelled</div>` : ''}</td>
+      <td class="num">${num(a.sent)}</td><td class="num">${num(a.pending)}</td>
+      <td>${a.failed ? `<span class="badge bad">${num(a.failed)} failed</span>${a.top_error ? `<span class="small alert-error"
+        title="${esc(a.top_error)}">${esc(a.top_error)}${a.top_error_count < a.failed ? ` (${num(a.top_error_count)} of ${num(a.failed)})` : ''}</span>` : ''}`
+        : '<span class="muted">0</span>'}</td></tr>`).join('')}</tbody></table>
+    ${alerts.length >= ALERT_LIMIT ? `<p class="muted small">Latest ${ALERT_LIMIT} alerts shown.</p>` : ''}`
+    : `<p class="muted" id="member-alerts-empty">No member alerts in the last ${ALERT_HOURS} hours.</p>`;
 }
 
 /** [start, end) of the same calendar period (1 January to today) in `year`. */
@@ -254,5 +283,6 @@ async function drawWorst(year, today) {
 
 @router.get("/executive", response_class=HTMLResponse)
 def executive_page() -> HTMLResponse:
-    script = SCRIPT.replace("__POLL__", str(POLL_SECONDS)).replace("__YEARS__", str(YEARS))
+    script = (SCRIPT.replace("__POLL__", str(POLL_SECONDS)).replace("__YEARS__", str(YEARS))
+              .replace("__ALERT_HOURS__", str(ALERT_HOURS)).replace("__ALERT_LIMIT__", str(ALERT_LIMIT)))
     return render(title="Executive dashboard", roles=("executive", "admin"), body=BODY, script=script, css=CSS)
