@@ -1,7 +1,8 @@
 """Members' outage alerts (issue 7): what each member wants, who receives it, and the events to tell.
 
 * **Events** are an outbox: the dispatcher's own transaction adds one :class:`AlertEvent` row (outage known,
-  ETR changed, restored, planned outage ahead) — a single insert, so a storm never slows the dispatcher.
+  ETR changed, restored, planned outage ahead, and a correction when an open record is voided) — a single
+  insert, so a storm never slows the dispatcher.
   A unique key (interruption, kind, ref) makes each event once; ``fields`` keeps what the message says.
 * **Deliveries** (:class:`AlertDelivery`) are made from an event in the background by
   :func:`reports.member_alerts.queue_alerts`, one per event and recipient, enforced by a unique key, and
@@ -40,7 +41,7 @@ class AlertEvent(Base):
 
     __tablename__ = "alert_events"
     __table_args__ = (UniqueConstraint("interruption_id", "kind", "ref", name="uq_alert_events_once"),
-                      CheckConstraint("kind IN ('outage','etr','restored','planned')", name="kind"))
+                      CheckConstraint("kind IN ('outage','etr','restored','planned','cancelled')", name="kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)

@@ -325,6 +325,8 @@ def void_interruption(*, session: Session, interruption_id: int, data: VoidIn, a
     """Void a mistaken record with a reason; it stays in the log and the audit trail (D13)."""
     record = _editable(session, interruption_id, data.version)
     before = snapshot(record)
+    if record.status == "open":  # members told of it hear it was a mistake
+        record_event(session, record, "cancelled")
     record.status, record.void_reason, record.voided_at, record.voided_by = "voided", data.reason, utcnow(), actor
     _touch(record, actor)
     session.flush()

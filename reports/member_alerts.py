@@ -84,22 +84,47 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
                                    .values(queued_at=now)).rowcount:
                 continue  # another worker has it
             event = session.get(AlertEvent, event_id)
-            record = session.get(Interruption, event.interruption_id)
-            topology = topology or Topology(session)
-            wanted = (select(literal(event.id), AlertRecipient.id, func.min(MemberServicePoint.service_point_id),
-                             literal("pending"), literal(0), literal(now, UTCDateTime()))
-                      .select_from(MemberServicePoint)
-                      .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
-                      .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
-                      .where(certainly_out(session, record, topology),
-                             getattr(MemberServicePoint, f"alert_{event.kind}") == true(),
-                             AlertRecipient.confirmed_at.is_not(None), AlertRecipient.unsubscribed_at.is_(None))
-                      .group_by(AlertRecipient.id))
+            if event.kind == "cancelled":
+                wanted = _correction(session, event, now)
+            else:
+                topology = topology or Topology(session)
+                wanted = _subscribers(session, event, session.get(Interruption, event.interruption_id), topology,
+                                      now)
             session.execute(insert(AlertDelivery).from_select(
                 ["event_id", "recipient_id", "service_point_id", "status", "attempts", "next_attempt_at"], wanted))
             event.recipients = session.scalar(select(func.count()).where(AlertDelivery.event_id == event_id))
             made += event.recipients
     return made
+
+
+def _subscribers(session, event: AlertEvent, record: Interruption, topology: Topology, now: datetime):
+    """The confirmed recipients of members whose service points the record leaves dark and who want this kind."""
+    return (select(literal(event.id), AlertRecipient.id, func.min(MemberServicePoint.service_point_id),
+                   literal("pending"), literal(0), literal(now, UTCDateTime()))
+            .select_from(MemberServicePoint)
+            .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
+            .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
+            .where(certainly_out(session, record, topology),
+                   getattr(MemberServicePoint, f"alert_{event.kind}") == true(),
+                   AlertRecipient.confirmed_at.is_not(None), AlertRecipient.unsubscribed_at.is_(None))
+            .group_by(AlertRecipient.id))
+
+
+def _correction(session, event: AlertEvent, now: datetime):
+    """A voided record: its alerts not sent yet are cancelled, and exactly those who were told of the outage
+    get the correction."""
+    earlier = select(AlertEvent.id).where(AlertEvent.interruption_id == event.interruption_id,
+                                          AlertEvent.id != event.id)
+    told = (select(literal(event.id), AlertDelivery.recipient_id, func.min(AlertDelivery.service_point_id),
+                   literal("pending"), literal(0), literal(now, UTCDateTime()))
+            .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+            .where(AlertDelivery.event_id.in_(earlier), AlertEvent.kind.in_(("outage", "planned")),
+                   AlertDelivery.status == "sent")
+            .group_by(AlertDelivery.recipient_id))
+    session.execute(update(AlertDelivery).where(AlertDelivery.event_id.in_(earlier),
+                                                AlertDelivery.status.in_(("pending", "failed")))
+                    .values(status="cancelled", last_error="the record was voided"))
+    return told
 
 
 # --- 2. words ---------------------------------------------------------------------------------------
@@ -123,6 +148,9 @@ WORDS = {
                      "it: {report_url}"),
         "planned": ("Planned outage ahead at meter {meter}",
                     "Planned work will interrupt power at meter {meter} from {start}, expected back by {etr}."),
+        "cancelled": ("Correction for meter {meter}",
+                      "The outage we told you about at meter {meter} was logged in error or called off. If your "
+                      "power is out, please report it: {report_url}"),
         "assessing": "being assessed",
         "unsubscribe": "To stop these alerts: {url}",
         "confirm": ("Confirm outage alerts", "A member of {coop} asked to send you outage alerts. To receive them, "
@@ -140,6 +168,9 @@ WORDS = {
         "planned": ("Corte programado en el medidor {meter}",
                     "Un trabajo programado cortará la electricidad en el medidor {meter} desde el {start}; se espera "
                     "que vuelva antes del {etr}."),
+        "cancelled": ("Corrección para el medidor {meter}",
+                      "El apagón que le avisamos en el medidor {meter} se registró por error o se canceló. Si "
+                      "no tiene luz, repórtelo: {report_url}"),
         "assessing": "en evaluación",
         "unsubscribe": "Para dejar de recibir estas alertas: {url}",
         "confirm": ("Confirme las alertas de apagones", "Un socio de {coop} pidió enviarle alertas de apagones. Para "

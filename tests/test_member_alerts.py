@@ -294,3 +294,29 @@ def test_two_workers_racing_send_each_alert_once(engine, inbox):  # noqa: F811
                                                      AuditEntry.entity_id == record_id))
             session.execute(delete(Interruption).where(Interruption.id == record_id))
             session.execute(delete(Incident).where(Incident.id == incident_id))
+
+
+def test_a_voided_outage_is_corrected_to_exactly_those_told(api, mail, sessions, session):
+    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    api("PATCH", "/api/members/me", as_=None, headers=ana, json={"language": "es"})
+    _member(api, mail, email="bo@example.org", point=BO)
+    mail.messages.clear()
+    told = log_outage(api)
+    deliver(sessions, mail)  # both hear of it
+    assert api("POST", f"/api/interruptions/{told['id']}/void",
+               json={"version": told["version"], "reason": "logged on the wrong feeder"}).status_code == 200
+    deliver(sessions, mail)
+    assert [m["Subject"] for m in to(mail, "ana@example.org")] == ["Apagón en el medidor M00005000",
+                                                                  "Corrección para el medidor M00005000"]
+    assert to(mail, "bo@example.org")[-1]["Subject"] == "Correction for meter M00009500"
+    assert "logged in error or called off" in body(to(mail, "bo@example.org")[-1])
+
+    mail.messages.clear()  # voided before the alert worker ran: nobody was told, so nobody is corrected
+    quick = log_outage(api)
+    assert api("POST", f"/api/interruptions/{quick['id']}/void",
+               json={"version": quick["version"], "reason": "a duplicate of another record"}).status_code == 200
+    result = deliver(sessions, mail)
+    assert result["sent"] == 0 and mail.messages == []
+    statuses = session.scalars(select(AlertDelivery.status).join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+                               .where(AlertEvent.interruption_id == quick["id"])).all()
+    assert statuses and set(statuses) == {"cancelled"}

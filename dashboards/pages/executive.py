@@ -176,7 +176,8 @@ function drawNotices(notices) {
     : '<p class="muted">No notice has been made.</p>';
 }
 
-const ALERT_KIND = {outage: 'Outage known', etr: 'New estimate', restored: 'Restored', planned: 'Planned outage ahead'};
+const ALERT_KIND = {outage: 'Outage known', etr: 'New estimate', restored: 'Restored', planned: 'Planned outage ahead',
+  cancelled: 'Correction (record voided)'};
 const facility = a => [a.feeder, a.device, a.transmission_line].filter(Boolean).join(' · ');
 
 /** Members' alerts, aggregated: counts and error texts, never who. */

@@ -22,8 +22,9 @@ class MemberAlertOut(BaseModel):
     feeder: str | None
     device: str | None
     transmission_line: str | None
-    kind: Literal["outage", "etr", "restored", "planned"] = Field(
-        description="outage: outage known; etr: new estimate; restored; planned: planned outage ahead")
+    kind: Literal["outage", "etr", "restored", "planned", "cancelled"] = Field(
+        description="outage: outage known; etr: new estimate; restored; planned: planned outage ahead; "
+                    "cancelled: a correction (the record was voided)")
     created_at: datetime
     queued_at: datetime | None = Field(description="When its deliveries were made; null: not yet")
     recipients: int | None = Field(description="Deliveries made for it; null until queued")
