@@ -201,9 +201,10 @@ def _touch(record: Interruption, actor: str) -> None:
 
 def update_interruption(*, session: Session, interruption_id: int, data: InterruptionUpdate,
                         actor: str) -> Interruption:
-    """Correct fields of a record (open or closed); every change is audited."""
+    """Correct fields of a record (open or closed); every change is audited.  Moving the start of an open
+    scheduled record moves its ETR by as much (the planned work keeps its length) and tells its members."""
     record = _editable(session, interruption_id, data.version)
-    before = snapshot(record)
+    before, old_start = snapshot(record), record.start_at
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     if "cause" in changes:
         _check_cause(session, changes["cause"])
@@ -212,12 +213,18 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
         setattr(record, key, value)
     if not record.scheduled:
         record.members_notified = None
+    rescheduled = record.scheduled and record.status == "open" and record.start_at != old_start
+    if rescheduled and record.etr_at is not None:
+        record.etr_at += record.start_at - old_start
+        record.etr_history.append(EtrChange(etr_at=record.etr_at, set_by=actor, note="moved with the planned start"))
     _check_timeline(record)
     if record.status == "closed":
         _rebalance_final_step(record)
         record.momentary = _is_momentary(record)
     _touch(record, actor)
     session.flush()
+    if rescheduled and record.start_at > utcnow():
+        record_event(session, record, "planned", ref=record.version)  # members hear the new time
     _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
     return record
 
@@ -228,6 +235,9 @@ def _check_timeline(record: Interruption) -> None:
     if record.steps and record.steps[0].at <= record.start_at:
         raise InvalidInput("start_at is not before the first restoration step. Fix: correct the start or the "
                            "steps.", field="start_at")
+    if record.status == "open" and record.etr_at is not None and record.etr_at <= record.start_at:
+        raise InvalidInput("start_at is not before the estimated restoration time. Fix: set a later ETR first, "
+                           "then move the start.", field="start_at")
     steps = record.steps[:-1] if record.status == "closed" else record.steps
     earlier = sum(s.members_restored for s in steps)
     if record.members_out <= earlier:
@@ -316,7 +326,10 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
     record.etr_history.append(change)
     _touch(record, actor)
     session.flush()
-    record_event(session, record, "etr", ref=change.id)
+    if record.scheduled and record.start_at > utcnow():  # planned work ahead: its members hear the new times
+        record_event(session, record, "planned", ref=record.version)
+    else:
+        record_event(session, record, "etr", ref=change.id)
     _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
     return record
 

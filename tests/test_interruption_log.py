@@ -123,6 +123,15 @@ def test_etr_history_and_being_assessed(api):
     assert [e["etr_at"] for e in two["etr_history"]] == ["2025-06-02T23:00:00Z", None]
 
 
+def test_a_start_moved_past_the_etr_is_refused(api, session):
+    record = log(api, etr_at="2025-06-02T12:00:00-05:00").json()
+    before = counts(session)
+    late = api("PATCH", f"/api/interruptions/{record['id']}",
+               json={"version": record["version"], "start_at": "2025-06-02T12:30:00-05:00"})
+    assert late.status_code == 422 and late.json()["field"] == "start_at" and "later ETR first" in late.json()["detail"]
+    assert counts(session) == before
+
+
 def test_void_keeps_the_record_and_every_change_is_audited(api):
     record = log(api).json()
     edited = api("PATCH", f"/api/interruptions/{record['id']}",

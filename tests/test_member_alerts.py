@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboards.routes import members as member_routes
 from outages.alerts import AlertDelivery, AlertEvent
 from outages.members import AlertRecipient, MemberAccount
-from reports.member_alerts import SmsSettings, alert_round, queue_alerts
+from reports.member_alerts import SmsSettings, alert_round, queue_alerts, when
 from tests.test_members import _member, mail  # noqa: F401  (mail is a fixture)
 from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
 
@@ -166,12 +166,22 @@ def test_planned_outage_ahead(api, mail, sessions):
     _member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
     start = now() + timedelta(days=2)
-    log_outage(api, cause="planned", scheduled=True, members_notified=True, start_at=start.isoformat(),
-               etr_at=(start + timedelta(hours=4)).isoformat())
+    record = log_outage(api, cause="planned", scheduled=True, members_notified=True, start_at=start.isoformat(),
+                        etr_at=(start + timedelta(hours=4)).isoformat())
     deliver(sessions, mail)
     (planned,) = mail.messages
     assert planned["Subject"] == "Planned outage ahead at meter M00009500"
     assert "expected back by" in body(planned)
+    later = start + timedelta(days=1)  # the work moves a day, its ETR with it: members hear the new times, once
+    moved = api("PATCH", f"/api/interruptions/{record['id']}", json={"version": record["version"],
+                                                                     "start_at": later.isoformat()})
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["etr_at"]) == later + timedelta(hours=4)
+    api("PATCH", f"/api/interruptions/{record['id']}", json={"version": moved.json()["version"],
+                                                             "notes": "crew of four"})  # no new time: no alert
+    deliver(sessions, mail)
+    assert len(mail.messages) == 2
+    assert when(later.isoformat(), "en", ZoneInfo("America/Chicago")) in body(mail.messages[-1])
 
 
 def test_extra_recipients_confirm_first_and_texts_reach_the_http_gateway(api, mail, sessions, gateway):
