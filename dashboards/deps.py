@@ -51,10 +51,12 @@ class Principal:
 ACCOUNT_CHECK_SECONDS = 30.0
 
 
-async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     """The caller behind a valid bearer token.  The account's role and active flag are read from the
     database at most every 30 s per account, so a disabled account or a changed role takes effect
-    within 30 s without a query on every request."""
+    within 30 s without a query on every request.  A plain ``def``: FastAPI runs it in a worker thread,
+    so its query never waits for the database on the event loop (which the requests holding the
+    database need, to finish)."""
     if not token:
         raise NotAuthenticated("Log in first. Fix: send 'Authorization: Bearer <token>' from POST /api/auth/token.")
     try:

@@ -53,9 +53,10 @@ def facilities_of(record: Interruption) -> dict[str, tuple[int, ...]]:
     return {"feeder_ids": (record.feeder_id,)}
 
 
-def dark_entries(session: Session, records: list[Interruption]) -> dict[int, list[Interruption]]:
-    """Registry entry id -> the open records that leave it dark."""
-    index = FacilityEntries(session)
+def dark_entries(session: Session, records: list[Interruption], *,
+                 index: FacilityEntries | None = None) -> dict[int, list[Interruption]]:
+    """Registry entry id -> the open records that leave it dark (``index``: a look-up already built)."""
+    index = index if index is not None else FacilityEntries(session)
     dark: dict[int, list[Interruption]] = {}
     for record in records:
         for entry_id in index.on(**facilities_of(record)):
@@ -66,21 +67,39 @@ def dark_entries(session: Session, records: list[Interruption]) -> dict[int, lis
 def call_list(*, session: Session, incident_id: int, zone, now: datetime | None = None) -> list[CallRow]:
     """Entries dark in an incident (its open records), not-yet-reached first, then by priority tier."""
     incident: Incident = get_incident(session=session, incident_id=incident_id)
-    open_records = [r for r in incident.interruptions if r.status == "open"]
-    dark = dark_entries(session, open_records)
-    if not dark:
-        return []
-    attempts: dict[int, list[ContactAttempt]] = {}
-    for a in session.scalars(select(ContactAttempt).where(ContactAttempt.incident_id == incident_id)
-                             .order_by(ContactAttempt.at, ContactAttempt.id)):
-        attempts.setdefault(a.entry_id, []).append(a)
-    entries = to_out(session, list_entries(session=session, ids=list(dark)), today=(now or utcnow()).astimezone(
+    return call_lists(session=session, incidents=[incident], zone=zone, now=now)[incident.id]
+
+
+def call_lists(*, session: Session, incidents: list[Incident], zone, now: datetime | None = None,
+               index: FacilityEntries | None = None) -> dict[int, list[CallRow]]:
+    """Incident id -> its call list (see :func:`call_list`), for many incidents with one registry look-up,
+    one query for the contact attempts and one for the entries."""
+    index = index if index is not None else FacilityEntries(session)
+    dark_of = {incident.id: dark_entries(session, [r for r in incident.interruptions if r.status == "open"],
+                                         index=index) for incident in incidents}
+    wanted = set().union(*dark_of.values())
+    if not wanted:
+        return {incident_id: [] for incident_id in dark_of}
+    attempts: dict[tuple[int, int], list[ContactAttempt]] = {}
+    for a in session.scalars(select(ContactAttempt).where(ContactAttempt.incident_id.in_(
+            [i for i, dark in dark_of.items() if dark])).order_by(ContactAttempt.at, ContactAttempt.id)):
+        attempts.setdefault((a.incident_id, a.entry_id), []).append(a)
+    entries = to_out(session, list_entries(session=session, ids=list(wanted)), today=(now or utcnow()).astimezone(
         zone).date(), zone=zone)
-    rows = [CallRow(entry=e, dark_since=min(r.start_at for r in dark[e.id]), records=sorted(r.id for r in dark[e.id]),
-                    reached=any(a.outcome == "reached" for a in attempts.get(e.id, [])),
-                    attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts.get(e.id, [])])
-            for e in entries]
-    return sorted(rows, key=lambda r: (r.reached, r.entry.priority_tier, r.entry.backup_generation, r.dark_since))
+    out = {}
+    for incident_id, dark in dark_of.items():
+        rows = []
+        for e in entries:  # in the registry's order (by ref), as the sort below is stable
+            if e.id not in dark:
+                continue
+            tries = attempts.get((incident_id, e.id), [])
+            rows.append(CallRow(entry=e, dark_since=min(r.start_at for r in dark[e.id]),
+                                records=sorted(r.id for r in dark[e.id]),
+                                reached=any(a.outcome == "reached" for a in tries),
+                                attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in tries]))
+        out[incident_id] = sorted(rows, key=lambda r: (r.reached, r.entry.priority_tier, r.entry.backup_generation,
+                                                       r.dark_since))
+    return out
 
 
 def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor: str) -> ContactAttempt:

@@ -415,3 +415,21 @@ def test_facility_map_draws_facilities_highlights_outages_and_finds_a_feeder(pag
     assert "JC-014" in popup and "10,000" in popup and "out" in popup
     page.emulate_media(media="print")
     assert page.is_hidden("#search") and page.is_visible("#map")
+
+
+def test_account_checks_never_stall_concurrent_requests(live, monkeypatch):
+    """Every request re-checks its account (as each does every 30 s) while many run at once on SQLite: the
+    check must not wait for the database on the event loop, which the requests holding it need to finish
+    (that stalled the server for 60 s and failed them with 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr("dashboards.deps.ACCOUNT_CHECK_SECONDS", -1.0)
+    paths = ["/api/interruptions?status=open", "/api/restoration-priorities", "/api/incidents/open-overview"] * 12
+
+    def get(path):
+        with httpx.Client(base_url=live.base, timeout=20, headers=_auth(live)) as http:
+            return http.get(path).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        codes = list(pool.map(get, paths))
+    assert codes == [200] * len(paths)

@@ -178,13 +178,16 @@ async function refreshOpen() {
   const items = page.items.slice().sort((a, b) => ((rank.get(a.id) || {}).rank ?? 1e9) - ((rank.get(b.id) || {}).rank ?? 1e9));
   records = new Map(items.map(r => [r.id, r]));
   const incidents = [...new Set(items.map(r => r.incident_id))];
-  const [sig, calls] = await Promise.all([
-    pmap(incidents, id => api('GET', `/api/incidents/${id}/significance`)),
-    pmap(incidents, id => api('GET', `/api/incidents/${id}/call-list`)),
-  ]);
-  const sigOf = new Map(incidents.map((id, k) => [id, sig[k]]));
+  // one request for every open incident's significance and call list (not two per incident)
+  let overview = [];
+  if (incidents.length) {
+    try { overview = (await api('GET', '/api/incidents/open-overview')).incidents; }
+    catch (e) { /* significance shows "?" and the call list is left out until the next round */ }
+  }
+  const of = new Map(overview.map(o => [o.incident_id, o]));
+  const sigOf = new Map(incidents.map(id => [id, (of.get(id) || {}).significance]));
   drawTable(items, rank, sigOf);
-  drawCalls(incidents, calls);
+  drawCalls(incidents, incidents.map(id => (of.get(id) || {}).call_list));
   fillSelects();
   $('#updated').textContent = `· ${page.total} open · updated ${fmtTime(new Date().toISOString())}`;
 }

@@ -1,8 +1,10 @@
 """The facility map (``/facilities-map``, any staff role): substations, feeders, transmission lines and
 service areas from the GeoJSON endpoints, with popups; open interruptions highlight their feeders;
 registry entries coloured dark or on; layer control, search by identifier, and a print stylesheet so
-it can be printed (or saved as PDF) for a division office.  Leaflet is served locally from
-``/static`` (no tiles, no CDN: it works in a control room with no internet)."""
+it can be printed from the browser.  For a division office's wall, "Export PNG" / "Export PDF" download
+the server-drawn map (``/api/facilities/map.png|pdf``, :mod:`reports.facility_map`) of the whole system
+or of the service area chosen in the select, through the API with the bearer token.  Leaflet is served
+locally from ``/static`` (no tiles, no CDN: it works in a control room with no internet)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ BODY = """
 <input name="q" list="facility-ids" placeholder="JC-014 or JC-S01" required></label>
 <button type="submit">Find</button> <span class="err" data-for="q" role="alert"></span></form>
 <button type="button" id="print" class="plain">Print map</button>
+<form id="export" autocomplete="off"><label>Map to export
+<select name="area"><option value="">Whole system</option></select></label>
+<button type="submit" value="png" class="plain">Export PNG</button>
+<button type="submit" value="pdf" class="plain">Export PDF</button>
+<span class="err" data-for="area" role="alert"></span><span class="err" data-for="_form" role="alert"></span></form>
 <span class="status muted small" id="status" role="status" aria-live="polite"></span>
 </div>
 <div id="map" aria-label="Facility map"></div>
@@ -66,6 +73,7 @@ window.PAGE = {
     map.setView([30.4, -98.4], 9);
     $('#print').onclick = () => { $('#printed-at').textContent = 'Printed ' + fmtTime(new Date().toISOString()); map.invalidateSize(); window.print(); };
     $('#search').addEventListener('submit', e => { e.preventDefault(); find(e.target); });
+    $('#export').addEventListener('submit', e => { e.preventDefault(); exportMap(e.target, e.submitter); });
     await loadFacilities();
     timer = poll(refreshLive, POLL);
   },
@@ -93,6 +101,7 @@ async function loadFacilities() {
           row('Kind', esc(kind)), row('Members served', num(f.properties.members_served))])),
       });
     }
+    fillAreaChoices(areas.features.map(f => f.properties));
   } else notes.push('service areas: ' + areas.message);
   if (!(lines instanceof Error)) {
     overlays['Transmission lines'] = L.geoJSON(lines, {style: {color: '#6a1b9a', weight: 3, dashArray: '8 4', className: 'line'},
@@ -166,6 +175,33 @@ async function refreshLive() {
   }
   $('#status').textContent = `${open.total} open interruptions on ${outByFeeder.size} feeders · ${dark.size} of
     ${entries.length} registry entries dark · updated ${fmtTime(new Date().toISOString())}`;
+}
+
+/** The export select: the whole system, then divisions, counties and communities by name. */
+function fillAreaChoices(areas) {
+  const select = $('#export [name=area]'), groups = {division: 'Divisions', county: 'Counties', community: 'Communities'};
+  for (const [kind, label] of Object.entries(groups)) {
+    const of = areas.filter(a => a.kind === kind).sort((a, b) => a.name.localeCompare(b.name));
+    if (!of.length) continue;
+    select.insertAdjacentHTML('beforeend', `<optgroup label="${esc(label)}">` +
+      of.map(a => `<option value="${esc(a.area_id)}">${esc(a.name)} (${esc(a.area_id)})</option>`).join('') + '</optgroup>');
+  }
+}
+
+/** Download the server-drawn map (PNG or PDF) of the chosen area through the API (the token rides along). */
+async function exportMap(form, button) {
+  clearErrors(form);
+  const fmt = button && button.value === 'pdf' ? 'pdf' : 'png', area = form.elements.area.value;
+  const buttons = $$('button', form), label = area ? form.elements.area.selectedOptions[0].textContent : 'the whole system';
+  buttons.forEach(b => b.disabled = true);
+  $('#status').textContent = `Drawing the ${fmt.toUpperCase()} map of ${label}…`;
+  try {
+    await download(`/api/facilities/map.${fmt}` + (area ? '?area=' + encodeURIComponent(area) : ''));
+    $('#status').textContent = `Downloaded the ${fmt.toUpperCase()} map of ${label}.`;
+  } catch (err) {
+    $('#status').textContent = '';
+    if (err.status !== 401) showErrors(form, err);
+  } finally { buttons.forEach(b => b.disabled = false); }
 }
 
 function find(form) {

@@ -1,16 +1,20 @@
-"""The facility layer as GeoJSON, and the spatial look-ups."""
+"""The facility layer as GeoJSON, the spatial look-ups, and the facility map as a PNG or PDF to print."""
 
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from dashboards.deps import DbSession, Reader
+from dashboards.settings import get_settings
 from gis import service
+from gis.db import utcnow
 from gis.models import Feeder, ServiceArea, Substation, TransmissionLine
 from outages.models import Cause
+from outages.settings import get_rule_settings
+from reports.facility_map import FORMATS, draw_map, file_name, read_map_data
 
 router = APIRouter(tags=["facilities"])
 
@@ -84,3 +88,40 @@ class AreaOut(BaseModel):
 def areas_at(db: DbSession, _user: Reader, lon: float, lat: float) -> list[AreaOut]:
     return [AreaOut(area_id=a.code, name=a.name, kind=a.kind)
             for a in service.areas_containing(session=db, lon=lon, lat=lat)]
+
+
+# --- the facility map as a document (for a division office's wall) ------------------------------
+
+AreaCode = Annotated[str | None, Query(max_length=60, description=(
+    "A service area code (a division such as DIV-JC, a county or a community; see /api/service-areas). "
+    "Leave it out for the whole system."))]
+MAP_RESPONSES = {404: {"description": "No service area has that code (the answer names the area parameter)"}}
+
+
+def _map_download(db, fmt: str, area: str | None) -> Response:
+    area = (area or "").strip() or None
+    as_of, zone = utcnow(), get_rule_settings().zone
+    data = read_map_data(session=db, area=area)
+    content = draw_map(data, fmt=fmt, cooperative=get_settings().cooperative_name, as_of=as_of, zone=zone)
+    return Response(content, media_type=FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{file_name(data, fmt, as_of, zone)}"',
+        "Cache-Control": "no-store"})
+
+
+@router.get("/api/facilities/map.png", response_class=Response, summary="The facility map as a PNG image",
+            responses={200: {"content": {"image/png": {}},
+                             "description": "1650 × 1275 px (letter landscape at 150 dpi)"}, **MAP_RESPONSES})
+def facility_map_png(db: DbSession, _user: Reader, area: AreaCode = None) -> Response:
+    """Service areas, feeders, transmission lines, substations and essential-services registry entries of
+    the whole system or of one service area (zoomed to it, the rest dimmed), with title, legend, scale bar,
+    north arrow and source note."""
+    return _map_download(db, "png", area)
+
+
+@router.get("/api/facilities/map.pdf", response_class=Response,
+            summary="The facility map as a PDF (letter landscape)",
+            responses={200: {"content": {"application/pdf": {}}, "description": "One vector page, letter landscape"},
+                       **MAP_RESPONSES})
+def facility_map_pdf(db: DbSession, _user: Reader, area: AreaCode = None) -> Response:
+    """The same map as :func:`facility_map_png`, as one vector PDF page to print on letter paper."""
+    return _map_download(db, "pdf", area)

@@ -5,11 +5,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from dashboards.deps import DbSession, Dispatcher, Reader
+from gis.db import utcnow
 from outages import member_reports, service
 from outages.call_list import AttemptIn, AttemptOut, CallRow, call_list, record_attempt
+from outages.overview import OpenOverview, open_overview
 from outages.priorities import PriorityRow, restoration_queue
 from outages.settings import get_rule_settings
 from outages.schemas import IncidentCreate, IncidentOut, InterruptionOut
+from reports.flow import facility_facts
 
 router = APIRouter(tags=["incidents"])
 
@@ -38,6 +41,13 @@ def create_incident(db: DbSession, user: Dispatcher, data: IncidentCreate) -> In
     out = IncidentOut(**service.incident_summary(incident))
     db.commit()
     return out
+
+
+# a literal path: declared before /api/incidents/{incident_id}, which would take it for an id
+@router.get("/api/incidents/open-overview", response_model=OpenOverview,
+            summary="Every open incident's significance and call list in one answer (the console's refresh)")
+def get_open_overview(db: DbSession, _user: Reader) -> OpenOverview:
+    return open_overview(session=db, facts=facility_facts(db), zone=get_rule_settings().zone, now=utcnow())
 
 
 @router.get("/api/incidents/{incident_id}", response_model=IncidentDetail, summary="An incident and its records")
