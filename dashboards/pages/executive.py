@@ -96,12 +96,12 @@ function setStatus(text, cls) { const s = $('#status'); s.textContent = text; s.
 
 async function refresh() {
   try {
-    const [incidents, notices, failed, reports, alerts] = await Promise.all([
-      api('GET', '/api/incidents?status=open&limit=500'), api('GET', '/api/notices'),
-      api('GET', '/api/notices?failed=true'), api('GET', '/api/summary-reports'),
+    const [incidents, overview, notices, failed, reports, alerts] = await Promise.all([
+      api('GET', '/api/incidents?status=open&limit=500'), api('GET', '/api/incidents/open-overview'),
+      api('GET', '/api/notices'), api('GET', '/api/notices?failed=true'), api('GET', '/api/summary-reports'),
       api('GET', `/api/member-alerts?hours=${ALERT_HOURS}&limit=${ALERT_LIMIT}`)]);
-    const sig = await pmap(incidents.items, i => api('GET', `/api/incidents/${i.id}/significance`));
-    drawSignificant(incidents.items, sig, notices);
+    const sigOf = new Map(overview.incidents.map(o => [o.incident_id, o.significance]));
+    drawSignificant(incidents.items, incidents.items.map(i => sigOf.get(i.id)), notices);
     drawReports(reports);
     drawFailed(failed);
     drawNotices(notices);

@@ -143,10 +143,10 @@ function feederPopup(l) {
 }
 
 async function refreshLive() {
-  let open, entries, incidents;
+  let open, entries, overview;
   try {
-    [open, entries, incidents] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
-      api('GET', '/api/registry/entries'), api('GET', '/api/incidents?status=open&limit=500')]);
+    [open, entries, overview] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
+      api('GET', '/api/registry/entries'), api('GET', '/api/incidents/open-overview')]);
   } catch (e) { if (e.status !== 401) $('#status').textContent = 'Could not refresh: ' + e.message; return; }
   outByFeeder = new Map(); outByLine = new Map();
   for (const r of open.items) {
@@ -160,9 +160,8 @@ async function refreshLive() {
     if (el) { el.classList.toggle('feeder-out', out); }
     if (out) l.bringToFront();
   });
-  // "dark" is the call list's answer (the API decides which entries an open interruption leaves dark)
-  const calls = await pmap(incidents.items, i => api('GET', `/api/incidents/${i.id}/call-list`));
-  const dark = new Set(calls.flatMap(c => c instanceof Error ? [] : c.map(x => x.entry.id)));
+  // "dark" is the call lists' answer (the API decides which entries an open interruption leaves dark)
+  const dark = new Set(overview.incidents.flatMap(o => o.call_list.map(x => x.entry.id)));
   layers.entries.clearLayers();
   for (const e of entries) {
     const isDark = dark.has(e.id);
