@@ -49,6 +49,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     engine = make_engine(database_url or get_settings().database_url)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.readers = make_sessionmaker(engine, read_only=True)  # GET requests
     app.state.accounts = {}  # account checks, see dashboards.deps.current_user
     app.state.workers = []
     errors.install(app)

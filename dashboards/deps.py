@@ -23,11 +23,13 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One session per request; write routes commit explicitly, anything else rolls back.
+    """One session per request: read-only for GET and HEAD (it never waits for, nor holds up, a writer),
+    writing for the other methods, whose routes commit explicitly; anything not committed rolls back.
 
     Async only to spare a thread hop: opening a session does no I/O, the queries run in the
     route's worker thread."""
-    with request.app.state.sessions() as session:
+    state = request.app.state
+    with (state.readers if request.method in ("GET", "HEAD") else state.sessions)() as session:
         yield session
 
 
@@ -69,7 +71,7 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]
     username = claims.get("sub")
     checked = accounts.get(username)
     if checked is None or monotonic() - checked[0] > ACCOUNT_CHECK_SECONDS:
-        with request.app.state.sessions() as db:
+        with request.app.state.readers() as db:
             row = db.execute(select(User.role, User.active).where(User.username == username)).first()
         checked = accounts[username] = (monotonic(), Principal(username, row.role) if row and row.active else None)
     if checked[1] is None:

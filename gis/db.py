@@ -78,10 +78,12 @@ def _on_sqlite_connect(dbapi_conn, _record):
 
 
 def _serialise_writers(engine: Engine) -> None:
-    """SQLite allows one writer at a time.  Queue this process's transactions on a lock instead of
-    SQLite's busy-wait (which sleeps up to 100 ms between tries and ruins tail latency), and take
+    """SQLite allows one writer at a time.  Queue this process's writing transactions on a lock instead
+    of SQLite's busy-wait (which sleeps up to 100 ms between tries and ruins tail latency), and take
     the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half-way on upgrade.
-    Other processes still wait on ``busy_timeout``."""
+    Read-only transactions (:func:`make_sessionmaker` with ``read_only``) take neither: in WAL mode they
+    read a snapshot while a writer works, so a long report never holds up a dispatcher.  Other processes
+    still wait on ``busy_timeout``."""
     lock = threading.Lock()
 
     @event.listens_for(engine, "connect")
@@ -90,16 +92,20 @@ def _serialise_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
+        if conn.get_execution_options().get("read_only"):
+            conn.exec_driver_sql("BEGIN")  # deferred: a snapshot, no lock
+            return
         if not lock.acquire(timeout=60):
             raise TimeoutError("The database stayed busy for 60 s. Fix: retry; check for a stuck process.")
+        conn.info["writer"] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            lock.release()
+            _end(conn)
             raise
 
     def _end(conn):
-        if lock.locked():
+        if conn.info.pop("writer", False):
             lock.release()
 
     event.listen(engine, "commit", _end)
@@ -119,8 +125,23 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``read_only`` ones never take SQLite's write lock and refuse to write."""
+    if not read_only:
+        return sessionmaker(engine, expire_on_commit=False)
+    return refuse_writes(sessionmaker(engine.execution_options(read_only=True), expire_on_commit=False))
+
+
+def refuse_writes(maker: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Make ``maker``'s sessions fail loudly on any write (a programming error: reads must not write)."""
+
+    @event.listens_for(maker, "before_flush")
+    def _refuse(session, _context, _instances):
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("A read-only session was asked to write. Fix: use a writing session (a POST, PUT, "
+                               "PATCH or DELETE route).")
+
+    return maker
 
 
 @contextmanager

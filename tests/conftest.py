@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboards.app import create_app
 from dashboards.migrate import seed_reference_data, upgrade
 from dashboards.users import create_user
-from gis.db import make_engine
+from gis.db import make_engine, refuse_writes
 from gis.files import read_facilities, write_facilities
 from gis.service import import_facilities
 from tests.factories import facility_layers
@@ -110,5 +110,8 @@ class Api:
 @pytest.fixture
 def api(app, sessions, tokens):
     app.state.sessions = sessions
+    # GET requests read the test's own transaction too, through sessions that refuse to write (as in the app)
+    app.state.readers = refuse_writes(sessionmaker(bind=sessions.kw["bind"], join_transaction_mode="create_savepoint",
+                                                   expire_on_commit=False))
     with TestClient(app) as client:
         yield Api(client, tokens)

@@ -202,8 +202,8 @@ def test_extra_recipients_confirm_first_and_texts_reach_the_http_gateway(api, ma
     deliver(sessions, mail, gateway.settings)
     assert len(gateway.received) == 1 and len(to(mail, "neighbour@example.org")) == 1  # nothing before confirming
     token = re.search(r"token=([\w-]+)", confirm_text["body"]["text"]).group(1)
-    first = api("GET", "/api/members/alerts/confirm", as_=None, params={"token": token})
-    again = api("GET", "/api/members/alerts/confirm", as_=None, params={"token": token})
+    first = api("POST", "/api/members/alerts/confirm", as_=None, json={"token": token})
+    again = api("POST", "/api/members/alerts/confirm", as_=None, json={"token": token})
     assert (first.json()["status"], again.json()["status"]) == ("confirmed", "already_confirmed")
 
     api("PUT", f"/api/interruptions/{record['id']}/etr",

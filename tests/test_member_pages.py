@@ -238,7 +238,7 @@ def member(live, email: str, point: dict, language: str = "en") -> str:
     assert live.http.post("/api/members/register", json={"email": email, "password": PASSPHRASE,
                                                          "language": language, **point}).status_code == 202
     token = parse_qs(urlsplit(link_in(wait_mail(live, email, after), live, "/members/activate")).query)["token"][0]
-    assert live.http.get("/api/members/activate", params={"token": token}).json()["status"] == "activated"
+    assert live.http.post("/api/members/activate", json={"token": token}).json()["status"] == "activated"
     answer = live.http.post("/api/members/token", data={"username": email, "password": PASSPHRASE})
     return answer.json()["access_token"]
 
@@ -536,7 +536,7 @@ def test_an_expired_activation_link_offers_a_new_one_and_a_bad_one_says_so(page,
     page.goto(old)
     assert page.wait_for_selector("#result[data-status]").get_attribute("data-status") == "409"
     assert page.inner_text("#result").startswith("This activation link has expired.")
-    assert page.inner_text("#detail") == live.http.get("/api/members/activate", params={
+    assert page.inner_text("#detail") == live.http.post("/api/members/activate", json={
         "token": parse_qs(urlsplit(old).query)["token"][0]}).json()["detail"].split(" / ")[0]
     after = len(live.mail.messages)
     page.fill("#f-resend [name=email]", email)

@@ -58,8 +58,8 @@ def test_register_activate_twice_and_sign_in(api, mail):
     token = link_token(mail.messages[-1])
     assert mail.messages[-1]["Subject"] == "Activate your outage account"
     assert sign_in(api, password="x" * 20 + " long passphrases are welcome here " + "y" * 20).status_code == 401
-    once = api("GET", "/api/members/activate", as_=None, params={"token": token})
-    twice = api("GET", "/api/members/activate", as_=None, params={"token": token})  # the double click
+    once = api("POST", "/api/members/activate", as_=None, json={"token": token})
+    twice = api("POST", "/api/members/activate", as_=None, json={"token": token})  # the double click
     assert (once.json()["status"], twice.json()["status"]) == ("activated", "already_active")
     assert twice.status_code == 200
     assert sign_in(api, password="x" * 20 + " long passphrases are welcome here " + "y" * 20).status_code == 200
@@ -83,19 +83,19 @@ def test_expired_link_is_refused_with_a_way_to_resend(api, mail, session):
     for row in session.scalars(select(MemberToken)):
         row.expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
     session.flush()
-    expired = api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    expired = api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     assert expired.status_code == 409 and "Resend activation" in expired.json()["detail"]
     assert api("POST", "/api/members/resend-activation", as_=None,
                json={"email": "ana@example.org"}).status_code == 202
-    fresh = api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    fresh = api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     assert fresh.json()["status"] == "activated"
-    bogus = api("GET", "/api/members/activate", as_=None, params={"token": "not-a-token"})
+    bogus = api("POST", "/api/members/activate", as_=None, json={"token": "not-a-token"})
     assert bogus.status_code == 422
 
 
 def test_password_reset_by_email(api, mail):
     register(api)
-    api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"})
     token = link_token(mail.messages[-1])
     done = api("POST", "/api/members/password-reset/confirm", as_=None,
@@ -110,7 +110,7 @@ def test_password_reset_by_email(api, mail):
 
 def _member(api, mail, email="ana@example.org", point=JC014_POINT):
     register(api, email=email, **point)
-    api("GET", "/api/members/activate", as_=None, params={"token": link_token(mail.messages[-1])})
+    api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     return {"Authorization": f"Bearer {sign_in(api, email=email).json()['access_token']}"}
 
 

@@ -62,7 +62,7 @@ def reliability_app(engine, database_url):
 
 @pytest.fixture
 def api(reliability_app, sessions, tokens):
-    reliability_app.state.sessions = sessions
+    reliability_app.state.sessions = reliability_app.state.readers = sessions
     with TestClient(reliability_app) as client:
         yield Api(client, tokens)
 

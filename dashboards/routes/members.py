@@ -111,9 +111,14 @@ class ActivationOut(BaseModel):
     detail: str
 
 
-@router.get("/api/members/activate", response_model=ActivationOut, summary="Open the activation link")
-def activate(db: DbSession, token: str) -> ActivationOut:
-    status = members.activate(session=db, token=token)
+class TokenIn(BaseModel):
+    token: str = Field(description="the token of the link the member opened")
+
+
+@router.post("/api/members/activate", response_model=ActivationOut,
+             summary="Activate with the e-mailed link's token (twice is fine)")
+def activate(db: DbSession, data: TokenIn) -> ActivationOut:
+    status = members.activate(session=db, token=data.token)
     db.commit()
     words = {"activated": "Your account is active. You can sign in now. / Su cuenta está activa.",
              "already_active": "Your account is already active. You can sign in. / Su cuenta ya está activa."}
@@ -337,10 +342,10 @@ class ConfirmOut(BaseModel):
     detail: str
 
 
-@router.get("/api/members/alerts/confirm", response_model=ConfirmOut,
-            summary="An extra recipient confirms (opening the link twice is fine)")
-def confirm_recipient(db: DbSession, token: str) -> ConfirmOut:
-    status = alerts.confirm_recipient(session=db, token=token)
+@router.post("/api/members/alerts/confirm", response_model=ConfirmOut,
+             summary="An extra recipient confirms with the link's token (twice is fine)")
+def confirm_recipient(db: DbSession, data: TokenIn) -> ConfirmOut:
+    status = alerts.confirm_recipient(session=db, token=data.token)
     db.commit()
     words = {"confirmed": "You will receive outage alerts from now on. / Recibirá alertas de apagones.",
              "already_confirmed": "You had already confirmed. / Ya había confirmado."}

@@ -483,7 +483,7 @@
       });
       if (!token) { say(result, 'act_invalid'); result.className = 'note bad'; $('#ask-new').hidden = false; return; }
       try {
-        const answer = await api('GET', '/api/members/activate?token=' + encodeURIComponent(token));
+        const answer = await api('POST', '/api/members/activate', {token});
         result.dataset.status = answer.status;
         if (answer.status === 'activated') say(result, 'act_activated');
         else if (answer.status === 'already_active') say(result, 'act_already');
@@ -547,7 +547,7 @@
       const result = $('#result'), token = param('token');
       if (!token) { say(result, 'link_invalid'); result.className = 'note bad'; return; }
       try {
-        const answer = await api('GET', '/api/members/alerts/confirm?token=' + encodeURIComponent(token));
+        const answer = await api('POST', '/api/members/alerts/confirm', {token});
         result.dataset.status = answer.status;
         if (answer.status === 'confirmed') say(result, 'confirm_done');
         else if (answer.status === 'already_confirmed') say(result, 'confirm_already');
