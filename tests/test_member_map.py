@@ -290,6 +290,10 @@ def test_member_map_in_a_real_browser(server):
             page.reload()
             page.wait_for_function("() => window.MM_LOADS >= 1")
             expect(page.locator("[data-i18n=all_areas]")).to_have_text("Todas las zonas")
+            # the way on to reporting an outage and to alerts, in the member's language
+            report = page.locator(".mm-links a[href='/members/report']")
+            expect(report).to_have_text("Reportar un apagón")
+            expect(page.locator(".mm-links a[href='/members']")).to_have_text("Alertas de apagones y mi cuenta")
 
             # a dispatcher logs an outage through the API; the open page shows it at its next refresh
             token = httpx.post(server + "/api/auth/token", data={"username": "dispatcher",

@@ -193,6 +193,8 @@ BODY = """
   <div class="mm-tot"><b id="mm-active-n">–</b><span data-i18n="active_outages">active outages</span></div>
   <p class="mm-updated"><span data-i18n="last_updated">Last updated</span>: <time id="mm-updated">–</time>
     <span id="mm-stale" class="mm-warn" hidden data-i18n="stale">Could not refresh; showing the last figures.</span></p>
+  <p class="mm-links"><a href="/members/report" data-i18n="report">Report an outage</a>
+    <a href="/members" data-i18n="account">Outage alerts and my account</a></p>
 </section>
 <section class="mm-list">
   <div class="mm-legend" aria-hidden="true"><span data-i18n="legend">Share of members out</span>

@@ -15,7 +15,7 @@
       updated: 'Updated', since: 'Out since', restored_at: 'Restored at', assessing: 'Being assessed',
       unknown_cause: 'Under investigation', toggle: 'Español', lang_name: 'English',
       reported: 'Reported', crew_assigned: 'Crew assigned', restored: 'Restored',
-      of: 'of',
+      of: 'of', report: 'Report an outage', account: 'Outage alerts and my account',
     },
     es: {
       title: 'Mapa de apagones', members_out: 'socios sin servicio', members_served: 'socios servidos',
@@ -28,7 +28,7 @@
       updated: 'Actualizado', since: 'Sin servicio desde', restored_at: 'Restablecido a las', assessing: 'En evaluación',
       unknown_cause: 'En investigación', toggle: 'English', lang_name: 'Español',
       reported: 'Reportado', crew_assigned: 'Cuadrilla asignada', restored: 'Restablecido',
-      of: 'de',
+      of: 'de', report: 'Reportar un apagón', account: 'Alertas de apagones y mi cuenta',
     },
   };
   const CAUSES = {
