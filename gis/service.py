@@ -393,6 +393,16 @@ class Topology:
                                                 transmission_line_substations.c.substation_id)):
             self.fed_by_line.setdefault(line, set()).add(sub)
 
+    def devices_above(self, device_id: int) -> list[int]:
+        """This device and every device upstream of it, nearest first, ending at the feeder's head."""
+        if not hasattr(self, "_parent"):
+            self._parent = {child: parent for parent, kids in self.children.items() for child in kids}
+        chain = []
+        while device_id is not None:
+            chain.append(device_id)
+            device_id = self._parent.get(device_id)
+        return chain
+
     def devices_below(self, device_ids) -> set[int]:
         """These devices and every device downstream of them."""
         return {d for root in device_ids for d in _subtree(self.children, root)}

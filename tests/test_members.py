@@ -219,3 +219,15 @@ def test_the_demo_member_signs_in_and_keeps_the_service_out_of_production(sessio
     account = authenticate_member(session=session, email=DEMO_MEMBER[0], password=DEMO_MEMBER[1])
     assert len(service_points_of(session=session, account_id=account.id)) == 2
     assert demo_users_present(session=session)  # `outages serve` refuses to start outside demo mode
+
+
+@pytest.mark.parametrize("meters, device", [
+    ((9_001, 9_002, 9_003), "JC-014-F1"),  # all below fuse F1: the fuse
+    ((9_001, 9_002, 4_500), "JC-014-R1"),  # two below F1, one below R1 only: the recloser above both
+    ((9_001, 4_500, 100), None),  # one from above every device: the feeder itself
+])
+def test_reports_point_to_the_device_above_them_all(api, mail, meters, device):
+    for n in meters:
+        assert _report(api, n).status_code == 201
+    [probable] = api("GET", "/api/probable-outages").json()
+    assert (probable["feeder"], probable["reports"], probable["device"]) == ("JC-014", 3, device)
