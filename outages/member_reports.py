@@ -4,9 +4,9 @@ that a dispatcher confirms into an interruption (or dismisses) in one action."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from sqlalchemy import ForeignKey, Index, String, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -60,8 +60,9 @@ def report_outage(*, session: Session, service_point: ServicePoint, account_id: 
     return report, True
 
 
-@dataclass
-class ProbableOutage:
+class ProbableOutage(BaseModel):
+    """Reports from one feeder that pass the threshold within the window, and the device they point to."""
+
     feeder: str
     device: str | None
     reports: int

@@ -5,6 +5,11 @@ in a transaction that is rolled back."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,17 +53,49 @@ def facility_file(tmp_path_factory):
     return write_facilities(facility_layers(), tmp_path_factory.mktemp("gis") / "facilities.gpkg")
 
 
-@pytest.fixture(scope="session")
-def engine(database_url, facility_file):
-    engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        _reset_postgres(engine)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_test_cooperative(engine, facility_file) -> None:
+    """Migrate an empty database and load the tiny cooperative, its reference data and the staff users."""
     upgrade(engine)
     with Session(engine) as session, session.begin():
         seed_reference_data(session)
         import_facilities(session=session, layers=read_facilities(facility_file))
         for role, password in PASSWORDS.items():
             create_user(session=session, username=role, password=password, role=role)
+
+
+@contextmanager
+def live_server(url: str) -> Iterator[str]:
+    """The app (scheduler off) served by uvicorn in a thread on a free 127.0.0.1 port; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url, facility_file):
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        _reset_postgres(engine)
+    load_test_cooperative(engine, facility_file)
     yield engine
     engine.dispose()
 

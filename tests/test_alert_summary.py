@@ -13,7 +13,8 @@ from outages.alerts import AlertDelivery, AlertEvent
 from reports.delivery import SmtpSettings
 from reports.member_alerts import SmsSettings, alert_round, redact_addresses
 from tests.test_member_alerts import ANA, BO, COOP, URL, _member, deliver, log_outage, mail, now  # noqa: F401
-from tests.test_notices import free_port, inbox  # noqa: F401  (inbox is the aiosmtpd fixture)
+from tests.conftest import free_port
+from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
 
 ADDRESSES = ("ana@example.org", "bo@example.org")
 

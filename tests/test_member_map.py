@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,9 +19,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
+from gis.db import make_engine
 from outages.public_map import PublicMapCache, PublicMapSettings
+from tests.conftest import PASSWORDS, free_port, load_test_cooperative
 from tests.factories import JC, MEMBERS, MF, TOTAL, facility_layers
 from tests.test_registry import CONTACTS, ENTRIES
 
@@ -193,21 +193,8 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
 # --- in a real browser -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _browser_database(database_url: str, tmp_path: Path, facility_file: Path) -> str:
     """A database of its own for the server (the suite's database is shared by rolled-back tests)."""
-    from dashboards.migrate import seed_reference_data, upgrade
-    from dashboards.users import create_user
-    from gis.db import make_engine
-    from gis.files import read_facilities
-    from gis.service import import_facilities
-    from tests.conftest import PASSWORDS
-
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'browser.db'}"
     else:
@@ -220,11 +207,7 @@ def _browser_database(database_url: str, tmp_path: Path, facility_file: Path) ->
         with make_engine(url).begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
     engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_reference_data(session)
-        import_facilities(session=session, layers=read_facilities(facility_file))
-        create_user(session=session, username="dispatcher", password=PASSWORDS["dispatcher"], role="dispatcher")
+    load_test_cooperative(engine, facility_file)
     engine.dispose()
     return url
 
@@ -232,7 +215,7 @@ def _browser_database(database_url: str, tmp_path: Path, facility_file: Path) ->
 @pytest.fixture
 def server(database_url, tmp_path, facility_file):
     url = _browser_database(database_url, tmp_path, facility_file)
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SCHEDULER": "false",
                         "OUTAGES_PUBLIC_MAP_CHECK_SECONDS": "0.5", "SPATIALITE_LIBRARY_PATH": "mod_spatialite"}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1",
@@ -255,7 +238,6 @@ def server(database_url, tmp_path, facility_file):
         proc.terminate()
         proc.wait(10)
         if not url.startswith("sqlite"):
-            from gis.db import make_engine
             admin = make_engine(database_url)
             with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("DROP DATABASE IF EXISTS outages_test_member_map WITH (FORCE)"))
@@ -266,7 +248,6 @@ def server(database_url, tmp_path, facility_file):
 def test_member_map_in_a_real_browser(server):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.conftest import PASSWORDS
 
     requests: list[str] = []
     with sync_playwright() as p:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,20 +22,15 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dashboards.app import create_app
-from dashboards.migrate import seed_reference_data, upgrade
 from dashboards.pages import members as member_pages
 from dashboards.routes import members as member_routes
-from dashboards.users import create_user
 from gis.db import make_engine
-from gis.files import read_facilities
-from gis.service import import_facilities
 from outages.members import MemberAccount, MemberToken
 from outages.settings import DEFAULT_CAUSES
 from reports.delivery import get_smtp_settings
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, free_port, live_server, load_test_cooperative
 from tests.test_notices import Inbox
-from tests.test_pages import ARGS, CHROMIUM, SCREENSHOTS, _free_port, browser_test
+from tests.test_pages import ARGS, CHROMIUM, SCREENSHOTS, browser_test
 
 PAGES = {"/members": "My outage account", "/members/activate": "Activate your account",
          "/members/reset": "Choose a new password", "/members/report": "Report an outage",
@@ -116,7 +110,7 @@ def mailbox():
     from reports import member_alerts
 
     box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
     env = {"OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(controller.port),
            "OUTAGES_SMTP_SECURITY": "none", "OUTAGES_SMTP_SENDER": "outages@coop.example",
@@ -143,25 +137,8 @@ def live(tmp_path_factory, facility_file, mailbox):
     an open interruption below recloser JC-014-R1 (ETR in three hours)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('member-pages') / 'members.db'}"
     engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_reference_data(session)
-        import_facilities(session=session, layers=read_facilities(facility_file))
-        for role, password in PASSWORDS.items():
-            create_user(session=session, username=role, password=password, role=role)
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, timeout=30) as http:
+    load_test_cooperative(engine, facility_file)
+    with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
         token = http.post("/api/auth/token", data={"username": "dispatcher",
                                                    "password": PASSWORDS["dispatcher"]}).json()["access_token"]
         now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -170,8 +147,6 @@ def live(tmp_path_factory, facility_file, mailbox):
             "start_at": (now - timedelta(hours=1)).isoformat(), "etr_at": (now + timedelta(hours=3)).isoformat()})
         assert storm.status_code == 201, storm.text
         yield SimpleNamespace(base=base, http=http, engine=engine, mail=mailbox, storm=storm.json())
-    server.should_exit = True
-    thread.join(10)
     engine.dispose()
 
 

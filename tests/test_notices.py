@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import io
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -23,15 +22,10 @@ from outages.service import add_restoration, close_interruption, create_interrup
 from reports.delivery import SmtpSettings
 from reports.flow import tick
 from reports.models import Notice, NoticeDelivery, SummaryReport
+from tests.conftest import free_port
 
 T = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)  # Mon 2 June 2025, 10:00 CDT
 RECIPIENTS = "ceo@example.org,coo@example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:

@@ -7,9 +7,6 @@ and write a screenshot of each page to ``var/screenshots/``."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,17 +14,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session
 
-from dashboards.app import create_app
-from dashboards.migrate import seed_reference_data, upgrade
-from dashboards.users import create_user
 from gis.db import make_engine, make_sessionmaker
-from gis.files import read_facilities
-from gis.service import import_facilities
 from reports.delivery import SmtpSettings
 from reports.flow import tick
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, free_port, live_server, load_test_cooperative
 
 PAGES = {"/console": "Dispatcher console", "/executive": "Executive dashboard", "/facilities-map": "Facility map"}
 CHROMIUM = "/usr/bin/chromium"
@@ -71,12 +62,6 @@ def _skip_reason() -> str | None:
 browser_test = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -> dict:
     """Committed data through the API: registry entries, an open significant storm on JC-014 with an
     ETR about to expire, and an interruption that lasted 30 h and ended 2 h ago (its summary report is due)."""
@@ -99,7 +84,7 @@ def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -
         "feeder": "JC-014", "cause": "ice_snow", "start_at": iso(now - timedelta(hours=32)),
         "restored_at": iso(now - timedelta(hours=2)), "members_out": 2_400})
     # the scheduler's round: classify, notify (the SMTP port is closed: failed deliveries), open summary reports
-    tick(sessions, now=now, smtp=SmtpSettings(host="127.0.0.1", port=_free_port(), recipients="ceo@example.org"))
+    tick(sessions, now=now, smtp=SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org"))
     return {"storm": storm, "past": past}
 
 
@@ -108,31 +93,12 @@ def live(tmp_path_factory, facility_file):
     """A uvicorn server on a free 127.0.0.1 port over a fresh SpatiaLite file, set up as conftest does."""
     url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
     engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_reference_data(session)
-        import_facilities(session=session, layers=read_facilities(facility_file))
-        for role, password in PASSWORDS.items():
-            create_user(session=session, username=role, password=password, role=role)
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, timeout=30) as http:
+    load_test_cooperative(engine, facility_file)
+    with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
         tokens = {role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
                   for role, pw in PASSWORDS.items()}
         data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(timezone.utc))
         yield SimpleNamespace(base=base, http=http, tokens=tokens, **data)
-    server.should_exit = True
-    thread.join(10)
     engine.dispose()
 
 

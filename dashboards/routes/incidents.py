@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -78,25 +77,16 @@ def priorities(db: DbSession, _user: Reader) -> list[PriorityRow]:
     return restoration_queue(session=db)
 
 
-class ProbableOut(BaseModel):
-    feeder: str
-    device: str | None
-    reports: int
-    first_at: datetime
-    last_at: datetime
-    report_ids: list[int]
-
-
 class ProbableAction(BaseModel):
     feeder: str
     device: str | None = None
     cause: str = "unknown"
 
 
-@router.get("/api/probable-outages", response_model=list[ProbableOut],
+@router.get("/api/probable-outages", response_model=list[member_reports.ProbableOutage],
             summary="Feeders where members' outage reports pass the threshold within the window")
-def probable(db: DbSession, _user: Reader) -> list[ProbableOut]:
-    return [ProbableOut(**vars(p)) for p in member_reports.probable_outages(session=db)]
+def probable(db: DbSession, _user: Reader) -> list[member_reports.ProbableOutage]:
+    return member_reports.probable_outages(session=db)
 
 
 @router.post("/api/probable-outages/confirm", response_model=InterruptionOut, status_code=201,
