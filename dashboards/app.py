@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import event
 from fastapi.responses import RedirectResponse
 
-from dashboards import errors
+from dashboards import errors, guards
 from dashboards.routes import routers
 from dashboards.scheduler import Worker
 from dashboards.settings import get_settings
@@ -29,7 +29,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
             workers = [Worker("outages-scheduler", app.state.sessions, tick, every=30,
                               at_least=5),
                        Worker("outages-alerts", app.state.sessions, partial(
-                           alert_round, coop=settings.cooperative_name, public_url=settings.public_url),
+                           alert_round, coop=settings.cooperative_name, public_url=settings.public_base),
                               every=10, at_least=0.2)]
             # every committed change (only writes commit) wakes them
             event.listen(app.state.sessions, "after_commit", lambda _session: [w.wake.set() for w in workers])
@@ -45,6 +45,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
         title="Cooperative outage and reliability service",
         summary="Interruption log, facility layer and reliability reporting for an electric cooperative.",
         version="0.1.0",
+        dependencies=[Depends(guards.refuse_nul)],
     )
     engine = make_engine(database_url or get_settings().database_url)
     app.state.engine = engine
@@ -53,6 +54,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     app.state.accounts = {}  # account checks, see dashboards.deps.current_user
     app.state.workers = []
     errors.install(app)
+    guards.install(app, get_settings())
     for router in routers:
         app.include_router(router)
 

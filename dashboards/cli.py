@@ -310,7 +310,7 @@ def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending n
         return
     queued = sent = failed = 0
     while True:
-        batch = alert_round(sessions, coop=settings.cooperative_name, public_url=settings.public_url)
+        batch = alert_round(sessions, coop=settings.cooperative_name, public_url=settings.public_base)
         queued, sent, failed = queued + batch.queued, sent + batch.sent, failed + batch.failed
         if not batch.more:
             break

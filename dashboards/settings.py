@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "secret", "changeme"}
+PLACEHOLDER_HOSTS = {"", "localhost", "127.0.0.1", "0.0.0.0", "::1", "example.com", "example.org", "example.net",
+                     "change-me", "changeme"}
+DEMO_HOSTS = ("127.0.0.1", "localhost")
+SECRET_BYTES = 32  # least entropy of the signing key outside demo mode
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def secret_entropy_bytes(key: str) -> float:
+    """A cautious estimate of a key's entropy [bytes]: its length times the bits of the smallest usual alphabet
+    that holds it (hex 4, base64url 6, printable ASCII 6.5 bits a character); a key of fewer than 16 distinct
+    characters counts as none (``aaaa…`` or a repeated word is no secret)."""
+    if len(set(key)) < 16:
+        return 0.0
+    chars = set(key)
+    bits = 4 if chars <= _HEX else 6 if chars <= _BASE64URL else math.log2(95)
+    return len(key) * bits / 8
 
 
 class ServiceSettings(BaseSettings):
@@ -19,15 +38,44 @@ class ServiceSettings(BaseSettings):
     token_minutes: int = 12 * 60  # one control-room shift
     cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
     scheduler: bool = True  # run the significance/notice scheduler and the alert worker inside the web app
-    public_url: str = "http://127.0.0.1:8000"  # where members reach this service (links in their alerts)
+    # where members reach this service: every link in every message is built from it, never from a request
+    public_url: str = "http://127.0.0.1:8000"
+    # the Host names requests may carry (comma-separated); empty: the public URL's host (and, in demo mode,
+    # 127.0.0.1 and localhost). Others get 400.
+    allowed_hosts: str = ""
+    max_json_bytes: int = 1_048_576  # the largest body a form or API call may send (413 above)
+    max_upload_bytes: int = 33_554_432  # the largest file an import may upload (413 above)
+
+    @property
+    def public_base(self) -> str:
+        """The public URL without a trailing slash, to which links append their path."""
+        return self.public_url.rstrip("/")
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        hosts = [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        if not hosts:
+            hosts = [urlsplit(self.public_url).hostname or ""]
+            hosts += [h for h in DEMO_HOSTS if self.demo and h not in hosts]
+        return hosts
 
     def refuse_unsafe_defaults(self) -> None:
-        """Outside demo mode the service will not start with a placeholder secret."""
-        if not self.demo and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
+        """Outside demo mode the service will not start with a placeholder or short secret, nor with a
+        placeholder public address (the links members receive would lead nowhere, or somewhere else)."""
+        if self.demo:
+            return
+        if secret_entropy_bytes(self.secret_key.get_secret_value()) < SECRET_BYTES:
             raise SystemExit(
-                "OUTAGES_SECRET_KEY is not set (or is a placeholder). Set it to a long random value, e.g. "
-                "`export OUTAGES_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`, "
-                "or set OUTAGES_DEMO=true for the embedded demo only."
+                f"OUTAGES_SECRET_KEY is not set, is a placeholder or is too short (it needs at least {SECRET_BYTES} "
+                "bytes of randomness). Fix: `export OUTAGES_SECRET_KEY=$(python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')`, or set OUTAGES_DEMO=true for the embedded demo only."
+            )
+        url = urlsplit(self.public_url)
+        if url.scheme not in ("http", "https") or (url.hostname or "") in PLACEHOLDER_HOSTS or url.query:
+            raise SystemExit(
+                f"OUTAGES_PUBLIC_URL is {self.public_url!r}: not set, or a placeholder. Every link members receive "
+                "is built from it. Fix: set it to the address members use, e.g. "
+                "`export OUTAGES_PUBLIC_URL=https://outages.your-coop.org`."
             )
 
     @property

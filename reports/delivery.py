@@ -46,12 +46,18 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
+def _date_and_id(settings: SmtpSettings) -> tuple[str, str]:
+    return formatdate(localtime=False, usegmt=True), make_msgid(domain=settings.sender.rpartition("@")[2] or None)
+
+
 def email_message(settings: SmtpSettings, *, to: str, subject: str, text: str, html: str | None = None,
                   attachments: list[tuple[str, str, bytes]] = (), headers: dict[str, str] | None = None
                   ) -> EmailMessage:
-    """One message from the configured sender: plain text, optional HTML alternative and attachments."""
+    """One message from the configured sender, dated and with its own Message-ID (RFC 5322): plain text,
+    optional HTML alternative and attachments."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message["Date"], message["Message-ID"] = _date_and_id(settings)
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
@@ -73,7 +79,7 @@ def bulk_text_message(settings: SmtpSettings, *, to: str, subject: str, text: st
     the cost of :func:`email_message`, which is what limits the delivery rate in a storm."""
     message = MIMEText(text, "plain", _QP)
     message["From"], message["To"], message["Subject"] = settings.sender, to, Header(subject, _QP)
-    message["Date"], message["Message-ID"] = formatdate(), make_msgid(domain=settings.sender.rpartition("@")[2])
+    message["Date"], message["Message-ID"] = _date_and_id(settings)
     for name, value in (headers or {}).items():
         message[name] = value
     return message

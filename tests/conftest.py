@@ -25,6 +25,8 @@ from gis.service import import_facilities
 from tests.factories import facility_layers
 
 os.environ.setdefault("OUTAGES_SECRET_KEY", "test-signing-key-for-the-test-suite-only-0123456789")
+# the test client's host, and the live servers' (their links still come from OUTAGES_PUBLIC_URL)
+os.environ.setdefault("OUTAGES_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 PASSWORDS = {role: f"{role}-test-password" for role in ("dispatcher", "executive", "registry", "admin")}
 
 

@@ -80,8 +80,10 @@ def _mail(out: members.Outgoing | None, base: str) -> None:
         pass
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+def _base() -> str:
+    """Where links in messages lead: the configured public address, never the request's Host header (a forged
+    Host would otherwise mail a member a reset link to an attacker's site)."""
+    return get_settings().public_base
 
 
 class RegisterIn(BaseModel):
@@ -102,7 +104,7 @@ def register(db: DbSession, request: Request, data: RegisterIn, tasks: Backgroun
     out = members.register(session=db, email=data.email, password=data.password, language=data.language,
                            account_number=data.account_number, meter_number=data.meter_number)
     db.commit()
-    tasks.add_task(_mail, out, _base(request))
+    tasks.add_task(_mail, out, _base())
     return Answer(detail=SAME_ANSWER)
 
 
@@ -135,7 +137,7 @@ def resend(db: DbSession, request: Request, data: EmailIn, tasks: BackgroundTask
     limiter.check(request, "registration")
     out = members.resend_activation(session=db, email=data.email)
     db.commit()
-    tasks.add_task(_mail, out, _base(request))
+    tasks.add_task(_mail, out, _base())
     return Answer(detail=SAME_ANSWER)
 
 
@@ -145,7 +147,7 @@ def password_reset(db: DbSession, request: Request, data: EmailIn, tasks: Backgr
     limiter.check(request, "reset")
     out = members.request_reset(session=db, email=data.email)
     db.commit()
-    tasks.add_task(_mail, out, _base(request))
+    tasks.add_task(_mail, out, _base())
     return Answer(detail=SAME_ANSWER)
 
 
@@ -325,7 +327,7 @@ def add_recipient(db: DbSession, request: Request, account: Member, data: Recipi
     recipient, token = alerts.add_recipient(session=db, account=account, channel=data.channel,
                                             address=data.address, language=data.language)
     db.commit()
-    tasks.add_task(_confirmation, recipient.id, token, request.app.state.sessions, _base(request))
+    tasks.add_task(_confirmation, recipient.id, token, request.app.state.sessions, _base())
     return _recipient(recipient)
 
 

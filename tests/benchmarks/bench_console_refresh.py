@@ -100,7 +100,7 @@ def build(url: str, outages: int, history: bool, rounds: int) -> dict:
 def serve(url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SCHEDULER": "false",
-                        "OUTAGES_SECRET_KEY": "console-bench-signing-key-0123456789abcdef"}
+                        "OUTAGES_SECRET_KEY": "console-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
                                "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"

@@ -74,7 +74,7 @@ def main() -> None:
         feeders = sorted(members_served(session=session, by="feeder"))
     engine.dispose()
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SECRET_KEY": "map-bench-signing-key-0123456789abcdef",
+    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SECRET_KEY": "map-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP",
                         "OUTAGES_SCHEDULER": "false"}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
                                "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)

@@ -72,3 +72,6 @@ class timer:
 
 
 os.environ.setdefault("OUTAGES_SECRET_KEY", "benchmark-signing-key-0123456789-0123456789")
+# the servers benchmarks start run outside demo mode: a real-looking public address, and loopback allowed
+os.environ.setdefault("OUTAGES_PUBLIC_URL", "https://outages.coop.example")
+os.environ.setdefault("OUTAGES_ALLOWED_HOSTS", "127.0.0.1,localhost")
