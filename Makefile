@@ -15,7 +15,7 @@ STATIC := dashboards/static
 
 run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
-	OUTAGES_DEMO=true $(VENV)/bin/outages serve --port $(PORT)
+	OUTAGES_DEMO=true OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/outages serve --port $(PORT)
 
 test: setup
 	@set -euo pipefail; \

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-import getpass
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
+from dashboards.db_errors import DatabaseUnavailable, explain
 from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker, transaction, utcnow
 from gis.errors import DomainError
 
-app = typer.Typer(help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True)
+
+class _Outages(TyperGroup):
+    """The ``outages`` command: a database failure an operator can fix (unreachable server, wrong password,
+    missing role, database or PostGIS, no right to create tables, schema not migrated, unwritable SQLite
+    path) ends every command in one sentence with its fix and exit code 1, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (SQLAlchemyError, DatabaseUnavailable) as err:
+            settings = get_settings()
+            sentence = explain(err, settings.database_url, configured="database_url" in settings.model_fields_set)
+            if sentence is None:
+                raise
+            console.print(sentence, style="red", soft_wrap=True, markup=False, highlight=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True,
+                  cls=_Outages)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 facilities_app = typer.Typer(help="The GIS facility layer.", no_args_is_help=True)
@@ -28,7 +50,11 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "build"
 
 
 def _sessions(url: str | None = None):
-    return make_sessionmaker(make_engine(url or get_settings().database_url))
+    try:
+        engine = make_engine(url or get_settings().database_url)
+    except (OSError, SQLAlchemyError) as err:  # a bad URL, an SQLite folder that cannot be made
+        raise DatabaseUnavailable(str(err)) from err
+    return make_sessionmaker(engine)
 
 
 def _fail(err: DomainError) -> None:
@@ -63,25 +89,45 @@ def db_check() -> None:
     console.print("Models and migrations agree.")
 
 
+def _password_stdin():
+    return typer.Option("--password-stdin", help="Read the password from the first line of standard input (for "
+                        "scripts) instead of asking for it")
+
+
 @users_app.command("create-admin")
-def create_admin(username: str = "admin", full_name: Annotated[str, typer.Option()] = "Administrator") -> None:
-    """Create the first administrator (asks for the password; or set OUTAGES_ADMIN_PASSWORD)."""
-    _create_user(username, "admin", full_name)
+def create_admin(username: Annotated[str, typer.Argument(help="The administrator's username")] = "admin",
+                 full_name: Annotated[str, typer.Option()] = "Administrator",
+                 password_stdin: Annotated[bool, _password_stdin()] = False) -> None:
+    """Create the first administrator (asks for the password twice; or set OUTAGES_ADMIN_PASSWORD)."""
+    import os
+
+    password = None if password_stdin else os.environ.get("OUTAGES_ADMIN_PASSWORD")
+    _create_user(username, "admin", full_name, password or _password(username, password_stdin))
 
 
 @users_app.command("create")
 def create_user(username: str, role: Annotated[str, typer.Option(help="dispatcher, executive, registry, admin")],
-                full_name: Annotated[str, typer.Option()] = "") -> None:
-    """Create a user with a role (asks for the password)."""
-    _create_user(username, role, full_name or None)
+                full_name: Annotated[str, typer.Option()] = "",
+                password_stdin: Annotated[bool, _password_stdin()] = False) -> None:
+    """Create a user with a role (asks for the password twice, never reads OUTAGES_ADMIN_PASSWORD)."""
+    _create_user(username, role, full_name or None, _password(username, password_stdin))
 
 
-def _create_user(username: str, role: str, full_name: str | None) -> None:
-    import os
+def _password(username: str, from_stdin: bool) -> str:
+    """The new account's password: the first line of standard input, or typed twice at a hidden prompt."""
+    if not from_stdin:
+        return typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        console.print("No password on standard input. Fix: pipe it in on one line, e.g. printf '%s\\n' \"$PW\" | "
+                      "outages users create NAME --role ROLE --password-stdin", style="red", markup=False)
+        raise typer.Exit(1)
+    return password
 
+
+def _create_user(username: str, role: str, full_name: str | None, password: str) -> None:
     from dashboards.users import create_user as make
 
-    password = os.environ.get("OUTAGES_ADMIN_PASSWORD") or getpass.getpass(f"Password for {username}: ")
     try:
         with transaction(_sessions()) as session:
             make(session=session, username=username, password=password, role=role, full_name=full_name)
@@ -208,22 +254,34 @@ def demo_setup(scale: float = 1.0) -> None:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the web app and API."""
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes (e.g. one per CPU core)")] = 1) -> None:
+    """Serve the web app and API.  Forwarded headers (X-Forwarded-For) are the app's to judge
+    (OUTAGES_TRUSTED_PROXIES), never uvicorn's."""
     import uvicorn
 
+    from dashboards.migrate import revisions
     from dashboards.users import demo_users_present
 
     settings = get_settings()
     settings.refuse_unsafe_defaults()
-    if not settings.demo:
-        with transaction(_sessions()) as session:
-            if demo_users_present(session=session):
-                console.print("[red]Demo accounts with published passwords exist in this database. Fix: use a "
-                              "new database for production, or set OUTAGES_DEMO=true for the demo.")
-                raise typer.Exit(1)
-    console.print(f"Serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    sessions = _sessions()
+    current, head = revisions(sessions.kw["bind"])
+    if current != head:
+        console.print(f"The database schema is at revision {current or 'none (an empty database)'}; this version "
+                      f"needs {head}. Fix: run `outages db upgrade`.", style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(1)
+    with transaction(sessions) as session:
+        demo_present = demo_users_present(session=session)
+    if demo_present and not settings.demo:
+        console.print("[red]Demo accounts with published passwords exist in this database. Fix: use a "
+                      "new database for production, or set OUTAGES_DEMO=true for the demo.")
+        raise typer.Exit(1)
+    console.print(f"Serving on http://{host}:{port} with {workers} worker(s) (API docs at /docs)")
+    # an import string, so that every worker process builds its own app; uvicorn's proxy headers off: it would
+    # otherwise take X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) as the client's address
+    uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                proxy_headers=False)
 
 
 registry_app = typer.Typer(help="The essential-services registry.", no_args_is_help=True)

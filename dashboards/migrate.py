@@ -66,3 +66,12 @@ def differences(engine: Engine) -> list:
         context = MigrationContext.configure(connection, opts={"include_object": include_object,
                                                                "compare_type": True})
         return compare_metadata(context, Base.metadata)
+
+
+def revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """The database's schema revision (None before the first upgrade) and the latest this version knows."""
+    from alembic.script import ScriptDirectory
+
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()

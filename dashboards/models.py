@@ -1,6 +1,7 @@
 """Every ORM model of the service, imported in one place for migrations and create_all."""
 
 from dashboards.users import User  # noqa: F401
+from dashboards.limits import RateLimit  # noqa: F401
 from gis.models import *  # noqa: F401,F403
 from outages.models import *  # noqa: F401,F403
 from registry.models import *  # noqa: F401,F403

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "secret", "changeme"}
@@ -45,6 +46,30 @@ class ServiceSettings(BaseSettings):
     allowed_hosts: str = ""
     max_json_bytes: int = 1_048_576  # the largest body a form or API call may send (413 above)
     max_upload_bytes: int = 33_554_432  # the largest file an import may upload (413 above)
+    # rate limits, counted in the database (dashboards.limits): the proxies whose X-Forwarded-For is believed
+    # (comma-separated addresses or networks; empty: none, the direct peer is the client), failed sign-ins per
+    # account and per client a minute and the longest lock, and requests per client a minute
+    trusted_proxies: str = ""
+    sign_in_limit: int = 10
+    sign_in_max_lock_minutes: int = 15
+    member_request_limit: int = 10  # registrations with resent activations, and password-reset requests, each
+    report_limit: int = 30  # outage reports without signing in (many members share a carrier's NAT in a storm)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"OUTAGES_TRUSTED_PROXIES: {entry!r} is not an IP address or network. Fix: list "
+                                 "the proxies' addresses, e.g. 127.0.0.1,10.0.0.0/24.") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in self.trusted_proxies.split(",")
+                     if e.strip())
 
     @property
     def public_base(self) -> str:

@@ -36,15 +36,17 @@ class User(Base):
 
 def create_user(*, session: Session, username: str, password: str, role: str, full_name: str | None = None,
                 demo: bool = False) -> User:
-    """Add a user; the password needs at least 8 characters."""
+    """Add a user; the password follows the members' rules (:func:`outages.members.check_password`: 8 to 1,024
+    characters, not a common password, not the username)."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is not a role. Fix: use one of {', '.join(ROLES)}.", field="role")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("username must be letters, digits, '.', '-' or '_'. Fix: choose another.",
                            field="username")
-    if len(password) < 8:
-        raise InvalidInput("password is shorter than 8 characters. Fix: use a longer passphrase.",
-                           field="password")
+    try:
+        members.check_password(password, username)
+    except InvalidInput as err:  # staff read English: the half before " / "
+        raise InvalidInput(err.message.split(" / ")[0], field="password") from None
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username!r} already exists. Fix: choose another username.")
     user = User(username=username, full_name=full_name, role=role, password_hash=_hasher.hash(password), demo=demo)

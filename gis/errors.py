@@ -32,4 +32,8 @@ class PermissionDenied(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """Too many attempts in a short time (rate limit)."""
+    """Too many attempts in a short time (rate limit); ``retry_after`` [s] says when to try again."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

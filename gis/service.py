@@ -329,12 +329,14 @@ def areas_containing(*, session: Session, lon: float, lat: float) -> list[Servic
                                 .order_by(ServiceArea.kind, ServiceArea.code)))
 
 
-def get_by_code(*, session: Session, model, code: str, what: str, load=None):
-    """A facility by its identifier (``load``: a relationship to fetch with it), or NotFound naming it."""
+def get_by_code(*, session: Session, model, code: str, what: str, load=None, field: str | None = None):
+    """A facility by its identifier (``load``: a relationship to fetch with it), or NotFound naming it —
+    InvalidInput on ``field`` instead when the request's body named it (422; a path's unknown name is 404)."""
     stmt = select(model).where(model.code == code)
     found = session.scalar(stmt.options(joinedload(load)) if load is not None else stmt)
     if found is None:
-        raise NotFound(f"{what} {code!r} does not exist. Fix: check the identifier (see /api/{what}s).")
+        message = f"{what} {code!r} does not exist. Fix: check the identifier (see /api/{what}s)."
+        raise InvalidInput(message, field=field) if field else NotFound(message)
     return found
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from gis.db import Base, UTCDateTime, utcnow
 from gis.errors import InvalidInput, NotFound
 from gis.models import ServicePoint
-from outages.members import EMAIL, AlertRecipient, MemberAccount, MemberServicePoint
+from outages.members import AlertRecipient, MemberAccount, MemberServicePoint, member_email
 from outages.models import Interruption
 
 KINDS = ("outage", "etr", "restored", "planned")
@@ -131,17 +131,15 @@ def _check_language(language: str) -> None:
 
 
 def normalise_address(channel: str, address: str) -> str:
-    """An e-mail in lower case, or a US phone as +1 and ten digits; a plain error otherwise."""
+    """An e-mail normalised and in lower case (:func:`outages.members.member_email`), or a US phone as +1 and
+    ten digits; a plain error otherwise."""
     address = (address or "").strip()
     if channel == "email":
-        if not EMAIL.match(address):
-            raise InvalidInput(f"{address!r} is not an e-mail address. Fix: write it like name@example.org. / "
-                               f"{address!r} no es un correo electrónico. Escríbalo así: nombre@ejemplo.org.",
-                               field="address")
-        return address.lower()
+        return member_email(address, field="address")
     if channel == "sms":
-        match = PHONE.match(re.sub(r"[\s().\-]", "", address))
+        match = PHONE.match(re.sub(r"[\s().\-]", "", address)) if len(address) <= 40 else None
         if not match:
+            address = address if len(address) <= 40 else address[:37] + "..."
             raise InvalidInput(f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142. / "
                                f"{address!r} no es un número de celular. Escríbalo así: 512-555-0142.",
                                field="address")

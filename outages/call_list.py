@@ -3,7 +3,7 @@ has been reached (emergency operations plan: communications with essential servi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from gis.db import utcnow
 from gis.errors import InvalidInput
+from gis.ids import DbId
 from outages.models import ContactAttempt, Incident, Interruption
+from outages.schemas import Timestamp
 from outages.service import get_incident
+from outages.settings import get_rule_settings
 from registry.schemas import EntryOut
 from registry.service import FacilityEntries, get_entry, list_entries, to_out
 
@@ -21,11 +24,11 @@ OUTCOMES = ("reached", "no_answer", "left_message", "busy", "wrong_number")
 
 
 class AttemptIn(BaseModel):
-    entry_id: int
+    entry_id: Annotated[DbId, Field(strict=True)]
     contact_name: Annotated[str, Field(min_length=1, max_length=200)]
     outcome: Literal["reached", "no_answer", "left_message", "busy", "wrong_number"]
     notes: Annotated[str, Field(max_length=2000)] | None = None
-    at: datetime | None = None
+    at: Timestamp | None = Field(None, description="When the call was made; omit for now.")
 
 
 class AttemptOut(BaseModel):
@@ -105,7 +108,7 @@ def call_lists(*, session: Session, incidents: list[Incident], zone, now: dateti
 def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor: str) -> ContactAttempt:
     """Record one try to reach an entry's contact: who called, when, and what happened."""
     get_incident(session=session, incident_id=incident_id)
-    entry = get_entry(session=session, entry_id=data.entry_id)
+    entry = get_entry(session=session, entry_id=data.entry_id, field="entry_id")
     names = {c.name for c in entry.contacts}
     if names and data.contact_name not in names:
         raise InvalidInput(f"{data.contact_name!r} is not a contact of {entry.name}. Fix: use one of "
@@ -114,6 +117,9 @@ def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor
     if at.tzinfo is None:
         raise InvalidInput("at needs a time zone. Fix: send it with an offset, or leave it out for now.",
                            field="at")
+    if at > utcnow() + timedelta(minutes=get_rule_settings().clock_skew_minutes):
+        raise InvalidInput(f"at {at.isoformat()} is in the future. Fix: give the time of the call, or leave it "
+                           "out for now.", field="at")
     attempt = ContactAttempt(incident_id=incident_id, entry_id=entry.id, contact_name=data.contact_name,
                              outcome=data.outcome, notes=data.notes, at=at, by=actor)
     session.add(attempt)

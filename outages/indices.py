@@ -21,6 +21,9 @@ Input model
 
     Only the columns an index needs are read (``feeder`` etc. only for grouping and MAIFIe events).
     Open records (``restored`` is NaT) are left out of every index and counted in the ``note``.
+    Times are nanosecond timestamps, so they must lie in 1677-2262: :func:`outages.reliability.load_records`
+    hands over only records whose times are plausible (``OUTAGES_EARLIEST_DATE`` to the ETR horizon), so
+    no stored record, however wrong its dates, reaches this engine out of range.
 
 ``steps`` : pandas.DataFrame or None, the restoration steps
     ``record_id``, ``at`` (timezone-aware), ``members_restored`` (int).  Per record the steps add up to

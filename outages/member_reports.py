@@ -106,7 +106,7 @@ def predicted_device(topology: Topology, device_ids: list[int | None]) -> int | 
 
 
 def _open_reports(session: Session, feeder: str) -> list[OutageReport]:
-    feeder_row = get_by_code(session=session, model=Feeder, code=feeder, what="feeder")
+    feeder_row = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", field="feeder")
     reports = list(session.scalars(select(OutageReport).where(OutageReport.feeder_id == feeder_row.id,
                                                               OutageReport.status == "open")
                                    .order_by(OutageReport.created_at)))
@@ -120,7 +120,7 @@ def confirm(*, session: Session, feeder: str, device: str | None, actor: str, ca
     (everyone below it is out) or on the feeder with the reporting members as the count, to adjust later."""
     reports = _open_reports(session, feeder)
     if device:
-        dev = get_by_code(session=session, model=Device, code=device, what="device")
+        dev = get_by_code(session=session, model=Device, code=device, what="device", field="device")
         members = count_members(session=session, device_id=dev.id)
     else:
         members = len({r.service_point_id for r in reports})

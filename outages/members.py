@@ -10,7 +10,6 @@ Tokens are random, sent only in the link and stored as SHA-256 hashes.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,10 +24,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from gis.db import Base, UTCDateTime, utcnow
 from gis.errors import Conflict, InvalidInput, NotAuthenticated
 from gis.models import ServicePoint
+from registry.schemas import EmailError, normalise_email
 
 ACTIVATION_HOURS = 48
 RESET_HOURS = 2
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("timing-equaliser")
 
@@ -121,13 +120,20 @@ def check_password(password: str, email: str) -> None:
                            "otra, por ejemplo varias palabras sin relación.", field="password")
 
 
-def _email(value: str) -> str:
-    value = (value or "").strip().lower()
-    if not EMAIL.match(value):
-        raise InvalidInput(f"{value!r} is not an e-mail address. Fix: write it like name@example.org. / "
-                           f"{value!r} no es un correo electrónico. Escríbalo así: nombre@ejemplo.org.",
-                           field="email")
-    return value
+def member_email(value: str | None, *, field: str = "email") -> str:
+    """A member's (or an alert recipient's) e-mail, normalised by :func:`registry.schemas.normalise_email`;
+    otherwise a bilingual :class:`InvalidInput` naming ``field``."""
+    try:
+        return normalise_email(value)
+    except EmailError as err:
+        english = str(err)[:1].upper() + str(err)[1:]
+        spanish = {"empty": "Falta el correo electrónico.",
+                   "too_long": f"El correo electrónico tiene más de {err.limit} caracteres."}.get(
+            err.kind, f"{err.shown} no es un correo electrónico.")
+        fix = ("use a shorter address", "use una dirección más corta") if err.kind == "too_long" else (
+            "write it like name@example.org", "escríbalo así: nombre@ejemplo.org")
+        raise InvalidInput(f"{english}. Fix: {fix[0]}. / {spanish} {fix[1][:1].upper()}{fix[1][1:]}.",
+                           field=field) from None
 
 
 def _hash(token: str) -> str:
@@ -168,20 +174,32 @@ def register(*, session: Session, email: str, password: str, account_number: str
     """Start a registration.  The caller always answers the same way; what happened is only told by
     e-mail to the address given (an activation link, or a note that it is already registered)."""
     now = now or utcnow()
-    email = _email(email)
+    email = member_email(email)
     check_password(password, email)
     if language not in ("en", "es"):
         raise InvalidInput("language must be en or es. Fix: choose English or Spanish. / Elija inglés o "
                            "español.", field="language")
     sp = service_point_by_bill(session, account_number, meter_number)
+    password_hash = _hasher.hash(password)  # either way: a known e-mail must not answer sooner than a new one
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     if account is not None:
-        return Outgoing(email, "already_registered", account.language)
-    account = MemberAccount(email=email, password_hash=_hasher.hash(password), language=language)
+        known = Outgoing(email, "already_registered", account.language)
+        with session.begin_nested() as rehearsal:  # the same inserts and flushes as a new account, undone
+            _open_account(session, f"{secrets.token_hex(16)}@discarded.invalid", password_hash, language, sp, now)
+            rehearsal.rollback()
+        return known
+    account, token = _open_account(session, email, password_hash, language, sp, now)
+    return Outgoing(email, "activate", language, token)
+
+
+def _open_account(session: Session, email: str, password_hash: str, language: str, sp: ServicePoint,
+                  now: datetime) -> tuple[MemberAccount, str]:
+    """A new, inactive account on its proven service point, and its activation token."""
+    account = MemberAccount(email=email, password_hash=password_hash, language=language)
     session.add(account)
     session.flush()
     session.add(MemberServicePoint(account_id=account.id, service_point_id=sp.id))
-    return Outgoing(email, "activate", language, _new_token(session, account, "activate", ACTIVATION_HOURS, now))
+    return account, _new_token(session, account, "activate", ACTIVATION_HOURS, now)
 
 
 def activate(*, session: Session, token: str, now: datetime | None = None) -> str:
@@ -218,7 +236,7 @@ def _activate(session: Session, account: MemberAccount, now: datetime) -> bool:
 
 def resend_activation(*, session: Session, email: str, now: datetime | None = None) -> Outgoing | None:
     """A fresh activation link for an inactive account; silence otherwise (the answer is the same)."""
-    account = session.scalar(select(MemberAccount).where(MemberAccount.email == _email(email)))
+    account = session.scalar(select(MemberAccount).where(MemberAccount.email == member_email(email)))
     if account is None or account.active:
         return None
     return Outgoing(account.email, "activate", account.language,
@@ -227,7 +245,7 @@ def resend_activation(*, session: Session, email: str, now: datetime | None = No
 
 def request_reset(*, session: Session, email: str, now: datetime | None = None) -> Outgoing:
     """A password-reset link by e-mail (or a note that no account uses the address): same answer either way."""
-    email = _email(email)
+    email = member_email(email)
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     if account is None:
         return Outgoing(email, "no_account", "en")
@@ -253,7 +271,11 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
 
 def authenticate_member(*, session: Session, email: str, password: str) -> MemberAccount:
     """The active account with these credentials, or the same refusal for any failure."""
-    account = session.scalar(select(MemberAccount).where(MemberAccount.email == (email or "").strip().lower()))
+    try:
+        email = normalise_email(email)
+    except ValueError:
+        email = (email or "").strip().lower()  # no such account: the same refusal as a wrong password
+    account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     try:
         _hasher.verify(account.password_hash if account else _DUMMY, password)
     except VerificationError:

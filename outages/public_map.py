@@ -117,9 +117,15 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
     Area status: ``reported`` while one of its open records has no ETR, ``crew_assigned`` when every open
     record has one (the area's ETR is then the latest of them: when the last member should be back),
     ``restored`` when nothing is open there but a record was restored within ``restored_hours``.  The
-    cause is the one with the most members out there, when known."""
+    cause is the one with the most members out there, when known.
+
+    A stored time outside the plausible window (:meth:`outages.settings.RuleSettings.plausible`: before
+    ``OUTAGES_EARLIEST_DATE`` or beyond the ETR horizon; only a row written to the database directly can hold
+    one) is taken as unknown: an open record's members still count as out, but its start is not an "out
+    since" and its ETR is no estimate; a closed record with such a restoration is not shown as restored."""
     settings = settings or get_public_map_settings()
     now = now or utcnow()
+    rules = get_rule_settings()
     since = now - timedelta(hours=settings.restored_hours)
     records = session.scalars(
         select(Interruption).options(selectinload(Interruption.steps))
@@ -145,13 +151,14 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
                 share = out * n / served if served else 0.0
                 a.out += share
                 a.open_records += 1
-                a.started_at = min(filter(None, (a.started_at, record.start_at)))
-                if record.etr_at is None:
+                if rules.plausible(record.start_at, now):
+                    a.started_at = min(filter(None, (a.started_at, record.start_at)))
+                if not rules.plausible(record.etr_at, now):  # none, or not believable: no estimate
                     a.without_etr += 1
                 else:
                     a.latest_etr = max(filter(None, (a.latest_etr, record.etr_at)))
                 a.causes[record.cause_code] = a.causes.get(record.cause_code, 0.0) + share
-            else:
+            elif rules.plausible(record.restored_at, now):
                 a.restored_at = max(filter(None, (a.restored_at, record.restored_at)))
     labels = dict(session.execute(select(Cause.code, Cause.label)).all())
     areas = []

@@ -13,7 +13,7 @@ zone.  An export re-imported into an empty log gives the same records.
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +25,7 @@ from gis.db import utcnow
 from gis.errors import InvalidInput
 from gis.models import Device, Feeder, TransmissionLine
 from gis.service import members_served
+from gis.spreadsheets import neutralise, neutralise_row, restore
 from outages.models import AuditEntry, Cause, Incident, Interruption, RestorationStep
 from outages.settings import get_rule_settings
 
@@ -36,20 +37,37 @@ CHUNK = 5000
 
 
 def parse_records(data: bytes, filename: str) -> pd.DataFrame:
-    """Read CSV or Excel bytes into a frame of text cells (no type guessing)."""
+    """Read CSV or Excel bytes into a frame of text cells (no type guessing); the quote an export put before
+    formula-like text (:mod:`gis.spreadsheets`) is taken off again.  An unreadable file is refused
+    (:class:`InvalidInput` on ``file``) before anything is written."""
     suffix = Path(filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise InvalidInput(f"{filename}: unsupported file type. Fix: upload a .csv or .xlsx file.", field="file")
+    if not data.strip():
+        raise InvalidInput(f"{filename} is empty. Fix: upload the file with its header row and the records "
+                           "(download an export for a template).", field="file")
+    if suffix == ".csv" and not _text(data):
+        raise InvalidInput(f"{filename} could not be read as a CSV file: it is not text in UTF-8 (perhaps another "
+                           "encoding, or a workbook renamed .csv). Fix: save it from the spreadsheet as 'CSV UTF-8', "
+                           "or upload the .xlsx.", field="file")
     try:
         if suffix == ".csv":
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-        elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
         else:
-            raise InvalidInput(f"{filename}: unsupported file type. Fix: upload a .csv or .xlsx file.", field="file")
-    except (ValueError, UnicodeDecodeError) as err:
-        if isinstance(err, InvalidInput):
-            raise
-        raise InvalidInput(f"{filename}: could not be read ({err}). Fix: save it as UTF-8 CSV or .xlsx.",
+            frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
+    except pd.errors.ParserError as err:
+        detail = str(err).strip().removeprefix("Error tokenizing data. C error: ").rstrip(".\n")
+        raise InvalidInput(f"{filename} is not a well-formed CSV file ({detail}). Fix: give every row the "
+                           "columns of the header, quoting text that holds commas, or upload the .xlsx.",
                            field="file") from None
+    except Exception:  # noqa: BLE001 - any unreadable upload (not a zip, a damaged sheet) gets a plain answer
+        if suffix == ".csv":
+            raise InvalidInput(f"{filename} could not be read as a CSV file. Fix: save it from the spreadsheet as "
+                               "'CSV UTF-8' with the columns of an export, or upload the .xlsx.",
+                               field="file") from None
+        raise InvalidInput(f"{filename} is not an Excel workbook that can be read (damaged, or another kind of "
+                           "file renamed .xlsx). Fix: save it again from the spreadsheet as an Excel Workbook "
+                           "(.xlsx), or upload a UTF-8 CSV.", field="file") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED + ["feeder_id", "transmission_line_id"] if c not in frame.columns]
     if missing:
@@ -58,12 +76,42 @@ def parse_records(data: bytes, filename: str) -> pd.DataFrame:
     for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    return frame[COLUMNS].apply(lambda c: c.astype(str).str.strip().replace({"nan": "", "None": ""}))
+    return frame[COLUMNS].apply(lambda c: c.astype(str).str.strip().replace({"nan": "", "None": ""}).map(restore))
+
+
+def _text(data: bytes) -> bool:
+    """Whether bytes are UTF-8 text (no NUL, which no CSV holds)."""
+    try:
+        return "\0" not in data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
 
 
 def _time(text: str, zone) -> datetime:
+    """ISO 8601 text (naive: in ``zone``) as UTC; ``ValueError`` for text that is no time or out of range."""
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=zone)
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(text) from None
+
+
+def _implausible(value: datetime | None, *, ahead: bool, now: datetime) -> tuple[str, str] | None:
+    """(message, fix) for a time outside the plausible window, as the API refuses it: before
+    ``OUTAGES_EARLIEST_DATE``, or more than the clock-skew allowance ahead (the ETR horizon for the start of
+    planned work, ``ahead``)."""
+    rules = get_rule_settings()
+    if value is None:
+        return None
+    if value < rules.earliest_at:
+        return (f"{value.isoformat()} is before {rules.earliest_date.isoformat()}, the earliest time the log accepts",
+                "check the year (four digits)")
+    if ahead and value > now + timedelta(days=rules.etr_horizon_days):
+        return (f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
+                "check the date; planned work is logged at most that far ahead")
+    if not ahead and value > now + timedelta(minutes=rules.clock_skew_minutes):
+        return f"{value.isoformat()} is in the future", "give the time it happened"
+    return None
 
 
 def _flag(text: str) -> bool | None:
@@ -166,6 +214,11 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
                 problem(n, "steps", f"{row['steps']!r} is not a list of time=members",
                         "write e.g. 2024-05-01T15:00=120;2024-05-01T15:40=35")
                 steps = []
+        for column, times, ahead in (("start", [start], scheduled), ("restored_at", [restored], False),
+                                     ("steps", [t for t, _ in steps], False)):
+            wrong = next(filter(None, (_implausible(t, ahead=ahead, now=now) for t in times)), None)
+            if wrong:
+                problem(n, column, *wrong)
         if start is not None and restored is not None and restored <= start:
             problem(n, "restored_at", "restored_at is not after start", "restoration comes after the start")
         if start is not None and members is not None and steps:
@@ -255,7 +308,12 @@ def export_records(*, session: Session, start_from: datetime | None = None,
         steps.setdefault(rid, []).append((at, count))
 
     def local(value):
-        return "" if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+        if value is None:
+            return ""
+        try:
+            return value.astimezone(zone).isoformat(timespec="seconds")
+        except OverflowError:  # a stored time at the very edge of the calendar (year 1): kept in UTC
+            return value.isoformat(timespec="seconds")
 
     out = []
     for r in rows:
@@ -275,17 +333,20 @@ def export_records(*, session: Session, start_from: datetime | None = None,
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
+    """CSV in UTF-8 with CRLF line ends (RFC 4180, so that a carriage return inside a cell is quoted); text a
+    spreadsheet would run as a formula is quoted (:mod:`gis.spreadsheets`)."""
+    return frame.map(neutralise).to_csv(index=False, lineterminator="\r\n").encode()
 
 
 def to_xlsx(frame: pd.DataFrame) -> bytes:
-    """An Excel workbook: one 'interruptions' sheet, header frozen, text cells as exported."""
+    """An Excel workbook: one 'interruptions' sheet, header frozen, text cells as exported (formula-like
+    text quoted, never a formula: :mod:`gis.spreadsheets`)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "interruptions"
     sheet.append(COLUMNS)
     for row in frame.itertuples(index=False):
-        sheet.append(list(row))
+        sheet.append(neutralise_row(row))
     sheet.freeze_panes = "A2"
     for col, width in zip("ABCDEFGHIJKLMN", (14, 22, 10, 12, 14, 16, 9, 10, 26, 26, 10, 40, 30, 30)):
         sheet.column_dimensions[col].width = width

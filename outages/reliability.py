@@ -10,7 +10,13 @@ What is read
   Columns: ``record_id``, ``start``/``restored`` (UTC), ``members_out``, ``feeder`` (code),
   ``substation`` (code), ``division`` (name), ``cause`` (code), ``momentary`` (the stored flag, set when
   the record was closed from ``OUTAGES_MOMENTARY_MAX_MINUTES``), and the facility ids used for
-  ``member_hits``.  A transmission-line record has no feeder, substation or division: it counts in the
+  ``member_hits``.
+* **Plausible times only**: a record whose start, restoration or restoration step lies outside the
+  plausible window (before local midnight of ``OUTAGES_EARLIEST_DATE``, or more than
+  ``OUTAGES_ETR_HORIZON_DAYS`` ahead of now; the API and the bulk import refuse such times, but a row
+  written to the database directly may hold one, e.g. a start in the year 0025) is left out of every
+  index and of the log's history (T_MED), and a note counts such records.  The indices never fail on
+  a stored record: the engine's nanosecond timestamps cover only 1677-2262.  A transmission-line record has no feeder, substation or division: it counts in the
   system indices and goes to the "(unassigned)" row when grouping by feeder, substation or division.
 * **Division of a feeder**: the division service area holding most of the feeder's service points
   (ties: the name first in alphabetical order); a feeder with no service point in a division has none.
@@ -65,7 +71,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
@@ -88,6 +94,7 @@ __all__ = [
     "load_records",
     "member_hits",
     "first_record_start",
+    "implausible_records",
     "cause_labels",
     "indices_for",
     "annual_reliability",
@@ -125,8 +132,13 @@ def _instant(value: Any, tz: str, what: str) -> pd.Timestamp:
                            field=what) from None
     if ts is pd.NaT:
         raise InvalidInput(f"{what} is empty. Fix: give a date such as 2025-01-01.", field=what)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    try:
+        if ts.tzinfo is None:
+            ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        ts.as_unit("ns")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise InvalidInput(f"{what} {value} is outside the dates the indices cover. Fix: give a date between "
+                           "1900 and 2200.", field=what) from None
     return ts
 
 
@@ -220,7 +232,10 @@ def load_records(*, session: Session, start: Any, end: Any,
     lo, hi = _utc(_instant(start, tz, "start")), _utc(_instant(end, tz, "end"))
     if feeder_division is None:
         feeder_division = members_served(session=session).feeder_division
-    where = (Interruption.status == "closed", Interruption.start_at >= lo, Interruption.start_at < hi)
+    earliest, latest = _window()
+    where = (Interruption.status == "closed", Interruption.start_at >= max(lo, earliest),
+             Interruption.start_at < min(hi, latest), Interruption.restored_at >= earliest,
+             Interruption.restored_at <= latest, Interruption.id.not_in(_steps_outside(earliest, latest)))
     rows = session.execute(
         select(Interruption.id, Interruption.start_at, Interruption.restored_at, Interruption.members_out,
                Feeder.code, Substation.code, Interruption.cause_code, Interruption.momentary,
@@ -257,9 +272,45 @@ def load_records(*, session: Session, start: Any, end: Any,
     return records, steps
 
 
+def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The plausible window of stored times (module docstring): earliest and latest instant, UTC."""
+    rules = get_rule_settings()
+    return rules.earliest_at, rules.latest_at(now or utcnow())
+
+
+def _steps_outside(earliest: datetime, latest: datetime):
+    """Ids of the records with a restoration step outside the plausible window."""
+    return (select(RestorationStep.interruption_id)
+            .where(or_(RestorationStep.at < earliest, RestorationStep.at > latest)))
+
+
 def first_record_start(*, session: Session) -> datetime | None:
-    """Start of the earliest interruption record that is not voided: where the log's history begins."""
-    return session.scalar(select(func.min(Interruption.start_at)).where(Interruption.status != "voided"))
+    """Start of the earliest interruption record that is not voided and starts in the plausible window (module
+    docstring): where the log's history begins."""
+    earliest, latest = _window()
+    return session.scalar(select(func.min(Interruption.start_at))
+                          .where(Interruption.status != "voided", Interruption.start_at >= earliest,
+                                 Interruption.start_at <= latest))
+
+
+def implausible_records(*, session: Session) -> int:
+    """How many records (not voided) have a start, restoration or step outside the plausible window: the
+    indices leave them out (module docstring)."""
+    earliest, latest = _window()
+    return session.scalar(select(func.count()).select_from(Interruption).where(
+        Interruption.status != "voided",
+        or_(Interruption.start_at < earliest, Interruption.start_at > latest, Interruption.restored_at < earliest,
+            Interruption.restored_at > latest, Interruption.id.in_(_steps_outside(earliest, latest))))) or 0
+
+
+def _implausible_note(session: Session) -> list[str]:
+    count = implausible_records(session=session)
+    if not count:
+        return []
+    rules = get_rule_settings()
+    return [f"{count} record{'s' if count > 1 else ''} with a time before {rules.earliest_date.isoformat()} or more "
+            f"than {rules.etr_horizon_days:g} days ahead (not plausible) {'are' if count > 1 else 'is'} left out of "
+            "every index. Fix: correct the times (PATCH /api/interruptions/{id}) or void the record."]
 
 
 def cause_labels(*, session: Session) -> dict[str, str]:
@@ -442,7 +493,7 @@ def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None 
     table = ix.indices_by_day_type(records, steps, members.for_group(group_by), lo, hi,
                                    major_event_days=meds.dates, group_by=group_by, n=n, member_hits=hits, tz=tz,
                                    momentary_max_minutes=mmm)
-    notes = [MEMBERS_NOTE, HITS_NOTE]
+    notes = [MEMBERS_NOTE, HITS_NOTE] + _implausible_note(session)
     if meds.t_med.note:
         notes.append(f"Major event days: {meds.t_med.note}.")
     if group_by in ("feeder", "substation", "division") and period["feeder"].isna().any():
@@ -628,7 +679,7 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
     worst_two = _worst(records, steps, members, two_lo, hi, list(meds[year - 1].dates) + list(med_dates), tz,
                        mmm, worst_fraction)
 
-    notes = [MEMBERS_NOTE, HITS_NOTE]
+    notes = [MEMBERS_NOTE, HITS_NOTE] + _implausible_note(session)
     for y in years:
         if meds[y].t_med.note:
             notes.append(f"Major event days {y}: {meds[y].t_med.note}.")

@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
+from gis.ids import DbCount, DbId
 from outages.settings import get_rule_settings
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 def to_utc(value: datetime) -> datetime:
-    """Zone-aware times keep their instant; naive times are read in the cooperative's zone (D2)."""
+    """Zone-aware times keep their instant; naive times are read in the cooperative's zone (D2).  A time
+    whose instant is outside what a datetime can hold (e.g. 9999-12-31T23:59:59 read in a zone west of
+    UTC) raises ``ValueError`` with a message ending in "Fix: ..."."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=get_rule_settings().zone)
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the range of dates. Fix: give a real date and time, "
+                         "e.g. 2025-06-02T10:00.") from None
 
 
-Timestamp = Annotated[datetime, AfterValidator(to_utc)]
-Count = Annotated[int, Field(strict=True, gt=0)]
-Version = Annotated[int, Field(strict=True, ge=1, description="The record's version you last read (409 if stale).")]
+def _text_only(value: Any) -> Any:
+    """Times arrive as ISO 8601 text (or, from Python, as datetimes): a number, even as text, is refused
+    rather than read as seconds since 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and not _NUMBER.fullmatch(value)):
+        return value
+    raise PydanticCustomError("timestamp_text", "{problem}", {"problem": (
+        f"{value!r} is not a date and time written as text. Fix: send ISO 8601 text such as "
+        "\"2025-06-02T10:00\" (times without a zone are read in the cooperative's zone).")})
+
+
+def _plausible(value: datetime) -> datetime:
+    """UTC, and not before the earliest plausible day (``OUTAGES_EARLIEST_DATE``)."""
+    try:
+        value = to_utc(value)
+    except ValueError as err:
+        raise PydanticCustomError("timestamp_range", "{problem}", {"problem": str(err)}) from None
+    problem = earliest_problem(value)
+    if problem:
+        raise PydanticCustomError("timestamp_range", "{problem}", {"problem": problem})
+    return value
+
+
+def earliest_problem(value: datetime) -> str | None:
+    """The complaint about a (zone-aware) time before the earliest plausible day, or None."""
+    rules = get_rule_settings()
+    if value >= rules.earliest_at:
+        return None
+    return (f"{value.astimezone(timezone.utc).isoformat()} is before {rules.earliest_date.isoformat()}, the earliest "
+            "time the log accepts. Fix: check the year (four digits) and give the time it happened.")
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_plausible)]
+"""A time the API accepts: ISO 8601 text (never a number), naive read in the cooperative's zone, returned
+in UTC, refused (422 on its field) when out of range or before ``OUTAGES_EARLIEST_DATE``.  How far ahead it
+may lie depends on what it is (a start, a restoration, an ETR): :mod:`outages.service` checks that."""
+Count = Annotated[DbCount, Field(strict=True, gt=0)]
+Version = Annotated[DbId, Field(strict=True, description="The record's version you last read (409 if stale).")]
 Text = Annotated[str, Field(max_length=300)]
 
 
@@ -31,7 +76,7 @@ class InterruptionCreate(_In):
     """A new interruption record.  Name the facility by its identifier: a feeder (optionally a
     protective device on it) or a transmission line."""
 
-    incident_id: Annotated[int, Field(strict=True, gt=0)] | None = Field(
+    incident_id: Annotated[DbId, Field(strict=True)] | None = Field(
         None, description="Add to this incident; omit to open a new incident.")
     feeder: str | None = Field(None, examples=["JC-014"])
     device: str | None = Field(None, description="Protective device on the feeder, if known.")

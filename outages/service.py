@@ -24,6 +24,7 @@ from outages.schemas import (
     RestorationCreate,
     StepOut,
     VoidIn,
+    earliest_problem,
 )
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
 
@@ -41,7 +42,7 @@ def ensure_causes(*, session: Session) -> None:
 
 
 def _check_cause(session: Session, code: str) -> None:
-    cause = session.get(Cause, code)
+    cause = session.get(Cause, code) if code else None
     if cause is None or not cause.active:
         known = ", ".join(session.scalars(select(Cause.code).where(Cause.active).order_by(Cause.code)))
         raise InvalidInput(f"cause {code!r} is not a cause code. Fix: use one of {known}.", field="cause")
@@ -59,19 +60,24 @@ def create_incident(*, session: Session, data: IncidentCreate, actor: str) -> In
     return incident
 
 
-def get_incident(*, session: Session, incident_id: int) -> Incident:
-    """An incident by id, or NotFound."""
+def get_incident(*, session: Session, incident_id: int, field: str | None = None) -> Incident:
+    """An incident by id, or NotFound (InvalidInput on ``field`` when a request's body named it)."""
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"Incident {incident_id} does not exist. Fix: check the id (GET /api/incidents).")
+        message = f"Incident {incident_id} does not exist. Fix: check the id (GET /api/incidents)."
+        raise InvalidInput(message, field=field) if field else NotFound(message)
     return incident
 
 
 def incident_summary(incident: Incident, *, now: datetime | None = None) -> dict:
-    """Status, members out now, first start and full restoration of an incident's live records."""
+    """Status, members out now, first start and full restoration of an incident's live records.  An incident
+    with no records yet is open (nothing was voided); one whose every record was voided is voided."""
     now = now or utcnow()
     live = [r for r in incident.interruptions if r.status != "voided"]
-    status = "open" if any(r.status == "open" for r in live) else ("closed" if live else "voided")
+    if not incident.interruptions or any(r.status == "open" for r in live):
+        status = "open"
+    else:
+        status = "closed" if live else "voided"
     return {
         "id": incident.id, "ref": incident.ref, "title": incident.title, "created_at": incident.created_at,
         "created_by": incident.created_by, "status": status, "interruptions": len(live),
@@ -85,8 +91,8 @@ def list_incidents(*, session: Session, status: str | None = None, limit: int = 
     """Incidents, newest first, with their summaries."""
     _check_page(limit, offset)
     stmt = select(Incident).options(selectinload(Incident.interruptions).selectinload(Interruption.steps))
-    if status == "open":
-        stmt = stmt.where(Incident.interruptions.any(Interruption.status == "open"))
+    if status == "open":  # as incident_summary says: an open record, or no record yet
+        stmt = stmt.where(or_(Incident.interruptions.any(Interruption.status == "open"), ~Incident.interruptions.any()))
     elif status is not None and status != "all":
         raise InvalidInput(f"status={status!r}. Fix: use open or all.", field="status")
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
@@ -105,13 +111,14 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
         if device:
             raise InvalidInput("A device belongs to a feeder. Fix: give the feeder, or drop device.", field="device")
         line = get_by_code(session=session, model=TransmissionLine, code=transmission_line,
-                           what="transmission-line")
+                           what="transmission-line", field="transmission_line")
         return {"substation": None, "feeder": None, "device": None, "transmission_line": line,
                 "served": count_members(session=session, transmission_line_id=line.id),
                 "label": f"transmission line {line.code}"}
-    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation)
+    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation,
+                      field="feeder")
     if device:
-        dev = get_by_code(session=session, model=Device, code=device, what="device")
+        dev = get_by_code(session=session, model=Device, code=device, what="device", field="device")
         if dev.feeder_id != fdr.id:
             raise InvalidInput(f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.",
                                field="device")
@@ -121,8 +128,19 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
             "served": count_members(session=session, feeder_id=fdr.id), "label": f"feeder {fdr.code}"}
 
 
-def _check_not_future(value: datetime, field: str) -> None:
-    if value > utcnow() + timedelta(minutes=get_rule_settings().clock_skew_minutes):
+def _check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
+    """A time in the plausible window: not before ``OUTAGES_EARLIEST_DATE``, and at most the clock-skew
+    allowance ahead (starts, steps, restorations) or, with ``ahead``, the ETR horizon ahead (ETRs and the
+    start of planned work)."""
+    problem = earliest_problem(value)
+    if problem:
+        raise InvalidInput(f"{field} {problem}", field=field)
+    rules = get_rule_settings()
+    if ahead:
+        if value > utcnow() + timedelta(days=rules.etr_horizon_days):
+            raise InvalidInput(f"{field} {value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead. "
+                               "Fix: check the date; give a time within that horizon.", field=field)
+    elif value > utcnow() + timedelta(minutes=rules.clock_skew_minutes):
         raise InvalidInput(f"{field} {value.isoformat()} is in the future. Fix: give the time it happened.",
                            field=field)
 
@@ -144,15 +162,17 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line)
     _check_cause(session, data.cause)
     _check_members(data.members_out, facility["served"], facility["label"])
-    if not data.scheduled:
-        _check_not_future(data.start_at, "start_at")
+    _check_time(data.start_at, "start_at", ahead=data.scheduled)
     if data.members_notified is not None and not data.scheduled:
         raise InvalidInput("members_notified applies to scheduled interruptions only. Fix: set scheduled "
                            "to true or drop members_notified.", field="members_notified")
     if data.etr_at is not None and data.etr_at <= data.start_at:
         raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.",
                            field="etr_at")
-    incident = (get_incident(session=session, incident_id=data.incident_id) if data.incident_id is not None
+    if data.etr_at is not None:
+        _check_time(data.etr_at, "etr_at", ahead=True)
+    incident = (get_incident(session=session, incident_id=data.incident_id, field="incident_id")
+                if data.incident_id is not None
                 else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}",
                               created_by=actor))
     record = Interruption(
@@ -166,10 +186,12 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     if data.etr_at is not None:
         record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor))
     session.add(record)
-    session.flush()  # a concurrent twin with the same key fails here on its unique index: 409, no duplicate
+    # the flush (in _close for a record logged already restored: one INSERT, version 1) is where a concurrent
+    # twin with the same key fails on its unique index: 409, no duplicate
     if data.restored_at is not None:  # logged after the fact: nothing to tell members
         _close(session, record, data.restored_at, actor)
     else:
+        session.flush()
         record_event(session, record, "planned" if data.scheduled and data.start_at > utcnow() else "outage")
     _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
     return record, True
@@ -209,19 +231,22 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
     if "cause" in changes:
         _check_cause(session, changes["cause"])
         record.cause_code = changes.pop("cause")
-    for key, value in changes.items():
-        setattr(record, key, value)
-    if not record.scheduled:
-        record.members_notified = None
-    rescheduled = record.scheduled and record.status == "open" and record.start_at != old_start
-    if rescheduled and record.etr_at is not None:
-        record.etr_at += record.start_at - old_start
-        record.etr_history.append(EtrChange(etr_at=record.etr_at, set_by=actor, note="moved with the planned start"))
-    _check_timeline(record)
-    if record.status == "closed":
-        _rebalance_final_step(record)
-        record.momentary = _is_momentary(record)
-    _touch(record, actor)
+    with session.no_autoflush:  # the checks' queries must not flush half a change: one change, one version
+        for key, value in changes.items():
+            setattr(record, key, value)
+        if not record.scheduled:
+            record.members_notified = None
+        rescheduled = record.scheduled and record.status == "open" and record.start_at != old_start
+        if rescheduled and record.etr_at is not None:
+            record.etr_at += record.start_at - old_start
+            _check_time(record.etr_at, "etr_at", ahead=True)
+            record.etr_history.append(EtrChange(etr_at=record.etr_at, set_by=actor,
+                                                note="moved with the planned start"))
+        _check_timeline(record)
+        if record.status == "closed":
+            _rebalance_final_step(record)
+            record.momentary = _is_momentary(record)
+        _touch(record, actor)
     session.flush()
     if rescheduled and record.start_at > utcnow():
         record_event(session, record, "planned", ref=record.version)  # members hear the new time
@@ -230,8 +255,7 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
 
 
 def _check_timeline(record: Interruption) -> None:
-    if not record.scheduled:
-        _check_not_future(record.start_at, "start_at")
+    _check_time(record.start_at, "start_at", ahead=record.scheduled)
     if record.steps and record.steps[0].at <= record.start_at:
         raise InvalidInput("start_at is not before the first restoration step. Fix: correct the start or the "
                            "steps.", field="start_at")
@@ -287,7 +311,7 @@ def _check_step_time(record: Interruption, at: datetime, field: str) -> None:
     if record.steps and at < record.steps[-1].at:
         raise InvalidInput(f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
                            "Fix: steps are recorded in time order.", field=field)
-    _check_not_future(at, field)
+    _check_time(at, field)
 
 
 def _close(session: Session, record: Interruption, at: datetime, actor: str) -> None:
@@ -320,11 +344,14 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
     if data.etr_at is not None and data.etr_at <= record.start_at:
         raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.",
                            field="etr_at")
+    if data.etr_at is not None:
+        _check_time(data.etr_at, "etr_at", ahead=True)
     before = snapshot(record)
-    record.etr_at = data.etr_at
-    change = EtrChange(etr_at=data.etr_at, set_by=actor, note=data.note)
-    record.etr_history.append(change)
-    _touch(record, actor)
+    with session.no_autoflush:  # loading the history must not flush the new ETR first: one change, one version
+        record.etr_at = data.etr_at
+        change = EtrChange(etr_at=data.etr_at, set_by=actor, note=data.note)
+        record.etr_history.append(change)
+        _touch(record, actor)
     session.flush()
     if record.scheduled and record.start_at > utcnow():  # planned work ahead: its members hear the new times
         record_event(session, record, "planned", ref=record.version)
@@ -393,14 +420,16 @@ def _check_page(limit: int, offset: int) -> None:
 
 
 def purge_expired(*, session: Session, now: datetime | None = None) -> int:
-    """Delete records (and their audit entries) that began before the retention period (D13)."""
+    """Delete records (and their audit entries) that began *and* were logged before the retention period (D13):
+    a record logged within it is kept whatever its start says (a mistyped year, or history imported lately)."""
     now = now or utcnow()
     years = get_rule_settings().retention_years
     try:
         cutoff = now.replace(year=now.year - years)
     except ValueError:  # 29 February
         cutoff = now.replace(year=now.year - years, day=28)
-    old = list(session.scalars(select(Interruption).where(Interruption.start_at < cutoff)))
+    old = list(session.scalars(select(Interruption).where(Interruption.start_at < cutoff,
+                                                          Interruption.created_at < cutoff)))
     ids = [r.id for r in old]
     for record in old:
         session.delete(record)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CAUSES = {
@@ -31,6 +33,9 @@ class RuleSettings(BaseSettings):
     momentary_max_minutes: float = 5.0  # D3, IEEE 1366
     retention_years: int = 5  # D13
     clock_skew_minutes: float = 5.0  # how far in the future a reported time may be
+    # plausible times: nothing in the log lies before this local day (a mistyped year such as 0025 is refused)
+    earliest_date: date = Field(date(1990, 1, 1), ge=date(1900, 1, 1))
+    etr_horizon_days: float = Field(30.0, gt=0, le=3650)  # how far ahead an ETR (or planned work) may lie
     # significant interruptions (domain D4-D8); the rule's values are the defaults
     significant_minutes: float = 60.0  # "lasting one hour or more" (D4)
     system_share: float = 1.0  # entire system (D6)
@@ -47,6 +52,21 @@ class RuleSettings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def earliest_at(self) -> datetime:
+        """The earliest plausible instant (UTC): local midnight at the start of ``earliest_date``."""
+        d = self.earliest_date
+        return datetime(d.year, d.month, d.day, tzinfo=self.zone).astimezone(timezone.utc)
+
+    def latest_at(self, now: datetime) -> datetime:
+        """The latest plausible instant of anything in the log at ``now``: the ETR horizon ahead (plus the
+        clock-skew allowance)."""
+        return now + timedelta(days=self.etr_horizon_days, minutes=self.clock_skew_minutes)
+
+    def plausible(self, value: datetime | None, now: datetime) -> bool:
+        """Whether a stored time lies in the plausible window ``[earliest_at, latest_at(now)]``."""
+        return value is not None and self.earliest_at <= value <= self.latest_at(now)
 
 
 @lru_cache

@@ -70,7 +70,7 @@ def place(*, session: Session, data: EntryIn, territory: AreaIndex) -> Placement
             raise InvalidInput(f"That service point is on feeder {feeder.code}, not {data.feeder}. Fix: drop "
                                "feeder or correct it.", field="feeder")
     elif data.feeder:
-        feeder = get_by_code(session=session, model=Feeder, code=data.feeder, what="feeder")
+        feeder = get_by_code(session=session, model=Feeder, code=data.feeder, what="feeder", field="feeder")
     else:
         raise InvalidInput("Say where the entry is served from. Fix: give account_number and meter_number, or a "
                            "feeder (use the link look-up to find the nearest).", field="account_number")
@@ -150,10 +150,12 @@ def _next_ref(session: Session) -> str:
     return f"REG-{(session.scalar(select(func.max(RegistryEntry.id))) or 0) + 1:05d}"
 
 
-def get_entry(*, session: Session, entry_id: int) -> RegistryEntry:
+def get_entry(*, session: Session, entry_id: int, field: str | None = None) -> RegistryEntry:
+    """An entry by id, or NotFound (InvalidInput on ``field`` when a request's body named it)."""
     entry = session.get(RegistryEntry, entry_id)
     if entry is None:
-        raise NotFound(f"Registry entry {entry_id} does not exist. Fix: check the id.")
+        message = f"Registry entry {entry_id} does not exist. Fix: check the id."
+        raise InvalidInput(message, field=field) if field else NotFound(message)
     return entry
 
 

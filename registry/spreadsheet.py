@@ -1,7 +1,8 @@
 """The registry as a spreadsheet: template, export and all-or-nothing import (openpyxl).
 
 Two sheets: ``entries`` (one row per entry, keyed by ``ref``) and ``contacts`` (one row per contact,
-naming its entry's ``ref``).  An export re-imported changes nothing.
+naming its entry's ``ref``).  An export re-imported changes nothing.  Text that a spreadsheet would run as
+a formula is written with a leading quote and read back without it (:mod:`gis.spreadsheets`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from gis.db import utcnow
 from gis.errors import DomainError, InvalidInput
 from gis.service import AreaIndex
+from gis.spreadsheets import neutralise_row, restore
 from registry.models import RegistryCategory, RegistryEntry
 from registry.schemas import ContactIn, EntryIn
 from registry.service import _apply, list_entries, place
@@ -44,18 +46,19 @@ def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
     for e in entries:
         lon, lat = coords[e.id]
         sp = e.service_point
-        sheet.append([e.ref, e.name, e.category_code, sp.account_number if sp else None,
+        sheet.append(neutralise_row([e.ref, e.name, e.category_code, sp.account_number if sp else None,
                       sp.meter_number if sp else None, e.feeder.code, lon, lat, _yes(e.backup_generation),
                       e.fuel_hours, e.priority_tier, e.notes,
                       e.last_verified_at.astimezone(zone).isoformat() if e.last_verified_at else None,
-                      e.last_verified_by])
+                      e.last_verified_by]))
         for c in e.contacts:
-            contacts.append([e.ref, c.name, c.role, c.phone, c.alt_phone, c.email, _yes(c.around_the_clock)])
+            contacts.append(neutralise_row([e.ref, c.name, c.role, c.phone, c.alt_phone, c.email,
+                                            _yes(c.around_the_clock)]))
     codes = list(session.scalars(select(RegistryCategory.code).order_by(RegistryCategory.code)))
     listing = book.create_sheet("categories")
     listing.append(["code", "label", "group"])
     for c in session.scalars(select(RegistryCategory).order_by(RegistryCategory.code)):
-        listing.append([c.code, c.label, c.grp])
+        listing.append(neutralise_row([c.code, c.label, c.grp]))
     check = DataValidation(type="list", formula1=f"=categories!$A$2:$A${len(codes) + 1}", allow_blank=False,
                            showErrorMessage=True, error="Use a category code from the 'categories' sheet.")
     sheet.add_data_validation(check)
@@ -98,7 +101,7 @@ def _cell(value):
     if value is None:
         return None
     if isinstance(value, str):
-        value = value.strip()
+        value = restore(value.strip())  # without the quote the export put before formula-like text
         return value or None
     return value
 
@@ -132,7 +135,12 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
     for name, columns in (("entries", ENTRY_COLUMNS), ("contacts", CONTACT_COLUMNS)):
         if name not in book.sheetnames:
             raise InvalidInput(f"{filename} has no '{name}' sheet. Fix: start from the template.", field="file")
-        values = list(book[name].iter_rows(values_only=True))
+        try:
+            values = list(book[name].iter_rows(values_only=True))
+        except Exception:  # noqa: BLE001 - a damaged sheet is read lazily, after load_workbook succeeded
+            raise InvalidInput(f"{filename}, sheet {name} could not be read (the file is damaged). Fix: save it "
+                               "again from the spreadsheet as an Excel Workbook (.xlsx) and upload that.",
+                               field="file") from None
         header = [str(v).strip() if v is not None else "" for v in (values[0] if values else [])]
         missing = [c for c in columns if c not in header]
         if missing:

@@ -15,8 +15,10 @@ from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from registry.schemas import normalise_email
 
 
 class SmtpSettings(BaseSettings):
@@ -30,6 +32,16 @@ class SmtpSettings(BaseSettings):
     sender: str = "outages@localhost"
     recipients: str = ""  # the executives who receive notices, comma-separated
     timeout: float = 10.0
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: str) -> str:
+        """Each address checked and normalised as every e-mail the service accepts is."""
+        try:
+            return ",".join(normalise_email(r) for r in value.split(",") if r.strip())
+        except ValueError as err:
+            raise ValueError(f"OUTAGES_SMTP_RECIPIENTS: {err}. Fix: list the executives' addresses separated by "
+                             "commas, e.g. ceo@your-coop.org,coo@your-coop.org") from None
 
     @property
     def recipient_list(self) -> list[str]:

@@ -12,6 +12,7 @@ from html import escape
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from gis.spreadsheets import neutralise, neutralise_row
 from registry.schemas import EntryOut
 from reports.pdf import render_pdf, table
 
@@ -47,7 +48,7 @@ def annex_workbook(entries: list[EntryOut], *, cooperative: str, as_of: date) ->
     book = Workbook()
     sheet = book.active
     sheet.title = "Annex"
-    sheet.append([f"{cooperative}: {TITLE}"])
+    sheet.append([neutralise(f"{cooperative}: {TITLE}")])
     sheet.append([f"As of {as_of.isoformat()}; {len(entries)} entries. Every entry is verified at least once "
                   "every 12 months."])
     sheet.append(COLUMNS)
@@ -56,7 +57,7 @@ def annex_workbook(entries: list[EntryOut], *, cooperative: str, as_of: date) ->
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF4")
     for e in _ordered(entries):
-        sheet.append(_row(e))
+        sheet.append(neutralise_row(_row(e)))  # names and labels are free text: never a formula
         if e.review_status in ("overdue", "never_verified"):
             sheet.cell(sheet.max_row, len(COLUMNS)).font = Font(bold=True, color="AA0000")
     sheet.freeze_panes = "A4"
@@ -71,7 +72,7 @@ def annex_workbook(entries: list[EntryOut], *, cooperative: str, as_of: date) ->
         counts.append([heading, "Entries"])
         counts.cell(counts.max_row, 1).font = Font(bold=True)
         for key, value in sorted(counter.items()):
-            counts.append([key, value])
+            counts.append([neutralise(key), value])
     counts.column_dimensions["A"].width = 32
     buffer = io.BytesIO()
     book.save(buffer)

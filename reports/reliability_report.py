@@ -21,6 +21,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gis.spreadsheets import neutralise
 from outages.reliability import AnnualReliability
 from reports.pdf import render_pdf, table
 
@@ -58,7 +59,7 @@ SUMMARY_COLUMNS = [
 
 
 def _cell(value: Any) -> Any:
-    """A value openpyxl can store: NaN/NA -> empty, numpy scalars -> Python."""
+    """A value openpyxl can store: NaN/NA -> empty, numpy scalars -> Python, formula-like text quoted."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (np.bool_, bool)):
@@ -67,7 +68,7 @@ def _cell(value: Any) -> Any:
         return int(value)
     if isinstance(value, (float, np.floating)):
         return None if not math.isfinite(float(value)) else float(value)
-    return value
+    return neutralise(value)  # feeder, division and cause names are free text: never a formula
 
 
 def _col(name: str, n: int) -> str:
@@ -111,7 +112,7 @@ class _Sheet:
         sheet.page_setup.orientation = "landscape"  # printed: landscape, every column on the page
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.append([title])
+        sheet.append([neutralise(title)])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([subtitle])
         sheet["A2"].font = Font(italic=True, color="444444")

@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from gis.db import utcnow
 from gis.errors import Conflict, NotFound
 from outages.classify import FacilityFacts, classify
 from outages.member_minutes import member_minutes
 from outages.models import Incident, Interruption
-from outages.settings import DEFAULT_CAUSES
+from outages.settings import DEFAULT_CAUSES, get_rule_settings
 from reports.models import SummaryReport
 from reports.notices import general_location
 from reports.summary_report import FacilityRow, StepRow, SummaryData
@@ -49,11 +50,27 @@ def _facility_name(record: Interruption) -> str:
 
 def summary_data(*, session: Session, report: SummaryReport, cooperative: str, zone,
                  facts: FacilityFacts | None = None) -> SummaryData:
-    """Everything the rule's summary report must contain, from the incident's records."""
+    """Everything the rule's summary report must contain, from the incident's records.  A record with a time
+    outside the plausible window (:meth:`outages.settings.RuleSettings.plausible`; only a row written to the
+    database directly can hold one) is left out, and a note on the report names it; an incident with no other
+    record gets a Conflict (its times must be corrected first), never a report that cannot be drawn."""
     incident = session.scalar(select(Incident).where(Incident.id == report.incident_id).options(
         selectinload(Incident.interruptions).selectinload(Interruption.steps)))
     facts = facts or FacilityFacts(session)
-    records = [r for r in incident.interruptions if r.status != "voided"]
+    rules, now = get_rule_settings(), utcnow()
+    records, left_out = [], []
+    for r in incident.interruptions:
+        if r.status == "voided":
+            continue
+        times = [r.start_at] + [s.at for s in r.steps] + ([r.restored_at] if r.restored_at else [])
+        (records if all(rules.plausible(t, now) for t in times) else left_out).append(r)
+    if not records:
+        raise Conflict(f"Incident {incident.id} has no record with plausible times (before "
+                       f"{rules.earliest_date.isoformat()} or far ahead) to report on. Fix: correct the records' "
+                       "times (PATCH /api/interruptions/{id}), then download the report again.")
+    notes = [f"Interruption record {r.id} is left out: its times are not plausible (start "
+             f"{r.start_at.isoformat()}, full restoration {r.restored_at.isoformat() if r.restored_at else 'none'}). "
+             "Correct it in the log and download the report again." for r in left_out]
     result = classify(records, facts, now=max(r.restored_at for r in records))
     steps = sorted(((s.at, r, s.members_restored) for r in records for s in r.steps), key=lambda x: (x[0], x[1].id))
     out, step_rows, timeline = 0, [], []
@@ -85,4 +102,5 @@ def summary_data(*, session: Session, report: SummaryReport, cooperative: str, z
         location=general_location(incident, facts), criteria=[c.evidence for c in result.criteria],
         facilities=facilities, total_members_affected=sum(r.members_out for r in records),
         peak_members_out=result.peak_members_out, peak_at=result.peak_at, steps=step_rows,
-        total_member_minutes=sum(f.member_minutes for f in facilities), due_at=report.due_at, timeline=timeline)
+        total_member_minutes=sum(f.member_minutes for f in facilities), due_at=report.due_at, timeline=timeline,
+        notes=notes)

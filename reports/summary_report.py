@@ -43,6 +43,7 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
+from gis.spreadsheets import neutralise
 from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
 TITLE = "Summary report of a significant interruption"
@@ -127,6 +128,7 @@ class SummaryData:
     total_member_minutes: float
     due_at: datetime
     timeline: list[tuple[datetime, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  #: e.g. records left out for implausible times
 
     def __post_init__(self) -> None:
         for name in ("started_at", "restored_at", "peak_at", "due_at"):
@@ -203,7 +205,7 @@ def summary_fields(data: SummaryData) -> list[tuple[str, str]]:
         ("Partial or step restorations", f"{len(data.steps):,}"),
         ("Total member-minutes", format_count(data.total_member_minutes)),
         ("Summary report due", f"{format_time(data.due_at, z)} ({DUE_NOTE})"),
-    ]
+    ] + [("Note", note) for note in data.notes]
 
 
 # ------------------------------------------------------------------------------------------ workbook
@@ -237,7 +239,7 @@ _ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")
 def _xml_cell(ref: str, value, style: int) -> str:
     s = f' s="{style}"' if style else ""
     if isinstance(value, str):
-        value = _ILLEGAL_XML.sub("", value)
+        value = neutralise(_ILLEGAL_XML.sub("", value))  # titles, locations, causes: text, never a formula
         space = ' xml:space="preserve"' if value != value.strip() else ""
         text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
@@ -314,7 +316,7 @@ class _Sheet:
 
     def cell(self, value=None, *, number_format: str | None = None, font: Font | None = None,
              fill: PatternFill | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value=value)
+        cell = WriteOnlyCell(self.ws, value=neutralise(value))
         if number_format:
             cell.number_format = number_format
         if font:
@@ -332,7 +334,7 @@ class _Sheet:
     def append(self, values: list) -> None:
         if self.closed:
             raise RuntimeError("no rows can follow a data block")
-        self.ws.append(values)
+        self.ws.append([neutralise(v) for v in values])  # free text (title, location) is never a formula
         self.rows += 1
 
     def title(self, text: str) -> None:
@@ -346,8 +348,11 @@ class _Sheet:
         first = self.rows + 1
         if not rows:
             return first, first - 1
+        if self.closed:
+            raise RuntimeError("no rows can follow a data block")
         marker = f"@@summary-report-block-{len(self.owner.blocks)}@@"
-        self.append([marker])
+        self.ws.append([marker])  # not through append(): the marker must stay as it is to be found
+        self.rows += 1
         self.owner.blocks[marker] = (first, _xml_rows(rows, first))
         self.rows += len(rows) - 1
         self.closed = True
@@ -388,6 +393,8 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     when("Summary report due", data.due_at, DUE_NOTE)
     for line in data.criteria:
         sheet.append(["Significance criterion met", line])
+    for note in data.notes:
+        sheet.append(["Note", note])
 
 
 FACILITY_COLUMNS = ["Substation", "Feeder", "Transmission line", "Device", "Cause", "Start", "TZ",

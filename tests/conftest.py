@@ -27,6 +27,7 @@ from tests.factories import facility_layers
 os.environ.setdefault("OUTAGES_SECRET_KEY", "test-signing-key-for-the-test-suite-only-0123456789")
 # the test client's host, and the live servers' (their links still come from OUTAGES_PUBLIC_URL)
 os.environ.setdefault("OUTAGES_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("OUTAGES_PUBLIC_URL", "https://outages.coop.example")  # servers started outside demo mode
 PASSWORDS = {role: f"{role}-test-password" for role in ("dispatcher", "executive", "registry", "admin")}
 
 
@@ -73,10 +74,15 @@ def load_test_cooperative(engine, facility_file) -> None:
 
 @contextmanager
 def live_server(url: str) -> Iterator[str]:
-    """The app (scheduler off) served by uvicorn in a thread on a free 127.0.0.1 port; yields its base URL."""
+    """The app (scheduler off) served by uvicorn in a thread on a free 127.0.0.1 port; yields its base URL,
+    which is also the public address its e-mails link to while it runs."""
     import uvicorn
 
+    from dashboards.settings import get_settings
+
     port = free_port()
+    settings, configured = get_settings(), get_settings().public_url
+    settings.public_url = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
                                            port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -90,6 +96,7 @@ def live_server(url: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        settings.public_url = configured
 
 
 @pytest.fixture(scope="session")

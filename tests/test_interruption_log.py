@@ -251,4 +251,5 @@ def test_incident_groups_records(api):
     log(api, incident_id=incident["id"], feeder="MF-001", members_out=200)
     got = api("GET", f"/api/incidents/{incident['id']}", as_="executive").json()
     assert got["interruptions"] == 2 and got["members_out_now"] == 300 and got["status"] == "open"
-    assert log(api, incident_id=999_999).status_code == 404
+    unknown = log(api, incident_id=999_999)  # named in the body: invalid input, not a missing path (404)
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "incident_id")

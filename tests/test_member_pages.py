@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from dashboards.limits import RateLimit
 from dashboards.pages import members as member_pages
-from dashboards.routes import members as member_routes
 from gis.db import make_engine
 from outages.members import MemberAccount, MemberToken
 from outages.settings import DEFAULT_CAUSES
@@ -163,7 +163,8 @@ def browser():
 @pytest.fixture
 def page(browser, live):
     """A phone: 375 px wide, touch, in the cooperative's zone; every request must stay on 127.0.0.1."""
-    member_routes.limiter.hits.clear()  # sign-in, registration and reset are limited per client
+    with live.engine.begin() as conn:  # sign-in, registration and reset are limited per client (in the database)
+        conn.execute(delete(RateLimit))
     context = browser.new_context(viewport={"width": PHONE, "height": 740}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, timezone_id="America/Chicago", locale="en-US")
     page = context.new_page()

@@ -20,7 +20,6 @@ PASSPHRASE = "correct horse battery staple on the pedernales"
 @pytest.fixture
 def mail(inbox, monkeypatch):  # noqa: F811
     monkeypatch.setattr(member_routes, "get_smtp_settings", lambda: inbox.settings)
-    member_routes.limiter.hits.clear()
     return inbox
 
 

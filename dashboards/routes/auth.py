@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from dashboards import limits
 from dashboards.deps import Admin, CurrentUser, DbSession, issue_token
 from dashboards.users import ROLES, User, authenticate, create_user
 
@@ -31,10 +32,16 @@ class UserCreate(BaseModel):
     full_name: str | None = None
 
 
-@router.post("/api/auth/token", response_model=Token, summary="Log in (OAuth2 password form) for a bearer token")
-def token(db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    user = authenticate(session=db, username=form.username, password=form.password)
-    return Token(access_token=issue_token(user), role=user.role)
+@router.post("/api/auth/token", response_model=Token, summary="Log in (OAuth2 password form) for a bearer token",
+             responses={**limits.LIMITED, 401: {"description": "Wrong username or password"}})
+def token(db: DbSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """A plain ``def``: FastAPI runs it in a worker thread, so the Argon2 check never blocks the event loop."""
+    attempt = limits.sign_in(request, account=f"staff:{form.username}")  # counted before the password is checked
+    user = authenticate(session=db, username=form.username, password=form.password)  # a failure stays counted
+    answer = Token(access_token=issue_token(user), role=user.role)
+    db.rollback()  # it wrote nothing: end its transaction before the limiter's own
+    attempt.succeeded()
+    return answer
 
 
 @router.get("/api/auth/me", response_model=UserOut, summary="Who am I")

@@ -71,7 +71,8 @@ class FeederAt(BaseModel):
     distance_m: float
 
 
-@router.get("/api/feeders/nearest", response_model=FeederAt, summary="The feeder serving a location")
+@router.get("/api/feeders/nearest", response_model=FeederAt, summary="The feeder serving a location",
+            responses={404: {"description": "No feeder within the tolerance of the location"}})
 def nearest_feeder(db: DbSession, _user: Reader, lon: float, lat: float,
                    tolerance_m: Annotated[float, Query(gt=0, le=50_000)] = 500.0) -> FeederAt:
     feeder, distance = service.feeder_serving(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)

@@ -1,10 +1,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dashboards.deps import DbSession, Dispatcher, Reader
 from gis.db import utcnow
+from gis.ids import DbCount, DbId
 from outages import member_reports, service
 from outages.call_list import AttemptIn, AttemptOut, CallRow, call_list, record_attempt
 from outages.overview import OpenOverview, open_overview
@@ -29,7 +30,7 @@ class IncidentDetail(IncidentOut):
 
 @router.get("/api/incidents", response_model=IncidentPage, summary="Incidents, newest first")
 def list_incidents(db: DbSession, _user: Reader, status: Annotated[str | None, Query(pattern="^(open|all)$")] = None,
-                   limit: int = 50, offset: int = 0) -> IncidentPage:
+                   limit: DbCount = 50, offset: DbCount = 0) -> IncidentPage:
     items, total = service.list_incidents(session=db, status=status, limit=limit, offset=offset)
     return IncidentPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -50,7 +51,7 @@ def get_open_overview(db: DbSession, _user: Reader) -> OpenOverview:
 
 
 @router.get("/api/incidents/{incident_id}", response_model=IncidentDetail, summary="An incident and its records")
-def get_incident(db: DbSession, _user: Reader, incident_id: int) -> IncidentDetail:
+def get_incident(db: DbSession, _user: Reader, incident_id: DbId) -> IncidentDetail:
     incident = service.get_incident(session=db, incident_id=incident_id)
     return IncidentDetail(**service.incident_summary(incident),
                           records=[service.to_out(r) for r in incident.interruptions])
@@ -58,13 +59,13 @@ def get_incident(db: DbSession, _user: Reader, incident_id: int) -> IncidentDeta
 
 @router.get("/api/incidents/{incident_id}/call-list", response_model=list[CallRow],
             summary="Registry entries this incident has left dark, with contacts; not yet reached first")
-def get_call_list(db: DbSession, _user: Reader, incident_id: int) -> list[CallRow]:
+def get_call_list(db: DbSession, _user: Reader, incident_id: DbId) -> list[CallRow]:
     return call_list(session=db, incident_id=incident_id, zone=get_rule_settings().zone)
 
 
 @router.post("/api/incidents/{incident_id}/contact-attempts", response_model=AttemptOut, status_code=201,
              summary="Record a try to reach an entry's contact")
-def add_attempt(db: DbSession, user: Dispatcher, incident_id: int, data: AttemptIn) -> AttemptOut:
+def add_attempt(db: DbSession, user: Dispatcher, incident_id: DbId, data: AttemptIn) -> AttemptOut:
     attempt = record_attempt(session=db, incident_id=incident_id, data=data, actor=user.username)
     out = AttemptOut.model_validate(attempt, from_attributes=True)
     db.commit()
@@ -77,10 +78,13 @@ def priorities(db: DbSession, _user: Reader) -> list[PriorityRow]:
     return restoration_queue(session=db)
 
 
+NO_REPORTS = {404: {"description": "No open outage reports on that feeder (confirmed or dismissed meanwhile)"}}
+
+
 class ProbableAction(BaseModel):
-    feeder: str
-    device: str | None = None
-    cause: str = "unknown"
+    feeder: Annotated[str, Field(max_length=40)]
+    device: Annotated[str, Field(max_length=60)] | None = None
+    cause: Annotated[str, Field(max_length=40)] = "unknown"
 
 
 @router.get("/api/probable-outages", response_model=list[member_reports.ProbableOutage],
@@ -90,7 +94,7 @@ def probable(db: DbSession, _user: Reader) -> list[member_reports.ProbableOutage
 
 
 @router.post("/api/probable-outages/confirm", response_model=InterruptionOut, status_code=201,
-             summary="Confirm a probable outage into an interruption (one action)")
+             summary="Confirm a probable outage into an interruption (one action)", responses=NO_REPORTS)
 def confirm_probable(db: DbSession, user: Dispatcher, data: ProbableAction) -> InterruptionOut:
     record = member_reports.confirm(session=db, feeder=data.feeder, device=data.device, actor=user.username,
                                     cause=data.cause)
@@ -99,7 +103,7 @@ def confirm_probable(db: DbSession, user: Dispatcher, data: ProbableAction) -> I
     return out
 
 
-@router.post("/api/probable-outages/dismiss", summary="Dismiss the open reports of a feeder")
+@router.post("/api/probable-outages/dismiss", summary="Dismiss the open reports of a feeder", responses=NO_REPORTS)
 def dismiss_probable(db: DbSession, _user: Dispatcher, data: ProbableAction) -> dict[str, int]:
     count = member_reports.dismiss(session=db, feeder=data.feeder)
     db.commit()

@@ -1,12 +1,11 @@
 """The interruption log: dispatchers write, every staff role reads."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, UploadFile
-from pydantic import AfterValidator
 
 from dashboards.deps import DbSession, Dispatcher, Reader
+from gis.ids import DbCount, DbId
 from outages import records_io, service
 from outages.schemas import (
     AuditOut,
@@ -18,19 +17,21 @@ from outages.schemas import (
     InterruptionPage,
     InterruptionUpdate,
     RestorationCreate,
+    Timestamp,
     VoidIn,
-    to_utc,
 )
 
 router = APIRouter(tags=["interruptions"])
-QueryTime = Annotated[datetime | None, AfterValidator(lambda v: v and to_utc(v))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+QueryTime = Timestamp | None  # the body's checks: ISO text, naive read locally, in range, not before the earliest day
 
 
-@router.get("/api/interruptions", response_model=InterruptionPage, summary="List and filter interruption records")
+@router.get("/api/interruptions", response_model=InterruptionPage, summary="List and filter interruption records",
+            responses={404: {"description": "The feeder or substation named does not exist"}})
 def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None,
                        feeder: str | None = None, substation: str | None = None, status: str | None = None,
-                       cause: str | None = None, incident_id: int | None = None, limit: int = 50,
-                       offset: int = 0) -> InterruptionPage:
+                       cause: str | None = None, incident_id: DbId | None = None, limit: DbCount = 50,
+                       offset: DbCount = 0) -> InterruptionPage:
     items, total = service.list_interruptions(
         session=db, start_from=start_from, start_to=start_to, feeder=feeder, substation=substation, status=status,
         cause=cause, incident_id=incident_id, limit=limit, offset=offset)
@@ -38,7 +39,9 @@ def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = Non
 
 
 @router.post("/api/interruptions", response_model=InterruptionOut, status_code=201,
-             summary="Log an interruption (send Idempotency-Key to make retries safe)")
+             summary="Log an interruption (send Idempotency-Key to make retries safe)",
+             responses={200: {"model": InterruptionOut,
+                              "description": "The record an earlier request with this Idempotency-Key made"}})
 def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreate,
                         idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> Response:
     record, created = service.create_interruption(session=db, data=data, actor=user.username,
@@ -49,14 +52,16 @@ def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreat
                     headers={"Location": f"/api/interruptions/{record.id}"})
 
 
-@router.get("/api/interruptions/export.csv", summary="Export records as CSV (the import format)")
+@router.get("/api/interruptions/export.csv", summary="Export records as CSV (the import format)",
+            response_class=Response, responses={200: {"content": {"text/csv": {}}, "description": "The CSV file."}})
 def export_csv(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None) -> Response:
     frame = records_io.export_records(session=db, start_from=start_from, start_to=start_to)
     return Response(records_io.to_csv(frame), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="interruptions.csv"'})
 
 
-@router.get("/api/interruptions/export.xlsx", summary="Export records as Excel (the import format)")
+@router.get("/api/interruptions/export.xlsx", summary="Export records as Excel (the import format)",
+            response_class=Response, responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
 def export_xlsx(db: DbSession, _user: Reader, start_from: QueryTime = None, start_to: QueryTime = None) -> Response:
     frame = records_io.export_records(session=db, start_from=start_from, start_to=start_to)
     return Response(records_io.to_xlsx(frame),
@@ -74,12 +79,12 @@ def import_records(db: DbSession, user: Dispatcher, file: UploadFile) -> ImportR
 
 
 @router.get("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="One record")
-def get_interruption(db: DbSession, _user: Reader, interruption_id: int) -> InterruptionOut:
+def get_interruption(db: DbSession, _user: Reader, interruption_id: DbId) -> InterruptionOut:
     return service.to_out(service.get_interruption(session=db, interruption_id=interruption_id))
 
 
 @router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record")
-def update_interruption(db: DbSession, user: Dispatcher, interruption_id: int,
+def update_interruption(db: DbSession, user: Dispatcher, interruption_id: DbId,
                         data: InterruptionUpdate) -> InterruptionOut:
     return _done(db, service.update_interruption(session=db, interruption_id=interruption_id, data=data,
                                                  actor=user.username))
@@ -87,7 +92,7 @@ def update_interruption(db: DbSession, user: Dispatcher, interruption_id: int,
 
 @router.post("/api/interruptions/{interruption_id}/restorations", response_model=InterruptionOut,
              summary="Add a step restoration")
-def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
+def add_restoration(db: DbSession, user: Dispatcher, interruption_id: DbId,
                     data: RestorationCreate) -> InterruptionOut:
     return _done(db, service.add_restoration(session=db, interruption_id=interruption_id, data=data,
                                              actor=user.username))
@@ -95,27 +100,27 @@ def add_restoration(db: DbSession, user: Dispatcher, interruption_id: int,
 
 @router.put("/api/interruptions/{interruption_id}/etr", response_model=InterruptionOut,
             summary="Set the estimated time of restoration (empty: being assessed)")
-def set_etr(db: DbSession, user: Dispatcher, interruption_id: int, data: EtrSet) -> InterruptionOut:
+def set_etr(db: DbSession, user: Dispatcher, interruption_id: DbId, data: EtrSet) -> InterruptionOut:
     return _done(db, service.set_etr(session=db, interruption_id=interruption_id, data=data, actor=user.username))
 
 
 @router.post("/api/interruptions/{interruption_id}/close", response_model=InterruptionOut,
              summary="Full restoration")
-def close(db: DbSession, user: Dispatcher, interruption_id: int, data: CloseIn) -> InterruptionOut:
+def close(db: DbSession, user: Dispatcher, interruption_id: DbId, data: CloseIn) -> InterruptionOut:
     return _done(db, service.close_interruption(session=db, interruption_id=interruption_id, data=data,
                                                 actor=user.username))
 
 
 @router.post("/api/interruptions/{interruption_id}/void", response_model=InterruptionOut,
              summary="Void a mistaken record with a reason (it is kept)")
-def void(db: DbSession, user: Dispatcher, interruption_id: int, data: VoidIn) -> InterruptionOut:
+def void(db: DbSession, user: Dispatcher, interruption_id: DbId, data: VoidIn) -> InterruptionOut:
     return _done(db, service.void_interruption(session=db, interruption_id=interruption_id, data=data,
                                                actor=user.username))
 
 
 @router.get("/api/interruptions/{interruption_id}/audit", response_model=list[AuditOut],
             summary="Every change to a record: who, when, before and after")
-def audit(db: DbSession, _user: Reader, interruption_id: int) -> list[AuditOut]:
+def audit(db: DbSession, _user: Reader, interruption_id: DbId) -> list[AuditOut]:
     service.get_interruption(session=db, interruption_id=interruption_id)
     return [AuditOut.model_validate(a, from_attributes=True)
             for a in service.audit_trail(session=db, entity="interruption", entity_id=interruption_id)]

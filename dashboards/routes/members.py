@@ -3,9 +3,7 @@ status, outage reports, alert choices and recipients (confirm, unsubscribe)."""
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from datetime import datetime, timedelta
-from time import monotonic
 from typing import Annotated
 
 import jwt
@@ -14,10 +12,12 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from dashboards import limits
 from dashboards.deps import DbSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
-from gis.errors import InvalidInput, NotAuthenticated, TooManyRequests
+from gis.errors import InvalidInput, NotAuthenticated
+from gis.ids import DbId
 from gis.service import Topology
 from outages import alerts, members
 from outages.affected import outage_at
@@ -26,30 +26,10 @@ from reports.delivery import get_smtp_settings, send_email
 from reports.member_alerts import get_sms_settings, send_confirmation
 
 router = APIRouter(tags=["members"])
-member_oauth = OAuth2PasswordBearer(tokenUrl="/api/members/token", auto_error=False)
+member_oauth = OAuth2PasswordBearer(tokenUrl="/api/members/token", auto_error=False, scheme_name="MemberToken")
 SAME_ANSWER = "If the details are right, we have sent an e-mail with what to do next. / Si los datos son " \
               "correctos, le enviamos un correo con los siguientes pasos."
 
-
-class _Limiter:
-    """At most ``limit`` requests per ``seconds`` per client and action, in this process.  Outage reports
-    get more room: in a storm many members share one address behind a mobile carrier's NAT."""
-
-    def __init__(self, limit: int = 10, seconds: float = 60.0, more: dict[str, int] | None = None):
-        self.limit, self.seconds, self.more, self.hits = limit, seconds, more or {}, defaultdict(deque)
-
-    def check(self, request: Request, action: str) -> None:
-        key = (action, request.client.host if request.client else "?")
-        hits, now = self.hits[key], monotonic()
-        while hits and now - hits[0] > self.seconds:
-            hits.popleft()
-        if len(hits) >= self.more.get(action, self.limit):
-            raise TooManyRequests(f"Too many {action} attempts from here. Fix: wait a minute and try again. / "
-                                  "Demasiados intentos. Espere un minuto e inténtelo de nuevo.")
-        hits.append(now)
-
-
-limiter = _Limiter(more={"report": 30})
 
 TEXTS = {
     ("activate", "en"): ("Activate your outage account", "Open this link to activate your account: {link}\n"
@@ -98,9 +78,10 @@ class Answer(BaseModel):
     detail: str
 
 
-@router.post("/api/members/register", response_model=Answer, status_code=202, summary="Register (e-mail link)")
+@router.post("/api/members/register", response_model=Answer, status_code=202, summary="Register (e-mail link)",
+             responses=limits.LIMITED)
 def register(db: DbSession, request: Request, data: RegisterIn, tasks: BackgroundTasks) -> Answer:
-    limiter.check(request, "registration")
+    limits.check(request, "registration")
     out = members.register(session=db, email=data.email, password=data.password, language=data.language,
                            account_number=data.account_number, meter_number=data.meter_number)
     db.commit()
@@ -132,9 +113,9 @@ class EmailIn(BaseModel):
 
 
 @router.post("/api/members/resend-activation", response_model=Answer, status_code=202,
-             summary="Send a new activation link")
+             summary="Send a new activation link", responses=limits.LIMITED)
 def resend(db: DbSession, request: Request, data: EmailIn, tasks: BackgroundTasks) -> Answer:
-    limiter.check(request, "registration")
+    limits.check(request, "registration")
     out = members.resend_activation(session=db, email=data.email)
     db.commit()
     tasks.add_task(_mail, out, _base())
@@ -142,9 +123,9 @@ def resend(db: DbSession, request: Request, data: EmailIn, tasks: BackgroundTask
 
 
 @router.post("/api/members/password-reset", response_model=Answer, status_code=202,
-             summary="Ask for a password-reset link")
+             summary="Ask for a password-reset link", responses=limits.LIMITED)
 def password_reset(db: DbSession, request: Request, data: EmailIn, tasks: BackgroundTasks) -> Answer:
-    limiter.check(request, "reset")
+    limits.check(request, "reset")
     out = members.request_reset(session=db, email=data.email)
     db.commit()
     tasks.add_task(_mail, out, _base())
@@ -169,14 +150,19 @@ class MemberToken(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/api/members/token", response_model=MemberToken, summary="Member sign-in (e-mail and password)")
+@router.post("/api/members/token", response_model=MemberToken, summary="Member sign-in (e-mail and password)",
+             responses={**limits.LIMITED, 401: {"description": "Wrong e-mail or password, or not activated yet"}})
 def token(db: DbSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> MemberToken:
-    limiter.check(request, "sign-in")
+    # counted before the password is checked; a failure stays counted (see dashboards.limits)
+    attempt = limits.sign_in(request, account=f"member:{(form.username or '').strip().lower()}", spanish=True)
     account = members.authenticate_member(session=db, email=form.username, password=form.password)
     settings = get_settings()
     claims = {"sub": f"member:{account.id}", "kind": "member",
               "exp": utcnow() + timedelta(minutes=settings.token_minutes)}
-    return MemberToken(access_token=jwt.encode(claims, settings.signing_key, algorithm="HS256"))
+    answer = MemberToken(access_token=jwt.encode(claims, settings.signing_key, algorithm="HS256"))
+    db.rollback()  # it wrote nothing: end its transaction before the limiter's own
+    attempt.succeeded()
+    return answer
 
 
 def current_member(db: DbSession, token: Annotated[str | None, Depends(member_oauth)]) -> members.MemberAccount:
@@ -333,7 +319,7 @@ def add_recipient(db: DbSession, request: Request, account: Member, data: Recipi
 
 @router.delete("/api/members/me/alert-recipients/{recipient_id}", status_code=204,
                summary="Stop sending my alerts to someone")
-def remove_recipient(db: DbSession, account: Member, recipient_id: int) -> Response:
+def remove_recipient(db: DbSession, account: Member, recipient_id: DbId) -> Response:
     alerts.remove_recipient(session=db, account=account, recipient_id=recipient_id)
     db.commit()
     return Response(status_code=204)
@@ -388,12 +374,15 @@ def _report(db, sp, account_id: int | None, response: Response) -> ReportAck:
     return ReportAck(id=report.id, status=report.status, detail=detail)
 
 
+ALREADY_REPORTED = {200: {"model": ReportAck, "description": "This meter's open report, made before"}}
+
+
 class MyReportIn(BaseModel):
     meter_number: str
 
 
 @router.post("/api/members/me/outage-reports", response_model=ReportAck, status_code=201,
-             summary="Report an outage at one of my service points (two taps)")
+             summary="Report an outage at one of my service points (two taps)", responses=ALREADY_REPORTED)
 def report_mine(db: DbSession, account: Member, data: MyReportIn, response: Response) -> ReportAck:
     sp = next((p for p in members.service_points_of(session=db, account_id=account.id)
                if p.meter_number == data.meter_number.strip()), None)
@@ -411,9 +400,10 @@ class AnonymousReportIn(BaseModel):
 
 
 @router.post("/api/members/outage-reports", response_model=ReportAck, status_code=201,
-             summary="Report an outage without signing in (account number with the meter or phone number)")
+             summary="Report an outage without signing in (account number with the meter or phone number)",
+             responses={**limits.LIMITED, **ALREADY_REPORTED})
 def report_anonymous(db: DbSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
-    limiter.check(request, "report")
+    limits.check(request, "report")
     if data.meter_number:
         sp = members.service_point_by_bill(db, data.account_number, data.meter_number)
     elif data.phone:

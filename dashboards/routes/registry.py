@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel
@@ -11,6 +11,7 @@ from dashboards.deps import DbSession, Keeper, Reader
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import NotFound
+from gis.ids import DbId
 from outages.settings import get_rule_settings
 from registry import service, spreadsheet
 from registry.schemas import CategoryIn, CategoryOut, EntryIn, EntryOut, EntryUpdate, LinkCandidate
@@ -32,7 +33,8 @@ def _download(content: bytes, media: str, name: str) -> Response:
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/api/registry/entries", response_model=list[EntryOut], summary="Registry entries with contacts")
+@router.get("/api/registry/entries", response_model=list[EntryOut], summary="Registry entries with contacts",
+            responses={404: {"description": "The feeder named does not exist"}})
 def list_entries(db: DbSession, _user: Reader, category: str | None = None, feeder: str | None = None,
                  q: str | None = None) -> list[EntryOut]:
     return _out(db, service.list_entries(session=db, category=category, feeder=feeder, q=q))
@@ -47,12 +49,12 @@ def create_entry(db: DbSession, user: Keeper, data: EntryIn) -> EntryOut:
 
 
 @router.get("/api/registry/entries/{entry_id}", response_model=EntryOut, summary="One entry")
-def get_entry(db: DbSession, _user: Reader, entry_id: int) -> EntryOut:
+def get_entry(db: DbSession, _user: Reader, entry_id: DbId) -> EntryOut:
     return _out(db, [service.get_entry(session=db, entry_id=entry_id)])[0]
 
 
 @router.put("/api/registry/entries/{entry_id}", response_model=EntryOut, summary="Change an entry")
-def update_entry(db: DbSession, user: Keeper, entry_id: int, data: EntryUpdate) -> EntryOut:
+def update_entry(db: DbSession, user: Keeper, entry_id: DbId, data: EntryUpdate) -> EntryOut:
     entry = service.update_entry(session=db, entry_id=entry_id, data=data, actor=user.username)
     out = _out(db, [entry])[0]
     db.commit()
@@ -60,7 +62,7 @@ def update_entry(db: DbSession, user: Keeper, entry_id: int, data: EntryUpdate) 
 
 
 @router.delete("/api/registry/entries/{entry_id}", status_code=204, summary="Remove an entry")
-def delete_entry(db: DbSession, _user: Keeper, entry_id: int) -> Response:
+def delete_entry(db: DbSession, _user: Keeper, entry_id: DbId) -> Response:
     service.delete_entry(session=db, entry_id=entry_id)
     db.commit()
     return Response(status_code=204)
@@ -68,7 +70,7 @@ def delete_entry(db: DbSession, _user: Keeper, entry_id: int) -> Response:
 
 @router.post("/api/registry/entries/{entry_id}/verify", response_model=EntryOut,
              summary="Record that the entry was checked with the member (who and when)")
-def verify_entry(db: DbSession, user: Keeper, entry_id: int) -> EntryOut:
+def verify_entry(db: DbSession, user: Keeper, entry_id: DbId) -> EntryOut:
     entry = service.verify_entry(session=db, entry_id=entry_id, actor=user.username)
     out = _out(db, [entry])[0]
     db.commit()
@@ -89,7 +91,8 @@ def review(db: DbSession, _user: Reader) -> ReviewList:
 
 
 @router.get("/api/registry/link", response_model=list[LinkCandidate],
-            summary="Nearest service point and feeder to an address point, with distances")
+            summary="Nearest service point and feeder to an address point, with distances",
+            responses={404: {"description": "Nothing within the tolerance of the location"}})
 def link(db: DbSession, _user: Keeper, lon: float, lat: float,
          tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 500.0) -> list[LinkCandidate]:
     return service.link_candidates(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
@@ -107,12 +110,14 @@ def add_category(db: DbSession, _user: Keeper, data: CategoryIn) -> CategoryOut:
     return CategoryOut(code=c.code, label=c.label, group=c.grp)
 
 
-@router.get("/api/registry/template.xlsx", summary="Empty import template")
+@router.get("/api/registry/template.xlsx", summary="Empty import template", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
 def template(db: DbSession, _user: Reader) -> Response:
     return _download(spreadsheet.template(session=db, zone=get_rule_settings().zone), XLSX, "registry-template.xlsx")
 
 
-@router.get("/api/registry/export.xlsx", summary="Export every entry and contact (re-importable)")
+@router.get("/api/registry/export.xlsx", summary="Export every entry and contact (re-importable)",
+            response_class=Response, responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
 def export(db: DbSession, _user: Reader) -> Response:
     return _download(spreadsheet.export_registry(session=db, zone=get_rule_settings().zone), XLSX, "registry.xlsx")
 
@@ -125,8 +130,9 @@ def import_(db: DbSession, user: Keeper, file: UploadFile) -> dict[str, int]:
     return counts
 
 
-@router.get("/api/registry/annex.{fmt}", summary="The yearly registry annex (xlsx or pdf)")
-def annex(db: DbSession, _user: Reader, fmt: str) -> Response:
+@router.get("/api/registry/annex.{fmt}", summary="The yearly registry annex (xlsx or pdf)", response_class=Response,
+            responses={200: {"content": {XLSX: {}, "application/pdf": {}}, "description": "The annex."}})
+def annex(db: DbSession, _user: Reader, fmt: Literal["xlsx", "pdf"]) -> Response:
     entries = _out(db, service.list_entries(session=db))
     name = get_settings().cooperative_name
     if fmt == "xlsx":
