@@ -3,7 +3,7 @@ has been reached (emergency operations plan: communications with essential servi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -15,8 +15,7 @@ from gis.errors import InvalidInput
 from gis.ids import DbId
 from outages.models import ContactAttempt, Incident, Interruption
 from outages.schemas import Timestamp
-from outages.service import get_incident
-from outages.settings import get_rule_settings
+from outages.service import check_time, get_incident
 from registry.schemas import EntryOut
 from registry.service import FacilityEntries, get_entry, list_entries, to_out
 
@@ -114,12 +113,7 @@ def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor
         raise InvalidInput(f"{data.contact_name!r} is not a contact of {entry.name}. Fix: use one of "
                            f"{', '.join(sorted(names))}.", field="contact_name")
     at = data.at or utcnow()
-    if at.tzinfo is None:
-        raise InvalidInput("at needs a time zone. Fix: send it with an offset, or leave it out for now.",
-                           field="at")
-    if at > utcnow() + timedelta(minutes=get_rule_settings().clock_skew_minutes):
-        raise InvalidInput(f"at {at.isoformat()} is in the future. Fix: give the time of the call, or leave it "
-                           "out for now.", field="at")
+    check_time(at, "at")
     attempt = ContactAttempt(incident_id=incident_id, entry_id=entry.id, contact_name=data.contact_name,
                              outcome=data.outcome, notes=data.notes, at=at, by=actor)
     session.add(attempt)

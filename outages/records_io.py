@@ -13,7 +13,7 @@ zone.  An export re-imported into an empty log gives the same records.
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +27,7 @@ from gis.models import Device, Feeder, TransmissionLine
 from gis.service import members_served
 from gis.spreadsheets import neutralise, neutralise_row, restore
 from outages.models import AuditEntry, Cause, Incident, Interruption, RestorationStep
+from outages.schemas import time_problem
 from outages.settings import get_rule_settings
 
 COLUMNS = ["record_ref", "incident_ref", "feeder_id", "transmission_line_id", "device_id", "cause", "scheduled",
@@ -94,24 +95,6 @@ def _time(text: str, zone) -> datetime:
         return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
     except OverflowError:
         raise ValueError(text) from None
-
-
-def _implausible(value: datetime | None, *, ahead: bool, now: datetime) -> tuple[str, str] | None:
-    """(message, fix) for a time outside the plausible window, as the API refuses it: before
-    ``OUTAGES_EARLIEST_DATE``, or more than the clock-skew allowance ahead (the ETR horizon for the start of
-    planned work, ``ahead``)."""
-    rules = get_rule_settings()
-    if value is None:
-        return None
-    if value < rules.earliest_at:
-        return (f"{value.isoformat()} is before {rules.earliest_date.isoformat()}, the earliest time the log accepts",
-                "check the year (four digits)")
-    if ahead and value > now + timedelta(days=rules.etr_horizon_days):
-        return (f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
-                "check the date; planned work is logged at most that far ahead")
-    if not ahead and value > now + timedelta(minutes=rules.clock_skew_minutes):
-        return f"{value.isoformat()} is in the future", "give the time it happened"
-    return None
 
 
 def _flag(text: str) -> bool | None:
@@ -216,7 +199,7 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
                 steps = []
         for column, times, ahead in (("start", [start], scheduled), ("restored_at", [restored], False),
                                      ("steps", [t for t, _ in steps], False)):
-            wrong = next(filter(None, (_implausible(t, ahead=ahead, now=now) for t in times)), None)
+            wrong = next(filter(None, (time_problem(t, ahead=ahead, now=now) for t in times if t is not None)), None)
             if wrong:
                 problem(n, column, *wrong)
         if start is not None and restored is not None and restored <= start:

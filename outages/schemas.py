@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
+from gis.db import utcnow
 from gis.ids import DbCount, DbId
 from outages.settings import get_rule_settings
 
@@ -46,17 +47,30 @@ def _plausible(value: datetime) -> datetime:
         raise PydanticCustomError("timestamp_range", "{problem}", {"problem": str(err)}) from None
     problem = earliest_problem(value)
     if problem:
-        raise PydanticCustomError("timestamp_range", "{problem}", {"problem": problem})
+        raise PydanticCustomError("timestamp_range", "{problem}", {"problem": "{}. Fix: {}.".format(*problem)})
     return value
 
 
-def earliest_problem(value: datetime) -> str | None:
-    """The complaint about a (zone-aware) time before the earliest plausible day, or None."""
+def earliest_problem(value: datetime) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a zone-aware time before the earliest plausible day, or None."""
     rules = get_rule_settings()
     if value >= rules.earliest_at:
         return None
     return (f"{value.astimezone(timezone.utc).isoformat()} is before {rules.earliest_date.isoformat()}, the earliest "
-            "time the log accepts. Fix: check the year (four digits) and give the time it happened.")
+            "time the log accepts", "check the year (four digits) and give the time it happened")
+
+
+def time_problem(value: datetime, *, ahead: bool = False, now: datetime | None = None) -> tuple[str, str] | None:
+    """(what is wrong, the fix) for a zone-aware time outside the plausible window, or None: before
+    ``OUTAGES_EARLIEST_DATE``, or more than the clock-skew allowance ahead (a start, step or restoration) or,
+    with ``ahead``, more than ``OUTAGES_ETR_HORIZON_DAYS`` ahead (an ETR, the start of planned work)."""
+    rules, now = get_rule_settings(), now or utcnow()
+    if ahead and value > now + timedelta(days=rules.etr_horizon_days):
+        return (f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
+                "check the date; give a time within that horizon")
+    if not ahead and value > now + timedelta(minutes=rules.clock_skew_minutes):
+        return f"{value.isoformat()} is in the future", "give the time it happened"
+    return earliest_problem(value)
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_plausible)]

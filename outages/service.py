@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +24,7 @@ from outages.schemas import (
     RestorationCreate,
     StepOut,
     VoidIn,
-    earliest_problem,
+    time_problem,
 )
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
 
@@ -128,21 +128,11 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
             "served": count_members(session=session, feeder_id=fdr.id), "label": f"feeder {fdr.code}"}
 
 
-def _check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
-    """A time in the plausible window: not before ``OUTAGES_EARLIEST_DATE``, and at most the clock-skew
-    allowance ahead (starts, steps, restorations) or, with ``ahead``, the ETR horizon ahead (ETRs and the
-    start of planned work)."""
-    problem = earliest_problem(value)
+def check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
+    """Refuse (on ``field``) a time outside the plausible window (:func:`outages.schemas.time_problem`)."""
+    problem = time_problem(value, ahead=ahead)
     if problem:
-        raise InvalidInput(f"{field} {problem}", field=field)
-    rules = get_rule_settings()
-    if ahead:
-        if value > utcnow() + timedelta(days=rules.etr_horizon_days):
-            raise InvalidInput(f"{field} {value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead. "
-                               "Fix: check the date; give a time within that horizon.", field=field)
-    elif value > utcnow() + timedelta(minutes=rules.clock_skew_minutes):
-        raise InvalidInput(f"{field} {value.isoformat()} is in the future. Fix: give the time it happened.",
-                           field=field)
+        raise InvalidInput(f"{field} {problem[0]}. Fix: {problem[1]}.", field=field)
 
 
 def _check_members(members_out: int, served: int, label: str) -> None:
@@ -162,7 +152,7 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line)
     _check_cause(session, data.cause)
     _check_members(data.members_out, facility["served"], facility["label"])
-    _check_time(data.start_at, "start_at", ahead=data.scheduled)
+    check_time(data.start_at, "start_at", ahead=data.scheduled)
     if data.members_notified is not None and not data.scheduled:
         raise InvalidInput("members_notified applies to scheduled interruptions only. Fix: set scheduled "
                            "to true or drop members_notified.", field="members_notified")
@@ -170,7 +160,7 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
         raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.",
                            field="etr_at")
     if data.etr_at is not None:
-        _check_time(data.etr_at, "etr_at", ahead=True)
+        check_time(data.etr_at, "etr_at", ahead=True)
     incident = (get_incident(session=session, incident_id=data.incident_id, field="incident_id")
                 if data.incident_id is not None
                 else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}",
@@ -239,7 +229,7 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
         rescheduled = record.scheduled and record.status == "open" and record.start_at != old_start
         if rescheduled and record.etr_at is not None:
             record.etr_at += record.start_at - old_start
-            _check_time(record.etr_at, "etr_at", ahead=True)
+            check_time(record.etr_at, "etr_at", ahead=True)
             record.etr_history.append(EtrChange(etr_at=record.etr_at, set_by=actor,
                                                 note="moved with the planned start"))
         _check_timeline(record)
@@ -255,7 +245,7 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
 
 
 def _check_timeline(record: Interruption) -> None:
-    _check_time(record.start_at, "start_at", ahead=record.scheduled)
+    check_time(record.start_at, "start_at", ahead=record.scheduled)
     if record.steps and record.steps[0].at <= record.start_at:
         raise InvalidInput("start_at is not before the first restoration step. Fix: correct the start or the "
                            "steps.", field="start_at")
@@ -311,7 +301,7 @@ def _check_step_time(record: Interruption, at: datetime, field: str) -> None:
     if record.steps and at < record.steps[-1].at:
         raise InvalidInput(f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
                            "Fix: steps are recorded in time order.", field=field)
-    _check_time(at, field)
+    check_time(at, field)
 
 
 def _close(session: Session, record: Interruption, at: datetime, actor: str) -> None:
@@ -345,7 +335,7 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
         raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.",
                            field="etr_at")
     if data.etr_at is not None:
-        _check_time(data.etr_at, "etr_at", ahead=True)
+        check_time(data.etr_at, "etr_at", ahead=True)
     before = snapshot(record)
     with session.no_autoflush:  # loading the history must not flush the new ETR first: one change, one version
         record.etr_at = data.etr_at

@@ -43,7 +43,7 @@ from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
-from gis.spreadsheets import neutralise
+from gis.spreadsheets import neutralise, neutralise_row
 from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
 TITLE = "Summary report of a significant interruption"
@@ -334,7 +334,7 @@ class _Sheet:
     def append(self, values: list) -> None:
         if self.closed:
             raise RuntimeError("no rows can follow a data block")
-        self.ws.append([neutralise(v) for v in values])  # free text (title, location) is never a formula
+        self.ws.append(neutralise_row(values))  # free text (title, location) is never a formula
         self.rows += 1
 
     def title(self, text: str) -> None:
