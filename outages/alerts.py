@@ -53,6 +53,16 @@ class AlertEvent(Base):
     fields: Mapped[dict] = mapped_column(JSON)
 
 
+class AlertEventPoint(Base):
+    """A service point an event is about: whose power went off (outage), came back (restored), whose estimate
+    changed (etr) or whose planned work is ahead (planned), fixed when the dispatcher acted (D15)."""
+
+    __tablename__ = "alert_event_points"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True, index=True)
+
+
 class AlertDelivery(Base):
     """One event to one recipient: exactly one row (unique key), sent once, retried with back-off on failure."""
 

@@ -50,6 +50,7 @@ class Interruption(Base):
         CheckConstraint("status IN ('open','closed','voided')", name="status"),
         CheckConstraint("members_out > 0", name="members_out_positive"),
         CheckConstraint("(feeder_id IS NULL) <> (transmission_line_id IS NULL)", name="one_facility"),
+        CheckConstraint("extent IN ('facility','part')", name="extent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +65,9 @@ class Interruption(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     members_out: Mapped[int] = mapped_column(Integer)
+    # 'facility': everyone below the facility is out; 'part': the located service points
+    # (InterruptionPoint) plus members_out - located members nobody has located yet (outages.power_state)
+    extent: Mapped[str] = mapped_column(String(10), default="facility", server_default="facility")
     substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
@@ -94,8 +98,20 @@ class Interruption(Base):
     etr_history: Mapped[list[EtrChange]] = relationship(order_by="EtrChange.id", cascade="all, delete-orphan")
 
 
+class InterruptionPoint(Base):
+    """A service point a record on part of a facility is known to leave dark (domain D15)."""
+
+    __tablename__ = "interruption_points"
+
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True, index=True)
+
+
 class RestorationStep(Base):
-    """Members restored at one moment; the last step is the full restoration."""
+    """Members restored at one moment; the last step of a closed record is the full restoration.  What came
+    back: everything below ``device_id``, the service points listed (:class:`StepPoint`), or, with
+    neither, ``members_restored`` of the record's members nobody has located (outages.power_state)."""
 
     __tablename__ = "restoration_steps"
     __table_args__ = (CheckConstraint("members_restored > 0", name="members_restored_positive"),)
@@ -104,9 +120,20 @@ class RestorationStep(Base):
     interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     members_restored: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     created_by: Mapped[str] = mapped_column(String(80))
 
     interruption: Mapped[Interruption] = relationship(back_populates="steps")
+    device: Mapped[Device | None] = relationship()
+
+
+class StepPoint(Base):
+    """A service point a restoration step names as back on."""
+
+    __tablename__ = "restoration_step_points"
+
+    step_id: Mapped[int] = mapped_column(ForeignKey("restoration_steps.id", ondelete="CASCADE"), primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True)
 
 
 class EtrChange(Base):

@@ -1,0 +1,390 @@
+"""Who is out: each service point's power state from the network graph and the log (domain D15).
+
+How it is stored
+----------------
+Nothing per dark service point is stored for the common case.  A record (:class:`outages.models.Interruption`)
+has an ``extent``:
+
+* ``facility``: everyone below its facility is out (a device and everything below it, a feeder, or every
+  feeder of the substations a transmission line feeds).  The record's facility columns say it all: one row
+  for 20,000 dark members.
+* ``part``: the service points known out are listed (:class:`~outages.models.InterruptionPoint`: meters named
+  by the dispatcher, from members' reports or an import), and ``members_out`` minus those is an
+  **unlocated** count: members we know are out but not where.  They are shown as such and never spread
+  over "the first N" service points.
+
+A restoration step names what came back (:class:`~outages.models.RestorationStep`): a device closed
+(``device_id``: what the record still kept dark below it), listed meters
+(:class:`~outages.models.StepPoint`), or, with neither, a count of the unlocated members.  The last step of
+a closed record brings back everything the record still kept dark.  Steps logged before this model (and
+bulk imports giving only counts) may be counts on a located record: those members are taken in network
+order (the depth-first order of :mod:`gis.network`), flagged ``approximate``.
+
+From that, :func:`record_state` replays one record into *pieces* (position ranges plus explicit positions,
+each with the moment it came back, or None while dark); :class:`OutNow` is the union over the open records
+(members out now anywhere, counted once, never above what is served); :func:`member_intervals` gives every
+member's dark intervals over time, merged across overlapping and nested records (peaks, distinct members,
+member-minutes and per-member indices).
+
+Unlocated counts: a facility's unlocated members are capped at what it serves minus what is located dark in
+it (so nothing exceeds 100 %), and are placed in areas only as an estimate in proportion to where the
+facility's members are, reported apart (``unlocated``) wherever they are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from gis.db import utcnow
+from gis.network import Network, Range, intersect, network, positions_of, runs, size_of, subtract
+from outages.models import Interruption, InterruptionPoint, RestorationStep, StepPoint
+
+EMPTY = np.empty(0, np.int64)
+CHUNK = 5000
+
+
+def facility_of(record: Interruption) -> dict[str, int]:
+    """The record's facility as keywords of :meth:`gis.network.Network.downstream`."""
+    if record.transmission_line_id is not None:
+        return {"transmission_line_id": record.transmission_line_id}
+    if record.device_id is not None:
+        return {"device_id": record.device_id}
+    return {"feeder_id": record.feeder_id}
+
+
+def facility_key(record: Interruption) -> tuple[str, int]:
+    if record.transmission_line_id is not None:
+        return ("line", record.transmission_line_id)
+    if record.device_id is not None:
+        return ("device", record.device_id)
+    return ("feeder", record.feeder_id)
+
+
+@dataclass
+class Piece:
+    """Service points of one record that came back together (``restored_at``), or are still dark (None)."""
+
+    ranges: list[Range]
+    points: np.ndarray
+    restored_at: datetime | None
+
+    @property
+    def size(self) -> int:
+        return size_of(self.ranges) + len(self.points)
+
+    def positions(self) -> np.ndarray:
+        return np.union1d(positions_of(self.ranges), self.points)
+
+
+@dataclass
+class RecordState:
+    """One record replayed against the network: where it is, what came back when, what is unlocated."""
+
+    record: Interruption
+    located: int  # service points the record is known to have left dark
+    unlocated: int  # members out nobody has located
+    pieces: list[Piece] = field(default_factory=list)  # in step order; the dark remainder last while open
+    unlocated_steps: list[tuple[datetime, int]] = field(default_factory=list)
+    approximate: bool = False  # a count-only step on located members took them in network order
+
+    @property
+    def dark(self) -> Piece:
+        """What the record still keeps dark (empty once closed)."""
+        last = self.pieces[-1] if self.pieces else None
+        return last if last is not None and last.restored_at is None else Piece([], EMPTY, None)
+
+    @property
+    def unlocated_left(self) -> int:
+        return self.unlocated - sum(n for _at, n in self.unlocated_steps)
+
+
+def _take_first(ranges: list[Range], points: np.ndarray, n: int):
+    """The first ``n`` positions (ranges first, then points), and what is left."""
+    taken, left = [], []
+    for lo, hi in ranges:
+        k = min(n, hi - lo)
+        if k:
+            taken.append((lo, lo + k))
+        if lo + k < hi:
+            left.append((lo + k, hi))
+        n -= k
+    return taken, points[:n], left, points[n:]
+
+
+def replay(record: Interruption, net: Network, points: np.ndarray, step_points: dict[int, np.ndarray],
+           steps: Sequence[RestorationStep] | None = None) -> RecordState:
+    """A record's state (see the module docstring).  ``points``: positions of its located service points
+    (extent 'part'); ``step_points``: positions each step named; ``steps`` defaults to the record's own."""
+    steps = record.steps if steps is None else steps
+    if record.extent == "facility":
+        ranges, pts = net.downstream(**facility_of(record)), EMPTY
+    else:
+        ranges, pts = [], np.asarray(points, dtype=np.int64)
+    located = size_of(ranges) + len(pts)
+    state = RecordState(record, located, max(record.members_out - located, 0))
+    closing = len(steps) - 1 if record.status == "closed" else -1
+    for k, step in enumerate(steps):
+        if k == closing:
+            state.pieces.append(Piece(ranges, pts, step.at))
+            if state.unlocated_left:
+                state.unlocated_steps.append((step.at, state.unlocated_left))
+            return state
+        named = step_points.get(step.id)
+        if step.device_id is not None:
+            lo, hi = net.device_range.get(step.device_id, (0, 0))
+            inside = (pts >= lo) & (pts < hi)
+            piece = Piece(intersect(ranges, [(lo, hi)]), pts[inside], step.at)
+            ranges, pts = subtract(ranges, [(lo, hi)]), pts[~inside]
+        elif named is not None and len(named):
+            in_ranges = net.mask(ranges)[named] if ranges else np.zeros(len(named), bool)
+            piece = Piece([], np.union1d(named[in_ranges], np.intersect1d(pts, named)), step.at)
+            ranges, pts = subtract(ranges, runs(named[in_ranges])), np.setdiff1d(pts, named)
+        else:
+            from_unlocated = min(step.members_restored, state.unlocated_left)
+            rest = step.members_restored - from_unlocated
+            if from_unlocated:
+                state.unlocated_steps.append((step.at, from_unlocated))
+            taken, taken_pts, ranges, pts = _take_first(ranges, pts, rest)
+            piece = Piece(taken, taken_pts, step.at)
+            state.approximate |= rest > 0
+        extra = step.members_restored - piece.size if (step.device_id is not None or named is not None) else 0
+        if extra > 0 and state.unlocated_left:
+            state.unlocated_steps.append((step.at, min(extra, state.unlocated_left)))
+        if piece.size:
+            state.pieces.append(piece)
+    if record.status != "closed":
+        state.pieces.append(Piece(ranges, pts, None))
+    return state
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def states_of(session: Session, records: Sequence[Interruption], net: Network | None = None) -> list[RecordState]:
+    """Every record's state, with two queries for the located and named service points."""
+    net = net or network(session)
+    part = [r.id for r in records if r.extent == "part"]
+    by_record: dict[int, list[int]] = {}
+    for chunk in _chunks(part):
+        for rid, sp in session.execute(select(InterruptionPoint.interruption_id, InterruptionPoint.service_point_id)
+                                       .where(InterruptionPoint.interruption_id.in_(chunk))):
+            by_record.setdefault(rid, []).append(sp)
+    step_ids = [s.id for r in records for s in r.steps if s.device_id is None and s.id is not None]
+    by_step: dict[int, list[int]] = {}
+    for chunk in _chunks(step_ids):
+        for sid, sp in session.execute(select(StepPoint.step_id, StepPoint.service_point_id)
+                                       .where(StepPoint.step_id.in_(chunk))):
+            by_step.setdefault(sid, []).append(sp)
+    step_pos = {sid: net.positions(sps) for sid, sps in by_step.items()}
+    return [replay(r, net, net.positions(by_record.get(r.id, ())), step_pos) for r in records]
+
+
+def open_records(session: Session, *, now: datetime | None = None, where=()) -> list[Interruption]:
+    """Open records that have begun (planned work ahead is not out yet), with their steps."""
+    now = now or utcnow()
+    return list(session.scalars(select(Interruption).options(selectinload(Interruption.steps))
+                                .where(Interruption.status == "open", Interruption.start_at <= now, *where)
+                                .order_by(Interruption.start_at, Interruption.id)))
+
+
+def open_records_near(session: Session, record: Interruption, net: Network, *, now: datetime | None = None):
+    """Open records that may share service points with ``record`` (same feeders, or a line feeding their
+    substations), itself excluded."""
+    if record.transmission_line_id is not None:
+        subs = set(net.substations_of_line.get(record.transmission_line_id, ()))
+    else:
+        subs = {net.feeder_substation[record.feeder_id]}
+    feeders = [f for f, s in net.feeder_substation.items() if s in subs]
+    lines = sorted({line for s in subs for line in net.lines_of.get(s, ())})
+    near = or_(Interruption.feeder_id.in_(feeders), Interruption.transmission_line_id.in_(lines))
+    return [r for r in open_records(session, now=now, where=(near,)) if r.id != record.id]
+
+
+# --- the union now -------------------------------------------------------------------------------------
+
+
+class OutNow:
+    """Members out now: the union of the open records' dark sets, plus their unlocated counts."""
+
+    def __init__(self, net: Network, states: Sequence[RecordState]):
+        self.net, self.states = net, list(states)
+        darks = [s.dark for s in self.states]
+        ranges = [r for d in darks for r in d.ranges]
+        points = np.concatenate([d.points for d in darks]) if darks else EMPTY
+        self.mask = net.mask(ranges, points)
+        self.located = int(np.count_nonzero(self.mask))
+        wanted: dict[tuple[str, int], int] = {}
+        self.facility_of: dict[tuple[str, int], dict[str, int]] = {}
+        for s in self.states:
+            if s.unlocated_left > 0:
+                key = facility_key(s.record)
+                wanted[key] = wanted.get(key, 0) + s.unlocated_left
+                self.facility_of[key] = facility_of(s.record)
+        self.unlocated_by_facility: dict[tuple[str, int], int] = {}
+        for key, n in wanted.items():
+            ranges = net.downstream(**self.facility_of[key])
+            room = size_of(ranges) - net.count_in(self.mask, ranges)
+            if min(n, room) > 0:
+                self.unlocated_by_facility[key] = min(n, room)
+        self.unlocated = min(sum(self.unlocated_by_facility.values()), net.size - self.located)
+
+    @property
+    def members_out(self) -> int:
+        """Located and unlocated members out now, never more than the system serves."""
+        return self.located + self.unlocated
+
+    def located_in(self, ranges: Iterable[Range]) -> int:
+        return self.net.count_in(self.mask, ranges)
+
+    def out_below(self, **facility: int) -> tuple[int, int]:
+        """(located, unlocated) members out below one facility; the unlocated part counts the unlocated
+        members of records on this facility or below it, capped at what is not located dark."""
+        ranges = self.net.downstream(**facility)
+        located = self.located_in(ranges)
+        unl = 0
+        for key, n in self.unlocated_by_facility.items():
+            theirs = self.net.downstream(**self.facility_of[key])
+            if all(any(lo <= a and b <= hi for lo, hi in ranges) for a, b in theirs):
+                unl += n
+        return located, min(unl, size_of(ranges) - located)
+
+    def area_located(self) -> dict[int, int]:
+        """Located members out per service area id."""
+        hit = self.mask[self.net.area_pos] if len(self.net.area_pos) else np.zeros(0, bool)
+        counts = np.bincount(self.net.area_of[hit]) if hit.any() else np.zeros(0, np.int64)
+        return {int(a): int(n) for a, n in enumerate(counts) if n}
+
+    def is_out(self, service_point_id: int) -> bool:
+        try:
+            return bool(self.mask[self.net.position(service_point_id)])
+        except KeyError:
+            return False
+
+    def records_keeping(self, service_point_id: int) -> list[Interruption]:
+        """The open records that keep this service point dark, earliest first."""
+        try:
+            pos = self.net.position(service_point_id)
+        except KeyError:
+            return []
+        return [s.record for s in self.states if _holds(s.dark, pos)]
+
+    def dark_ids(self) -> np.ndarray:
+        """Service point ids dark now (located), ascending."""
+        return np.sort(self.net.ids[self.mask])
+
+
+def _holds(piece: Piece, pos: int) -> bool:
+    return any(lo <= pos < hi for lo, hi in piece.ranges) or bool(np.isin(pos, piece.points))
+
+
+def out_now(session: Session, *, now: datetime | None = None, net: Network | None = None) -> OutNow:
+    """Who is out now, system-wide (see :class:`OutNow`)."""
+    net = net or network(session)
+    return OutNow(net, states_of(session, open_records(session, now=now), net))
+
+
+def still_dark_elsewhere(session: Session, record: Interruption, positions: np.ndarray, net: Network,
+                         *, now: datetime | None = None) -> tuple[np.ndarray, list[tuple[Interruption, int]]]:
+    """Of these positions, those another open record still keeps dark, and which records (with how many)."""
+    if not len(positions):
+        return positions, []
+    others = states_of(session, open_records_near(session, record, net, now=now), net)
+    held, by = np.zeros(len(positions), bool), []
+    for s in others:
+        d = s.dark
+        here = np.zeros(len(positions), bool)
+        for lo, hi in d.ranges:
+            here |= (positions >= lo) & (positions < hi)
+        here |= np.isin(positions, d.points)
+        if here.any():
+            by.append((s.record, int(np.count_nonzero(here & ~held))))
+            held |= here
+    return positions[held], [(r, n) for r, n in by if n]
+
+
+# --- over time -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Intervals:
+    """Members' dark intervals (one row each), merged per member across records: ``pos`` (network position),
+    ``start``/``end`` (ns since the epoch, UTC; ``end`` is the horizon for a member still dark) and
+    ``record_id`` (the record that first left the member dark in that interval)."""
+
+    pos: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    record_id: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    @property
+    def minutes(self) -> np.ndarray:
+        return (self.end - self.start) / 60e9
+
+
+def _ns(value: datetime) -> int:
+    return int(value.timestamp() * 1e6) * 1000
+
+
+def member_intervals(states: Sequence[RecordState], *, horizon: datetime, merge: bool = True) -> Intervals:
+    """Every located member's dark intervals (see :class:`Intervals`); ``merge=False`` keeps one row per
+    record and member (overlaps counted twice, as the record-by-record figures do)."""
+    pos, start, end, rid = [], [], [], []
+    h = _ns(horizon)
+    for s in states:
+        t0 = _ns(s.record.start_at)
+        for piece in s.pieces:
+            p = piece.positions()
+            if not len(p):
+                continue
+            t1 = h if piece.restored_at is None else min(_ns(piece.restored_at), h)
+            pos.append(p)
+            start.append(np.full(len(p), t0, np.int64))
+            end.append(np.full(len(p), t1, np.int64))
+            rid.append(np.full(len(p), s.record.id, np.int64))
+    if not pos:
+        return Intervals(EMPTY, EMPTY, EMPTY, EMPTY)
+    p, a, b, r = (np.concatenate(x) for x in (pos, start, end, rid))
+    keep = b > a
+    p, a, b, r = p[keep], a[keep], b[keep], r[keep]
+    if not merge or not len(p):
+        return Intervals(p, a, b, r)
+    order = np.lexsort((a, p))
+    p, a, b, r = p[order], a[order], b[order], r[order]
+    # the running latest end per member, in rank space so that one global running maximum stays per member
+    times = np.unique(np.concatenate([a, b]))
+    ra, rb = np.searchsorted(times, a), np.searchsorted(times, b)
+    member = np.cumsum(np.append(True, p[1:] != p[:-1])) - 1
+    offset = member * (len(times) + 1)
+    reach = np.maximum.accumulate(rb + offset)
+    new = np.ones(len(p), bool)
+    new[1:] = (member[1:] != member[:-1]) | (ra[1:] + offset[1:] > reach[:-1])
+    starts = np.nonzero(new)[0]
+    ends = np.append(starts[1:], len(p)) - 1
+    return Intervals(p[starts], a[starts], times[reach[ends] - offset[ends]], r[starts])
+
+
+def level_series(iv: Intervals, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Members dark over time from merged intervals: event times (ns) and the level after all events at each."""
+    if not len(iv):
+        return EMPTY, np.empty(0)
+    w = np.ones(len(iv)) if weights is None else weights
+    t = np.concatenate([iv.start, iv.end])
+    d = np.concatenate([w, -w])
+    order = np.argsort(t, kind="stable")
+    t, level = t[order], np.cumsum(d[order])
+    last = np.append(t[1:] != t[:-1], True)
+    return t[last], level[last]
