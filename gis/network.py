@@ -237,7 +237,7 @@ class Network:
 
 def _int_rows(session: Session, stmt, width: int) -> np.ndarray:
     """An all-integer query as an (n, width) array, without building a Row per value."""
-    rows = session.execute(stmt).tuples()
+    rows = session.execute(stmt)
     return np.fromiter((v for row in rows for v in row), dtype=np.int64).reshape(-1, width)
 
 
@@ -285,7 +285,7 @@ _LOCK = threading.Lock()
 
 def network(session: Session) -> Network:
     """The network of this session's database, built once and rebuilt when the facility layer changes."""
-    key = (str(session.get_bind().url), fingerprint(session))
+    key = (str(session.get_bind().engine.url), fingerprint(session))
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:

@@ -121,14 +121,14 @@ def confirm(*, session: Session, feeder: str, device: str | None, actor: str, ca
     reports = _open_reports(session, feeder)
     if device:
         dev = get_by_code(session=session, model=Device, code=device, what="device", field="device")
-        members = count_members(session=session, device_id=dev.id)
-    else:
-        members = len({r.service_point_id for r in reports})
-    if members < 1:
-        raise InvalidInput("Nobody is served below that device. Fix: choose another device or none.", field="device")
+        if count_members(session=session, device_id=dev.id) < 1:
+            raise InvalidInput("Nobody is served below that device. Fix: choose another device or none.",
+                               field="device")
+    # on a device everyone below it is out; on the feeder only the reporting members are located
     record, _ = create_interruption(session=session, actor=actor, data=InterruptionCreate(
-        feeder=feeder, device=device, cause=cause, start_at=reports[0].created_at, members_out=members,
-        notes=f"confirmed from {len(reports)} member report(s)"))
+        feeder=feeder, device=device, cause=cause, start_at=reports[0].created_at,
+        notes=f"confirmed from {len(reports)} member report(s)"),
+        service_point_ids=None if device else list(dict.fromkeys(r.service_point_id for r in reports)))
     for r in reports:
         r.status, r.interruption_id = "confirmed", record.id
     session.flush()

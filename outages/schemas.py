@@ -80,6 +80,9 @@ may lie depends on what it is (a start, a restoration, an ETR): :mod:`outages.se
 Count = Annotated[DbCount, Field(strict=True, gt=0)]
 Version = Annotated[DbId, Field(strict=True, description="The record's version you last read (409 if stale).")]
 Text = Annotated[str, Field(max_length=300)]
+MAX_METERS = 20_000
+Meters = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]],
+                   Field(min_length=1, max_length=MAX_METERS, description="Meter numbers (as on the bill).")]
 
 
 class _In(BaseModel):
@@ -99,7 +102,13 @@ class InterruptionCreate(_In):
     scheduled: StrictBool = False
     members_notified: StrictBool | None = Field(None, description="Scheduled only: were members told in advance?")
     start_at: Timestamp
-    members_out: Count
+    members_out: Count | None = Field(None, description=(
+        "Members out. Omit it when everyone below the facility is out (it is then what the facility serves) "
+        "or when meters are listed (it is then their number). A smaller count than the facility serves, with "
+        "no meters, is an unlocated part of the facility."))
+    meters: Meters | None = Field(None, description=(
+        "The meters known out, on part of the facility (from members' reports or a list). members_out may be "
+        "larger: the rest are out but not located yet."))
     restored_at: Timestamp | None = Field(None, description="Give it to log an interruption already over.")
     etr_at: Timestamp | None = None
     location: Text | None = None
@@ -120,9 +129,14 @@ class InterruptionUpdate(_In):
 
 
 class RestorationCreate(_In):
+    """A partial restoration names what came back: a device closed (what the record keeps dark below it), a
+    list of meters, or, for members nobody has located, how many."""
+
     version: Version
     at: Timestamp
-    members_restored: Count
+    device: str | None = Field(None, description="The device that closed: what this record kept dark below it.")
+    meters: Meters | None = None
+    members_restored: Count | None = Field(None, description="Unlocated members only: how many came back.")
 
 
 class EtrSet(_In):
@@ -149,6 +163,15 @@ class StepOut(BaseModel):
     at: datetime
     members_restored: int
     members_out_after: int
+    device: str | None = None
+
+
+class HeldDark(BaseModel):
+    """Members of a closed record another open record still keeps dark (a nested outage)."""
+
+    interruption_id: int
+    facility: str
+    members: int
 
 
 class EtrOut(BaseModel):
@@ -175,7 +198,12 @@ class InterruptionOut(BaseModel):
     restored_at: datetime | None
     duration_minutes: float | None
     members_out: int
+    extent: Literal["facility", "part"]
+    members_located: int = Field(description="Members out whose service points are known.")
     members_out_now: int
+    members_unlocated_now: int = Field(description="Members still out that nobody has located.")
+    held_dark: list[HeldDark] = Field(default_factory=list, description=(
+        "Closed records: members still dark because an open record below (or above) keeps them out."))
     member_minutes: float
     steps: list[StepOut]
     etr_at: datetime | None

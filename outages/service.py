@@ -9,14 +9,29 @@ from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.models import Device, Feeder, Substation, TransmissionLine
-from gis.service import count_members, get_by_code
+import numpy as np
+from sqlalchemy import insert
+
+from gis.models import Device, Feeder, ServicePoint, Substation, TransmissionLine
+from gis.network import Network, network, positions_of
+from gis.service import get_by_code
 from outages.alerts import record_event
 from outages.member_minutes import duration_minutes, member_minutes
-from outages.models import AuditEntry, Cause, EtrChange, Incident, Interruption, RestorationStep
+from outages.models import (
+    AuditEntry,
+    Cause,
+    EtrChange,
+    Incident,
+    Interruption,
+    InterruptionPoint,
+    RestorationStep,
+    StepPoint,
+)
+from outages.power_state import RecordState, facility_of, states_of, still_dark_elsewhere
 from outages.schemas import (
     CloseIn,
     EtrSet,
+    HeldDark,
     IncidentCreate,
     InterruptionCreate,
     InterruptionOut,
@@ -103,7 +118,8 @@ def list_incidents(*, session: Session, status: str | None = None, limit: int = 
 # --- interruption records ----------------------------------------------------------------------
 
 
-def _facility(session: Session, *, feeder: str | None, device: str | None, transmission_line: str | None) -> dict:
+def _facility(session: Session, *, feeder: str | None, device: str | None, transmission_line: str | None,
+              net: Network) -> dict:
     if bool(feeder) == bool(transmission_line):
         raise InvalidInput("Name exactly one facility. Fix: give either feeder (optionally with device) "
                            "or transmission_line.", field="feeder")
@@ -113,8 +129,8 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
         line = get_by_code(session=session, model=TransmissionLine, code=transmission_line,
                            what="transmission-line", field="transmission_line")
         return {"substation": None, "feeder": None, "device": None, "transmission_line": line,
-                "served": count_members(session=session, transmission_line_id=line.id),
-                "label": f"transmission line {line.code}"}
+                "served": net.served(transmission_line_id=line.id), "label": f"transmission line {line.code}",
+                "ranges": net.downstream(transmission_line_id=line.id)}
     fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation,
                       field="feeder")
     if device:
@@ -123,9 +139,45 @@ def _facility(session: Session, *, feeder: str | None, device: str | None, trans
             raise InvalidInput(f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.",
                                field="device")
         return {"substation": fdr.substation, "feeder": fdr, "device": dev, "transmission_line": None,
-                "served": count_members(session=session, device_id=dev.id), "label": f"device {dev.code}"}
+                "served": net.served(device_id=dev.id), "label": f"device {dev.code}",
+                "ranges": net.downstream(device_id=dev.id)}
     return {"substation": fdr.substation, "feeder": fdr, "device": None, "transmission_line": None,
-            "served": count_members(session=session, feeder_id=fdr.id), "label": f"feeder {fdr.code}"}
+            "served": net.served(feeder_id=fdr.id), "label": f"feeder {fdr.code}",
+            "ranges": net.downstream(feeder_id=fdr.id)}
+
+
+def _listed(items: list[str], limit: int = 5) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def service_points_of_meters(session: Session, meters: list[str], *, field: str = "meters") -> list[int]:
+    """Service point ids of meter numbers, in the order given (repeats dropped); 422 on ``field`` naming the
+    unknown ones."""
+    wanted = list(dict.fromkeys(m.strip() for m in meters))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 5000):
+        found.update(session.execute(select(ServicePoint.meter_number, ServicePoint.id)
+                                     .where(ServicePoint.meter_number.in_(wanted[start:start + 5000]))).all())
+    missing = [m for m in wanted if m not in found]
+    if missing:
+        raise InvalidInput(f"{field}: no service point has meter {_listed(missing)}. Fix: check the meter numbers "
+                           "(as printed on the bill).", field=field)
+    return [found[m] for m in wanted]
+
+
+def _positions_within(session: Session, net: Network, ids, ranges, what: str, field: str) -> np.ndarray:
+    """Positions of these service points, all of which must lie in the ranges (422 on ``field`` naming the
+    first meters that do not)."""
+    pos = np.array([net.position(int(i)) for i in ids], dtype=np.int64)
+    outside = ~net.mask(ranges)[pos] if len(pos) else np.zeros(0, bool)
+    if outside.any():
+        meters = list(session.scalars(select(ServicePoint.meter_number)
+                                      .where(ServicePoint.id.in_([int(i) for i in net.ids[pos[outside][:5]]]))))
+        more = int(outside.sum()) - len(meters)
+        raise InvalidInput(f"{field}: meter {', '.join(meters)}{f' and {more} more' if more else ''} is not "
+                           f"{what}. Fix: list only meters {what}.", field=field)
+    return np.unique(pos)
 
 
 def check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
@@ -142,16 +194,28 @@ def _check_members(members_out: int, served: int, label: str) -> None:
 
 
 def create_interruption(*, session: Session, data: InterruptionCreate, actor: str,
-                        idempotency_key: str | None = None) -> tuple[Interruption, bool]:
+                        idempotency_key: str | None = None, service_point_ids: list[int] | None = None
+                        ) -> tuple[Interruption, bool]:
     """Log an interruption; returns ``(record, created)``.  A repeated idempotency key returns the
-    record the first request made instead of a duplicate."""
+    record the first request made instead of a duplicate.  ``service_point_ids`` locates a part of the
+    facility like ``data.meters`` does (members' confirmed reports)."""
     if idempotency_key:
         existing = session.scalar(select(Interruption).where(Interruption.idempotency_key == idempotency_key))
         if existing is not None:
             return existing, False
-    facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line)
+    net = network(session)
+    facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line,
+                         net=net)
     _check_cause(session, data.cause)
-    _check_members(data.members_out, facility["served"], facility["label"])
+    if data.meters:
+        service_point_ids = service_points_of_meters(session, data.meters)
+    located = (_positions_within(session, net, service_point_ids, facility["ranges"],
+                                 f"below {facility['label']}", "meters") if service_point_ids else None)
+    members_out = data.members_out or (len(located) if located is not None else facility["served"])
+    if located is not None and members_out < len(located):
+        raise InvalidInput(f"members_out {members_out} is fewer than the {len(located)} meters listed. Fix: give "
+                           "at least as many members as meters, or omit members_out.", field="members_out")
+    _check_members(members_out, facility["served"], facility["label"])
     check_time(data.start_at, "start_at", ahead=data.scheduled)
     if data.members_notified is not None and not data.scheduled:
         raise InvalidInput("members_notified applies to scheduled interruptions only. Fix: set scheduled "
@@ -165,10 +229,11 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
                 if data.incident_id is not None
                 else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}",
                               created_by=actor))
+    extent = "part" if located is not None or members_out < facility["served"] else "facility"
     record = Interruption(
         incident=incident, idempotency_key=idempotency_key, status="open", scheduled=data.scheduled,
         members_notified=data.members_notified if data.scheduled else None, cause_code=data.cause,
-        start_at=data.start_at, members_out=data.members_out, location=data.location, notes=data.notes,
+        start_at=data.start_at, members_out=members_out, extent=extent, location=data.location, notes=data.notes,
         substation=facility["substation"], feeder=facility["feeder"], device=facility["device"],
         transmission_line=facility["transmission_line"], created_by=actor, updated_by=actor,
         etr_at=data.etr_at, steps=[], etr_history=[],
@@ -178,13 +243,25 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     session.add(record)
     # the flush (in _close for a record logged already restored: one INSERT, version 1) is where a concurrent
     # twin with the same key fails on its unique index: 409, no duplicate
+    session.flush()
+    if located is not None:
+        session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(i)}
+                                                    for i in net.ids[located]])
+    dark = located if located is not None else positions_of(facility["ranges"])
     if data.restored_at is not None:  # logged after the fact: nothing to tell members
         _close(session, record, data.restored_at, actor)
+    elif data.scheduled and data.start_at > utcnow():
+        record_event(session, record, "planned", service_point_ids=net.ids[dark])
     else:
-        session.flush()
-        record_event(session, record, "planned" if data.scheduled and data.start_at > utcnow() else "outage")
+        held, _by = still_dark_elsewhere(session, record, dark, net)
+        record_event(session, record, "outage", service_point_ids=net.ids[np.setdiff1d(dark, held)])
     _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
     return record, True
+
+
+def record_state(session: Session, record: Interruption, net: Network | None = None) -> RecordState:
+    """One record replayed against the network (:mod:`outages.power_state`)."""
+    return states_of(session, [record], net or network(session))[0]
 
 
 def get_interruption(*, session: Session, interruption_id: int) -> Interruption:
@@ -239,7 +316,8 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
         _touch(record, actor)
     session.flush()
     if rescheduled and record.start_at > utcnow():
-        record_event(session, record, "planned", ref=record.version)  # members hear the new time
+        record_event(session, record, "planned", ref=record.version,  # members hear the new time
+                     service_point_ids=_dark_ids(session, record))
     _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
     return record
 
@@ -257,9 +335,17 @@ def _check_timeline(record: Interruption) -> None:
     if record.members_out <= earlier:
         raise InvalidInput(f"members_out {record.members_out} is not more than the {earlier} members restored in "
                            "earlier steps. Fix: check the count.", field="members_out")
-    served = count_members(session=Session.object_session(record), feeder_id=record.feeder_id,
-                           device_id=record.device_id, transmission_line_id=record.transmission_line_id)
+    session = Session.object_session(record)
+    served = network(session).served(**facility_of(record))
     _check_members(record.members_out, served, "that facility")
+    located = session.scalar(select(func.count()).where(InterruptionPoint.interruption_id == record.id))
+    if record.members_out < located:
+        raise InvalidInput(f"members_out {record.members_out} is fewer than the {located} meters located out. "
+                           "Fix: give at least that many.", field="members_out")
+    if record.extent == "facility" and record.members_out < served:
+        record.extent = "part"  # fewer than everyone below: the rest of the count is unlocated
+    elif record.extent == "part" and not located and record.members_out == served:
+        record.extent = "facility"
 
 
 def _rebalance_final_step(record: Interruption) -> None:
@@ -273,23 +359,53 @@ def _is_momentary(record: Interruption) -> bool:
 
 def add_restoration(*, session: Session, interruption_id: int, data: RestorationCreate,
                     actor: str) -> Interruption:
-    """Record a partial (step) restoration; restoring the last members closes the record."""
+    """Record a partial (step) restoration naming what came back: a device that closed, meters, or (for
+    members nobody located) a count.  Bringing back the last members closes the record."""
     record = _editable(session, interruption_id, data.version)
     if record.status != "open":
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
+    if sum(x is not None for x in (data.device, data.meters, data.members_restored)) != 1:
+        raise InvalidInput("Say what came back. Fix: give exactly one of device (it closed), meters (back on) or "
+                           "members_restored (members nobody located).", field="device")
     before = snapshot(record)
     _check_step_time(record, data.at, "at")
+    net = network(session)
+    state = record_state(session, record, net)
+    dark = state.dark
+    step = RestorationStep(at=data.at, created_by=actor)
+    back = np.empty(0, np.int64)
+    if data.device is not None:
+        dev = get_by_code(session=session, model=Device, code=data.device, what="device", field="device")
+        lo, hi = net.device_range.get(dev.id, (0, 0))
+        back = dark.positions()
+        back = back[(back >= lo) & (back < hi)]
+        if not len(back):
+            raise InvalidInput(f"Nothing this record keeps dark is below device {dev.code}. Fix: name a device below "
+                               "the record's facility that is still out, or the meters back on.", field="device")
+        step.device_id, step.members_restored = dev.id, len(back)
+    elif data.meters is not None:
+        ids = service_points_of_meters(session, data.meters)
+        back = _positions_within(session, net, ids, dark.ranges + [(int(p), int(p) + 1) for p in dark.points],
+                                 "still dark in this record", "meters")
+        step.members_restored = len(back)
+    else:
+        if data.members_restored > state.unlocated_left:
+            raise InvalidInput(f"members_restored {data.members_restored} is more than the {state.unlocated_left} "
+                               "members of this record nobody has located. Fix: name the device that closed or the "
+                               "meters back on.", field="members_restored")
+        step.members_restored = data.members_restored
     remaining = record.members_out - sum(s.members_restored for s in record.steps)
-    if data.members_restored > remaining:
-        raise InvalidInput(f"members_restored {data.members_restored} is more than the {remaining} members still "
-                           "out. Fix: check the count.", field="members_restored")
-    record.steps.append(RestorationStep(at=data.at, members_restored=data.members_restored, created_by=actor))
-    if data.members_restored == remaining:
+    record.steps.append(step)
+    session.flush()
+    if data.meters is not None:
+        session.execute(insert(StepPoint), [{"step_id": step.id, "service_point_id": int(i)} for i in net.ids[back]])
+    if step.members_restored == remaining:
         record.status, record.restored_at = "closed", data.at
         record.momentary = _is_momentary(record)
-        record_event(session, record, "restored")
     _touch(record, actor)
     session.flush()
+    held, _by = still_dark_elsewhere(session, record, back, net)
+    record_event(session, record, "restored", ref=step.id, service_point_ids=net.ids[np.setdiff1d(back, held)])
     _audit(session, "interruption", record.id, "restoration", actor, before, snapshot(record))
     return record
 
@@ -315,15 +431,47 @@ def _close(session: Session, record: Interruption, at: datetime, actor: str) -> 
 
 
 def close_interruption(*, session: Session, interruption_id: int, data: CloseIn, actor: str) -> Interruption:
-    """Full restoration: every member still out is restored at ``restored_at``."""
+    """Full restoration: every member the record still keeps dark is back at ``restored_at``, except those
+    another open record still keeps out (a nested outage: they stay out, and are told nothing yet)."""
     record = _editable(session, interruption_id, data.version)
     if record.status != "open":
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
     before = snapshot(record)
+    net = network(session)
+    back = record_state(session, record, net).dark.positions()
     _close(session, record, data.restored_at, actor)
-    record_event(session, record, "restored")
+    held, _by = still_dark_elsewhere(session, record, back, net)
+    record_event(session, record, "restored", ref=record.steps[-1].id,
+                 service_point_ids=net.ids[np.setdiff1d(back, held)])
     _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
     return record
+
+
+def _dark_ids(session: Session, record: Interruption) -> np.ndarray:
+    """Service point ids the record keeps dark now (located ones)."""
+    net = network(session)
+    return net.ids[record_state(session, record, net).dark.positions()]
+
+
+def held_dark(session: Session, record: Interruption) -> list[HeldDark]:
+    """Members of a closed record that open records still keep dark ("412 members still dark below
+    JC-014-F2")."""
+    if record.status != "closed":
+        return []
+    net = network(session)
+    pieces = record_state(session, record, net).pieces
+    mine = np.unique(np.concatenate([p.positions() for p in pieces])) if pieces else np.empty(0, np.int64)
+    _held, by = still_dark_elsewhere(session, record, mine, net)
+    return [HeldDark(interruption_id=r.id, facility=facility_label(r), members=n) for r, n in by]
+
+
+def facility_label(record: Interruption) -> str:
+    """The record's facility in words: 'transmission line TL-001', 'device JC-014-F1', 'feeder JC-014'."""
+    if record.transmission_line is not None:
+        return f"transmission line {record.transmission_line.code}"
+    if record.device is not None:
+        return f"device {record.device.code}"
+    return f"feeder {record.feeder.code}"
 
 
 def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str) -> Interruption:
@@ -344,9 +492,9 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
         _touch(record, actor)
     session.flush()
     if record.scheduled and record.start_at > utcnow():  # planned work ahead: its members hear the new times
-        record_event(session, record, "planned", ref=record.version)
+        record_event(session, record, "planned", ref=record.version, service_point_ids=_dark_ids(session, record))
     else:
-        record_event(session, record, "etr", ref=change.id)
+        record_event(session, record, "etr", ref=change.id, service_point_ids=_dark_ids(session, record))
     _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
     return record
 
@@ -460,7 +608,8 @@ def snapshot(record: Interruption) -> dict:
         "feeder_id": record.feeder_id, "device_id": record.device_id,
         "transmission_line_id": record.transmission_line_id, "location": record.location, "notes": record.notes,
         "etr_at": _iso(record.etr_at), "void_reason": record.void_reason,
-        "steps": [[_iso(s.at), s.members_restored] for s in record.steps],
+        "extent": record.extent,
+        "steps": [[_iso(s.at), s.members_restored] + ([s.device_id] if s.device_id else []) for s in record.steps],
     }
 
 
@@ -470,17 +619,26 @@ def _members_out_now(record: Interruption, now: datetime) -> int:
     return record.members_out - sum(s.members_restored for s in record.steps)
 
 
-def to_out(record: Interruption) -> InterruptionOut:
+def to_outs(session: Session, records: list[Interruption], *, held: bool = False) -> list[InterruptionOut]:
+    """API views of records (their states in two queries); ``held``: say which open records still keep a
+    closed record's members dark (single-record answers)."""
+    states = states_of(session, records, network(session)) if records else []
+    return [to_out(r, s, held_dark(session, r) if held else []) for r, s in zip(records, states)]
+
+
+def to_out(record: Interruption, state: RecordState, held: list[HeldDark] = ()) -> InterruptionOut:
     """The API view of a record, with derived duration, member-minutes and members still out."""
     steps, left = [], record.members_out
     for s in record.steps:
         left -= s.members_restored
-        steps.append(StepOut(at=s.at, members_restored=s.members_restored, members_out_after=left))
+        steps.append(StepOut(at=s.at, members_restored=s.members_restored, members_out_after=left,
+                             device=s.device.code if s.device is not None else None))
     if record.transmission_line is not None:
         substation = ",".join(sorted(s.code for s in record.transmission_line.substations))
     else:
         substation = record.substation.code
     kind = "ongoing" if record.restored_at is None else ("momentary" if record.momentary else "sustained")
+    out_now = _members_out_now(record, utcnow())
     return InterruptionOut(
         id=record.id, incident_id=record.incident_id, record_ref=record.record_ref, status=record.status, kind=kind,
         scheduled=record.scheduled, members_notified=record.members_notified, cause=record.cause_code,
@@ -489,7 +647,8 @@ def to_out(record: Interruption) -> InterruptionOut:
         transmission_line=record.transmission_line.code if record.transmission_line else None,
         start_at=record.start_at, restored_at=record.restored_at,
         duration_minutes=duration_minutes(record.start_at, record.restored_at),
-        members_out=record.members_out, members_out_now=_members_out_now(record, utcnow()),
+        members_out=record.members_out, extent=record.extent, members_located=state.located,
+        members_out_now=out_now, members_unlocated_now=min(state.unlocated_left, out_now), held_dark=list(held),
         member_minutes=member_minutes(record.start_at, [(s.at, s.members_restored) for s in record.steps]),
         steps=steps, etr_at=record.etr_at,
         etr_history=[{"etr_at": e.etr_at, "set_at": e.set_at, "set_by": e.set_by, "note": e.note}

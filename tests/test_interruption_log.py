@@ -24,19 +24,21 @@ def log(api, **fields):
 
 
 def test_dispatcher_logs_steps_closes_and_reads_back_member_minutes(api):
-    # domain D12: 10,000 out at 10:00; 4,000 back at 11:30, 5,000 at 14:00, 1,000 at 16:15
-    created = log(api, location="US 290 east of Johnson City")
+    # domain D12 on members nobody located (9,000 of the feeder's 10,000, no device, no meters):
+    # 9,000 out at 10:00; 4,000 back at 11:30, 4,000 at 14:00, 1,000 at 16:15
+    created = log(api, members_out=9_000, location="US 290 east of Johnson City")
     assert created.status_code == 201, created.text
     record = created.json()
     assert (record["status"], record["kind"], record["substation"]) == ("open", "ongoing", "JC-S01")
-    assert record["members_out_now"] == 10_000
+    assert (record["extent"], record["members_located"], record["members_unlocated_now"]) == ("part", 0, 9_000)
+    assert record["members_out_now"] == 9_000
     rid, version = record["id"], record["version"]
 
     step = api("POST", f"/api/interruptions/{rid}/restorations",
                json={"version": version, "at": "2025-06-02T11:30:00-05:00", "members_restored": 4_000})
     assert step.status_code == 200, step.text
     step = api("POST", f"/api/interruptions/{rid}/restorations",
-               json={"version": step.json()["version"], "at": "2025-06-02T14:00:00-05:00", "members_restored": 5_000})
+               json={"version": step.json()["version"], "at": "2025-06-02T14:00:00-05:00", "members_restored": 4_000})
     assert step.json()["members_out_now"] == 1_000
     closed = api("POST", f"/api/interruptions/{rid}/close",
                  json={"version": step.json()["version"], "restored_at": "2025-06-02T16:15:00-05:00"})
@@ -45,10 +47,37 @@ def test_dispatcher_logs_steps_closes_and_reads_back_member_minutes(api):
     back = api("GET", f"/api/interruptions/{rid}", as_="executive").json()
     assert back["status"] == "closed" and back["kind"] == "sustained"
     assert back["duration_minutes"] == 375
-    assert back["member_minutes"] == 1_935_000
-    assert [s["members_restored"] for s in back["steps"]] == [4_000, 5_000, 1_000]
+    assert back["member_minutes"] == 4_000 * 90 + 4_000 * 240 + 1_000 * 375
+    assert [s["members_restored"] for s in back["steps"]] == [4_000, 4_000, 1_000]
     assert back["members_out_now"] == 0
     assert back["restored_at"] == "2025-06-02T21:15:00Z"
+
+
+def test_steps_on_a_whole_feeder_name_the_device_or_meters_that_came_back(api):
+    # JC-014 (10,000): F1 (1,000) closes at 11:30, R1 (the other 5,000 below it) at 14:00, the rest at 16:15
+    record = log(api).json()
+    assert (record["extent"], record["members_located"], record["members_out"]) == ("facility", 10_000, 10_000)
+    count = api("POST", f"/api/interruptions/{record['id']}/restorations",
+                json={"version": record["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 10})
+    assert count.status_code == 422 and count.json()["field"] == "members_restored"
+    assert "device" in count.json()["detail"] and "meters" in count.json()["detail"]
+    step = api("POST", f"/api/interruptions/{record['id']}/restorations",
+               json={"version": record["version"], "at": "2025-06-02T11:30:00-05:00", "device": "JC-014-F1"}).json()
+    assert (step["steps"][0]["members_restored"], step["steps"][0]["device"]) == (1_000, "JC-014-F1")
+    again = api("POST", f"/api/interruptions/{record['id']}/restorations",
+                json={"version": step["version"], "at": "2025-06-02T11:40:00-05:00", "device": "JC-014-F1"})
+    assert again.status_code == 422 and again.json()["field"] == "device"
+    step = api("POST", f"/api/interruptions/{record['id']}/restorations",
+               json={"version": step["version"], "at": "2025-06-02T14:00:00-05:00", "device": "JC-014-R1"}).json()
+    assert step["steps"][1]["members_restored"] == 5_000 and step["members_out_now"] == 4_000
+    meters = api("POST", f"/api/interruptions/{record['id']}/restorations",
+                 json={"version": step["version"], "at": "2025-06-02T15:00:00-05:00",
+                       "meters": ["M00000001", "NOPE-1"]})
+    assert meters.status_code == 422 and meters.json()["field"] == "meters" and "NOPE-1" in meters.json()["detail"]
+    closed = api("POST", f"/api/interruptions/{record['id']}/close",
+                 json={"version": step["version"], "restored_at": "2025-06-02T16:15:00-05:00"}).json()
+    assert [s["members_restored"] for s in closed["steps"]] == [1_000, 5_000, 4_000]
+    assert closed["member_minutes"] == 1_000 * 90 + 5_000 * 240 + 4_000 * 375  # D12, member by member
 
 
 def test_duration_is_real_elapsed_time_across_dst(api):
@@ -185,7 +214,7 @@ def test_bad_create_gets_a_clear_4xx_and_changes_nothing(api, session, change, f
 
 
 def test_bad_restorations_get_a_clear_4xx_and_change_nothing(api, session):
-    record = log(api).json()
+    record = log(api, members_out=9_000).json()  # unlocated members: steps may be counts
     rid, version = record["id"], record["version"]
     cases = [
         ({"at": "2025-06-02T09:59:00-05:00", "members_restored": 10}, 422, "at"),  # before the start

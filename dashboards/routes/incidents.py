@@ -54,7 +54,7 @@ def get_open_overview(db: DbSession, _user: Reader) -> OpenOverview:
 def get_incident(db: DbSession, _user: Reader, incident_id: DbId) -> IncidentDetail:
     incident = service.get_incident(session=db, incident_id=incident_id)
     return IncidentDetail(**service.incident_summary(incident),
-                          records=[service.to_out(r) for r in incident.interruptions])
+                          records=service.to_outs(db, list(incident.interruptions)))
 
 
 @router.get("/api/incidents/{incident_id}/call-list", response_model=list[CallRow],
@@ -98,7 +98,7 @@ def probable(db: DbSession, _user: Reader) -> list[member_reports.ProbableOutage
 def confirm_probable(db: DbSession, user: Dispatcher, data: ProbableAction) -> InterruptionOut:
     record = member_reports.confirm(session=db, feeder=data.feeder, device=data.device, actor=user.username,
                                     cause=data.cause)
-    out = service.to_out(record)
+    out = service.to_outs(db, [record])[0]
     db.commit()
     return out
 

@@ -35,7 +35,7 @@ def list_interruptions(db: DbSession, _user: Reader, start_from: QueryTime = Non
     items, total = service.list_interruptions(
         session=db, start_from=start_from, start_to=start_to, feeder=feeder, substation=substation, status=status,
         cause=cause, incident_id=incident_id, limit=limit, offset=offset)
-    return InterruptionPage(items=[service.to_out(r) for r in items], total=total, limit=limit, offset=offset)
+    return InterruptionPage(items=service.to_outs(db, list(items)), total=total, limit=limit, offset=offset)
 
 
 @router.post("/api/interruptions", response_model=InterruptionOut, status_code=201,
@@ -46,7 +46,7 @@ def create_interruption(db: DbSession, user: Dispatcher, data: InterruptionCreat
                         idempotency_key: Annotated[str | None, Header(max_length=120)] = None) -> Response:
     record, created = service.create_interruption(session=db, data=data, actor=user.username,
                                                   idempotency_key=idempotency_key)
-    body = service.to_out(record).model_dump_json()  # already an InterruptionOut: no second validation
+    body = service.to_outs(db, [record])[0].model_dump_json()  # already an InterruptionOut: no second validation
     db.commit()
     return Response(body, status_code=201 if created else 200, media_type="application/json",
                     headers={"Location": f"/api/interruptions/{record.id}"})
@@ -80,7 +80,7 @@ def import_records(db: DbSession, user: Dispatcher, file: UploadFile) -> ImportR
 
 @router.get("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="One record")
 def get_interruption(db: DbSession, _user: Reader, interruption_id: DbId) -> InterruptionOut:
-    return service.to_out(service.get_interruption(session=db, interruption_id=interruption_id))
+    return service.to_outs(db, [service.get_interruption(session=db, interruption_id=interruption_id)], held=True)[0]
 
 
 @router.patch("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="Correct a record")
@@ -127,6 +127,6 @@ def audit(db: DbSession, _user: Reader, interruption_id: DbId) -> list[AuditOut]
 
 
 def _done(db, record) -> InterruptionOut:
-    out = service.to_out(record)
+    out = service.to_outs(db, [record], held=True)[0]
     db.commit()
     return out
