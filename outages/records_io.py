@@ -3,16 +3,25 @@
 The columns are those of ``sample_data/build/interruptions.csv``::
 
     record_ref, incident_ref, feeder_id, transmission_line_id, device_id, cause, scheduled,
-    members_notified, start, restored_at, members_out, steps, location, notes
+    members_notified, start, restored_at, members_out, steps, location, notes, meters
 
 ``steps`` lists partial restorations before the full one as ``ISO-time=members;...``; the members
-they leave out are restored at ``restored_at``.  Times without a zone are read in the cooperative's
+they leave out are restored at ``restored_at``.  The optional ``meters`` column lists the meters a record
+on part of its facility left dark (separated by ``;``), so that the record is located (domain D15):
+
+* a count equal to what the facility (device, feeder or line) serves is everyone below it;
+* a smaller count with ``meters`` is those meters, plus any remainder as an unlocated count;
+* a smaller count without ``meters`` stays an unlocated count, shown as such.
+
+Step counts stay counts: on a located record, the members a step brought back are taken in network order
+(an approximation the indices report, see :mod:`outages.power_state`).  Times without a zone are read in the cooperative's
 zone.  An export re-imported into an empty log gives the same records.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,15 +32,16 @@ from sqlalchemy.orm import Session
 
 from gis.db import utcnow
 from gis.errors import InvalidInput
-from gis.models import Device, Feeder, TransmissionLine
+from gis.models import Device, Feeder, ServicePoint, TransmissionLine
+from gis.network import network
 from gis.service import members_served
 from gis.spreadsheets import neutralise, neutralise_row, restore
-from outages.models import AuditEntry, Cause, Incident, Interruption, RestorationStep
+from outages.models import AuditEntry, Cause, Incident, Interruption, InterruptionPoint, RestorationStep
 from outages.schemas import time_problem
 from outages.settings import get_rule_settings
 
 COLUMNS = ["record_ref", "incident_ref", "feeder_id", "transmission_line_id", "device_id", "cause", "scheduled",
-           "members_notified", "start", "restored_at", "members_out", "steps", "location", "notes"]
+           "members_notified", "start", "restored_at", "members_out", "steps", "location", "notes", "meters"]
 REQUIRED = ["cause", "start", "members_out"]
 MAX_PROBLEMS = 100
 CHUNK = 5000
@@ -129,8 +139,15 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
     known_refs = set(session.scalars(select(Interruption.record_ref).where(Interruption.record_ref.is_not(None))))
     incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
     seen_refs: set[str] = set()
-    records, steps_by_ref = [], {}
+    records, steps_by_ref, points_by_ref = [], {}, {}
     now = utcnow()
+    listed = {n: _meters(row["meters"]) for n, row in enumerate(frame.to_dict("records")) if row["meters"]}
+    meter_ids: dict[str, int] = {}
+    wanted = sorted({m for ms in listed.values() for m in ms})
+    for start in range(0, len(wanted), CHUNK):
+        meter_ids.update(session.execute(select(ServicePoint.meter_number, ServicePoint.id)
+                                         .where(ServicePoint.meter_number.in_(wanted[start:start + CHUNK]))).all())
+    net = network(session) if listed else None
     for index, row in enumerate(frame.to_dict("records")):
         n = index + 2  # spreadsheet row: header is row 1
         count = len(problems)
@@ -212,8 +229,28 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
             if any(c <= 0 for _, c in steps) or sum(c for _, c in steps) >= members:
                 problem(n, "steps", "step members must be positive and leave members for the final restoration",
                         "check the counts")
+        located = []
+        if index in listed and count == len(problems):
+            meters = listed[index]
+            unknown = [m for m in meters if m not in meter_ids]
+            facility = ({"device_id": devices[device][0]} if device else {"feeder_id": feeders[feeder]} if feeder
+                        else {"transmission_line_id": lines[line]})
+            inside = net.mask(net.downstream(**facility))
+            outside = [m for m in meters if m in meter_ids and not inside[net.position(meter_ids[m])]]
+            if unknown:
+                problem(n, "meters", f"no service point has meter {', '.join(unknown[:5])}",
+                        "check the meter numbers (as printed on the bill)")
+            elif outside:
+                problem(n, "meters", f"meter {', '.join(outside[:5])} is not below {device or feeder or line}",
+                        "list only meters served by the record's facility")
+            elif members is not None and members < len(meters):
+                problem(n, "members_out", f"{members} is fewer than the {len(meters)} meters listed",
+                        "give at least as many members as meters")
+            located = [meter_ids[m] for m in meters if m in meter_ids]
         if count != len(problems) or start is None or members is None:
             continue
+        whole = (served["device"].get(device) if device else
+                 served["feeder"].get(feeder) if feeder else served["line"].get(line))
         all_steps = steps + ([(restored, members - sum(c for _, c in steps))] if restored else [])
         duration = (restored - start).total_seconds() / 60 if restored else None
         feeder_id = feeders.get(feeder)
@@ -222,12 +259,15 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
             "momentary": None if duration is None else duration <= get_rule_settings().momentary_max_minutes,
             "scheduled": scheduled, "members_notified": notified if scheduled else None,
             "cause_code": row["cause"], "start_at": start, "restored_at": restored, "members_out": members,
+            "extent": "part" if located or members < (whole or 0) else "facility",
             "substation_id": feeder_sub.get(feeder_id), "feeder_id": feeder_id,
             "device_id": devices[device][0] if device else None, "transmission_line_id": lines.get(line),
             "location": row["location"] or None, "notes": row["notes"] or None,
             "created_by": actor, "updated_by": actor, "created_at": now, "updated_at": now, "version": 1,
         })
         steps_by_ref[ref] = all_steps
+        if located:
+            points_by_ref[ref] = located
     if problems:
         first = problems[0]
         raise InvalidInput(f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
@@ -249,10 +289,17 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
     step_rows = [{"interruption_id": ids[ref], "at": at, "members_restored": count, "created_by": actor}
                  for ref, steps in steps_by_ref.items() for at, count in steps]
     _bulk(session, RestorationStep, step_rows)
+    _bulk(session, InterruptionPoint, [{"interruption_id": ids[ref], "service_point_id": sp}
+                                       for ref, sps in points_by_ref.items() for sp in sps])
     session.add(AuditEntry(entity="import", entity_id=0, action="import", actor=actor, before=None,
                            after={"source": source, "interruptions": len(records), "incidents": len(new_refs)}))
     session.flush()
     return {"incidents": len(new_refs), "interruptions": len(records), "restoration_steps": len(step_rows)}
+
+
+def _meters(text: str) -> list[str]:
+    """Meter numbers in a cell, separated by semicolons, commas or spaces (repeats dropped)."""
+    return list(dict.fromkeys(m for m in re.split(r"[;,\s]+", text) if m))
 
 
 def _bulk(session: Session, model, rows: list[dict]) -> None:
@@ -289,6 +336,12 @@ def export_records(*, session: Session, start_from: datetime | None = None,
     steps: dict[int, list] = {}
     for rid, at, count in step_rows:
         steps.setdefault(rid, []).append((at, count))
+    meters: dict[int, list[str]] = {}
+    for rid, meter in session.execute(select(InterruptionPoint.interruption_id, ServicePoint.meter_number)
+                                      .join(ServicePoint, ServicePoint.id == InterruptionPoint.service_point_id)
+                                      .where(InterruptionPoint.interruption_id.in_(select(stmt.subquery().c.id)))
+                                      .order_by(InterruptionPoint.interruption_id, ServicePoint.meter_number)):
+        meters.setdefault(rid, []).append(meter)
 
     def local(value):
         if value is None:
@@ -310,7 +363,7 @@ def export_records(*, session: Session, start_from: datetime | None = None,
             "members_notified": "" if r.members_notified is None else str(r.members_notified).lower(),
             "start": local(r.start_at), "restored_at": local(r.restored_at), "members_out": str(r.members_out),
             "steps": ";".join(f"{local(at)}={count}" for at, count in partial),
-            "location": r.location or "", "notes": r.notes or "",
+            "location": r.location or "", "notes": r.notes or "", "meters": ";".join(meters.get(r.id, ())),
         })
     return pd.DataFrame(out, columns=COLUMNS)
 
@@ -331,7 +384,7 @@ def to_xlsx(frame: pd.DataFrame) -> bytes:
     for row in frame.itertuples(index=False):
         sheet.append(neutralise_row(row))
     sheet.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHIJKLMN", (14, 22, 10, 12, 14, 16, 9, 10, 26, 26, 10, 40, 30, 30)):
+    for col, width in zip("ABCDEFGHIJKLMNO", (14, 22, 10, 12, 14, 16, 9, 10, 26, 26, 10, 40, 30, 30, 30)):
         sheet.column_dimensions[col].width = width
     buffer = io.BytesIO()
     book.save(buffer)

@@ -119,3 +119,28 @@ def test_purge_removes_only_records_past_retention(session):
     assert purge_expired(session=session, now=now) == 1  # only H3 (2 January 2023)
     refs = set(session.scalars(select(Interruption.record_ref).where(Interruption.record_ref.like("H%"))))
     assert refs == {"H1", "H2", "H4"}
+
+
+def test_import_locates_records_by_meters_and_says_which_stay_unlocated(api, session):
+    meters = [f"M{n:08d}" for n in (1, 2, 3)]
+    rows = [
+        "L1,,JC-014,,,wind,false,,2023-06-01T10:00:00-05:00,2023-06-01T12:00:00-05:00,5,,,," + ";".join(meters),
+        "L2,,JC-014,,,wind,false,,2023-06-02T10:00:00-05:00,2023-06-02T12:00:00-05:00,10000,,,,",
+        "L3,,JC-014,,,wind,false,,2023-06-03T10:00:00-05:00,2023-06-03T12:00:00-05:00,40,,,,",
+    ]
+    done = upload(api, csv(*rows))
+    assert done.status_code == 201, done.text
+    got = {i["record_ref"]: i for i in api("GET", "/api/interruptions", params={
+        "start_from": "2023-06-01", "start_to": "2023-06-04"}).json()["items"]}
+    assert (got["L1"]["extent"], got["L1"]["members_located"]) == ("part", 3)  # 3 located, 2 unlocated
+    assert (got["L2"]["extent"], got["L2"]["members_located"]) == ("facility", 10_000)
+    assert (got["L3"]["extent"], got["L3"]["members_located"]) == ("part", 0)
+    exported = api("GET", "/api/interruptions/export.csv", params={"start_from": "2023-06-01",
+                                                                  "start_to": "2023-06-02"}).content.decode()
+    assert ";".join(meters) in exported
+
+    before = n_records(session)
+    for cell, word in (("NOPE-9", "NOPE-9"), ("M00010001", "not below")):  # unknown; on JC-015, not JC-014
+        bad = upload(api, csv(rows[0].replace("L1,", "L9,").replace(meters[2], cell)))
+        assert bad.status_code == 422 and bad.json()["field"] == "meters" and word in bad.json()["detail"]
+    assert n_records(session) == before
