@@ -151,19 +151,19 @@ def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(pa
     local = datetime.fromisoformat(storm["start_at"]).astimezone(CHICAGO)  # what the form's inputs mean
     before = (local - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
     page.fill("#f-step [name=at]", before)
-    page.fill("#f-step [name=members_restored]", "100")
-    page.press("#f-step [name=members_restored]", "Enter")
+    page.fill("#f-step [name=device]", "JC-014-F1")  # the fuse below the recloser closed: its 1,000 are back
+    page.press("#f-step [name=device]", "Enter")
     message = page.wait_for_selector("#f-step .err[data-for=at]:not(:empty)").inner_text()
     expected = live.http.post(f"/api/interruptions/{storm['id']}/restorations",
                               headers={"Authorization": f"Bearer {live.tokens['dispatcher']}"},
-                              json={"version": storm["version"], "at": before, "members_restored": 100})
+                              json={"version": storm["version"], "at": before, "device": "JC-014-F1"})
     assert expected.status_code == 422 and expected.json()["field"] == "at"
     assert message == expected.json()["detail"] and "is not after the start" in message
     assert page.get_attribute("#f-step [name=at]", "aria-invalid") == "true"
     # and a good one goes through and the list follows without a reload
     page.fill("#f-step [name=at]", (local + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
-    page.press("#f-step [name=members_restored]", "Enter")
-    page.wait_for_selector(f"#open tr[data-id='{storm['id']}']:has-text('5,900')")
+    page.press("#f-step [name=device]", "Enter")
+    page.wait_for_selector(f"#open tr[data-id='{storm['id']}']:has-text('5,000')")
     assert page.inner_text("#f-step .err[data-for=at]") == ""
     # log a new one from the keyboard
     page.keyboard.press("Escape")

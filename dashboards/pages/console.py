@@ -36,7 +36,8 @@ BODY = f"""
 {_field("or transmission line", "transmission_line", extra='placeholder="TL-001"')}
 {_field("Cause", "cause", extra='value="unknown"')}
 {_field("Start", "start_at", "datetime-local", 'data-now required')}
-{_field("Members out", "members_out", "number", 'min="1" step="1" required')}
+{_field("Members out (empty: everyone below the facility)", "members_out", "number", 'min="1" step="1"')}
+{_field("Meters out, if only part (optional, separated by spaces)", "meters", extra='placeholder="M00012345 M00012346"')}
 {_field("ETR (optional)", "etr_at", "datetime-local")}
 {_field("Add to incident # (optional)", "incident_id", "number", 'min="1" step="1"')}
 {_field("Location (optional)", "location")}
@@ -51,7 +52,10 @@ BODY = f"""
 <form id="f-step" autocomplete="off">
 {_record_select()}
 {_field("Restored at", "at", "datetime-local", 'data-now required')}
-{_field("Members restored", "members_restored", "number", 'min="1" step="1" required')}
+<p class="small muted">Say what came back: one of the three.</p>
+{_field("Device that closed", "device", extra='placeholder="JC-014-F2"')}
+{_field("or meters back on (separated by spaces)", "meters")}
+{_field("or members restored (members nobody located)", "members_restored", "number", 'min="1" step="1"')}
 <div><button type="submit">Add step</button> <span class="err" data-for="_form"></span></div>
 </form></section>
 
@@ -225,7 +229,7 @@ function drawTable(items, rank, sigOf) {
     return `<tr tabindex="0" data-id="${r.id}" class="${r.id === picked ? 'picked' : ''}">
       <td class="num" title="${esc(p ? p.reason : '')}">${p ? p.rank : '–'}${p ? `<div class="reasons">${esc(p.reason)}</div>` : ''}</td>
       <td>${r.id}</td><td>${r.incident_id}</td><td>${facility(r)}</td><td>${esc(r.cause)}</td>
-      <td class="num">${num(r.members_out_now)}<span class="muted small"> / ${num(r.members_out)}</span></td>
+      <td class="num">${num(r.members_out_now)}<span class="muted small"> / ${num(r.members_out)}${r.members_unlocated_now ? ` · ${num(r.members_unlocated_now)} not located` : ''}</span></td>
       <td>${fmtMinutes((now - new Date(r.start_at)) / 60000)}<br><span class="muted small">since ${fmtTime(r.start_at)}</span></td>
       <td>${etr.html}</td><td>${sigCell(sigOf.get(r.incident_id))}</td></tr>`;
   }).join('');
@@ -426,7 +430,7 @@ function values(form) {
     if (el.type === 'checkbox') { out[el.name] = el.checked; continue; }
     const v = el.value.trim();
     if (v === '') continue;
-    out[el.name] = el.type === 'number' ? Number(v) : v;
+    out[el.name] = el.type === 'number' ? Number(v) : el.name === 'meters' ? v.split(/[\s,;]+/).filter(Boolean) : v;
   }
   return out;
 }
@@ -451,7 +455,8 @@ const ACTIONS = {
     const rec = record(form); if (!rec) return null;
     const b = values(form);
     const r = await api('POST', `/api/interruptions/${rec.id}/restorations`, {version: rec.version, ...b});
-    return `#${r.id}: ${num(b.members_restored)} restored, ${num(r.members_out_now)} still out${r.status === 'closed' ? ' — closed' : ''}.`;
+    const back = r.steps[r.steps.length - 1].members_restored;
+    return `#${r.id}: ${num(back)} restored, ${num(r.members_out_now)} still out${r.status === 'closed' ? ' — closed' : ''}.${heldDark(r)}`;
   },
   'f-etr': async form => {
     const rec = record(form); if (!rec) return null;
@@ -462,9 +467,13 @@ const ACTIONS = {
   'f-close': async form => {
     const rec = record(form); if (!rec) return null;
     const r = await api('POST', `/api/interruptions/${rec.id}/close`, {version: rec.version, ...values(form)});
-    return `#${r.id} closed: ${fmtMinutes(r.duration_minutes)}, ${num(r.member_minutes)} member-minutes.`;
+    return `#${r.id} closed: ${fmtMinutes(r.duration_minutes)}, ${num(r.member_minutes)} member-minutes.${heldDark(r)}`;
   },
 };
+
+function heldDark(r) {  // a nested outage: members this record brought back that another open record keeps dark
+  return (r.held_dark || []).map(h => ` ${num(h.members)} members still dark below ${h.facility} (#${h.interruption_id}).`).join('');
+}
 
 function setupForms() {
   for (const [id, action] of Object.entries(ACTIONS)) {
