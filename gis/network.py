@@ -272,11 +272,10 @@ def fingerprint(session: Session) -> tuple:
     """Changes whenever the facility layer does.  It is only ever loaded whole into an empty database
     (:func:`gis.service.import_facilities`), so the highest ids and the small tables' counts tell; every
     part is an index look-up, cheap enough for every write."""
-    return (session.scalar(select(func.max(ServicePoint.id))),
-            *session.execute(select(func.count(Device.id), func.max(Device.id))).one(),
-            *session.execute(select(func.count(Feeder.id), func.max(Feeder.id))).one(),
-            session.scalar(select(func.count()).select_from(transmission_line_substations)),
-            session.scalar(select(func.count(ServiceArea.id))))
+    parts = (select(func.max(ServicePoint.id)), select(func.count(Device.id)), select(func.max(Device.id)),
+             select(func.count(Feeder.id)), select(func.max(Feeder.id)),
+             select(func.count()).select_from(transmission_line_substations), select(func.count(ServiceArea.id)))
+    return tuple(session.execute(select(*(p.scalar_subquery() for p in parts))).one())
 
 
 _CACHE: OrderedDict[tuple, Network] = OrderedDict()

@@ -1,27 +1,107 @@
-"""Which service points an interruption certainly leaves without power, as one SQL condition.
+"""One service point's power state, as its member sees it: on, out, or possibly out (domain D15).
 
-Certainly out: every service point below the device named (the device and the devices downstream of it),
-every one on the feeder when the whole feeder is out, every one behind a transmission line (the feeders of
-the substations it feeds), and the members whose own outage reports were confirmed into the record.  Part
-of a feeder with no device named is *not* certain (we cannot tell who is in that part): the members there
-see "possibly out" on their page and get no alert until the dispatcher names the device.
+The state comes from :mod:`outages.power_state`, the one model every page uses:
+
+* **out**: an open record keeps the service point dark (:meth:`outages.power_state.OutNow.is_out`); the records
+  keeping it dark (:meth:`~outages.power_state.OutNow.records_keeping`, earliest first) give the cause, the
+  "out since" and the ETR.  After a feeder record closes while a fuse record below it is still open, the fuse's
+  members are still out: the fuse record keeps them dark;
+* **possibly out**: no open record keeps it dark, but an open record on a facility above it (its feeder, a
+  device upstream of it, a transmission line feeding its substation) has members out that nobody has located;
+* **on**: neither.
+
+Only the open records that can reach the service point (on its feeder, or on a line feeding its substation) are
+replayed, so a member's page costs a few small queries however big the storm.
+
+:func:`certainly_out` (an SQL condition per record) is the older, count-based rule, kept only for
+:mod:`reports.member_alerts` until its alerts follow the power state too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
-from gis.db import utcnow
-
-from gis.models import Feeder, ServicePoint
+from gis.models import ServicePoint
+from gis.network import Network, network
 from gis.service import Topology, count_members
 from outages.member_reports import OutageReport
 from outages.models import Interruption
+from outages.power_state import OutNow, facility_key, open_records, states_of
+
+STATUSES = ("on", "out", "possibly_out")
+
+
+@dataclass
+class PointState:
+    """A service point's state now: ``status`` (on | out | possibly_out) and the open records behind it (those
+    keeping it dark when out, those with unlocated members above it when possibly out), earliest first."""
+
+    status: str
+    records: list[Interruption] = field(default_factory=list)
+
+    @property
+    def out_since(self) -> datetime | None:
+        return self.records[0].start_at if self.records else None
+
+    @property
+    def cause(self) -> str | None:
+        return self.records[0].cause_code if self.records else None
+
+    @property
+    def etr_at(self) -> datetime | None:
+        return max((r.etr_at for r in self.records if r.etr_at), default=None)
+
+
+def records_reaching(session: Session, net: Network, service_point_id: int, *,
+                     now: datetime | None = None) -> list[Interruption]:
+    """Open records (begun) that may leave this service point dark: on its feeder (the feeder or a device on
+    it) or on a transmission line feeding its substation."""
+    up = net.upstream(service_point_id)
+    lines = up["transmission_lines"]
+    near = or_(Interruption.feeder_id == up["feeder"], Interruption.transmission_line_id.in_(lines))
+    return open_records(session, now=now, where=(near,))
+
+
+def point_state(session: Session, service_point_id: int, *, net: Network | None = None,
+                now: datetime | None = None) -> PointState:
+    """The power state of one service point now (see the module docstring)."""
+    net = net or network(session)
+    try:
+        pos = net.position(service_point_id)
+    except KeyError:  # not in the network (a facility layer loaded since): nothing can say it is out
+        return PointState("on")
+    records = records_reaching(session, net, service_point_id, now=now)
+    if not records:
+        return PointState("on")
+    state = OutNow(net, states_of(session, records, net))
+    if state.mask[pos]:
+        return PointState("out", state.records_keeping(service_point_id))
+    above = []
+    for s in state.states:
+        if s.unlocated_left <= 0:
+            continue
+        key = facility_key(s.record)
+        if not state.unlocated_by_facility.get(key):  # every member there is located dark already
+            continue
+        if any(lo <= pos < hi for lo, hi in net.downstream(**state.facility_of[key])):
+            above.append(s.record)
+    return PointState("possibly_out", above) if above else PointState("on")
+
+
+def outage_at(session: Session, service_point: ServicePoint, topology: Topology | None = None
+              ) -> tuple[str, list[Interruption]]:
+    """``(status, records)`` of :func:`point_state` (``topology`` is no longer needed)."""
+    found = point_state(session, service_point.id)
+    return found.status, found.records
 
 
 def certainly_out(session: Session, record: Interruption, topology: Topology) -> ColumnElement[bool]:
-    """A condition on :class:`ServicePoint` true for the service points this record leaves dark."""
+    """A condition on :class:`ServicePoint` true for the service points this record leaves dark, by the older
+    count-based rule (kept for :mod:`reports.member_alerts` only; everything else uses :func:`point_state`)."""
     reporters = ServicePoint.id.in_(select(OutageReport.service_point_id)
                                     .where(OutageReport.interruption_id == record.id))
     if record.transmission_line_id is not None:
@@ -34,21 +114,3 @@ def certainly_out(session: Session, record: Interruption, topology: Topology) ->
     else:
         facility = false()
     return or_(facility, reporters)
-
-
-def outage_at(session: Session, service_point: ServicePoint, topology: Topology) -> tuple[str, list[Interruption]]:
-    """A service point's state from the open records that have begun: ``('out', records)`` when some
-    certainly leave it dark, ``('possibly_out', records)`` when only part of its feeder is out with no device
-    named, else ``('on', [])``."""
-    feeder = session.get(Feeder, service_point.feeder_id)
-    lines = [t.id for t in feeder.substation.transmission_lines]
-    records = session.scalars(select(Interruption).where(
-        Interruption.status == "open", Interruption.start_at <= utcnow(),
-        or_(Interruption.feeder_id == service_point.feeder_id, Interruption.transmission_line_id.in_(lines)))
-        .order_by(Interruption.start_at)).all()
-    out = [r for r in records if session.scalar(select(ServicePoint.id).where(
-        ServicePoint.id == service_point.id, certainly_out(session, r, topology)))]
-    if out:
-        return "out", out
-    maybe = [r for r in records if r.device_id is None and r.feeder_id is not None]
-    return ("possibly_out", maybe) if maybe else ("on", [])

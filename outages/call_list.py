@@ -1,11 +1,21 @@
 """At the onset of an outage: the registry entries an incident has left dark, whom to call, and who
-has been reached (emergency operations plan: communications with essential services)."""
+has been reached (emergency operations plan: communications with essential services).
+
+Dark comes from the power state (:mod:`outages.power_state`, domain D15), the same the classifier reads
+(:mod:`outages.classify`): an entry is **dark** when an open record keeps its service point dark (an entry linked
+only to a feeder: when the feeder's whole range is dark).  It is **possibly dark** (``possibly``) when no
+record keeps it dark for certain but an open record on its facility has members out that nobody has located,
+or brought members back by a count only (taken in network order, so the entry may be among those still out).
+Both are listed: the call list stays cautious.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +23,10 @@ from sqlalchemy.orm import Session
 from gis.db import utcnow
 from gis.errors import InvalidInput
 from gis.ids import DbId
+from gis.network import Network, network
+from outages.classify import record_states
 from outages.models import ContactAttempt, Incident, Interruption
+from outages.power_state import Piece, RecordState
 from outages.schemas import Timestamp
 from outages.service import check_time, get_incident
 from registry.schemas import EntryOut
@@ -42,6 +55,8 @@ class CallRow(BaseModel):
     entry: EntryOut
     dark_since: datetime
     records: list[int]
+    possibly: bool = Field(False, description="Only possibly dark: no open record keeps it dark for certain, but "
+                                              "one on its facility has members out nobody has located")
     reached: bool
     attempts: list[AttemptOut]
 
@@ -55,15 +70,87 @@ def facilities_of(record: Interruption) -> dict[str, tuple[int, ...]]:
     return {"feeder_ids": (record.feeder_id,)}
 
 
-def dark_entries(session: Session, records: list[Interruption], *,
-                 index: FacilityEntries | None = None) -> dict[int, list[Interruption]]:
-    """Registry entry id -> the open records that leave it dark (``index``: a look-up already built)."""
+def _inside(positions: np.ndarray, piece: Piece) -> np.ndarray:
+    """Which of these positions (ascending) the piece holds."""
+    hit = np.zeros(len(positions), bool)
+    for lo, hi in piece.ranges:
+        hit[np.searchsorted(positions, lo, "left"):np.searchsorted(positions, hi, "left")] = True
+    if len(piece.points):
+        hit |= np.isin(positions, piece.points)
+    return hit
+
+
+def _places(index: FacilityEntries, net: Network) -> tuple[np.ndarray, list[int], dict[int, list[int]]]:
+    """Where the entries are in the network: the positions of their service points (ascending) with the entry
+    ids, and the entries linked only to a feeder, by feeder."""
+    placed, by_feeder = [], {}
+    for entry_id, sp in index.service_point_of.items():
+        if sp is None:
+            by_feeder.setdefault(index.feeder_of[entry_id], []).append(entry_id)
+            continue
+        try:
+            placed.append((net.position(sp), entry_id))
+        except KeyError:  # not in the network: nothing can say it is dark
+            pass
+    placed.sort()
+    return np.array([p for p, _e in placed], dtype=np.int64), [e for _p, e in placed], by_feeder
+
+
+def entry_darkness(session: Session, records: Sequence[Interruption], *, index: FacilityEntries | None = None,
+                   net: Network | None = None, states: Mapping[Interruption, RecordState] | None = None,
+                   places=None) -> dict[int, tuple[list[Interruption], bool]]:
+    """Registry entry id -> (the open records that leave it dark, or possibly dark; possibly), from the power
+    state (see the module docstring).  ``index``, ``net``, ``states`` and ``places``: look-ups already built."""
     index = index if index is not None else FacilityEntries(session)
+    net = net or network(session)
+    records = list(records)
+    known = states or {}
+    missing = [r for r in records if r not in known]
+    read = record_states(missing, net, session=session) if missing else {}
+    pairs = [(r, known[r] if r in known else read[r]) for r in records]
+    positions, ids, by_feeder = places or _places(index, net)
     dark: dict[int, list[Interruption]] = {}
-    for record in records:
-        for entry_id in index.on(**facilities_of(record)):
-            dark.setdefault(entry_id, []).append(record)
-    return dark
+    for record, state in pairs:
+        for k in np.nonzero(_inside(positions, state.dark))[0].tolist():
+            dark.setdefault(ids[k], []).append(record)
+    if by_feeder:
+        darks = [s.dark for _r, s in pairs]
+        mask = net.mask([r for d in darks for r in d.ranges],
+                        np.concatenate([d.points for d in darks]) if darks else None)
+        for feeder_id, entry_ids in by_feeder.items():
+            lo, hi = net.feeder_range.get(feeder_id, (0, 0))
+            if hi <= lo or not mask[lo:hi].all():
+                continue
+            keeping = [r for r, s in pairs if any(a < hi and b > lo for a, b in s.dark.ranges)
+                       or bool(np.any((s.dark.points >= lo) & (s.dark.points < hi)))]
+            for entry_id in entry_ids:
+                dark[entry_id] = keeping
+    maybe: dict[int, list[Interruption]] = {}
+    for record, state in pairs:
+        if state.unlocated_left <= 0 and not state.approximate:
+            continue
+        on = index.on(**facilities_of(record))
+        if state.unlocated_left <= 0:  # restored by a count only: possibly among those still out
+            everything = Piece([r for p in state.pieces for r in p.ranges],
+                               np.concatenate([p.points for p in state.pieces]) if state.pieces else
+                               np.empty(0, np.int64), None)
+            held = {ids[k] for k in np.nonzero(_inside(positions, everything))[0].tolist()}
+            on = {e for e in on if e in held or (index.service_point_of.get(e) is None
+                                                 and state.record.extent == "facility")}
+        for entry_id in on:
+            if entry_id not in dark:
+                maybe.setdefault(entry_id, []).append(record)
+    found = {e: (sorted(rs, key=lambda r: (r.start_at, r.id or 0)), False) for e, rs in dark.items()}
+    found.update({e: (sorted(rs, key=lambda r: (r.start_at, r.id or 0)), True) for e, rs in maybe.items()})
+    return found
+
+
+def dark_entries(session: Session, records: list[Interruption], *, index: FacilityEntries | None = None,
+                 net: Network | None = None, states: Mapping[Interruption, RecordState] | None = None
+                 ) -> dict[int, list[Interruption]]:
+    """Registry entry id -> the open records that leave it dark or possibly dark (:func:`entry_darkness`)."""
+    return {e: rs for e, (rs, _possibly) in entry_darkness(session, records, index=index, net=net,
+                                                             states=states).items()}
 
 
 def call_list(*, session: Session, incident_id: int, zone, now: datetime | None = None) -> list[CallRow]:
@@ -73,12 +160,22 @@ def call_list(*, session: Session, incident_id: int, zone, now: datetime | None 
 
 
 def call_lists(*, session: Session, incidents: list[Incident], zone, now: datetime | None = None,
-               index: FacilityEntries | None = None) -> dict[int, list[CallRow]]:
+               index: FacilityEntries | None = None, net: Network | None = None,
+               states: Mapping[Interruption, RecordState] | None = None) -> dict[int, list[CallRow]]:
     """Incident id -> its call list (see :func:`call_list`), for many incidents with one registry look-up,
-    one query for the contact attempts and one for the entries."""
+    two queries for the records' power states (unless ``states`` holds them), one for the contact attempts and
+    one for the entries."""
     index = index if index is not None else FacilityEntries(session)
-    dark_of = {incident.id: dark_entries(session, [r for r in incident.interruptions if r.status == "open"],
-                                         index=index) for incident in incidents}
+    net = net or network(session)
+    open_of = {incident.id: [r for r in incident.interruptions if r.status == "open"] for incident in incidents}
+    everyone = [r for found in open_of.values() for r in found]
+    known = states or {}
+    missing = [r for r in everyone if r not in known]
+    if missing:
+        known = {**known, **record_states(missing, net, session=session)}
+    places = _places(index, net)
+    dark_of = {incident_id: entry_darkness(session, found, index=index, net=net, states=known, places=places)
+               for incident_id, found in open_of.items()}
     wanted = set().union(*dark_of.values())
     if not wanted:
         return {incident_id: [] for incident_id in dark_of}
@@ -95,12 +192,13 @@ def call_lists(*, session: Session, incidents: list[Incident], zone, now: dateti
             if e.id not in dark:
                 continue
             tries = attempts.get((incident_id, e.id), [])
-            rows.append(CallRow(entry=e, dark_since=min(r.start_at for r in dark[e.id]),
-                                records=sorted(r.id for r in dark[e.id]),
-                                reached=any(a.outcome == "reached" for a in tries),
+            on, possibly = dark[e.id]
+            rows.append(CallRow(entry=e, dark_since=min(r.start_at for r in on), records=sorted(r.id for r in on),
+                                possibly=possibly, reached=any(a.outcome == "reached" for a in tries),
                                 attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in tries]))
-        out[incident_id] = sorted(rows, key=lambda r: (r.reached, r.entry.priority_tier, r.entry.backup_generation,
-                                                       r.dark_since))
+        # not reached first, then by priority tier; within a tier, entries certainly dark before possibly dark
+        out[incident_id] = sorted(rows, key=lambda r: (r.reached, r.entry.priority_tier, r.possibly,
+                                                       r.entry.backup_generation, r.dark_since))
     return out
 
 

@@ -17,6 +17,11 @@ Input model
     ``cause`` (str)             cause code
     ``momentary`` (bool)        D3: duration <= 5 min.  Optional; where missing or NA it is derived from
                                 ``restored - start <= momentary_max_minutes``
+    ``member_interruptions``    optional: the record's :math:`N_i` when the caller knows it better than
+                                ``members_out`` (the service layer's per-member model counts a member left
+                                dark by two overlapping records once, for the first); NA: ``members_out``
+    ``member_minutes``          optional: the record's :math:`r_i N_i` [member·min] likewise; NA: from the
+                                steps (D12)
     ==========================  ===========================================================================
 
     Only the columns an index needs are read (``feeder`` etc. only for grouping and MAIFIe events).
@@ -39,8 +44,11 @@ Input model
 
 ``member_hits`` : pandas.DataFrame or None
     ``member_id``, ``record_id``: which member was interrupted by which record (the service layer builds it
-    from the service points downstream of each interrupted facility).  CAIFI, CTAIDI, CEMI_n and
-    CEMSMI_n count *distinct* members and need it; without it they are NaN, with a note.
+    from the network's per-member model, :mod:`outages.reliability`), and optionally ``minutes``: how long
+    that interruption kept the member dark [min].  CAIFI, CTAIDI, CEMI_n and CEMSMI_n count *distinct*
+    members and need it; CELID also needs ``minutes``.  Without them they are NaN, with a note.  One row
+    is one interruption of one member: rows repeating a (member, record) pair count once (their minutes
+    add up).
 
 Choices (documented here once)
 ------------------------------
@@ -49,8 +57,13 @@ Choices (documented here once)
   (major event days) give local midnights, e.g. ``pd.Timestamp("2024-01-01", tz="America/Chicago")``.
 * Days are **local** calendar days in the cooperative's zone (``tz``, default America/Chicago): a day of
   a DST change has 23 or 25 hours, and a record's whole member-minutes go to the day it began.
-* Sustained records only in SAIFI, SAIDI, CAIDI, ASAI, CAIFI, CTAIDI and CEMI_n; momentary records only
-  in MAIFI and MAIFIe; CEMSMI_n counts sustained interruptions and momentary *events*.
+* Sustained records only in SAIFI, SAIDI, CAIDI, ASAI, CAIFI, CTAIDI, CEMI_n and CELID; momentary
+  records only in MAIFI and MAIFIe; CEMSMI_n counts sustained interruptions and momentary *events*.
+* **CELID** (customers experiencing long interruption durations): CELID_s counts the members with at
+  least one sustained interruption *longer than* ``celid_s_hours`` (default 8 h), CELID_t those whose
+  sustained interruptions in the period add up to *more than* ``celid_t_hours`` (default 8 h), each over
+  :math:`N_T`.  Eight hours is the threshold regulators commonly use for both (e.g. the Delaware PSC's
+  members with more than eight hours of interruptions in a year); both are parameters.
 * A **momentary event** (MAIFIe, CEMSMI_n) is the momentary records on the same feeder (a record without
   a feeder uses its substation; with neither it is an event alone) that start within
   ``event_window_minutes`` (default 5, inclusive) of the event's *first* record; the next record after
@@ -97,6 +110,8 @@ __all__ = [
     "maifie",
     "cemi",
     "cemsmi",
+    "celid_s",
+    "celid_t",
     "momentary_events",
     "compute_indices",
     "daily_saidi",
@@ -109,6 +124,8 @@ __all__ = [
 LOCAL_TZ = "America/Chicago"  #: the cooperative's zone (D2)
 MOMENTARY_MAX_MINUTES = 5.0  #: D3, IEEE 1366: momentary when the duration is at most this [min]
 EVENT_WINDOW_MINUTES = 5.0  #: MAIFIe: momentary records within this of an event's first record [min]
+CELID_S_HOURS = 8.0  #: CELID_s: a single sustained interruption longer than this [h]
+CELID_T_HOURS = 8.0  #: CELID_t: sustained interruptions adding up to more than this in the period [h]
 BETA_MULTIPLIER = 2.5  #: the 2.5 beta method
 T_MED_YEARS = 5  #: years of daily SAIDI history used for T_MED
 GROUPINGS = ("division", "substation", "feeder", "cause")
@@ -259,6 +276,9 @@ def _prepare(records: pd.DataFrame, steps: pd.DataFrame | None, lo: int | None =
     start, restored = start[rows], restored[rows]
     record_id = np.asarray(records["record_id"].to_numpy()[rows])
     members = np.asarray(records["members_out"].to_numpy()[rows], dtype=np.int64)
+    given_members = _given(records, "member_interruptions", rows)
+    if given_members is not None:
+        members = np.where(np.isfinite(given_members), given_members, members).astype(np.int64)
     momentary = _momentary_flags(records, rows, restored - start, momentary_max_minutes)
     p = _Prepared(records, rows, record_id, start, members, momentary, np.empty(0), open_records, tz)
 
@@ -281,8 +301,18 @@ def _prepare(records: pd.DataFrame, steps: pd.DataFrame | None, lo: int | None =
         has_steps = np.bincount(pos, minlength=n) > 0
     no_steps = ~has_steps
     cmi[no_steps] = members[no_steps] * ((restored[no_steps] - start[no_steps]) / _NS_PER_MIN)
+    given_minutes = _given(records, "member_minutes", rows)
+    if given_minutes is not None:
+        cmi = np.where(np.isfinite(given_minutes), given_minutes, cmi)
     p.cmi = cmi
     return p
+
+
+def _given(records: pd.DataFrame, name: str, rows: np.ndarray) -> np.ndarray | None:
+    """An optional per-record figure of the input model as floats (NaN where not given), or None."""
+    if name not in records.columns:
+        return None
+    return pd.to_numeric(records[name].take(rows), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _group_codes(p: _Prepared, group_by: str | None, members_served: Any) -> tuple[list, np.ndarray, np.ndarray]:
@@ -378,13 +408,15 @@ class _Hits:
     pos: np.ndarray  # position of the record in the prepared arrays
     member: np.ndarray  # member code 0..n_members-1
     n_members: int
+    minutes: np.ndarray | None = None  # how long the interruption kept the member dark [min] (CELID)
 
 
 def _prepare_hits(p: _Prepared, member_hits: pd.DataFrame | None) -> _Hits | None:
     if member_hits is None:
         return None
+    timed = "minutes" in member_hits.columns
     if len(member_hits) == 0 or len(p) == 0:
-        return _Hits(np.empty(0, np.int64), np.empty(0, np.int64), 1)
+        return _Hits(np.empty(0, np.int64), np.empty(0, np.int64), 1, np.empty(0) if timed else None)
     pos = p.index.get_indexer(member_hits["record_id"].to_numpy())
     keep = pos >= 0
     pos = pos[keep]
@@ -396,8 +428,17 @@ def _prepare_hits(p: _Prepared, member_hits: pd.DataFrame | None) -> _Hits | Non
         member, uniques = pd.factorize(ids)
         n_members = max(len(uniques), 1)
     # one row per (record, member): duplicates would count a member twice
-    pair, _ = _sorted_unique(pos.astype(np.int64) * n_members + member)
-    return _Hits(pair // n_members, pair % n_members, n_members)
+    key = pos.astype(np.int64) * n_members + member
+    if not timed:
+        pair, _ = _sorted_unique(key)
+        return _Hits(pair // n_members, pair % n_members, n_members)
+    minutes = np.asarray(member_hits["minutes"].to_numpy(dtype=float, na_value=0.0)[keep], dtype=float)
+    order = np.argsort(key, kind="stable")
+    key, minutes = key[order], minutes[order]
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(key) else np.empty(0, np.int64)
+    pair = key[first]
+    total = np.add.reduceat(minutes, first) if len(first) else np.empty(0)
+    return _Hits(pair // n_members, pair % n_members, n_members, total)
 
 
 def _count_per_group_member(group: np.ndarray, member: np.ndarray, n_groups: int,
@@ -411,12 +452,30 @@ def _count_per_group_member(group: np.ndarray, member: np.ndarray, n_groups: int
     return uniq // n_members, counts
 
 
+def _sum_per_group_member(group: np.ndarray, member: np.ndarray, weights: np.ndarray, n_groups: int,
+                          n_members: int) -> tuple[np.ndarray, np.ndarray]:
+    """(group, sum of weights) of each (group, member) pair present."""
+    key = group * n_members + member
+    if n_groups * n_members <= max(_BINCOUNT_LIMIT, 2 * len(group)):
+        counts = np.bincount(key, minlength=n_groups * n_members)
+        sums = np.bincount(key, weights=weights, minlength=n_groups * n_members)
+        present = np.flatnonzero(counts)
+        return present // n_members, sums[present]
+    if not len(key):
+        return np.empty(0, np.int64), np.empty(0)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return key[first] // n_members, np.add.reduceat(weights[order], first)
+
+
 # --------------------------------------------------------------------------------------------------
 # evaluation
 
 
 def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.ndarray, nt: np.ndarray,
-              hits: _Hits | None, *, n: int, period_minutes: float, event_window_minutes: float) -> pd.DataFrame:
+              hits: _Hits | None, *, n: int, period_minutes: float, event_window_minutes: float,
+              celid_s_hours: float = CELID_S_HOURS, celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
     n_lab = len(labels)
     n_buckets = n_lab + 1  # last bucket: records without a group
     if keep is None:
@@ -439,6 +498,8 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
     cn = np.full(n_buckets, np.nan)
     cemi_count = np.full(n_buckets, np.nan)
     cemsmi_count = np.full(n_buckets, np.nan)
+    celid_s_count = np.full(n_buckets, np.nan)
+    celid_t_count = np.full(n_buckets, np.nan)
     if hits is None:
         # members of an event: the largest record of the event
         ev_members = np.zeros(n_events)
@@ -454,12 +515,23 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
         grp, k = _count_per_group_member(sg, sm, n_buckets, hits.n_members)
         cn = np.bincount(grp, minlength=n_buckets).astype(float)
         cemi_count = np.bincount(grp[k > n], minlength=n_buckets).astype(float)
+        if hits.minutes is not None:
+            # CELID: a single interruption longer than s hours; interruptions adding up to more than t hours
+            minutes = hits.minutes[hk][h_sus]
+            long = minutes > celid_s_hours * 60.0
+            grp_s, _ = _count_per_group_member(sg[long], sm[long], n_buckets, hits.n_members)
+            celid_s_count = np.bincount(grp_s, minlength=n_buckets).astype(float)
+            grp_t, total = _sum_per_group_member(sg, sm, minutes, n_buckets, hits.n_members)
+            celid_t_count = np.bincount(grp_t[total > celid_t_hours * 60.0], minlength=n_buckets).astype(float)
         # momentary: distinct (event, member) pairs
         event_of = np.full(len(p), -1, np.int64)
         event_of[mom_idx] = eid
         he, hm = event_of[h_pos[~h_sus]], h_mem[~h_sus]
-        pairs, _ = _sorted_unique(he * hits.n_members + hm)
-        pe, pm = pairs // hits.n_members, pairs % hits.n_members
+        # hits are one per (record, member): only events of several records can hit a member twice
+        shared = (np.bincount(eid, minlength=n_events) > 1)[he] if n_events else np.zeros(len(he), bool)
+        pairs, _ = _sorted_unique(he[shared] * hits.n_members + hm[shared])
+        pe = np.concatenate([he[~shared], pairs // hits.n_members])
+        pm = np.concatenate([hm[~shared], pairs % hits.n_members])
         mie = np.bincount(egroup[pe], minlength=n_buckets).astype(float)
         # CEMSMI_n: sustained interruptions plus momentary events per member
         grp2, k2 = _count_per_group_member(np.concatenate([sg, egroup[pe]]), np.concatenate([sm, pm]),
@@ -488,13 +560,15 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
             "maifie": _div(mie, nt_b),
             f"cemi_{n}": _div(cemi_count, nt_b),
             f"cemsmi_{n}": _div(cemsmi_count, nt_b),
+            "celid_s": _div(celid_s_count, nt_b),
+            "celid_t": _div(celid_t_count, nt_b),
         },
         index=pd.Index(list(labels) + [UNASSIGNED], dtype=object),
     )
     notes = [[] for _ in range(n_buckets)]
     if hits is None:
         for row in notes:
-            row.append(f"member_hits not given: CAIFI, CTAIDI, CEMI_{n}, CEMSMI_{n} are NaN")
+            row.append(f"member_hits not given: CAIFI, CTAIDI, CEMI_{n}, CEMSMI_{n}, CELID are NaN")
     for i in np.flatnonzero(~np.isfinite(nt) | (nt <= 0)).tolist():
         notes[i].append("no members served given for this group")
     notes[-1].append("records without a group: no members served, indices NaN")
@@ -509,12 +583,14 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
 
 def _compute(p: _Prepared, members_served: Any, period_minutes: float, *, group_by: str | None, n: int,
              member_hits: pd.DataFrame | None, keep: np.ndarray | None, event_window_minutes: float,
-             hits: _Hits | None = None) -> pd.DataFrame:
+             hits: _Hits | None = None, celid_s_hours: float = CELID_S_HOURS,
+             celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
     labels, codes, nt = _group_codes(p, group_by, members_served)
     if hits is None:
         hits = _prepare_hits(p, member_hits)
     out = _evaluate(p, keep, labels, codes, nt, hits, n=n, period_minutes=period_minutes,
-                    event_window_minutes=event_window_minutes)
+                    event_window_minutes=event_window_minutes, celid_s_hours=celid_s_hours,
+                    celid_t_hours=celid_t_hours)
     out.index.name = group_by or "scope"
     return out
 
@@ -865,6 +941,76 @@ def cemsmi(records: pd.DataFrame, n: int, *, members_served: float, member_hits:
     return float(row[f"cemsmi_{n}"].iloc[0])
 
 
+def celid_s(records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None,
+            hours: float = CELID_S_HOURS) -> float:
+    """Customers (members) Experiencing Long Interruption Durations, single interruption.
+
+    .. math:: CELID_s = \\frac{CN_{(r > s)}}{N_T}
+
+    :math:`CN_{(r>s)}` = members with at least one sustained interruption longer than :math:`s` hours.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Interruption records of the period.
+    members_served : int
+        :math:`N_T` [members].
+    member_hits : DataFrame or None
+        ``member_id``, ``record_id``, ``minutes`` (how long that record kept the member dark [min]); NaN
+        without them.
+    hours : float
+        :math:`s` [h], default 8: strictly longer counts.
+
+    Returns
+    -------
+    float
+        Share of members served [-].
+
+    References
+    ----------
+    IEEE Std 1366-2022 (CELID-s).
+    """
+    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
+                   member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES,
+                   celid_s_hours=hours)
+    return float(row["celid_s"].iloc[0])
+
+
+def celid_t(records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None,
+            hours: float = CELID_T_HOURS) -> float:
+    """Customers (members) Experiencing Long Interruption Durations, total duration.
+
+    .. math:: CELID_t = \\frac{CN_{(\\sum r > t)}}{N_T}
+
+    :math:`CN_{(\\sum r>t)}` = members whose sustained interruptions in the period add up to more than
+    :math:`t` hours.
+
+    Parameters
+    ----------
+    records : DataFrame
+        Interruption records of the period.
+    members_served : int
+        :math:`N_T` [members].
+    member_hits : DataFrame or None
+        ``member_id``, ``record_id``, ``minutes``; NaN without them.
+    hours : float
+        :math:`t` [h], default 8: strictly more counts.
+
+    Returns
+    -------
+    float
+        Share of members served [-].
+
+    References
+    ----------
+    IEEE Std 1366-2022 (CELID-t).
+    """
+    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
+                   member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES,
+                   celid_t_hours=hours)
+    return float(row["celid_t"].iloc[0])
+
+
 def momentary_events(records: pd.DataFrame, *, event_window_minutes: float = EVENT_WINDOW_MINUTES,
                      momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> pd.Series:
     """Momentary event number of each momentary record (the grouping behind MAIFIe).
@@ -906,7 +1052,8 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
                     member_hits: pd.DataFrame | None = None, exclude_days: Iterable | None = None,
                     only_days: Iterable | None = None, tz: str = LOCAL_TZ,
                     momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
-                    event_window_minutes: float = EVENT_WINDOW_MINUTES) -> pd.DataFrame:
+                    event_window_minutes: float = EVENT_WINDOW_MINUTES, celid_s_hours: float = CELID_S_HOURS,
+                    celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
     """Every reliability index of a period, for the system or per group.
 
     .. math::
@@ -916,7 +1063,8 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
         CAIFI = \\frac{\\sum N_i}{CN},\\quad CTAIDI = \\frac{\\sum r_i N_i}{CN},
 
         MAIFI = \\frac{\\sum IM_j N_{mj}}{N_T},\\quad MAIFI_E = \\frac{\\sum IM_E N_{me}}{N_T},\\quad
-        CEMI_n = \\frac{CN_{(k>n)}}{N_T},\\quad CEMSMI_n = \\frac{CNT_{(k>n)}}{N_T}
+        CEMI_n = \\frac{CN_{(k>n)}}{N_T},\\quad CEMSMI_n = \\frac{CNT_{(k>n)}}{N_T},\\quad
+        CELID_s = \\frac{CN_{(r > s)}}{N_T},\\quad CELID_t = \\frac{CN_{(\\sum r > t)}}{N_T}
 
     Parameters
     ----------
@@ -934,13 +1082,17 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
     n : int
         Threshold of CEMI_n and CEMSMI_n (default 3).
     member_hits : DataFrame, optional
-        ``member_id``, ``record_id``; without it CAIFI, CTAIDI, CEMI_n and CEMSMI_n are NaN (noted).
+        ``member_id``, ``record_id`` (and ``minutes`` for CELID); without it CAIFI, CTAIDI, CEMI_n,
+        CEMSMI_n and CELID are NaN (noted).
     exclude_days, only_days : iterable of dates, optional
         Leave out the records that began on these local days (e.g. major event days), or keep only them.
     tz : str
         The cooperative's zone for local days (default America/Chicago).
     momentary_max_minutes, event_window_minutes : float
         D3 threshold where ``momentary`` is missing [min]; MAIFIe event window [min].
+    celid_s_hours, celid_t_hours : float
+        CELID thresholds [h]: a single sustained interruption longer than ``celid_s_hours``; sustained
+        interruptions adding up to more than ``celid_t_hours`` in the period (default 8 and 8).
 
     Returns
     -------
@@ -951,8 +1103,9 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
         [member·min], ``momentary_member_interruptions`` [members], ``distinct_members_interrupted``
         :math:`CN` [members], ``saifi`` [1/member], ``saidi`` [min], ``caidi`` [min], ``asai`` [-],
         ``caifi`` [1/member], ``ctaidi`` [min], ``maifi`` [1/member], ``maifie`` [1/member],
-        ``cemi_<n>`` [-], ``cemsmi_<n>`` [-], ``note``.  With no records: SAIFI, SAIDI, MAIFI 0, ASAI 1,
-        CAIDI (0/0) NaN.
+        ``cemi_<n>`` [-], ``cemsmi_<n>`` [-], ``celid_s`` [-], ``celid_t`` [-], ``note``.  With no
+        records: SAIFI, SAIDI, MAIFI 0, ASAI 1, CAIDI (0/0) NaN.  ``attrs`` holds the period, ``n`` and the
+        CELID thresholds.
 
     References
     ----------
@@ -961,8 +1114,10 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)
     out = _compute(p, members_served, (hi - lo) / _NS_PER_MIN, group_by=group_by, n=n, member_hits=member_hits,
-                   keep=_day_mask(p, exclude_days, only_days), event_window_minutes=event_window_minutes)
-    out.attrs.update(period_start=pd.Timestamp(period_start), period_end=pd.Timestamp(period_end), n=n)
+                   keep=_day_mask(p, exclude_days, only_days), event_window_minutes=event_window_minutes,
+                   celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
+    out.attrs.update(period_start=pd.Timestamp(period_start), period_end=pd.Timestamp(period_end), n=n,
+                     celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
     return out
 
 
@@ -1165,18 +1320,21 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
                         period_start: Any, period_end: Any, *, major_event_days: Iterable, group_by: str | None = None,
                         n: int = 3, member_hits: pd.DataFrame | None = None, tz: str = LOCAL_TZ,
                         momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
-                        event_window_minutes: float = EVENT_WINDOW_MINUTES) -> pd.DataFrame:
+                        event_window_minutes: float = EVENT_WINDOW_MINUTES, celid_s_hours: float = CELID_S_HOURS,
+                        celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
     """Every index on all days, on normal days (major event days removed) and on major event days only.
 
     Same formulas as :func:`compute_indices`; the records are split by the local day they began.  ASAI
     uses the whole period length :math:`T` in every row, so the SAIFI/SAIDI/MAIFI parts add up:
     :math:`SAIDI_{all} = SAIDI_{normal} + SAIDI_{MED}`.  Indices over distinct members (CAIFI, CTAIDI,
-    CEMI_n, CEMSMI_n) do not add up, and momentary events are formed within each part (an event that
+    CEMI_n, CEMSMI_n, CELID) do not add up, and momentary events are formed within each part (an event that
     crosses midnight into a major event day is split).
 
     Parameters
     ----------
     records, steps, members_served, period_start, period_end, group_by, n, member_hits, tz
+        As in :func:`compute_indices`.
+    celid_s_hours, celid_t_hours : float
         As in :func:`compute_indices`.
     major_event_days : iterable of dates
         The MEDs (e.g. ``major_event_days(...).dates``).
@@ -1199,10 +1357,11 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
     frames = {}
     for label, keep in (("all", None), ("normal", ~is_med), ("major_event", is_med)):
         frames[label] = _compute(p, members_served, (hi - lo) / _NS_PER_MIN, group_by=group_by, n=n,
-                                 member_hits=None, hits=hits, keep=keep, event_window_minutes=event_window_minutes)
+                                 member_hits=None, hits=hits, keep=keep, event_window_minutes=event_window_minutes,
+                                 celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
     out = pd.concat(frames, names=["days"])
     out.attrs.update(period_start=pd.Timestamp(period_start), period_end=pd.Timestamp(period_end), n=n,
-                     major_event_days=meds)
+                     major_event_days=meds, celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
     return out
 
 

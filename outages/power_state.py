@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 from sqlalchemy import or_, select
@@ -79,7 +80,14 @@ class Piece:
         return size_of(self.ranges) + len(self.points)
 
     def positions(self) -> np.ndarray:
-        return np.union1d(positions_of(self.ranges), self.points)
+        """Every position of the piece, ascending and unique (a new array)."""
+        ranges = [r for r in self.ranges if r[1] > r[0]]
+        points = np.asarray(self.points)
+        if not len(points) and all(a[1] <= b[0] for a, b in pairwise(ranges)):
+            return positions_of(ranges)  # sorted, disjoint ranges: already ascending and unique (no sort)
+        if not ranges and points.dtype == np.int64 and bool(np.all(points[1:] > points[:-1])):
+            return points.copy()
+        return np.union1d(positions_of(ranges), points)
 
 
 @dataclass
@@ -122,9 +130,10 @@ def replay(record: Interruption, net: Network, points: np.ndarray, step_points: 
     """A record's state (see the module docstring).  ``points``: positions of its located service points
     (extent 'part'); ``step_points``: positions each step named; ``steps`` defaults to the record's own."""
     steps = record.steps if steps is None else steps
-    if record.extent == "facility":
-        ranges, pts = net.downstream(**facility_of(record)), EMPTY
-    else:
+    whole = net.downstream(**facility_of(record)) if record.extent == "facility" else []
+    if whole and record.members_out >= size_of(whole):
+        ranges, pts = whole, EMPTY
+    else:  # a part (a 'facility' row with a smaller count, written to the database directly, is one too)
         ranges, pts = [], np.asarray(points, dtype=np.int64)
     located = size_of(ranges) + len(pts)
     state = RecordState(record, located, max(record.members_out - located, 0))
@@ -341,9 +350,13 @@ def _ns(value: datetime) -> int:
 
 def member_intervals(states: Sequence[RecordState], *, horizon: datetime, merge: bool = True) -> Intervals:
     """Every located member's dark intervals (see :class:`Intervals`); ``merge=False`` keeps one row per
-    record and member (overlaps counted twice, as the record-by-record figures do)."""
-    pos, start, end, rid = [], [], [], []
+    record and member (overlaps counted twice, as the record-by-record figures do).  Merged rows come
+    sorted by position, then start."""
     h = _ns(horizon)
+    if merge:  # records in start order (stable): one stable sort by position then orders rows by (pos, start)
+        t0s = np.array([_ns(s.record.start_at) for s in states], dtype=np.int64)
+        states = [states[i] for i in np.argsort(t0s, kind="stable")]
+    pos, start, end, rid = [], [], [], []
     for s in states:
         t0 = _ns(s.record.start_at)
         for piece in s.pieces:
@@ -352,29 +365,45 @@ def member_intervals(states: Sequence[RecordState], *, horizon: datetime, merge:
                 continue
             t1 = h if piece.restored_at is None else min(_ns(piece.restored_at), h)
             pos.append(p)
-            start.append(np.full(len(p), t0, np.int64))
-            end.append(np.full(len(p), t1, np.int64))
-            rid.append(np.full(len(p), s.record.id, np.int64))
+            start.append(t0)
+            end.append(t1)
+            rid.append(s.record.id)
     if not pos:
         return Intervals(EMPTY, EMPTY, EMPTY, EMPTY)
-    p, a, b, r = (np.concatenate(x) for x in (pos, start, end, rid))
+    sizes = np.fromiter((len(x) for x in pos), dtype=np.int64, count=len(pos))
+    p = np.concatenate(pos)
+    a, b, r = (np.repeat(np.asarray(x, dtype=np.int64), sizes) for x in (start, end, rid))
     keep = b > a
-    p, a, b, r = p[keep], a[keep], b[keep], r[keep]
+    if not keep.all():
+        p, a, b, r = p[keep], a[keep], b[keep], r[keep]
     if not merge or not len(p):
         return Intervals(p, a, b, r)
-    order = np.lexsort((a, p))
+    order = np.argsort(p, kind="stable")
     p, a, b, r = p[order], a[order], b[order], r[order]
+    # only members with an interval that starts before (or as) the previous one ends need merging
+    same = p[1:] == p[:-1]
+    touch = same & (a[1:] <= b[:-1])
+    if not touch.any():
+        return Intervals(p, a, b, r)
+    flagged = np.zeros(int(p[-1]) + 1, bool)
+    flagged[p[1:][touch]] = True
+    sub = np.flatnonzero(flagged[p])
+    sp, sa, sb = p[sub], a[sub], b[sub]
     # the running latest end per member, in rank space so that one global running maximum stays per member
-    times = np.unique(np.concatenate([a, b]))
-    ra, rb = np.searchsorted(times, a), np.searchsorted(times, b)
-    member = np.cumsum(np.append(True, p[1:] != p[:-1])) - 1
+    times = np.unique(np.concatenate([sa, sb]))
+    ra, rb = np.searchsorted(times, sa), np.searchsorted(times, sb)
+    member = np.cumsum(np.append(True, sp[1:] != sp[:-1])) - 1
     offset = member * (len(times) + 1)
     reach = np.maximum.accumulate(rb + offset)
-    new = np.ones(len(p), bool)
+    new = np.ones(len(sp), bool)
     new[1:] = (member[1:] != member[:-1]) | (ra[1:] + offset[1:] > reach[:-1])
-    starts = np.nonzero(new)[0]
-    ends = np.append(starts[1:], len(p)) - 1
-    return Intervals(p[starts], a[starts], times[reach[ends] - offset[ends]], r[starts])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(sp)) - 1
+    first = np.ones(len(p), bool)
+    first[sub] = new
+    b = b.copy()
+    b[sub[starts]] = times[reach[ends] - offset[ends]]
+    return Intervals(p[first], a[first], b[first], r[first])
 
 
 def level_series(iv: Intervals, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -5,9 +5,14 @@ Privacy (D14): only aggregates leave this module.  An area serving fewer than ``
 left out (its members still count in the system totals); no service point, registry entry, feeder or
 facility identifier, location or geometry is part of the figures.
 
-Members out of an interruption are spread over its facility's areas in proportion to the members the
-facility serves in each (as the significance classifier does, :mod:`outages.classify`), so a partial
-outage of a feeder crossing two counties counts in both by their share.
+Members out come from the power state (:class:`outages.power_state.OutNow`, domain D15): the union of the
+open records' dark sets, so two records on one feeder (or a fuse record under a feeder record) count its
+members once, and no area or total is ever above what it serves.  Located members count in the areas their
+service points are in.  Members out that nobody has located yet (a record on part of a facility with only a
+count) are placed as an estimate: each facility's unlocated members are spread over its areas in proportion to
+the members it serves in each, capped at what the area serves minus what is located out there; they are
+reported apart as ``members_out_unlocated`` (per area and in the totals) so the page says "of which about N
+not yet located".
 
 The figures are computed from the log and kept by :class:`PublicMapCache`, which looks at the log's
 version (number of records and their latest change) at most every ``check_seconds`` and recomputes only
@@ -32,9 +37,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
 from gis.models import ServiceArea, ServicePoint, ServicePointArea
+from gis.network import Network, network
 from gis.service import read_layer
-from outages.classify import FacilityFacts, facility_key
+from outages.classify import FacilityFacts
 from outages.models import Cause, Interruption
+from outages.power_state import OutNow, facility_key, states_of
 from outages.settings import get_rule_settings
 
 STATUSES = ("reported", "crew_assigned", "restored")
@@ -94,7 +101,6 @@ def _iso(value: datetime | None) -> str | None:
 
 @dataclass
 class _Area:
-    out: float = 0.0
     open_records: int = 0
     without_etr: int = 0
     latest_etr: datetime | None = None
@@ -104,20 +110,36 @@ class _Area:
     causes: dict | None = None
 
 
-def _out_now(record: Interruption, now: datetime) -> int:
-    if record.status != "open":
-        return 0
-    return max(record.members_out - sum(s.members_restored for s in record.steps if s.at <= now), 0)
+def area_members_out(out: OutNow, facts: FacilityFacts) -> tuple[dict[int, int], dict[int, float]]:
+    """Members out per service area id: (located, estimated unlocated).  Each facility's unlocated members
+    (:attr:`OutNow.unlocated_by_facility`) are spread over its areas in proportion to the members it serves in
+    each; an area's estimate is capped at what it serves minus what is located out there."""
+    located = out.area_located()
+    unlocated: dict[int, float] = {}
+    for key, n in out.unlocated_by_facility.items():
+        served = facts.served.get(key, 0)
+        if not served:
+            continue
+        for area_id, k in facts.by_area.get(key, {}).items():
+            if k:
+                unlocated[area_id] = unlocated.get(area_id, 0.0) + n * k / served
+    for area_id, n in unlocated.items():
+        unlocated[area_id] = min(n, max(facts.area_members.get(area_id, 0) - located.get(area_id, 0), 0))
+    return located, unlocated
 
 
 def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | None = None,
-                    settings: PublicMapSettings | None = None) -> dict:
+                    settings: PublicMapSettings | None = None, net: Network | None = None) -> dict:
     """The public figures now: system totals and one entry per shown area (see the module docstring).
+
+    Members out (``members_out``, of which ``members_out_unlocated`` not yet located) are the power state's
+    (:class:`outages.power_state.OutNow`): never a sum of the records' counts.
 
     Area status: ``reported`` while one of its open records has no ETR, ``crew_assigned`` when every open
     record has one (the area's ETR is then the latest of them: when the last member should be back),
     ``restored`` when nothing is open there but a record was restored within ``restored_hours``.  The
-    cause is the one with the most members out there, when known.
+    cause is the one with the most members out there, when known (each open record weighted by what it still
+    keeps out, spread over its facility's areas).
 
     A stored time outside the plausible window (:meth:`outages.settings.RuleSettings.plausible`: before
     ``OUTAGES_EARLIEST_DATE`` or beyond the ETR horizon; only a row written to the database directly can hold
@@ -125,21 +147,21 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
     since" and its ETR is no estimate; a closed record with such a restoration is not shown as restored."""
     settings = settings or get_public_map_settings()
     now = now or utcnow()
+    net = net or network(session)
     rules = get_rule_settings()
     since = now - timedelta(hours=settings.restored_hours)
     records = session.scalars(
         select(Interruption).options(selectinload(Interruption.steps))
         .where(Interruption.status != "voided", Interruption.start_at <= now,
-               (Interruption.status == "open") | (Interruption.restored_at >= since))).all()
+               (Interruption.status == "open") | (Interruption.restored_at >= since))
+        .order_by(Interruption.start_at, Interruption.id)).all()
+    open_states = states_of(session, [r for r in records if r.status == "open"], net)
+    out = OutNow(net, open_states)
+    keeps = {s.record.id: s.dark.size + s.unlocated_left for s in open_states}
     shown = {area_id: (code, name, kind) for area_id, (code, name, kind) in facts.areas.items()
              if kind in settings.area_kinds and facts.area_members.get(area_id, 0) >= settings.min_members}
     acc: dict[int, _Area] = {}
-    system_out = 0
-    open_count = 0
     for record in records:
-        out = _out_now(record, now)
-        system_out += out
-        open_count += record.status == "open"
         key = facility_key(record)
         served = facts.served.get(key, 0)
         for area_id, n in facts.by_area.get(key, {}).items():
@@ -148,8 +170,6 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
             a = acc.setdefault(area_id, _Area(causes={}))
             a.updated_at = max(filter(None, (a.updated_at, record.updated_at)))
             if record.status == "open":
-                share = out * n / served if served else 0.0
-                a.out += share
                 a.open_records += 1
                 if rules.plausible(record.start_at, now):
                     a.started_at = min(filter(None, (a.started_at, record.start_at)))
@@ -157,17 +177,21 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
                     a.without_etr += 1
                 else:
                     a.latest_etr = max(filter(None, (a.latest_etr, record.etr_at)))
+                share = keeps.get(record.id, 0) * n / served if served else 0.0
                 a.causes[record.cause_code] = a.causes.get(record.cause_code, 0.0) + share
             elif rules.plausible(record.restored_at, now):
                 a.restored_at = max(filter(None, (a.restored_at, record.restored_at)))
+    located, unlocated = area_members_out(out, facts)
     labels = dict(session.execute(select(Cause.code, Cause.label)).all())
     areas = []
     for area_id, (code, name, kind) in shown.items():
         served = facts.area_members.get(area_id, 0)
         a = acc.get(area_id)
-        out = int(round(a.out)) if a else 0
-        entry = {"code": code, "name": name, "kind": kind, "members_served": served, "members_out": out,
-                 "percent_out": round(100.0 * out / served, 1) if served else 0.0,
+        guess = round(unlocated.get(area_id, 0.0))
+        n_out = min(located.get(area_id, 0) + guess, served)
+        entry = {"code": code, "name": name, "kind": kind, "members_served": served, "members_out": n_out,
+                 "members_out_unlocated": min(guess, n_out),
+                 "percent_out": round(100.0 * n_out / served, 1) if served else 0.0,
                  "status": None, "cause": None, "cause_label": None, "etr": None, "out_since": None,
                  "restored_at": None, "last_updated": None}
         if a and a.open_records:
@@ -187,14 +211,16 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
     order = {kind: i for i, kind in enumerate(settings.area_kinds)}
     areas.sort(key=lambda e: (-e["members_out"], order.get(e["kind"], 99), e["name"]))
     system = facts.system_members
+    system_out = min(out.members_out, system) if system else out.members_out
     return {
         "as_of": _iso(now),
         "timezone": get_rule_settings().timezone,
         "refresh_seconds": settings.refresh_seconds,
         "min_members": settings.min_members,
         "totals": {"members_served": system, "members_out": system_out,
+                   "members_out_unlocated": min(out.unlocated, system_out),
                    "percent_out": round(100.0 * system_out / system, 2) if system else 0.0,
-                   "active_outages": open_count,
+                   "active_outages": len(open_states),
                    "areas_affected": sum(1 for e in areas if e["members_out"] > 0)},
         "areas": areas,
         "hidden_areas": sum(1 for area_id, (_c, _n, kind) in facts.areas.items()

@@ -9,8 +9,10 @@ What is read
   their restoration steps; a record belongs to a period, and to a local day, by its start (IEEE 1366).
   Columns: ``record_id``, ``start``/``restored`` (UTC), ``members_out``, ``feeder`` (code),
   ``substation`` (code), ``division`` (name), ``cause`` (code), ``momentary`` (the stored flag, set when
-  the record was closed from ``OUTAGES_MOMENTARY_MAX_MINUTES``), and the facility ids used for
-  ``member_hits``.
+  the record was closed from ``OUTAGES_MOMENTARY_MAX_MINUTES``), and the facility ids (``feeder_id``,
+  ``device_id``, ``transmission_line_id``) and ``extent``; the steps with their ids and the device each
+  names.  The per-member model replays the records from these rows and their located and named service
+  points (:class:`outages.models.InterruptionPoint`, :class:`outages.models.StepPoint`).
 * **Plausible times only**: a record whose start, restoration or restoration step lies outside the
   plausible window (before local midnight of ``OUTAGES_EARLIEST_DATE``, or more than
   ``OUTAGES_ETR_HORIZON_DAYS`` ahead of now; the API and the bulk import refuse such times, but a row
@@ -34,17 +36,38 @@ divided by a larger :math:`N_T` than they had, and come out slightly low (about 
 per year back); CAIDI, CAIFI and CTAIDI do not depend on :math:`N_T`.  T_MED is computed from daily
 SAIDI with the same :math:`N_T`, so the major event day classification is consistent within a report.
 
-Members hit by a record (``member_hits``)
------------------------------------------
-CAIFI, CTAIDI, CEMI_n and CEMSMI_n count *distinct* members, so each record is expanded to the service
-points of its facility: a device's own service points and those of every device below it
-(:class:`gis.service.Topology`, ``ServicePoint.device_id``), a feeder's service points, or the service
-points on every feeder of the substations a transmission line feeds.  The log records how many members
-were out, not which: when ``members_out`` is smaller than the facility's members, the **first
-``members_out`` service points by id** are taken.  This is deterministic but an approximation: repeated
-partial interruptions on one facility are assumed to hit the same members, which tends to undercount
-the distinct members interrupted (CN) and so to overstate CAIFI, CTAIDI and CEMI_n.  SAIFI, SAIDI,
-CAIDI, ASAI and MAIFI do not use it.
+Members hit by a record (the per-member model)
+----------------------------------------------
+Every index counts each member's own interruptions, from the network model of who is out (domain D15,
+:mod:`gis.network`, :mod:`outages.power_state`):
+
+* **Who was dark, when.**  Each record is replayed on the network (:func:`outages.power_state.states_of`):
+  a whole-facility record (extent ``facility``) leaves dark everyone below its device, feeder or the
+  substations its transmission line feeds; a record on part of a facility (``part``) its located service
+  points plus an **unlocated** count.  Each step brings back what it names (a device: what the record
+  still kept dark below it; listed meters; or a count of the unlocated members) at its time, the last step
+  everything.  A record claiming its whole facility while counting fewer members than the facility serves
+  (old imports) is read as that many unlocated members of the facility, as migration 0010 reads old
+  records (noted).
+* **Overlaps count once.**  Each member's dark intervals are merged across records
+  (:func:`outages.power_state.member_intervals`), sustained with sustained and momentary with momentary:
+  a member dark under two overlapping (or touching) records has one interruption, attributed to the record
+  that left it dark first, lasting until the member was back under every record.  So :math:`N_i` of a
+  record is the members it left dark that no earlier record already kept dark, plus its unlocated
+  members, and its member-minutes are theirs (the engine's ``member_interruptions`` and
+  ``member_minutes`` columns); SAIFI, SAIDI, CAIDI, ASAI, MAIFI, daily SAIDI and T_MED, CAIFI, CTAIDI,
+  CEMI_n, CEMSMI_n and CELID all use them.  Without overlaps this is the record's own count and steps
+  (D12).  Replayed are the period's records and every record whose time and facility meet another's
+  (:func:`overlapping`, also before the period, for T_MED, and after its end while a period record is
+  still dark); every other record's count and steps stand as logged.
+* **Unlocated members** still count in SAIFI and SAIDI (in :math:`N_i`, with their steps' times), and in
+  the indices over distinct members each unlocated member interruption is one distinct unknown member
+  (``member_id`` negative): so CN and CELID_s are upper bounds (CAIFI and CTAIDI lower bounds) and
+  CEMI_n (n >= 1) a lower bound; CELID_t may err either way.  A note gives how many member interruptions
+  were unlocated.  A record whose located members came back by count only (``approximate``: old data or
+  imports) is noted too: which members came back at each step follows the network order.
+* The model is exact for what the log knows; :func:`member_hits` gives its rows (``member_id``,
+  ``record_id``, ``minutes``).
 
 Major event days
 ----------------
@@ -71,14 +94,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
 from gis.errors import InvalidInput
-from gis.models import Feeder, ServiceArea, ServicePoint, ServicePointArea, Substation
-from gis.service import Topology
+from gis.models import Feeder, ServiceArea, Substation
+from gis.network import Network, network
 from outages import indices as ix
+from outages import power_state as ps
 from outages.models import Cause, Interruption, RestorationStep
 from outages.settings import get_rule_settings
 
@@ -93,6 +117,10 @@ __all__ = [
     "members_served",
     "load_records",
     "member_hits",
+    "member_model",
+    "MemberModel",
+    "overlapping",
+    "with_member_figures",
     "first_record_start",
     "implausible_records",
     "cause_labels",
@@ -106,9 +134,9 @@ HISTORY_YEARS = ix.T_MED_YEARS
 MEMBERS_NOTE = ("Members served (N_T) is the current number of service points, used for every period: the "
                 "facility layer keeps no history, so past years are divided by today's membership and growth "
                 "is not adjusted for (past SAIFI/SAIDI come out slightly low; CAIDI is unaffected).")
-HITS_NOTE = ("CAIFI, CTAIDI, CEMI_n and CEMSMI_n need the members each record interrupted; the log holds only "
-             "how many, so a partial outage is taken to hit the first members_out service points (by id) of "
-             "its facility: an approximation that tends to overstate repeat interruptions.")
+HITS_NOTE = ("Every index counts members' own interruptions from the network model of who was out: a member "
+             "dark under overlapping records (sustained with sustained, momentary with momentary) counts once, "
+             "for the record that left it dark first.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -177,35 +205,40 @@ class MembersServed:
         return {"feeder": self.feeder, "substation": self.substation, "division": self.division}[group_by]
 
 
-def members_served(*, session: Session) -> MembersServed:
-    """Members served now per feeder, substation and division (feeders assigned by majority)."""
+def members_served(*, session: Session, net: Network | None = None) -> MembersServed:
+    """Members served now per feeder, substation and division (feeders assigned by majority), counted on the
+    network (:func:`gis.network.network`, built once per facility layer)."""
+    net = net or network(session)
     feeders = session.execute(select(Feeder.id, Feeder.code, Substation.code)
                               .join(Substation, Substation.id == Feeder.substation_id).order_by(Feeder.code)).all()
-    counts = dict(session.execute(select(ServicePoint.feeder_id, func.count())
-                                  .group_by(ServicePoint.feeder_id)).all())
-    votes = session.execute(
-        select(ServicePoint.feeder_id, ServiceArea.name, func.count())
-        .join(ServicePointArea, ServicePointArea.service_point_id == ServicePoint.id)
-        .join(ServiceArea, ServiceArea.id == ServicePointArea.service_area_id)
-        .where(ServiceArea.kind == "division")
-        .group_by(ServicePoint.feeder_id, ServiceArea.name)).all()
+    counts = np.bincount(net.feeder_of, minlength=max((f for f, _c, _s in feeders), default=0) + 1)
+    divisions = dict(session.execute(select(ServiceArea.id, ServiceArea.name).where(ServiceArea.kind == "division"))
+                     .all())
     best: dict[int, tuple[int, str]] = {}
-    for feeder_id, name, count in votes:
-        held = best.get(feeder_id)
-        if held is None or count > held[0] or (count == held[0] and name < held[1]):
-            best[feeder_id] = (count, name)
-    feeder = pd.Series({code: int(counts.get(fid, 0)) for fid, code, _sub in feeders}, dtype=np.int64)
+    if divisions and len(net.area_pos):
+        names = sorted(set(divisions.values()))  # votes go to division names (two areas may share one)
+        code = np.full(max(int(net.area_of.max()), max(divisions)) + 1, -1, np.int64)
+        code[list(divisions)] = [names.index(v) for v in divisions.values()]
+        area_code = code[net.area_of]
+        in_division = area_code >= 0
+        pairs = net.feeder_of[net.area_pos[in_division]] * (1 << 32) + area_code[in_division]
+        keys, votes = np.unique(pairs, return_counts=True)
+        for key, count in zip(keys.tolist(), votes.tolist()):
+            feeder_id, name = key >> 32, names[key & 0xFFFFFFFF]
+            held = best.get(feeder_id)
+            if held is None or count > held[0] or (count == held[0] and name < held[1]):
+                best[feeder_id] = (count, name)
+    feeder = pd.Series({code: int(counts[fid]) for fid, code, _sub in feeders}, dtype=np.int64)
     feeder_substation = {code: sub for _fid, code, sub in feeders}
     feeder_division = {code: (best[fid][1] if fid in best else None) for fid, code, _sub in feeders}
-    substation = feeder.groupby(pd.Series(feeder_substation)).sum().astype(np.int64)
+    substation = feeder.groupby(pd.Series(feeder_substation, dtype=object)).sum().astype(np.int64)
     substation = substation.reindex(sorted(set(session.scalars(select(Substation.code))) | set(substation.index)),
                                     fill_value=0)
     with_division = {k: v for k, v in feeder_division.items() if v is not None}
     division = (feeder[list(with_division)].groupby(pd.Series(with_division)).sum().astype(np.int64)
                 if with_division else pd.Series(dtype=np.int64))
     feeder.index.name, substation.index.name, division.index.name = "feeder", "substation", "division"
-    return MembersServed(system=int(session.scalar(select(func.count()).select_from(ServicePoint)) or 0),
-                         feeder=feeder, substation=substation, division=division,
+    return MembersServed(system=int(net.size), feeder=feeder, substation=substation, division=division,
                          feeder_substation=feeder_substation, feeder_division=feeder_division)
 
 
@@ -214,7 +247,8 @@ def members_served(*, session: Session) -> MembersServed:
 
 
 RECORD_COLUMNS = ["record_id", "start", "restored", "members_out", "feeder", "substation", "division", "cause",
-                  "momentary", "feeder_id", "device_id", "transmission_line_id"]
+                  "momentary", "feeder_id", "device_id", "transmission_line_id", "extent"]
+STEP_COLUMNS = ["record_id", "at", "members_restored", "step_id", "device_id"]
 
 
 def _labels(column: pd.Series) -> pd.Series:
@@ -223,11 +257,31 @@ def _labels(column: pd.Series) -> pd.Series:
     return out.where(out.notna(), None)
 
 
+def _raw_time(column):
+    """A UTC time column read as the driver gives it (SQLite: text; PostgreSQL: an aware datetime), parsed in
+    bulk by :func:`_utc_times` instead of one value at a time."""
+    return type_coerce(column, String)
+
+
+def _utc_times(values: pd.Series) -> pd.Series:
+    if len(values) and isinstance(values.iloc[0], str):
+        return pd.to_datetime(values, utc=True, format="ISO8601")  # SQLite keeps UTC as naive ISO text
+    return pd.to_datetime(values, utc=True)
+
+
+def _columns(rows: list, names: list[str]) -> pd.DataFrame:
+    """Result rows as a frame of object columns (one transposition, no per-row conversion)."""
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(names, columns)})
+
+
 def load_records(*, session: Session, start: Any, end: Any,
                  feeder_division: dict[str, str | None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Closed, not voided records starting in ``[start, end)`` and their restoration steps, as the frames of
     :mod:`outages.indices` (``records``, ``steps``); times are UTC.  ``feeder_division`` as in
-    :class:`MembersServed` (read when not given)."""
+    :class:`MembersServed` (read when not given).  Beside the engine's columns, ``records`` has the facility
+    ids and ``extent``, ``steps`` the ``step_id`` and the ``device_id`` it names (-1: none), for the
+    per-member model (module docstring)."""
     tz = get_rule_settings().timezone
     lo, hi = _utc(_instant(start, tz, "start")), _utc(_instant(end, tz, "end"))
     if feeder_division is None:
@@ -237,20 +291,20 @@ def load_records(*, session: Session, start: Any, end: Any,
              Interruption.start_at < min(hi, latest), Interruption.restored_at >= earliest,
              Interruption.restored_at <= latest, Interruption.id.not_in(_steps_outside(earliest, latest)))
     rows = session.execute(
-        select(Interruption.id, Interruption.start_at, Interruption.restored_at, Interruption.members_out,
-               Feeder.code, Substation.code, Interruption.cause_code, Interruption.momentary,
-               func.coalesce(Interruption.feeder_id, -1), func.coalesce(Interruption.device_id, -1),
-               func.coalesce(Interruption.transmission_line_id, -1))
+        select(Interruption.id, _raw_time(Interruption.start_at), _raw_time(Interruption.restored_at),
+               Interruption.members_out, Feeder.code, Substation.code, Interruption.cause_code,
+               Interruption.momentary, func.coalesce(Interruption.feeder_id, -1),
+               func.coalesce(Interruption.device_id, -1), func.coalesce(Interruption.transmission_line_id, -1),
+               Interruption.extent)
         .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
         .outerjoin(Substation, Substation.id == Interruption.substation_id)
-        .where(*where).order_by(Interruption.start_at, Interruption.id))
-    raw = pd.DataFrame([tuple(r) for r in rows],
-                       columns=["record_id", "start", "restored", "members_out", "feeder", "substation", "cause",
-                                "momentary", "feeder_id", "device_id", "transmission_line_id"])
+        .where(*where).order_by(Interruption.start_at, Interruption.id)).all()
+    raw = _columns(rows, ["record_id", "start", "restored", "members_out", "feeder", "substation", "cause",
+                          "momentary", "feeder_id", "device_id", "transmission_line_id", "extent"])
     records = pd.DataFrame({
         "record_id": raw["record_id"].to_numpy(dtype=np.int64),
-        "start": pd.to_datetime(raw["start"], utc=True),
-        "restored": pd.to_datetime(raw["restored"], utc=True),
+        "start": _utc_times(raw["start"]),
+        "restored": _utc_times(raw["restored"]),
         "members_out": raw["members_out"].to_numpy(dtype=np.int64),
         "feeder": _labels(raw["feeder"]),
         "substation": _labels(raw["substation"]),
@@ -260,16 +314,22 @@ def load_records(*, session: Session, start: Any, end: Any,
         "feeder_id": raw["feeder_id"].to_numpy(dtype=np.int64),
         "device_id": raw["device_id"].to_numpy(dtype=np.int64),
         "transmission_line_id": raw["transmission_line_id"].to_numpy(dtype=np.int64),
+        "extent": _labels(raw["extent"]),
     }, columns=RECORD_COLUMNS)
     step_rows = session.execute(
-        select(RestorationStep.interruption_id, RestorationStep.at, RestorationStep.members_restored)
+        select(RestorationStep.interruption_id, _raw_time(RestorationStep.at), RestorationStep.members_restored,
+               RestorationStep.id, func.coalesce(RestorationStep.device_id, -1))
         .join(Interruption, Interruption.id == RestorationStep.interruption_id)
-        .where(*where))
-    raw_steps = pd.DataFrame([tuple(r) for r in step_rows], columns=["record_id", "at", "members_restored"])
-    steps = pd.DataFrame({"record_id": raw_steps["record_id"].to_numpy(dtype=np.int64),
-                          "at": pd.to_datetime(raw_steps["at"], utc=True),
-                          "members_restored": raw_steps["members_restored"].to_numpy(dtype=np.int64)})
-    return records, steps
+        .where(*where)).all()
+    return records, _steps_frame(_columns(step_rows, STEP_COLUMNS))
+
+
+def _steps_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"record_id": raw["record_id"].to_numpy(dtype=np.int64),
+                         "at": _utc_times(raw["at"]),
+                         "members_restored": raw["members_restored"].to_numpy(dtype=np.int64),
+                         "step_id": raw["step_id"].to_numpy(dtype=np.int64),
+                         "device_id": raw["device_id"].to_numpy(dtype=np.int64)}, columns=STEP_COLUMNS)
 
 
 def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -322,65 +382,268 @@ def cause_labels(*, session: Session) -> dict[str, str]:
 # member hits
 
 
-class _Points:
-    """Service point ids grouped by feeder and by device, ascending within each group."""
+@dataclass(eq=False)
+class _Step:
+    """A restoration step as the replay reads it (:class:`outages.models.RestorationStep`'s columns)."""
 
-    def __init__(self, session: Session):
-        rows = session.execute(select(ServicePoint.id, ServicePoint.feeder_id,
-                                      func.coalesce(ServicePoint.device_id, -1)).order_by(ServicePoint.id))
-        arr = np.fromiter((v for row in rows for v in row), dtype=np.int64).reshape(-1, 3)
-        ids, feeder, device = arr[:, 0], arr[:, 1], arr[:, 2]
-        self.by_feeder = self._blocks(ids, feeder)
-        self.by_device = self._blocks(ids[device >= 0], device[device >= 0])
-        self.topology = Topology(session)
-
-    @staticmethod
-    def _blocks(ids: np.ndarray, key: np.ndarray) -> dict[int, np.ndarray]:
-        order = np.argsort(key, kind="stable")  # ids are ascending, so each block stays sorted
-        k, v = key[order], ids[order]
-        uniq, first = np.unique(k, return_index=True)
-        bounds = np.append(first, len(k))
-        return {int(u): v[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniq)}
-
-    def of(self, kind: str, key: int) -> np.ndarray:
-        empty = np.empty(0, np.int64)
-        if kind == "device":
-            parts = [self.by_device.get(d, empty) for d in self.topology.devices_below([key])]
-        elif kind == "feeder":
-            return self.by_feeder.get(key, empty)
-        else:
-            feeders = self.topology.feeders_fed_by(transmission_line_ids=[key])
-            parts = [self.by_feeder.get(f, empty) for f in feeders]
-        return np.sort(np.concatenate(parts)) if parts else empty
+    id: int
+    at: datetime
+    members_restored: int
+    device_id: int | None
 
 
-def member_hits(*, session: Session, records: pd.DataFrame, _points: _Points | None = None) -> pd.DataFrame:
-    """Which service point (``member_id``) each record (``record_id``) interrupted.
+@dataclass(eq=False)
+class _Record:
+    """A closed record as the replay (:func:`outages.power_state.replay`) reads it, built from the rows
+    :func:`load_records` already read instead of loading every :class:`~outages.models.Interruption` again
+    through the ORM (a quarter of a second a year).  ``extent`` is 'part' for a record claiming its whole
+    facility with a smaller count (module docstring)."""
 
-    The service points of the record's facility (device and below, feeder, or the feeders of the
-    substations a transmission line feeds), the first ``members_out`` of them by id when fewer were out
-    (module docstring).  Returns columns ``member_id``, ``record_id``.
-    """
-    if len(records) == 0:
-        return pd.DataFrame({"member_id": np.empty(0, np.int64), "record_id": np.empty(0, np.int64)})
-    points = _points or _Points(session)
+    id: int
+    start_at: datetime
+    restored_at: datetime
+    members_out: int
+    extent: str
+    feeder_id: int | None
+    device_id: int | None
+    transmission_line_id: int | None
+    momentary: bool | None
+    steps: list[_Step]
+    status: str = "closed"
+    read_as_part: bool = False
+
+
+def _replayable(records: pd.DataFrame, steps: pd.DataFrame, net: Network) -> list[_Record]:
+    """``records`` (and their ``steps``) as :class:`_Record` in start order, steps in time order."""
+    def opt(v: int) -> int | None:
+        return None if v < 0 else v
+
+    by_record: dict[int, list[_Step]] = {}
+    if len(steps):
+        s = steps[steps["record_id"].isin(records["record_id"])].sort_values(["record_id", "at", "step_id"])
+        for rid, sid, at, n, dev in zip(s["record_id"].tolist(), s["step_id"].tolist(),
+                                        s["at"].dt.to_pydatetime().tolist(), s["members_restored"].tolist(),
+                                        s["device_id"].tolist()):
+            by_record.setdefault(rid, []).append(_Step(sid, at, n, opt(dev)))
+    out = []
+    for rid, start, restored, members, extent, feeder, device, line, momentary in zip(
+            records["record_id"].tolist(), records["start"].dt.to_pydatetime().tolist(),
+            records["restored"].dt.to_pydatetime().tolist(), records["members_out"].tolist(),
+            records["extent"].tolist(), records["feeder_id"].tolist(), records["device_id"].tolist(),
+            records["transmission_line_id"].tolist(), records["momentary"].tolist()):
+        r = _Record(rid, start, restored, members, extent or "facility", opt(feeder), opt(device), opt(line),
+                    None if momentary is pd.NA else momentary, by_record.get(rid, []))
+        if r.extent == "facility" and members < net.served(**ps.facility_of(r)):
+            r.extent, r.read_as_part = "part", True
+        out.append(r)
+    out.sort(key=lambda r: (r.start_at, r.id))
+    return out
+
+
+def _momentary_of(records: pd.DataFrame, momentary_max_minutes: float) -> np.ndarray:
+    """Each record's momentary flag as the index engine reads it: the stored one, else from the duration."""
+    duration = (records["restored"] - records["start"]).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+    derived = duration <= momentary_max_minutes * 60.0
+    given = records["momentary"].astype("boolean")
+    return np.where(given.isna().to_numpy(), derived, given.fillna(False).to_numpy(dtype=bool))
+
+
+def _hulls(records: pd.DataFrame, net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest position range ``[lo, hi)`` holding each record's facility (a line: its substations)."""
     device = records["device_id"].to_numpy(dtype=np.int64)
     feeder = records["feeder_id"].to_numpy(dtype=np.int64)
     line = records["transmission_line_id"].to_numpy(dtype=np.int64)
-    kind = np.where(device >= 0, 0, np.where(feeder >= 0, 1, 2))
-    key = np.where(device >= 0, device, np.where(feeder >= 0, feeder, line))
-    combined = kind * (1 << 40) + key
-    uniq, fac = np.unique(combined, return_inverse=True)
-    pools = [points.of(("device", "feeder", "line")[int(u >> 40)], int(u & ((1 << 40) - 1))) for u in uniq]
-    sizes = np.array([len(p) for p in pools], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    pool = np.concatenate(pools) if pools else np.empty(0, np.int64)
-    counts = np.minimum(records["members_out"].to_numpy(dtype=np.int64), sizes[fac])
-    total = int(counts.sum())
-    first = np.repeat(offsets[fac], counts)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return pd.DataFrame({"member_id": pool[first + within],
-                         "record_id": np.repeat(records["record_id"].to_numpy(dtype=np.int64), counts)})
+    kind = np.where(line >= 0, 2, np.where(device >= 0, 1, 0))
+    key = np.where(line >= 0, line, np.where(device >= 0, device, feeder))
+    facilities, which = np.unique(kind * (1 << 40) + key, return_inverse=True)
+    lo = np.zeros(len(facilities), np.int64)
+    hi = np.zeros(len(facilities), np.int64)
+    names = ("feeder_id", "device_id", "transmission_line_id")
+    for i, f in enumerate(facilities.tolist()):
+        ranges = net.downstream(**{names[f >> 40]: f & ((1 << 40) - 1)})
+        if ranges:
+            lo[i], hi[i] = ranges[0][0], ranges[-1][1]
+    return lo[which], hi[which]
+
+
+def overlapping(records: pd.DataFrame, momentary: np.ndarray, net: Network) -> np.ndarray:
+    """Which records may share a dark member with another record of their kind (sustained with sustained,
+    momentary with momentary): their times meet (one starts before or as the other is restored) and their
+    facilities' position ranges intersect.  A superset of the records whose members the per-member model
+    merges (a part of a facility is inside it); every other record's :math:`N_i` and member-minutes are its
+    own count and steps."""
+    n = len(records)
+    out = np.zeros(n, bool)
+    if n < 2:
+        return out
+    start = records["start"].array.as_unit("ns").asi8
+    end = records["restored"].array.as_unit("ns").asi8
+    lo, hi = _hulls(records, net)
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], end[order]
+    reach = np.searchsorted(s, e, side="right")  # the records starting before (or as) each one ends
+    after = np.maximum(reach - np.arange(n) - 1, 0)
+    cls, lo, hi = momentary[order], lo[order], hi[order]
+    for first in range(0, n, 512):  # pairs in blocks: a storm has many records at once
+        block = np.arange(first, min(first + 512, n))
+        counts = after[block]
+        i = np.repeat(block, counts)
+        if not len(i):
+            continue
+        j = i + 1 + np.arange(len(i)) - np.repeat(np.cumsum(counts) - counts, counts)
+        hit = (cls[i] == cls[j]) & (lo[i] < hi[j]) & (lo[j] < hi[i])
+        out[order[i[hit]]] = True
+        out[order[j[hit]]] = True
+    return out
+
+
+@dataclass(frozen=True)
+class MemberModel:
+    """The per-member model of a set of closed records (module docstring, "Members hit by a record").
+
+    ``figures``: per record (index ``record_id``) ``member_interruptions`` (:math:`N_i`: merged intervals
+    attributed to it plus its unlocated members), ``member_minutes`` (:math:`r_i N_i` [member·min]),
+    ``located`` and ``unlocated`` (member interruptions), ``approximate`` (a count-only step on located
+    members), ``read_as_part`` (a whole-facility record counting fewer members than its facility serves).
+    ``hits``: the ``member_hits`` of the engine for the records asked for: ``member_id`` (service point id;
+    negative for an unlocated member, each a distinct unknown member), ``record_id``, ``minutes`` [min].
+    """
+
+    figures: pd.DataFrame
+    hits: pd.DataFrame
+
+
+def member_model(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame, momentary: np.ndarray,
+                 net: Network, hits_for: np.ndarray | None = None) -> MemberModel:
+    """Replay ``records`` (closed records and their ``steps``: frames of :func:`load_records`; ``momentary``
+    their flags) on the network (:func:`outages.power_state.states_of`) and merge each member's dark
+    intervals, sustained with sustained and momentary with momentary
+    (:func:`outages.power_state.member_intervals`); ``hits_for``: the record ids whose member hits are
+    wanted (default all).  See the module docstring."""
+    ids = records["record_id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids)
+    ids = ids[order]
+    flag = np.asarray(momentary, bool)[order]
+    rows = _replayable(records, steps, net)
+    part_read = [r for r in rows if r.read_as_part]
+    states = ps.states_of(session, rows, net)
+    n = len(ids)
+    idx_of = {int(s.record.id): int(k) for s, k in zip(states, np.searchsorted(ids, [s.record.id for s in states]))}
+    located = np.zeros(n)
+    minutes = np.zeros(n)
+    unlocated = np.zeros(n)
+    unlocated_minutes = np.zeros(n)
+    approximate = np.zeros(n, bool)
+    as_part = np.zeros(n, bool)
+    as_part[np.searchsorted(ids, [r.id for r in part_read])] = True
+    wanted = np.ones(n, bool) if hits_for is None else np.isin(ids, np.asarray(hits_for, np.int64))
+    horizon = max((r.restored_at for r in rows if r.restored_at is not None), default=utcnow())
+    parts = []
+    unknown_rid, unknown_min = [], []
+    for kind in (False, True):
+        chosen = [s for s in states if bool(flag[idx_of[int(s.record.id)]]) == kind]
+        iv = ps.member_intervals(chosen, horizon=horizon, merge=True)
+        k = np.searchsorted(ids, iv.record_id)
+        mins = iv.minutes
+        located += np.bincount(k, minlength=n)
+        minutes += np.bincount(k, weights=mins, minlength=n)
+        keep = wanted[k]
+        parts.append((net.ids[iv.pos[keep]], iv.record_id[keep], mins[keep]))
+        for s in chosen:
+            i = idx_of[int(s.record.id)]
+            approximate[i] = s.approximate
+            t0 = s.record.start_at
+            for at, count in s.unlocated_steps:
+                m = max((min(at, horizon) - t0).total_seconds() / 60.0, 0.0)
+                unlocated[i] += count
+                unlocated_minutes[i] += count * m
+                if wanted[i]:
+                    unknown_rid.append(np.full(count, ids[i], np.int64))
+                    unknown_min.append(np.full(count, m))
+    figures = pd.DataFrame({"member_interruptions": located + unlocated,
+                            "member_minutes": minutes + unlocated_minutes, "located": located,
+                            "unlocated": unlocated, "approximate": approximate, "read_as_part": as_part,
+                            "momentary": flag},
+                           index=pd.Index(ids, name="record_id"))
+    u_rid = np.concatenate(unknown_rid) if unknown_rid else np.empty(0, np.int64)
+    u_min = np.concatenate(unknown_min) if unknown_min else np.empty(0)
+    member = np.concatenate([p[0] for p in parts] + [-1 - np.arange(len(u_rid), dtype=np.int64)])
+    hits = pd.DataFrame({"member_id": member,
+                         "record_id": np.concatenate([p[1] for p in parts] + [u_rid]),
+                         "minutes": np.concatenate([p[2] for p in parts] + [u_min])})
+    return MemberModel(figures=figures, hits=hits)
+
+
+def member_hits(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame | None = None,
+                net: Network | None = None, momentary_max_minutes: float | None = None) -> pd.DataFrame:
+    """Which member (``member_id``: service point id, negative for an unlocated member) each closed record
+    (``record_id``) left dark, for how long (``minutes``), from the network's per-member model: a member
+    dark under overlapping records of the same kind is one interruption, the first record's (module
+    docstring).  ``records``, ``steps``: frames of :func:`load_records` (the steps are read when not
+    given)."""
+    if len(records) == 0:
+        return pd.DataFrame({"member_id": np.empty(0, np.int64), "record_id": np.empty(0, np.int64),
+                             "minutes": np.empty(0)})
+    net = net or network(session)
+    mmm = get_rule_settings().momentary_max_minutes if momentary_max_minutes is None else momentary_max_minutes
+    if steps is None:
+        steps = _steps_of(session, records["record_id"].to_numpy(dtype=np.int64))
+    return member_model(session=session, records=records, steps=steps, momentary=_momentary_of(records, mmm),
+                        net=net).hits
+
+
+def _steps_of(session: Session, record_ids: np.ndarray) -> pd.DataFrame:
+    """The restoration steps of these records, as the ``steps`` frame of :func:`load_records`."""
+    rows = []
+    for first in range(0, len(record_ids), ps.CHUNK):
+        chunk = [int(i) for i in record_ids[first:first + ps.CHUNK]]
+        rows += session.execute(select(RestorationStep.interruption_id, _raw_time(RestorationStep.at),
+                                       RestorationStep.members_restored, RestorationStep.id,
+                                       func.coalesce(RestorationStep.device_id, -1))
+                                .where(RestorationStep.interruption_id.in_(chunk))).all()
+    return _steps_frame(_columns(rows, STEP_COLUMNS))
+
+
+def with_member_figures(records: pd.DataFrame, model: MemberModel) -> pd.DataFrame:
+    """``records`` with the model's ``member_interruptions`` and ``member_minutes`` (NA for the records the
+    model did not replay: their count and steps stand)."""
+    out = records.copy()
+    at = model.figures.index.get_indexer(out["record_id"].to_numpy())
+    have = at >= 0
+    for name in ("member_interruptions", "member_minutes"):
+        column = np.full(len(out), np.nan)
+        column[have] = model.figures[name].to_numpy()[at[have]]
+        out[name] = column
+    return out
+
+
+def _model_notes(model: MemberModel, record_ids: np.ndarray) -> list[str]:
+    """Notes on the records of a period: unlocated members, approximate steps, records read as a part."""
+    f = model.figures[model.figures.index.isin(record_ids)]
+    notes = []
+    for kind, label in ((False, "sustained"), (True, "momentary")):
+        g = f[f["momentary"] == kind]
+        total, unl = float(g["member_interruptions"].sum()), float(g["unlocated"].sum())
+        if unl:
+            notes.append(f"{unl:,.0f} of the {total:,.0f} {label} member interruptions ({unl / total:.1%}) were "
+                         "unlocated (records on part of a facility without the members named): they count in "
+                         + ("SAIFI and SAIDI" if not kind else "MAIFI") + ", and each counts as a distinct "
+                         "unknown member in the indices over members"
+                         + (" (CN and CELID_s are upper bounds, CAIFI and CTAIDI lower bounds, CEMI_n for n >= 1 "
+                            "a lower bound)." if not kind else " (MAIFIe and CEMSMI_n)."))
+    approx = int(f["approximate"].sum())
+    if approx:
+        notes.append(f"{approx:,} record{'s' if approx > 1 else ''} restored located members by count only (old "
+                     "data or imports): which members came back at each step follows the network order, so the "
+                     "members' durations (CTAIDI, CELID) are approximate; counts and member-minutes are the "
+                     "steps'.")
+    read = int(f["read_as_part"].sum())
+    if read:
+        notes.append(f"{read:,} whole-facility record{'s' if read > 1 else ''} counting fewer members than "
+                     f"{'their facilities serve' if read > 1 else 'its facility serves'} (old imports): read as that "
+                     "many unlocated members of the facility, as migration 0010 reads old records. Fix: correct "
+                     "the record's members or facility.")
+    return notes
 
 
 # --------------------------------------------------------------------------------------------------
@@ -401,6 +664,8 @@ class PeriodIndices:
     major_event_days: ix.MajorEventDays  #: the MEDs of the period and T_MED
     momentary_max_minutes: float
     notes: list[str]
+    celid_s_hours: float = ix.CELID_S_HOURS  #: CELID_s: a single sustained interruption longer than this [h]
+    celid_t_hours: float = ix.CELID_T_HOURS  #: CELID_t: sustained interruptions adding up to more than this [h]
 
     def rows(self, days: str = "all") -> pd.DataFrame:
         """The rows of one day type (``all``, ``normal`` or ``major_event``), indexed by group (none when
@@ -410,6 +675,41 @@ class PeriodIndices:
         if days in self.table.index.get_level_values("days"):
             return self.table.xs(days, level="days")
         return self.table.iloc[:0].droplevel("days")
+
+
+def _check_celid(hours: float, field: str) -> None:
+    if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 < hours <= 8784:
+        raise InvalidInput(f"{field}={hours!r} is not a duration in hours. Fix: give hours between 0 and 8784 (a "
+                           "leap year), e.g. 8.", field=field)
+
+
+def _records_and_tail(session: Session, start: Any, end: pd.Timestamp,
+                      feeder_division: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`load_records` of ``[start, end)``, plus the records starting after ``end`` while one of those is
+    still dark: the per-member model merges a member's overlapping interruptions across the period's end
+    (the engine counts only the period's own records)."""
+    records, steps = load_records(session=session, start=start, end=end, feeder_division=feeder_division)
+    tail = records["restored"].max() if len(records) else None
+    if tail is not None and pd.notna(tail) and tail > end:
+        more, more_steps = load_records(session=session, start=end, end=tail, feeder_division=feeder_division)
+        if len(more):
+            records = pd.concat([records, more], ignore_index=True)
+            steps = pd.concat([steps, more_steps], ignore_index=True)
+    return records, steps
+
+
+def _exact(session: Session, records: pd.DataFrame, steps: pd.DataFrame, mmm: float, net: Network,
+           lo: pd.Timestamp, hi: pd.Timestamp) -> tuple[pd.DataFrame, MemberModel, np.ndarray]:
+    """The records with the per-member model's figures, the model (hits of the records starting in
+    ``[lo, hi)``) and those records' ids.  Replayed: the period's records and every record that may
+    overlap another (the history's too, so that daily SAIDI and T_MED count a member once as well)."""
+    momentary = _momentary_of(records, mmm)
+    in_period = ((records["start"] >= lo) & (records["start"] < hi)).to_numpy()
+    replay = in_period | overlapping(records, momentary, net)
+    period_ids = records["record_id"].to_numpy()[in_period]
+    model = member_model(session=session, records=records[replay], steps=steps, momentary=momentary[replay],
+                         net=net, hits_for=period_ids)
+    return with_member_figures(records, model), model, period_ids
 
 
 def _check_grouping(group_by: str | None) -> None:
@@ -443,7 +743,8 @@ def _history_from(period_start: pd.Timestamp, tz: str) -> pd.Timestamp:
 
 
 def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None = None, zone: Any = None,
-                momentary_max_minutes: float | None = None, n: int = 3) -> PeriodIndices:
+                momentary_max_minutes: float | None = None, n: int = 3, celid_s_hours: float = ix.CELID_S_HOURS,
+                celid_t_hours: float = ix.CELID_T_HOURS) -> PeriodIndices:
     """Every index of ``[start, end)`` (system or per group) on all days, normal days and major event days.
 
     Parameters
@@ -461,6 +762,8 @@ def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None 
         re-derives every record's flag from its duration.
     n : int
         CEMI_n / CEMSMI_n threshold.
+    celid_s_hours, celid_t_hours : float
+        CELID thresholds [h] (default 8 and 8, see :mod:`outages.indices`).
 
     Returns
     -------
@@ -481,26 +784,30 @@ def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None 
     _check_grouping(group_by)
     if n < 0:
         raise InvalidInput("n must be 0 or more. Fix: give the CEMI_n threshold, e.g. 3.", field="n")
-    members = members_served(session=session)
+    _check_celid(celid_s_hours, "celid_s_hours")
+    _check_celid(celid_t_hours, "celid_t_hours")
+    net = network(session)
+    members = members_served(session=session, net=net)
     history_start = _history_start(session, lo, tz)
-    records, steps = load_records(session=session, start=min(_history_from(lo, tz), lo), end=hi,
-                                  feeder_division=members.feeder_division)
+    records, steps = _records_and_tail(session, min(_history_from(lo, tz), lo), hi, members.feeder_division)
     mmm = _momentary(records, momentary_max_minutes)
+    records, model, period_ids = _exact(session, records, steps, mmm, net, lo, hi)
     meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=tz,
                                momentary_max_minutes=mmm)
-    period = records[(records["start"] >= lo) & (records["start"] < hi)]
-    hits = member_hits(session=session, records=period)
     table = ix.indices_by_day_type(records, steps, members.for_group(group_by), lo, hi,
-                                   major_event_days=meds.dates, group_by=group_by, n=n, member_hits=hits, tz=tz,
-                                   momentary_max_minutes=mmm)
-    notes = [MEMBERS_NOTE, HITS_NOTE] + _implausible_note(session)
+                                   major_event_days=meds.dates, group_by=group_by, n=n, member_hits=model.hits,
+                                   tz=tz, momentary_max_minutes=mmm, celid_s_hours=celid_s_hours,
+                                   celid_t_hours=celid_t_hours)
+    period = records[(records["start"] >= lo) & (records["start"] < hi)]
+    notes = [MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, period_ids) + _implausible_note(session)
     if meds.t_med.note:
         notes.append(f"Major event days: {meds.t_med.note}.")
     if group_by in ("feeder", "substation", "division") and period["feeder"].isna().any():
         notes.append("Transmission-line records have no feeder, substation or division: they count in the system "
                      "indices and appear here as (unassigned).")
     return PeriodIndices(start=lo, end=hi, zone=tz, group_by=group_by, n=n, members=members, table=table,
-                         major_event_days=meds, momentary_max_minutes=mmm, notes=notes)
+                         major_event_days=meds, momentary_max_minutes=mmm, notes=notes,
+                         celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -513,7 +820,7 @@ class AnnualReliability:
 
     Indices tables carry the columns of :func:`outages.indices.compute_indices` (``saifi`` [1/member],
     ``saidi`` [min], ``caidi`` [min], ``asai`` [-], ``maifi``, ``maifie``, ``caifi``, ``ctaidi``,
-    ``cemi_<n>``, ``cemsmi_<n>``, counts and member-minutes).
+    ``cemi_<n>``, ``cemsmi_<n>``, ``celid_s``, ``celid_t``, counts and member-minutes).
     """
 
     year: int
@@ -535,6 +842,8 @@ class AnnualReliability:
     worst_two_years: pd.DataFrame  #: the same over the year and the one before
     eia861: list[tuple[str, Any]]  #: (item, value) as filed on Form EIA-861 "Reliability"
     notes: list[str]
+    celid_s_hours: float = ix.CELID_S_HOURS  #: CELID_s threshold [h]
+    celid_t_hours: float = ix.CELID_T_HOURS  #: CELID_t threshold [h]
 
     @property
     def med(self) -> ix.MajorEventDays:
@@ -544,6 +853,16 @@ class AnnualReliability:
     def system(self, year: int | None = None, days: str = "all") -> pd.Series:
         """The system indices of a year (default the report's) on one day type."""
         return self.summary.loc[(year or self.year, days)]
+
+
+def _hits_by_year(hits: pd.DataFrame, records: pd.DataFrame, years: list[int], tz: str) -> dict[int, pd.DataFrame]:
+    """The member hits of each local year's records (the engine then reads only its own year's)."""
+    ids = records["record_id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids)
+    year_of = records["start"].dt.tz_convert(tz).dt.year.to_numpy()[order]
+    at = np.searchsorted(ids[order], hits["record_id"].to_numpy(dtype=np.int64))
+    hit_year = year_of[np.minimum(at, len(ids) - 1)] if len(ids) else np.empty(0, np.int64)
+    return {y: hits[hit_year == y] for y in years}
 
 
 def _worst(records, steps, members: MembersServed, lo, hi, exclude, tz, mmm, fraction) -> pd.DataFrame:
@@ -576,7 +895,9 @@ def _eia861(summary: pd.DataFrame, year: int, members: int, med: ix.MajorEventDa
 
 
 def annual_reliability(*, session: Session, year: int, zone: Any = None, momentary_max_minutes: float | None = None,
-                       n: int = 3, worst_fraction: float = 0.10, today: date | None = None) -> AnnualReliability:
+                       n: int = 3, worst_fraction: float = 0.10, today: date | None = None,
+                       celid_s_hours: float = ix.CELID_S_HOURS,
+                       celid_t_hours: float = ix.CELID_T_HOURS) -> AnnualReliability:
     """Everything the annual reliability report needs for ``year`` (and the four years before it).
 
     System indices with and without major event days (all / normal / MED days) for each of the five
@@ -600,6 +921,8 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
         Share of feeders flagged as worst (default 10 %).
     today : date, optional
         Local date taken as today (default: now in the zone).
+    celid_s_hours, celid_t_hours : float
+        CELID thresholds [h] (default 8 and 8).
 
     Returns
     -------
@@ -622,13 +945,17 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
     year_to_date = year == today.year
     if year_to_date:
         hi = _midnight(today, tz)
-    members = members_served(session=session)
+    _check_celid(celid_s_hours, "celid_s_hours")
+    _check_celid(celid_t_hours, "celid_t_hours")
+    net = network(session)
+    members = members_served(session=session, net=net)
     first_lo = _year_bounds(years[0], tz)[0]
     history_start = _history_start(session, first_lo, tz)
-    records, steps = load_records(session=session, start=_history_from(first_lo, tz), end=hi,
-                                  feeder_division=members.feeder_division)
+    records, steps = _records_and_tail(session, _history_from(first_lo, tz), hi, members.feeder_division)
     mmm = _momentary(records, momentary_max_minutes)
-    points = _Points(session)
+    records, model, _report_ids = _exact(session, records, steps, mmm, net, first_lo, hi)
+    hits_of = _hits_by_year(model.hits, records, years, tz)
+    celid = {"celid_s_hours": celid_s_hours, "celid_t_hours": celid_t_hours}
     nt = members.system
 
     summary_parts, meds = {}, {}
@@ -637,10 +964,9 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
         y_hi = min(y_hi, hi)
         meds[y] = ix.major_event_days(records, steps, nt, y_lo, y_hi, history_start, tz=tz,
                                       momentary_max_minutes=mmm)
-        in_year = records[(records["start"] >= y_lo) & (records["start"] < y_hi)]
-        hits = member_hits(session=session, records=in_year, _points=points)
+        hits = hits_of[y]
         table = ix.indices_by_day_type(records, steps, nt, y_lo, y_hi, major_event_days=meds[y].dates, n=n,
-                                       member_hits=hits, tz=tz, momentary_max_minutes=mmm).droplevel(1)
+                                       member_hits=hits, tz=tz, momentary_max_minutes=mmm, **celid).droplevel(1)
         table["major_event_days"] = len(meds[y].dates)
         table["t_med"] = meds[y].t_med.value
         summary_parts[y] = table
@@ -667,19 +993,21 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
     monthly.index.name = "month"
 
     by_cause = ix.indices_by_day_type(records, steps, nt, lo, hi, major_event_days=med_dates, group_by="cause",
-                                      n=n, member_hits=year_hits, tz=tz, momentary_max_minutes=mmm)
+                                      n=n, member_hits=year_hits, tz=tz, momentary_max_minutes=mmm, **celid)
     labels = cause_labels(session=session)
     by_cause.insert(0, "label", [labels.get(c, c) for c in by_cause.index.get_level_values(1)])
     by_division = ix.indices_by_day_type(records, steps, members.division, lo, hi, major_event_days=med_dates,
                                          group_by="division", n=n, member_hits=year_hits, tz=tz,
-                                         momentary_max_minutes=mmm)
+                                         momentary_max_minutes=mmm, **celid)
 
     worst_one = _worst(records, steps, members, lo, hi, med_dates, tz, mmm, worst_fraction)
     two_lo = _year_bounds(year - 1, tz)[0]
     worst_two = _worst(records, steps, members, two_lo, hi, list(meds[year - 1].dates) + list(med_dates), tz,
                        mmm, worst_fraction)
 
-    notes = [MEMBERS_NOTE, HITS_NOTE] + _implausible_note(session)
+    in_year = ((records["start"] >= lo) & (records["start"] < hi)).to_numpy()
+    notes = ([MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, records["record_id"].to_numpy()[in_year])
+             + _implausible_note(session))
     for y in years:
         if meds[y].t_med.note:
             notes.append(f"Major event days {y}: {meds[y].t_med.note}.")
@@ -692,4 +1020,5 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
         year=year, zone=tz, period_start=lo, period_end=hi, year_to_date=year_to_date, generated_at=utcnow(),
         members_served=nt, n=n, momentary_max_minutes=mmm, years=years, summary=summary, monthly=monthly,
         by_cause=by_cause, by_division=by_division, meds=meds, worst_one_year=worst_one, worst_two_years=worst_two,
-        eia861=_eia861(summary, year, nt, meds[year], mmm), notes=notes)
+        eia861=_eia861(summary, year, nt, meds[year], mmm), notes=notes, celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours)

@@ -243,13 +243,16 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     session.add(record)
     # the flush (in _close for a record logged already restored: one INSERT, version 1) is where a concurrent
     # twin with the same key fails on its unique index: 409, no duplicate
-    session.flush()
+    if data.restored_at is not None:
+        _close(session, record, data.restored_at, actor)
+    else:
+        session.flush()
     if located is not None:
         session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(i)}
                                                     for i in net.ids[located]])
     dark = located if located is not None else positions_of(facility["ranges"])
     if data.restored_at is not None:  # logged after the fact: nothing to tell members
-        _close(session, record, data.restored_at, actor)
+        pass
     elif data.scheduled and data.start_at > utcnow():
         record_event(session, record, "planned", service_point_ids=net.ids[dark])
     else:

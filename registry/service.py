@@ -240,9 +240,13 @@ class FacilityEntries:
         self.topology = Topology(session)
         self.on_feeder: dict[int, set[int]] = {}
         self.below_device: dict[int, set[int]] = {}
-        for entry_id, feeder_id, device_id in session.execute(
-                select(RegistryEntry.id, RegistryEntry.feeder_id, ServicePoint.device_id)
+        self.service_point_of: dict[int, int | None] = {}  # entry id -> its service point (None: feeder only)
+        self.feeder_of: dict[int, int] = {}  # entry id -> its feeder
+        for entry_id, feeder_id, device_id, sp_id in session.execute(
+                select(RegistryEntry.id, RegistryEntry.feeder_id, ServicePoint.device_id,
+                       RegistryEntry.service_point_id)
                 .outerjoin(ServicePoint, ServicePoint.id == RegistryEntry.service_point_id)):
+            self.service_point_of[entry_id], self.feeder_of[entry_id] = sp_id, feeder_id
             self.on_feeder.setdefault(feeder_id, set()).add(entry_id)
             if device_id is not None:
                 self.below_device.setdefault(device_id, set()).add(entry_id)

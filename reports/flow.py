@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from gis.db import transaction, utcnow
 from gis.portable import insert_once
 from gis.models import ServicePoint
-from outages.classify import Classification, FacilityFacts, classify
+from outages.classify import Classification, FacilityFacts, classify, record_states
 from outages.models import Incident, Interruption
 from outages.settings import RuleSettings, get_rule_settings
 from reports.delivery import SmtpSettings, get_smtp_settings, next_try, send_email
@@ -88,8 +88,11 @@ def classify_incidents(session: Session, *, now: datetime, rules: RuleSettings, 
             selectinload(Incident.interruptions).selectinload(Interruption.device),
             selectinload(Incident.interruptions).selectinload(Interruption.transmission_line))).all()
         rows = []
+        # the batch's power states in two queries (outages.classify.record_states), not two per incident
+        states = record_states([r for i in incidents for r in i.interruptions if r.status != "voided"
+                                and r.start_at <= now], facts.net, session=session)
         for incident in incidents:
-            result = classify(incident.interruptions, facts, now=now, rules=rules)
+            result = classify(incident.interruptions, facts, now=now, rules=rules, states=states)
             rows.append({"id": incident.id, "classification": result.as_json(),
                          "significant_at": result.significant_at, "classified_at": now})
             results[incident.id] = result

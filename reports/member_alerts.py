@@ -2,14 +2,17 @@
 members' inboxes and phones.  Nothing here runs in a dispatcher's request:
 
 1. :func:`queue_alerts` turns each new event into its deliveries with one ``INSERT … SELECT`` — the
-   confirmed, subscribed recipients of the members whose service points the record certainly leaves dark
-   (:mod:`outages.affected`) and who want that kind of alert.  The event is claimed first with a
+   confirmed, subscribed recipients of the members whose service points the event is about
+   (:class:`~outages.alerts.AlertEventPoint`: fixed when the dispatcher acted, from the power state, D15)
+   and who want that kind of alert for at least one of them.  The event is claimed first with a
    conditional update and ``(event, recipient)`` is a unique key, so each recipient gets one delivery per
-   event, whatever the number of workers.
+   event, whatever the number of workers or of the member's meters in it.
 2. :func:`deliver_alerts` claims a batch of due deliveries in one statement, sends them over one SMTP
    connection (and one HTTP client for texts), and records every outcome in one statement; failures
    retry with the notices' back-off.  A crash between sending and recording can resend that batch once
-   the claim expires (at-least-once), never twice while the claim holds.
+   the claim expires (at-least-once), never twice while the claim holds.  Each message names all the
+   recipient's meters the event is about ("meters M1 and M2"), looked up for the whole batch in one query
+   (:func:`_meters_of`); a correction names the meters the voided record's alerts named.
 
 Texts go through a pluggable gateway (:class:`SmsSettings`): an e-mail-to-SMS domain over the same SMTP
 settings, or an HTTP webhook receiving ``{"to", "text", "id"}`` as JSON.
@@ -21,6 +24,7 @@ import re
 import secrets
 import smtplib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -30,18 +34,22 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import case, func, insert, literal, or_, select, true, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import and_, case, func, insert, literal, or_, select, true, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from gis.db import UTCDateTime, transaction, utcnow
 from gis.models import Device, Feeder, ServicePoint, TransmissionLine
-from gis.service import Topology
-from outages.affected import certainly_out
-from outages.alerts import AlertDelivery, AlertEvent
+from outages.alerts import KINDS, AlertDelivery, AlertEvent, AlertEventPoint
 from outages.members import AlertRecipient, MemberServicePoint
 from outages.models import Interruption
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
-from reports.delivery import SmtpSettings, bulk_text_message, get_smtp_settings, next_try, smtp_connection
+from reports.delivery import (
+    SmtpSettings,
+    bulk_text_message,
+    get_smtp_settings,
+    next_try,
+    smtp_connection,
+)
 
 CLAIM = timedelta(minutes=5)
 BATCH = 500
@@ -77,19 +85,14 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
     with transaction(sessions) as session:
         events = list(session.scalars(select(AlertEvent.id).where(AlertEvent.queued_at.is_(None))
                                       .order_by(AlertEvent.id).limit(limit)))
-    made, topology = 0, None
+    made = 0
     for event_id in events:
         with transaction(sessions) as session:
             if not session.execute(update(AlertEvent).where(AlertEvent.id == event_id, AlertEvent.queued_at.is_(None))
                                    .values(queued_at=now)).rowcount:
                 continue  # another worker has it
             event = session.get(AlertEvent, event_id)
-            if event.kind == "cancelled":
-                wanted = _correction(session, event, now)
-            else:
-                topology = topology or Topology(session)
-                wanted = _subscribers(session, event, session.get(Interruption, event.interruption_id), topology,
-                                      now)
+            wanted = _correction(session, event, now) if event.kind == "cancelled" else _subscribers(event, now)
             session.execute(insert(AlertDelivery).from_select(
                 ["event_id", "recipient_id", "service_point_id", "status", "attempts", "next_attempt_at"], wanted))
             event.recipients = session.scalar(select(func.count()).where(AlertDelivery.event_id == event_id))
@@ -97,17 +100,24 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
     return made
 
 
-def _subscribers(session, event: AlertEvent, record: Interruption, topology: Topology, now: datetime):
-    """The confirmed recipients of members whose service points the record leaves dark and who want this kind."""
+def _subscribers(event: AlertEvent, now: datetime):
+    """The confirmed recipients of members with a service point the event is about and wanting this kind for it:
+    one row per recipient (its lowest such service point), however many of the member's meters it names."""
     return (select(literal(event.id), AlertRecipient.id, func.min(MemberServicePoint.service_point_id),
                    literal("pending"), literal(0), literal(now, UTCDateTime()))
-            .select_from(MemberServicePoint)
-            .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
+            .select_from(AlertEventPoint)
+            .join(MemberServicePoint, MemberServicePoint.service_point_id == AlertEventPoint.service_point_id)
             .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
-            .where(certainly_out(session, record, topology),
-                   getattr(MemberServicePoint, f"alert_{event.kind}") == true(),
+            .where(AlertEventPoint.event_id == event.id, _wants(event.kind),
                    AlertRecipient.confirmed_at.is_not(None), AlertRecipient.unsubscribed_at.is_(None))
             .group_by(AlertRecipient.id))
+
+
+def _wants(kind):
+    """The member wants alerts of ``kind`` (a kind, or a column of kinds) for that service point."""
+    if isinstance(kind, str):
+        return getattr(MemberServicePoint, f"alert_{kind}") == true()
+    return or_(*(and_(kind == k, getattr(MemberServicePoint, f"alert_{k}") == true()) for k in KINDS))
 
 
 def _correction(session, event: AlertEvent, now: datetime):
@@ -136,41 +146,49 @@ CAUSES_ES = {"lightning": "rayos", "wind": "viento", "ice_snow": "hielo / nieve"
 DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
+# {meters}: "meter M1" / "meters M1 and M2"; Spanish {meters} "medidor M1" / "medidores M1 y M2", {the_meters}
+# "el medidor M1" / "los medidores M1 y M2", {to_the_meters} "al medidor M1" / "a los medidores M1 y M2"
 WORDS = {
     "en": {
-        "outage": ("Power outage at meter {meter}",
-                   "We know about a power outage at your service (meter {meter}) since {start}. Cause: {cause}. "
+        "outage": ("Power outage at {meters}",
+                   "We know about a power outage at your service ({meters}) since {start}. Cause: {cause}. "
                    "Estimated restoration: {etr}. You do not need to report it."),
-        "etr": ("New restoration estimate for meter {meter}",
-                "The estimated restoration time for the outage at meter {meter} is now {etr}."),
-        "restored": ("Power restored at meter {meter}",
-                     "Power is back at meter {meter} since {restored}. If you are still without power, please report "
+        "etr": ("New restoration estimate for {meters}",
+                "The estimated restoration time for the outage at {meters} is now {etr}."),
+        "restored": ("Power restored at {meters}",
+                     "Power is back at {meters} since {restored}. If you are still without power, please report "
                      "it: {report_url}"),
-        "planned": ("Planned outage ahead at meter {meter}",
-                    "Planned work will interrupt power at meter {meter} from {start}, expected back by {etr}."),
-        "cancelled": ("Correction for meter {meter}",
-                      "The outage we told you about at meter {meter} was logged in error or called off. If your "
+        "planned": ("Planned outage ahead at {meters}",
+                    "Planned work will interrupt power at {meters} from {start}, expected back by {etr}."),
+        "cancelled": ("Correction for {meters}",
+                      "The outage we told you about at {meters} was logged in error or called off. If your "
                       "power is out, please report it: {report_url}"),
+        "meter": ("meter", "meters", "the", "the", "to"),
+        "and": "and",
+        "more": "{n} more",
         "assessing": "being assessed",
         "unsubscribe": "To stop these alerts: {url}",
         "confirm": ("Confirm outage alerts", "A member of {coop} asked to send you outage alerts. To receive them, "
                                              "open: {url}"),
     },
     "es": {
-        "outage": ("Apagón en el medidor {meter}",
-                   "Sabemos que hay un apagón en su servicio (medidor {meter}) desde el {start}. Causa: {cause}. "
+        "outage": ("Apagón en {the_meters}",
+                   "Sabemos que hay un apagón en su servicio ({meters}) desde el {start}. Causa: {cause}. "
                    "Restablecimiento estimado: {etr}. No necesita reportarlo."),
-        "etr": ("Nueva hora estimada para el medidor {meter}",
-                "La hora estimada de restablecimiento del apagón en el medidor {meter} es ahora {etr}."),
-        "restored": ("Servicio restablecido en el medidor {meter}",
-                     "La electricidad volvió al medidor {meter} desde el {restored}. Si sigue sin luz, repórtelo: "
+        "etr": ("Nueva hora estimada para {the_meters}",
+                "La hora estimada de restablecimiento del apagón en {the_meters} es ahora {etr}."),
+        "restored": ("Servicio restablecido en {the_meters}",
+                     "La electricidad volvió {to_the_meters} desde el {restored}. Si sigue sin luz, repórtelo: "
                      "{report_url}"),
-        "planned": ("Corte programado en el medidor {meter}",
-                    "Un trabajo programado cortará la electricidad en el medidor {meter} desde el {start}; se espera "
+        "planned": ("Corte programado en {the_meters}",
+                    "Un trabajo programado cortará la electricidad en {the_meters} desde el {start}; se espera "
                     "que vuelva antes del {etr}."),
-        "cancelled": ("Corrección para el medidor {meter}",
-                      "El apagón que le avisamos en el medidor {meter} se registró por error o se canceló. Si "
+        "cancelled": ("Corrección para {the_meters}",
+                      "El apagón que le avisamos en {the_meters} se registró por error o se canceló. Si "
                       "no tiene luz, repórtelo: {report_url}"),
+        "meter": ("medidor", "medidores", "el", "los", "a"),  # "a el" contracts to "al"
+        "and": "y",
+        "more": "{n} más",
         "assessing": "en evaluación",
         "unsubscribe": "Para dejar de recibir estas alertas: {url}",
         "confirm": ("Confirme las alertas de apagones", "Un socio de {coop} pidió enviarle alertas de apagones. Para "
@@ -189,17 +207,44 @@ def when(iso: str | None, language: str, zone: ZoneInfo) -> str | None:
     return f"{t:%a %b} {t.day}, {t.hour % 12 or 12}:{t:%M %p %Z}"
 
 
-def alert_words(kind: str, fields: dict, *, language: str, meter: str, coop: str, public_url: str,
-                unsubscribe_key: str, zone: ZoneInfo) -> tuple[str, str, str]:
-    """(subject, e-mail body, text message) of one alert, in the recipient's language."""
+SUBJECT_METERS = 5  # a subject names this many meters at most ("… M5 and 3 more"); the text names them all
+
+
+def listed(items: Sequence[str], language: str, limit: int | None = None) -> str:
+    """'M1', 'M1 and M2', 'M1, M2 and M3' / 'M1 y M2'; beyond ``limit`` items, '… and N more'."""
     words = WORDS[language]
+    items = list(items)
+    if limit is not None and len(items) > limit:
+        items = [*items[:limit - 1], words["more"].format(n=len(items) - limit + 1)]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {words['and']} {items[-1]}"
+
+
+def meter_phrases(meters: Sequence[str], language: str, limit: int | None = None) -> dict[str, str]:
+    """The meters as the messages name them: ``meters`` ('meter M1' / 'meters M1 and M2'), ``the_meters``
+    (Spanish 'el medidor M1' / 'los medidores M1 y M2') and ``to_the_meters`` ('al medidor' / 'a los medidores')."""
+    one, many, the_one, the_many, to = WORDS[language]["meter"]
+    plural = len(meters) > 1
+    noun = f"{many if plural else one} {listed(meters, language, limit)}"
+    if language == "en":
+        return {"meters": noun, "the_meters": noun, "to_the_meters": noun}
+    the = f"{the_many if plural else the_one} {noun}"
+    return {"meters": noun, "the_meters": the, "to_the_meters": f"{to} {the}" if plural else f"al {noun}"}
+
+
+def alert_words(kind: str, fields: dict, *, language: str, meters: Sequence[str] | str, coop: str,
+                public_url: str, unsubscribe_key: str, zone: ZoneInfo) -> tuple[str, str, str]:
+    """(subject, e-mail body, text message) of one alert, in the recipient's language, naming the meters."""
+    words = WORDS[language]
+    meters = [meters] if isinstance(meters, str) else list(meters)
     cause = fields["cause"]
-    values = {"meter": meter, "start": when(fields["start_at"], language, zone),
+    values = {"start": when(fields["start_at"], language, zone),
               "etr": when(fields["etr_at"], language, zone) or words["assessing"],
               "restored": when(fields["restored_at"], language, zone),
               "cause": CAUSES_ES.get(cause, cause) if language == "es" else DEFAULT_CAUSES.get(cause, cause).lower(),
               "report_url": f"{public_url}/members/report"}
-    subject, body = (w.format(**values) for w in words[kind])
+    subject_words, body_words = words[kind]
+    subject = subject_words.format(**values, **meter_phrases(meters, language, SUBJECT_METERS))
+    body = body_words.format(**values, **meter_phrases(meters, language))
     stop = words["unsubscribe"].format(url=f"{public_url}/members/unsubscribe?key={unsubscribe_key}")
     return subject, f"{body}\n\n{coop}\n\n{stop}\n", f"{coop}: {body} {stop}"
 
@@ -284,7 +329,8 @@ def deliver_alerts(sessions: sessionmaker, *, now: datetime, coop: str, public_u
             .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
             .join(AlertRecipient, AlertRecipient.id == AlertDelivery.recipient_id)
             .join(ServicePoint, ServicePoint.id == AlertDelivery.service_point_id)
-            .where(AlertDelivery.claim == claim)).all()
+            .where(AlertDelivery.claim == claim).order_by(AlertDelivery.id)).all()  # in the events' order
+        meters = _meters_of(session, claim)
     outcomes, result = [], AlertRound(more=len(rows) == limit)
     with Sender(smtp, sms) as sender:
         for row in rows:
@@ -292,9 +338,9 @@ def deliver_alerts(sessions: sessionmaker, *, now: datetime, coop: str, public_u
             if row.unsubscribed_at is not None:
                 outcomes.append({**done, "status": "cancelled", "last_error": "the recipient unsubscribed"})
                 continue
-            subject, body, text = alert_words(row.kind, row.fields, language=row.language, meter=row.meter_number,
-                                              coop=coop, public_url=public_url, zone=zone,
-                                              unsubscribe_key=row.unsubscribe_key)
+            subject, body, text = alert_words(row.kind, row.fields, language=row.language,
+                                              meters=meters.get(row.id) or [row.meter_number], coop=coop,
+                                              public_url=public_url, zone=zone, unsubscribe_key=row.unsubscribe_key)
             try:
                 if row.channel == "email":
                     url = f"{public_url}/api/members/alerts/unsubscribe?key={row.unsubscribe_key}"
@@ -314,6 +360,36 @@ def deliver_alerts(sessions: sessionmaker, *, now: datetime, coop: str, public_u
             for status in {o["status"] for o in outcomes}:  # one executemany per shape
                 session.execute(update(AlertDelivery), [o for o in outcomes if o["status"] == status])
     return result
+
+
+def _meters_of(session: Session, claim: str) -> dict[int, list[str]]:
+    """The meter numbers each claimed delivery names, in order: the recipient's account's service points that
+    its event is about and that want that kind of alert; for a correction, those the voided record's outage or
+    planned alerts named to that recipient.  One query for the batch (two with corrections in it)."""
+    told_event = aliased(AlertEvent)
+    told = aliased(AlertDelivery)
+    common = (AlertDelivery.claim == claim, AlertEventPoint.service_point_id == MemberServicePoint.service_point_id)
+    about = (select(AlertDelivery.id, ServicePoint.meter_number)
+             .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+             .join(AlertEventPoint, AlertEventPoint.event_id == AlertDelivery.event_id)
+             .where(AlertEvent.kind != "cancelled", _wants(AlertEvent.kind)))
+    corrected = (select(AlertDelivery.id, ServicePoint.meter_number)
+                 .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+                 .join(told, and_(told.recipient_id == AlertDelivery.recipient_id, told.status == "sent"))
+                 .join(told_event, and_(told_event.id == told.event_id,
+                                        told_event.interruption_id == AlertEvent.interruption_id,
+                                        told_event.kind.in_(("outage", "planned"))))
+                 .join(AlertEventPoint, AlertEventPoint.event_id == told_event.id)
+                 .where(AlertEvent.kind == "cancelled", _wants(told_event.kind)))
+    out: dict[int, list[str]] = {}
+    for stmt in (about, corrected):
+        stmt = (stmt.join(AlertRecipient, AlertRecipient.id == AlertDelivery.recipient_id)
+                .join(MemberServicePoint, MemberServicePoint.account_id == AlertRecipient.account_id)
+                .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
+                .where(*common).distinct())
+        for delivery_id, meter in session.execute(stmt):
+            out.setdefault(delivery_id, []).append(meter)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def alert_round(sessions: sessionmaker, *, coop: str, public_url: str, now: datetime | None = None,

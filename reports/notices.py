@@ -50,7 +50,8 @@ def notice_fields(incident: Incident, result: Classification, facts: FacilityFac
         etr = "being assessed"
     else:
         etr = "restored " + format_time(result.restored_at, zone)
-    out_now = sum(r.members_out - sum(s.members_restored for s in r.steps) for r in open_records)
+    # members out now as the power state counts them (each member once, D15), not a sum over the records
+    out_now = result.members_out_now if result.ongoing else 0
     restored = sum(s.members_restored for r in live for s in r.steps if s.at <= now)
     return {
         "kind": kind, "sequence": sequence, "incident_id": incident.id, "title": incident.title,

@@ -49,6 +49,8 @@ SUMMARY_COLUMNS = [
     ("ctaidi", "CTAIDI (min)", F_MIN),
     ("cemi", "CEMI_n", "0.0000"),
     ("cemsmi", "CEMSMI_n", "0.0000"),
+    ("celid_s", "CELID_s", "0.0000"),
+    ("celid_t", "CELID_t", "0.0000"),
     ("major_event_days", "Major event days", F_INT),
     ("t_med", "T_MED (min)", F_MIN),
 ]
@@ -75,8 +77,18 @@ def _col(name: str, n: int) -> str:
     return {"cemi": f"cemi_{n}", "cemsmi": f"cemsmi_{n}"}.get(name, name)
 
 
-def _heading(name: str, n: int) -> str:
-    return name.replace("_n", f"_{n}") if name.startswith(("CEMI", "CEMSMI")) else name
+def _heading(name: str, data: AnnualReliability) -> str:
+    if name.startswith(("CEMI", "CEMSMI")):
+        return name.replace("_n", f"_{data.n}")
+    if name == "CELID_s":
+        return f"CELID_s ({_hours(data.celid_s_hours)})"
+    if name == "CELID_t":
+        return f"CELID_t ({_hours(data.celid_t_hours)})"
+    return name
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g} h"
 
 
 def _classified(data: AnnualReliability, years: list[int]) -> list[int]:
@@ -164,7 +176,7 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
     s = _Sheet(book.active, f"{cooperative}: {TITLE} {data.year}", _subtitle(data))
     s.sheet.title = "Summary"
     s.heading(f"System indices {data.years[0]}–{data.year}, with and without major event days (MEDs)")
-    cols = [(_col(c, data.n), _heading(h, data.n), f) for c, h, f in SUMMARY_COLUMNS]
+    cols = [(_col(c, data.n), _heading(h, data), f) for c, h, f in SUMMARY_COLUMNS]
     header_row = s.header(["Year", "Days"] + [h for _, h, _ in cols])
     rows, bold = [], set()
     for year in data.years:
@@ -184,7 +196,10 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 3)
     s.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols) + 2)}{header_row + len(rows)}"
     unclassified = [y for y in data.years if y not in _classified(data, data.years)]
-    extra = [f"CEMI_{data.n}/CEMSMI_{data.n}: members with more than {data.n} interruptions."]
+    extra = [f"CEMI_{data.n}/CEMSMI_{data.n}: members with more than {data.n} interruptions.",
+             f"CELID_s: members with a single sustained interruption longer than {_hours(data.celid_s_hours)}; "
+             f"CELID_t: members whose sustained interruptions add up to more than {_hours(data.celid_t_hours)} in "
+             "the year (IEEE 1366, customers experiencing long interruption durations)."]
     if unclassified:
         extra.append(f"Major event days could not be identified for {_years_label(unclassified)} (too little "
                      "earlier history for T_MED): 'without MEDs' equals 'with MEDs' there, and the average "
@@ -586,9 +601,11 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
             r = data.summary.loc[(year, days)]
             rows.append([str(year), DAY_LABELS[days], _f(r["saifi"], 3), _f(r["saidi"], 1), _f(r["caidi"], 1),
                          _f(r["maifi"], 3), f"{r['asai'] * 100:.4f} %" if math.isfinite(r["asai"]) else "–",
-                         _f(r[f"cemi_{data.n}"] * 100, 1) + " %", str(int(r["major_event_days"]))])
+                         _f(r[f"cemi_{data.n}"] * 100, 1) + " %", _f(r["celid_s"] * 100, 1) + " %",
+                         _f(r["celid_t"] * 100, 1) + " %", str(int(r["major_event_days"]))])
     parts.append(table(["Year", "Days", "SAIFI", "SAIDI (min)", "CAIDI (min)", "MAIFI", "ASAI", f"CEMI{data.n}",
-                        "MEDs"], rows, numeric={2, 3, 4, 5, 6, 7, 8}))
+                        f"CELID_s {_hours(data.celid_s_hours)}", f"CELID_t {_hours(data.celid_t_hours)}", "MEDs"],
+                       rows, numeric={2, 3, 4, 5, 6, 7, 8, 9, 10}))
 
     parts.append(f"<h2>Major event days {data.year}</h2>")
     if meds:

@@ -53,7 +53,10 @@ PDF_TABLE_FACILITIES = 20
 PDF_TABLE_STEPS = 40
 DUE_NOTE = "end of the third working day after the day of full restoration"
 MEMBER_MINUTES_NOTE = ("sum over restoration steps of members restored × minutes from the interruption's "
-                       "start to that step, over all affected facilities")
+                       "start to that step, over all affected facilities; a member out on overlapping records "
+                       "counts once, for the minutes the member was without power")
+ROWS_NOTE = ("Each facility row counts its own record: a member out on two overlapping records counts in both "
+             "rows, so the rows add up to more than the incident's totals, which count each member once.")
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -129,6 +132,8 @@ class SummaryData:
     due_at: datetime
     timeline: list[tuple[datetime, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  #: e.g. records left out for implausible times
+    #: of total_members_affected, those only counted (a record on part of a facility nobody located)
+    members_unlocated: int = 0
 
     def __post_init__(self) -> None:
         for name in ("started_at", "restored_at", "peak_at", "due_at"):
@@ -142,6 +147,20 @@ class SummaryData:
     def duration(self) -> timedelta:
         """First start to full restoration, real elapsed time (D2)."""
         return self.restored_at - self.started_at
+
+    @property
+    def rows_overlap(self) -> bool:
+        """The facility rows add up to more than the incident's totals (overlapping records)."""
+        return (sum(f.members_affected for f in self.facilities) > self.total_members_affected
+                or sum(f.member_minutes for f in self.facilities) > self.total_member_minutes + 0.5)
+
+    @property
+    def members_affected_text(self) -> str:
+        """'11,500', or '11,500 (of which 300 counted but never located)'."""
+        text = format_count(self.total_members_affected)
+        if self.members_unlocated:
+            text += f" (of which {format_count(self.members_unlocated)} counted but never located)"
+        return text
 
     @property
     def ordered_steps(self) -> list[StepRow]:
@@ -200,7 +219,7 @@ def summary_fields(data: SummaryData) -> list[tuple[str, str]]:
         ("Cause(s)", causes_text(data)),
         ("Location", data.location),
         ("Affected facilities", f"{len(data.facilities):,}"),
-        ("Total members affected", format_count(data.total_members_affected)),
+        ("Total members affected", data.members_affected_text),
         ("Peak members out", f"{format_count(data.peak_members_out)} at {format_time(data.peak_at, z)}"),
         ("Partial or step restorations", f"{len(data.steps):,}"),
         ("Total member-minutes", format_count(data.total_member_minutes)),
@@ -385,7 +404,9 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     sheet.append(["Cause(s)", causes_text(data)])
     sheet.append(["Location", data.location])
     count("Affected facilities", len(data.facilities), "see the Facilities sheet")
-    count("Total members affected", data.total_members_affected, "members")
+    count("Total members affected", data.total_members_affected,
+          "members, each counted once" + (f"; {format_count(data.members_unlocated)} of them counted but never "
+                                          "located" if data.members_unlocated else ""))
     count("Peak members out", data.peak_members_out, "members out at the same time")
     when("Peak members out at", data.peak_at)
     count("Partial or step restorations", len(data.steps), "see the Restoration steps sheet")
@@ -407,7 +428,7 @@ def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Affected facilities: {len(data.facilities):,}")
     sheet.append([f"Incident #{data.incident_id}. Times are local ({_zone_name(z)}); "
-                  "duration is real elapsed time (h:mm)."])
+                  "duration is real elapsed time (h:mm)." + (f" {ROWS_NOTE}" if data.rows_overlap else "")])
     sheet.header(FACILITY_COLUMNS)
     when, length, number = sheet.style(DATETIME_FORMAT), sheet.style(DURATION_FORMAT), sheet.style(COUNT_FORMAT)
     styles = [0, 0, 0, 0, 0, when, 0, when, 0, length, number, number]
@@ -697,6 +718,7 @@ def _body(data: SummaryData, *, compact_facilities: bool, compact_steps: bool) -
         _chart_img(data),
         f"<h2>Affected facilities ({len(data.facilities):,})</h2>",
         LISTED_AFTER if compact_facilities else _facilities_table(data),
+        f"<p class='meta'>{escape(ROWS_NOTE)}</p>" if data.rows_overlap else "",
         f"<h2>Partial and step restorations ({len(data.steps):,})</h2>",
         (LISTED_AFTER if compact_steps else _steps_table(data)) if data.steps
         else "<p>No partial or step restorations recorded.</p>",

@@ -446,3 +446,50 @@ def test_bad_input_is_refused():
         ix.compute_indices(pd.DataFrame(), None, 100, pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01"))
     with pytest.raises(ValueError, match="group_by"):
         ix.compute_indices(pd.DataFrame(), None, 100, *Y2024, group_by="county")
+
+
+# --------------------------------------------------------------------------------------------------
+# the per-member model's figures (outages.reliability hands them over) and CELID
+
+
+def test_given_member_figures_stand_for_the_count_and_the_steps(small):
+    rec, steps, hits = small
+    # record 3's 500 members were already dark under record 1 (say): the model gives it no members of its
+    # own; record 1's members were dark longer (1,000 more member-minutes); NA keeps the count and the steps
+    exact = rec.assign(member_interruptions=[10_000, np.nan, 0, np.nan, np.nan, np.nan],
+                       member_minutes=[MM_1 + 1_000, np.nan, 0.0, np.nan, np.nan, np.nan])
+    row = ix.compute_indices(exact, steps, N_T, *Y2024, member_hits=hits).loc["system"]
+    assert row["member_interruptions"] == 10_000 + 2_000 and row["saifi"] == pytest.approx(12_000 / N_T)
+    assert row["member_minutes"] == pytest.approx(MM_1 + 1_000 + MM_2)
+    assert row["sustained_records"] == 3  # record 3 is still a record
+    assert ix.record_member_minutes(exact, steps).iloc[2] == 0
+
+
+def test_celid_counts_long_single_and_long_total_interruptions():
+    rec = records_frame([
+        dict(record_id=1, start=local("2024-03-01 08:00"), restored=local("2024-03-01 18:00"), members_out=3,
+             feeder="F1", momentary=False),
+        dict(record_id=2, start=local("2024-04-01 08:00"), restored=local("2024-04-01 13:00"), members_out=2,
+             feeder="F1", momentary=False),
+        dict(record_id=3, start=local("2024-05-01 08:00"), restored=local("2024-05-01 08:02"), members_out=2,
+             feeder="F1", momentary=True),
+    ])
+    # member 1: 10 h once; member 2: 5 h + 4 h; member 3: 2 h + 5 h; members 2 and 3 also a momentary of 1,000 h
+    # (nonsense minutes, but momentary records never count in CELID)
+    hits = pd.DataFrame({"member_id": [1, 2, 3, 2, 3, 2, 3], "record_id": [1, 1, 1, 2, 2, 3, 3],
+                         "minutes": [600.0, 300.0, 120.0, 240.0, 300.0, 60_000.0, 60_000.0]})
+    row = ix.compute_indices(rec, None, 10, *Y2024, member_hits=hits).loc["system"]
+    assert row["celid_s"] == pytest.approx(1 / 10)  # only member 1 had one interruption longer than 8 h
+    assert row["celid_t"] == pytest.approx(2 / 10)  # members 1 (10 h) and 2 (9 h); member 3 has 7 h
+    assert ix.celid_s(rec, members_served=10, member_hits=hits, hours=4.5) == pytest.approx(2 / 10)  # 1 and 2
+    assert ix.celid_t(rec, members_served=10, member_hits=hits, hours=9) == pytest.approx(1 / 10)  # 9 h is not more
+    # a (member, record) pair listed twice is one interruption whose minutes add up
+    split = pd.concat([hits, pd.DataFrame({"member_id": [3], "record_id": [2], "minutes": [120.0]})])
+    assert ix.celid_s(rec, members_served=10, member_hits=split, hours=6.5) == pytest.approx(2 / 10)  # 3: 7 h
+    assert ix.cemi(rec, 1, members_served=10, member_hits=split) == pytest.approx(2 / 10)
+    # without minutes CELID is NaN, the other indices over members are not
+    row = ix.compute_indices(rec, None, 10, *Y2024, member_hits=hits.drop(columns="minutes")).loc["system"]
+    assert math.isnan(row["celid_s"]) and math.isnan(row["celid_t"]) and row["cemi_3"] == 0
+    by_feeder = ix.compute_indices(rec, None, {"F1": 10}, *Y2024, group_by="feeder", member_hits=hits,
+                                   celid_t_hours=6.5)
+    assert by_feeder.loc["F1", "celid_t"] == pytest.approx(3 / 10) and by_feeder.attrs["celid_t_hours"] == 6.5

@@ -143,12 +143,14 @@ def test_summary_report_due_across_thanksgiving_and_a_weekend(sessions, session,
 
 
 def test_summary_report_documents_hold_every_required_field(sessions, session, inbox, api):
-    # D12's example on JC-014, plus a second facility
+    # D12 on the whole of JC-014, its steps naming what came back (a count on located members is refused
+    # now): fuse F1 (1,000) at 11:30, recloser R1 (the other 5,000 below it) at 14:00, the rest (4,000) at the
+    # close; plus a second facility
     record = log(session, out=10_000, cause="ice_snow")
-    for hours, n in ((1.5, 4_000), (4, 5_000)):
+    for hours, device in ((1.5, "JC-014-F1"), (4, "JC-014-R1")):
         record = add_restoration(session=session, interruption_id=record.id, actor="dispatcher",
                                  data=RestorationCreate(version=record.version, at=T + timedelta(hours=hours),
-                                                        members_restored=n))
+                                                        device=device))
     close_interruption(session=session, interruption_id=record.id, actor="dispatcher",
                        data=CloseIn(version=record.version, restored_at=T + timedelta(hours=30, minutes=15)))
     log(session, feeder="MF-001", out=1_500, incident_id=record.incident_id, start=T + timedelta(hours=2),
@@ -161,14 +163,15 @@ def test_summary_report_documents_hold_every_required_field(sessions, session, i
     book = load_workbook(io.BytesIO(xlsx.content))
     cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
                      if c.value is not None)
-    minutes = 4_000 * 90 + 5_000 * 240 + 1_000 * (30 * 60 + 15) + 1_500 * 24 * 60
+    minutes = 1_000 * 90 + 5_000 * 240 + 4_000 * (30 * 60 + 15) + 1_500 * 24 * 60
     for expected in ("JC-014", "JC-S01", "MF-001", "MF-S01", "Ice / snow", "Johnson City Division",
                      "4000", "5000", "1000", "11500"):
         assert expected in cells.replace(",", ""), expected
     assert str(minutes) in cells.replace(",", "").replace(".0", "")
     pdf = api("GET", f"/api/summary-reports/{report.id}.pdf").content
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
-    for expected in ("JC-014", "MF-001", "JC-S01", "Ice / snow", f"{minutes:,}", "11,500", "Mon 2 Jun 2025"):
+    for expected in ("JC-014", "MF-001", "JC-S01", "Ice / snow", f"{minutes:,}", "11,500", "Mon 2 Jun 2025",
+                     "JC-014: device JC-014-R1"):
         assert expected in text, expected
     html = api("GET", f"/api/summary-reports/{report.id}.html").text
     assert f"{minutes:,}" in html and "MF-S01" in html

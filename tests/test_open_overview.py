@@ -67,12 +67,13 @@ def _storm(api, entries) -> dict[str, dict]:
                        restored_at="2025-06-02T09:00:00-05:00"),
         "voided": _log(api, feeder="JC-015", members_out=100),
     }
-    # a second record in the feeder's incident, already closed, and a restoration step on the first
+    # a second record in the feeder's incident, already closed, and a restoration step on the first (the
+    # recloser closed: its 6,000 members are back, but the fuse record below it still keeps F1's 1,000 out)
     made["feeder-closed"] = _log(api, feeder="MF-001", members_out=1_500, incident_id=made["feeder"]["incident_id"],
                                  start_at="2025-06-02T10:05:00-05:00", restored_at="2025-06-02T10:50:00-05:00")
     step = api("POST", f"/api/interruptions/{made['feeder']['id']}/restorations",
                json={"version": made["feeder"]["version"], "at": "2025-06-02T12:00:00-05:00",
-                     "members_restored": 4_000})
+                     "device": "JC-014-R1"})
     assert step.status_code == 200, step.text
     voided = api("POST", f"/api/interruptions/{made['voided']['id']}/void",
                  json={"version": made["voided"]["version"], "reason": "logged twice by mistake"})
@@ -95,10 +96,17 @@ def test_bulk_answer_equals_the_per_incident_answers(api, entries, clock):
     open_ids = sorted({made[k]["incident_id"] for k in ("feeder", "fuse", "line", "part", "scheduled")})
     assert [o["incident_id"] for o in bulk] == open_ids  # closed and voided incidents are absent
     for overview in bulk:
+        out_now = {k: overview.pop(k) for k in ("members_out_now", "members_out_unlocated")}
+        assert out_now["members_out_unlocated"] <= out_now["members_out_now"]
         assert overview == _per_incident(api, overview["incident_id"]), overview["incident_id"]
+        overview.update(out_now)
     # the comparison is not vacuous: significance, reasons and call lists with attempts are all there
     by_id = {o["incident_id"]: o for o in bulk}
     feeder, fuse = by_id[made["feeder"]["incident_id"]], by_id[made["fuse"]["incident_id"]]
+    # members out now, from the power state: located below the facilities, or counts nobody has located
+    assert [(by_id[made[k]["incident_id"]]["members_out_now"], by_id[made[k]["incident_id"]]["members_out_unlocated"])
+            for k in ("feeder", "fuse", "line", "part", "scheduled")] == [
+        (4_000, 0), (1_000, 0), (300, 300), (500, 500), (400, 400)]
     assert feeder["significance"]["significant"] and fuse["significance"]["significant"]
     assert {c["code"] for c in fuse["significance"]["criteria"]} == {"essential_services"}
     assert "dark 6 h 30 min" in fuse["significance"]["criteria"][0]["evidence"]  # judged at NOW
@@ -119,6 +127,22 @@ def test_closing_the_last_open_record_takes_the_incident_out(api, entries, clock
                  json={"version": record["version"], "restored_at": "2025-06-02T11:00:00-05:00"})
     assert closed.status_code == 200, closed.text
     assert api("GET", URL).json() == {"incidents": []}
+
+
+def test_an_incident_counts_each_member_once(api, clock):
+    """A feeder record and a fuse record below it in one incident: the fuse's members are out once, not twice;
+    once the feeder record is closed, the fuse record still keeps its 1,000 members out."""
+    feeder = _log(api, feeder="JC-014", members_out=10_000)
+    fuse = _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000, incident_id=feeder["incident_id"],
+                start_at="2025-06-02T10:10:00-05:00")
+    [overview] = api("GET", URL).json()["incidents"]
+    assert (overview["members_out_now"], overview["members_out_unlocated"]) == (10_000, 0)  # not 11,000
+    closed = api("POST", f"/api/interruptions/{feeder['id']}/close",
+                 json={"version": feeder["version"], "restored_at": "2025-06-02T12:00:00-05:00"})
+    assert closed.status_code == 200, closed.text
+    [overview] = api("GET", URL).json()["incidents"]
+    assert overview["members_out_now"] == 1_000
+    assert api("GET", f"/api/interruptions/{fuse['id']}").json()["status"] == "open"
 
 
 def test_no_open_incident_gives_an_empty_list(api):

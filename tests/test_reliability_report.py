@@ -95,9 +95,11 @@ def history(api) -> dict[str, dict]:
     }
     storm = log(api, feeder="JC-014", cause="wind", members_out=10_000, start_at="2025-05-20T10:00")
     version = storm["version"]
-    for at, members in (("2025-05-20T11:30", 4_000), ("2025-05-20T14:00", 5_000)):
+    # the steps name the meters that came back: first the 4,000 not below R1 (service points 1-4,000), then
+    # the 5,000 below R1 but not below F1 (4,001-9,000); F1's 1,000 come back at the close
+    for at, first, last in (("2025-05-20T11:30", 1, 4_000), ("2025-05-20T14:00", 4_001, 9_000)):
         step = api("POST", f"/api/interruptions/{storm['id']}/restorations",
-                   json={"version": version, "at": at, "members_restored": members})
+                   json={"version": version, "at": at, "meters": [f"M{i:08d}" for i in range(first, last + 1)]})
         assert step.status_code == 200, step.text
         version = step.json()["version"]
     closed = api("POST", f"/api/interruptions/{storm['id']}/close",
@@ -139,7 +141,7 @@ def test_members_served_and_divisions_come_from_the_facility_layer(session):
     assert members.division.to_dict() == {"Johnson City Division": JC_DIVISION, "Marble Falls Division": MF_DIVISION}
 
 
-def test_records_are_closed_and_not_voided_and_hit_the_first_service_points_of_their_facility(history, session):
+def test_records_are_closed_and_not_voided_and_hit_the_members_the_network_says(history, session):
     records, steps = load_records(session=session, start=date(2025, 1, 1), end=date(2026, 1, 1))
     by_id = records.set_index("record_id")
     assert set(by_id.index) == {history[k]["id"] for k in "efgh"}  # not the voided or the open one
@@ -153,11 +155,17 @@ def test_records_are_closed_and_not_voided_and_hit_the_first_service_points_of_t
 
     hits = member_hits(session=session, records=records)
     ids = {k: sorted(hits[hits.record_id == history[k]["id"]]["member_id"]) for k in "efgh"}
-    jc015_first, r1_first = 10_001, 4_001  # first service point of JC-015, and of those below recloser R1
-    assert ids["e"] == list(range(jc015_first, jc015_first + 200))
-    assert ids["f"] == list(range(r1_first, r1_first + 6_000))
-    assert ids["g"] == list(range(1, 10_001))
-    assert ids["h"] == list(range(1, 3_001))  # TL-001 feeds every feeder: the first 3,000 of all 12,000
+    # the exact per-member model (this test asserted "the first members_out service points by id" before):
+    # whole-facility records hit everyone below their facility; a count smaller than the facility serves,
+    # with no meters named, is unlocated: that many distinct unknown members (negative ids)
+    assert ids["f"] == list(range(4_001, 10_001))  # everyone below recloser R1
+    assert ids["g"] == list(range(1, 10_001))  # all of JC-014
+    assert len(ids["e"]) == 200 and max(ids["e"]) < 0  # 200 of JC-015's 500, nobody knows which
+    assert len(ids["h"]) == 3_000 and max(ids["h"]) < 0  # 3,000 of TL-001's 12,000
+    assert len(set(ids["e"]) | set(ids["h"])) == 3_200
+    storm = hits[hits.record_id == history["g"]["id"]].set_index("member_id")["minutes"]
+    assert storm.loc[1] == 90 and storm.loc[4_001] == 240 and storm.loc[9_001] == 375  # the named steps
+    assert storm.sum() == 1_935_000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -176,12 +184,17 @@ def test_system_indices_of_2025_by_hand(api, history):
     assert row["caidi"] == pytest.approx(2_034_000 / 13_200)
     assert row["asai"] == pytest.approx(1 - 169.5 / YEAR_MINUTES_2025)
     assert row["maifi"] == pytest.approx(6_000 / 12_000)
-    # distinct members: 1-10,000 (storm; the line's 1-3,000 among them) and 10,001-10,200
-    assert row["distinct_members_interrupted"] == 10_200
-    assert row["caifi"] == pytest.approx(13_200 / 10_200)
-    assert row["ctaidi"] == pytest.approx(2_034_000 / 10_200)
-    assert row["cemi_n"] == pytest.approx(3_000 / 12_000)  # more than 1 sustained: storm and line
-    assert row["cemsmi_n"] == pytest.approx((3_000 + 6_000) / 12_000)  # and storm + recloser operation
+    # distinct members (the exact model; before, the line's and JC-015's counts were taken to hit the first
+    # service points of their facilities): 1-10,000 (storm), and the 200 (e) and 3,000 (h) unlocated members,
+    # each a distinct unknown member, so CN is an upper bound and CEMI_1 a lower bound
+    assert row["distinct_members_interrupted"] == 10_000 + 200 + 3_000
+    assert row["caifi"] == pytest.approx(13_200 / 13_200)
+    assert row["ctaidi"] == pytest.approx(2_034_000 / 13_200)
+    assert row["cemi_n"] == 0  # no located member had more than 1 sustained interruption
+    assert row["cemsmi_n"] == pytest.approx(6_000 / 12_000)  # storm + recloser operation f (below R1)
+    # CELID: nobody was out longer than 8 hours (the storm's last members came back after 6 h 15)
+    assert row["celid_s"] == 0 and row["celid_t"] == 0
+    assert any("3,200 of the 13,200 sustained member interruptions" in note for note in body["notes"])
 
 
 def test_major_event_days_split_the_year(api, history):

@@ -119,12 +119,17 @@ def hospital(session):
 
 def test_essential_service_dark_59_vs_61_minutes(make, facts, session, hospital):
     facts = FacilityFacts(session)
-    assert not classify([make(minutes=59, out=50, device="JC-014-F1")], facts, now=NOW).significant
-    dark = classify([make(minutes=61, out=50, device="JC-014-F1")], facts, now=NOW)
+    # The fuse open: all of its 1,000 members out.  (These records used to count 50 members and still darken
+    # every entry below the device; in the power state (D15) a count below what the device serves is an
+    # unlocated part of it, which darkens no entry: see tests/test_who_is_out_significance.py.)
+    assert not classify([make(minutes=59, out=1_000, device="JC-014-F1")], facts, now=NOW).significant
+    dark = classify([make(minutes=61, out=1_000, device="JC-014-F1")], facts, now=NOW)
     assert codes(dark) == {"essential_services"}
     assert dark.criteria[0].evidence == ("Pedernales Valley Hospital (essential service: hospital) dark 1 h 01 min "
                                          "on feeder JC-014 (device JC-014-F1)")
-    elsewhere = classify([make(minutes=120, out=50, device="JC-014-R1", feeder="JC-014")], facts, now=NOW)
+    # the recloser open (its 6,000 members, half the system: judge the entry alone)
+    elsewhere = classify([make(minutes=120, out=6_000, device="JC-014-R1", feeder="JC-014")], facts, now=NOW,
+                         rules=RuleSettings(members_share=0.99, division_share=0.99))
     assert codes(elsewhere) == {"essential_services"}  # the fuse is below the recloser
     assert not classify([make(minutes=120, out=50, feeder="MF-001")], facts, now=NOW).significant
 

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dashboards.settings import get_settings
 from gis.maps import LEAFLET_ONLY, area_map, local_assets, simplify_areas
@@ -51,6 +51,9 @@ class AreaFigures(BaseModel):
     kind: str
     members_served: int
     members_out: int
+    members_out_unlocated: int = Field(0, description="Of members_out, an estimate of those out that nobody has "
+                                          "located yet (placed in areas in proportion to where the facility's "
+                                          "members are)")
     percent_out: float
     status: str | None
     cause: str | None
@@ -64,6 +67,7 @@ class AreaFigures(BaseModel):
 class Totals(BaseModel):
     members_served: int
     members_out: int
+    members_out_unlocated: int = Field(0, description="Of members_out, those out that nobody has located yet")
     percent_out: float
     active_outages: int
     areas_affected: int
@@ -187,7 +191,8 @@ BODY = """
   <button type="button" id="mm-lang" lang="es">Español</button>
 </header>
 <section class="mm-summary" aria-live="polite">
-  <div class="mm-tot"><b id="mm-out">–</b><span data-i18n="members_out">members out</span></div>
+  <div class="mm-tot"><b id="mm-out">–</b><span data-i18n="members_out">members out</span>
+    <small id="mm-unlocated" class="mm-unlocated" hidden></small></div>
   <div class="mm-tot"><b id="mm-served">–</b><span data-i18n="members_served">members served</span></div>
   <div class="mm-tot"><b id="mm-pct">–</b><span data-i18n="percent_out">out of power</span></div>
   <div class="mm-tot"><b id="mm-active-n">–</b><span data-i18n="active_outages">active outages</span></div>

@@ -18,9 +18,9 @@ from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import InvalidInput, NotAuthenticated
 from gis.ids import DbId
-from gis.service import Topology
+from gis.network import network
 from outages import alerts, members
-from outages.affected import outage_at
+from outages.affected import point_state
 from outages.member_reports import OutageReport, report_outage
 from reports.delivery import get_smtp_settings, send_email
 from reports.member_alerts import get_sms_settings, send_confirmation
@@ -214,23 +214,25 @@ class MeOut(BaseModel):
     service_points: list[MyServicePoint]
 
 
-def _point(db, sp, topology: Topology, kinds: dict[str, bool]) -> MyServicePoint:
-    status, records = outage_at(db, sp, topology)
+def _point(db, sp, net, kinds: dict[str, bool]) -> MyServicePoint:
+    """One of the member's service points with its power state (:func:`outages.affected.point_state`): out
+    while an open record keeps it dark (cause, out since and ETR from those records), possibly out while a
+    record above it has members nobody has located, else on."""
+    state = point_state(db, sp.id, net=net)
     report = db.scalar(select(OutageReport).where(OutageReport.service_point_id == sp.id)
                        .order_by(OutageReport.id.desc()).limit(1))
     return MyServicePoint(
-        account_number=sp.account_number, meter_number=sp.meter_number, status=status,
-        etr_at=max((r.etr_at for r in records if r.etr_at), default=None),
-        cause=records[0].cause_code if records else None, out_since=records[0].start_at if records else None,
+        account_number=sp.account_number, meter_number=sp.meter_number, status=state.status,
+        etr_at=state.etr_at, cause=state.cause, out_since=state.out_since,
         alerts=Alerts(**kinds),
         report=MyReport(id=report.id, status=report.status, created_at=report.created_at) if report else None)
 
 
 @router.get("/api/members/me", response_model=MeOut, summary="My account and the status of my service points")
 def me(db: DbSession, account: Member) -> MeOut:
-    topology, kinds = Topology(db), alerts.alert_kinds(session=db, account=account)
+    net, kinds = network(db), alerts.alert_kinds(session=db, account=account)
     return MeOut(email=account.email, language=account.language, service_points=[
-        _point(db, sp, topology, kinds[sp.id]) for sp in members.service_points_of(session=db, account_id=account.id)])
+        _point(db, sp, net, kinds[sp.id]) for sp in members.service_points_of(session=db, account_id=account.id)])
 
 
 class LanguageIn(BaseModel):
@@ -358,9 +360,9 @@ class ReportAck(BaseModel):
 def _report(db, sp, account_id: int | None, response: Response) -> ReportAck:
     """Record the report — attached at once to the open record that already covers the service point, if
     any, so a known outage never shows up again as a probable one — and acknowledge it."""
-    status, records = outage_at(db, sp, Topology(db))
+    state = point_state(db, sp.id)
     report, created = report_outage(session=db, service_point=sp, account_id=account_id,
-                                    known=records[0] if status == "out" else None)
+                                    known=state.records[0] if state.status == "out" else None)
     db.commit()
     response.status_code = 201 if created else 200
     if report.status == "confirmed":

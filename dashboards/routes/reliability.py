@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from dashboards.deps import DbSession, Reader
 from dashboards.settings import get_settings
 from gis.errors import InvalidInput
+from outages import indices as ix
 from outages.reliability import DAY_TYPES, GROUPINGS, annual_reliability, indices_for
 from outages.settings import get_rule_settings
 from reports.reliability_report import reliability_pdf, reliability_workbook, report_filename
@@ -34,7 +35,9 @@ class IndexRow(BaseModel):
     member_interruptions: float = Field(description="Σ N_i over sustained records [members].")
     member_minutes: float = Field(description="Σ r_i·N_i over sustained records [member·min] (D12).")
     momentary_member_interruptions: float
-    distinct_members_interrupted: float | None = Field(description="CN [members] (approximate, see notes).")
+    distinct_members_interrupted: float | None = Field(
+        description="CN [members]: each member once however often interrupted; an unlocated member counts as one "
+                    "distinct unknown member, so with unlocated records this is an upper bound (see notes).")
     saifi: float | None = Field(description="Σ N_i / N_T [interruptions per member].")
     saidi: float | None = Field(description="Σ r_i·N_i / N_T [min].")
     caidi: float | None = Field(description="SAIDI / SAIFI [min].")
@@ -45,6 +48,10 @@ class IndexRow(BaseModel):
     maifie: float | None
     cemi_n: float | None = Field(description="Share of members with more than n sustained interruptions.")
     cemsmi_n: float | None = Field(description="The same counting momentary events too.")
+    celid_s: float | None = Field(description="CELID_s: share of members with a single sustained interruption "
+                                              "longer than celid_s_hours.")
+    celid_t: float | None = Field(description="CELID_t: share of members whose sustained interruptions add up to "
+                                              "more than celid_t_hours in the period.")
     note: str | None = None
 
 
@@ -74,6 +81,8 @@ class IndicesOut(BaseModel):
     days: Literal["all", "normal", "major_event"]
     group_by: str | None
     n: int = Field(description="Threshold of CEMI_n and CEMSMI_n.")
+    celid_s_hours: float = Field(description="CELID_s threshold [h]: a single interruption longer than this.")
+    celid_t_hours: float = Field(description="CELID_t threshold [h]: interruptions adding up to more than this.")
     momentary_max_minutes: float = Field(description="Momentary: this many minutes or less (IEEE 1366: 5).")
     members_served: int = Field(description="System N_T [members]: the current count, used for every period.")
     t_med: TMedOut
@@ -103,7 +112,8 @@ def _when(text: str, field: str) -> datetime:
 
 
 @router.get("/api/indices", response_model=IndicesOut,
-            summary="Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, CAIFI, CTAIDI, MAIFI, MAIFIe, CEMI_n) of a period")
+            summary="Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, CAIFI, CTAIDI, MAIFI, MAIFIe, CEMI_n, CELID) of a "
+                    "period")
 def indices(db: DbSession, _user: Reader,
             start: Annotated[str, Query(description="First day or instant, e.g. 2025-01-01.", examples=["2025-01-01"])],
             end: Annotated[str, Query(description="End, exclusive, e.g. 2026-01-01 for the year 2025.",
@@ -112,7 +122,12 @@ def indices(db: DbSession, _user: Reader,
                                                               "system.")] = None,
             days: Annotated[str, Query(description="all, normal (major event days left out) or major_event.")]
             = "all",
-            n: Annotated[int, Query(ge=0, le=100, description="CEMI_n / CEMSMI_n threshold.")] = 3) -> IndicesOut:
+            n: Annotated[int, Query(ge=0, le=100, description="CEMI_n / CEMSMI_n threshold.")] = 3,
+            celid_s_hours: Annotated[float, Query(gt=0, le=8784, description="CELID_s threshold [h]: a single "
+                                                  "sustained interruption longer than this.")] = ix.CELID_S_HOURS,
+            celid_t_hours: Annotated[float, Query(gt=0, le=8784, description="CELID_t threshold [h]: sustained "
+                                                  "interruptions adding up to more than this.")] = ix.CELID_T_HOURS,
+            ) -> IndicesOut:
     if days not in DAY_TYPES:
         raise InvalidInput(f"days={days!r} is not a day type. Fix: use all, normal (without major event days) or "
                            "major_event.", field="days")
@@ -120,7 +135,8 @@ def indices(db: DbSession, _user: Reader,
         raise InvalidInput(f"group_by={group_by!r} is not a grouping. Fix: use one of {', '.join(GROUPINGS)}, or "
                            "leave it out for the system.", field="group_by")
     lo, hi = _when(start, "start"), _when(end, "end")
-    result = indices_for(session=db, start=lo, end=hi, group_by=group_by, zone=get_rule_settings().zone, n=n)
+    result = indices_for(session=db, start=lo, end=hi, group_by=group_by, zone=get_rule_settings().zone, n=n,
+                         celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
     meds = result.major_event_days
     t = meds.t_med
     rows = []
@@ -133,10 +149,12 @@ def indices(db: DbSession, _user: Reader,
             distinct_members_interrupted=_num(r["distinct_members_interrupted"]), saifi=_num(r["saifi"]),
             saidi=_num(r["saidi"]), caidi=_num(r["caidi"]), asai=_num(r["asai"]), caifi=_num(r["caifi"]),
             ctaidi=_num(r["ctaidi"]), maifi=_num(r["maifi"]), maifie=_num(r["maifie"]),
-            cemi_n=_num(r[f"cemi_{n}"]), cemsmi_n=_num(r[f"cemsmi_{n}"]), note=r["note"] or None))
+            cemi_n=_num(r[f"cemi_{n}"]), cemsmi_n=_num(r[f"cemsmi_{n}"]), celid_s=_num(r["celid_s"]),
+            celid_t=_num(r["celid_t"]), note=r["note"] or None))
     return IndicesOut(
         start=result.start.to_pydatetime(), end=result.end.to_pydatetime(), zone=result.zone, days=days,
-        group_by=group_by, n=n, momentary_max_minutes=result.momentary_max_minutes,
+        group_by=group_by, n=n, celid_s_hours=result.celid_s_hours, celid_t_hours=result.celid_t_hours,
+        momentary_max_minutes=result.momentary_max_minutes,
         members_served=result.members.system,
         t_med=TMedOut(value=_num(t.value), alpha=_num(t.alpha), beta=_num(t.beta), history_from=t.first_day,
                       history_to=t.last_day, history_years=t.years, nonzero_days=t.nonzero_days,

@@ -16,6 +16,7 @@
       unknown_cause: 'Under investigation', toggle: 'Español', lang_name: 'English',
       reported: 'Reported', crew_assigned: 'Crew assigned', restored: 'Restored',
       of: 'of', report: 'Report an outage', account: 'Outage alerts and my account',
+      unlocated: 'of which about {n} not yet located',
     },
     es: {
       title: 'Mapa de apagones', members_out: 'socios sin servicio', members_served: 'socios servidos',
@@ -29,6 +30,7 @@
       unknown_cause: 'En investigación', toggle: 'English', lang_name: 'Español',
       reported: 'Reportado', crew_assigned: 'Cuadrilla asignada', restored: 'Restablecido',
       of: 'de', report: 'Reportar un apagón', account: 'Alertas de apagones y mi cuenta',
+      unlocated: 'de ellos, unos {n} aún sin ubicar',
     },
   };
   const CAUSES = {
@@ -49,6 +51,7 @@
     weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short'})
     .format(new Date(iso)) : '–';
   const cause = a => a.cause ? ((CAUSES[lang] || {})[a.cause] || a.cause_label || a.cause) : t('unknown_cause');
+  const unlocated = a => a.members_out_unlocated > 0 ? t('unlocated').replace('{n}', num(a.members_out_unlocated)) : '';
   const colour = p => p <= 0 ? '#eef2f5' : p < 1 ? '#fdd49e' : p < 5 ? '#fc8d59' : p < 25 ? '#e34a33' : '#990000';
   const layers = Object.values(CFG.layers).map(name => window[name]).filter(Boolean);
 
@@ -64,6 +67,7 @@
   function areaText(a) {
     let s = `<b>${esc(a.name)}</b> <span class="kind">${esc(t(a.kind))}</span><br>` +
       `${num(a.members_out)} ${esc(t('of'))} ${num(a.members_served)} ${esc(t('members_out'))} (${pct(a.percent_out)})`;
+    if (unlocated(a)) s += `<br>${esc(unlocated(a))}`;
     if (a.status) s += `<br>${esc(t('status'))}: ${esc(t(a.status))}`;
     if (a.status && a.status !== 'restored') s += `<br>${esc(t('etr'))}: ${esc(a.etr ? when(a.etr) : t('assessing'))}`;
     return s;
@@ -81,6 +85,8 @@
     }));
     const tot = data.totals;
     $('mm-out').textContent = num(tot.members_out);
+    $('mm-unlocated').textContent = unlocated(tot);
+    $('mm-unlocated').hidden = !unlocated(tot);
     $('mm-served').textContent = num(tot.members_served);
     $('mm-pct').textContent = pct(tot.percent_out);
     $('mm-active-n').textContent = num(tot.active_outages);
@@ -90,7 +96,7 @@
     $('mm-none').hidden = active.length > 0;
     $('mm-active').innerHTML = active.map(a => `<li class="${a.status === 'restored' ? 'restored' : ''}" data-code="${esc(a.code)}">
       <span class="nm">${esc(a.name)}</span> <span class="kind">${esc(t(a.kind))}</span>
-      <dl><dt>${esc(t('out'))}</dt><dd>${num(a.members_out)} / ${num(a.members_served)} (${pct(a.percent_out)})</dd>
+      <dl><dt>${esc(t('out'))}</dt><dd>${num(a.members_out)} / ${num(a.members_served)} (${pct(a.percent_out)})${unlocated(a) ? `<br><span class="unl">${esc(unlocated(a))}</span>` : ''}</dd>
       <dt>${esc(t('status'))}</dt><dd class="st">${esc(t(a.status))}</dd>
       ${a.status === 'restored' ? `<dt>${esc(t('restored_at'))}</dt><dd>${esc(when(a.restored_at))}</dd>` :
         `<dt>${esc(t('cause'))}</dt><dd>${esc(cause(a))}</dd>

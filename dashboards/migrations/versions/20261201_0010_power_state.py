@@ -60,13 +60,8 @@ def upgrade() -> None:
     sa.Column('service_point_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['alert_events.id'],
                             name=op.f('fk_alert_event_points_event_id_alert_events'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['service_point_id'], ['service_points.id'],
-                            name=op.f('fk_alert_event_points_service_point_id_service_points')),
     sa.PrimaryKeyConstraint('event_id', 'service_point_id', name=op.f('pk_alert_event_points'))
     )
-    with op.batch_alter_table('alert_event_points', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_alert_event_points_service_point_id'), ['service_point_id'],
-                              unique=False)
     # history: a count smaller than its facility serves is a part of it, located only by confirmed reports
     # (a device record's members are those below the device: counted in Python, the tree is recursive)
     op.execute("UPDATE interruptions SET extent = 'part' WHERE transmission_line_id IS NULL AND device_id IS NULL "
