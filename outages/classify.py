@@ -50,8 +50,18 @@ from gis.models import Device, ServiceArea, ServicePoint, ServicePointArea
 from gis.network import Network, network
 from gis.service import Topology, _subtree
 from outages.models import Interruption
-from outages.power_state import (EMPTY, Intervals, RecordState, _ns, facility_key, facility_of, level_series,
-                                 member_intervals, replay, states_of)
+from outages.power_state import (
+    EMPTY,
+    Intervals,
+    RecordState,
+    _ns,
+    facility_key,
+    facility_of,
+    level_series,
+    member_intervals,
+    replay,
+    states_of,
+)
 from outages.settings import RuleSettings, get_rule_settings
 from registry.models import RegistryCategory, RegistryEntry
 from registry.service import FacilityEntries
@@ -311,11 +321,10 @@ class OutOverTime:
         t, d, k = self.unlocated_events
         if not len(t):
             return located
-        starts = np.array([_ns(r.start_at) for r in self.records], dtype=np.int64)[k]
+        starts = np.array([_ns(r.start_at) for r in self.records], dtype=np.int64)
+        restored = -float(np.sum(np.where(d < 0, d * (t - starts[k]), 0.0)))
         left = np.bincount(k, weights=d, minlength=len(self.records))  # still out at the horizon, per record
-        restored = -float(np.sum(np.where(d < 0, d * (t - starts), 0.0)))
-        h = _ns(self.horizon)
-        tail = float(np.sum(left * np.maximum(h - np.array([_ns(r.start_at) for r in self.records]), 0)))
+        tail = float(np.sum(left * np.maximum(_ns(self.horizon) - starts, 0)))
         return located + (restored + tail) / 60e9
 
     def out_at(self, moment: datetime, net: Network) -> int:
@@ -472,7 +481,7 @@ def _area_criteria(out: OutOverTime, facts: FacilityFacts, rules: RuleSettings, 
         total = located + guess
         label = "major division" if kind == "division" else "community"
 
-        def evidence(i, name=name, members=members, label=label, total=total, guess=guess):
+        def evidence(i, name=name, members=members, label=label, total=total, guess=guess, share=share):
             v, n = total[i], int(round(guess[i]))
             text = (f"{name} ({label}): {v:,.0f} of {members:,} members out at once "
                     f"({v / members:.1%} ≥ {share:.0%})")

@@ -62,8 +62,12 @@ Choices (documented here once)
 * **CELID** (customers experiencing long interruption durations): CELID_s counts the members with at
   least one sustained interruption *longer than* ``celid_s_hours`` (default 8 h), CELID_t those whose
   sustained interruptions in the period add up to *more than* ``celid_t_hours`` (default 8 h), each over
-  :math:`N_T`.  Eight hours is the threshold regulators commonly use for both (e.g. the Delaware PSC's
-  members with more than eight hours of interruptions in a year); both are parameters.
+  :math:`N_T` (strictly longer / more: exactly 8:00 does not count).  IEEE 1366 leaves s and t to the user;
+  8 hours is the threshold in regulatory use (the Delaware PSC has utilities report the members with a
+  total of more than eight hours of outages in a year: CELID_t with t = 8 h), and the same eight hours
+  is used for one interruption (CELID_s; some utilities report 7 h).  Both are parameters
+  (``celid_s_hours``, ``celid_t_hours``; the API's query parameters of the same names).  A member's
+  interruption is its merged dark interval (:mod:`outages.reliability`): overlapping records make one.
 * A **momentary event** (MAIFIe, CEMSMI_n) is the momentary records on the same feeder (a record without
   a feeder uses its substation; with neither it is an event alone) that start within
   ``event_window_minutes`` (default 5, inclusive) of the event's *first* record; the next record after

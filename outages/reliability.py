@@ -431,8 +431,10 @@ def _replayable(records: pd.DataFrame, steps: pd.DataFrame, net: Network) -> lis
             records["restored"].dt.to_pydatetime().tolist(), records["members_out"].tolist(),
             records["extent"].tolist(), records["feeder_id"].tolist(), records["device_id"].tolist(),
             records["transmission_line_id"].tolist(), records["momentary"].tolist()):
+        # a closed record without steps (written directly, not by the service) came back whole at its restoration
+        own = by_record.get(rid) or [_Step(-1, restored, members, None)]
         r = _Record(rid, start, restored, members, extent or "facility", opt(feeder), opt(device), opt(line),
-                    None if momentary is pd.NA else momentary, by_record.get(rid, []))
+                    None if momentary is pd.NA else momentary, own)
         if r.extent == "facility" and members < net.served(**ps.facility_of(r)):
             r.extent, r.read_as_part = "part", True
         out.append(r)
@@ -526,7 +528,7 @@ def member_model(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame
     flag = np.asarray(momentary, bool)[order]
     rows = _replayable(records, steps, net)
     part_read = [r for r in rows if r.read_as_part]
-    states = ps.states_of(session, rows, net)
+    states = _states(session, rows, net)
     n = len(ids)
     idx_of = {int(s.record.id): int(k) for s, k in zip(states, np.searchsorted(ids, [s.record.id for s in states]))}
     located = np.zeros(n)
@@ -572,6 +574,15 @@ def member_model(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame
                          "record_id": np.concatenate([p[1] for p in parts] + [u_rid]),
                          "minutes": np.concatenate([p[2] for p in parts] + [u_min])})
     return MemberModel(figures=figures, hits=hits)
+
+
+def _states(session: Session, rows: list[_Record], net: Network) -> list[ps.RecordState]:
+    """:func:`outages.power_state.states_of` of ``rows``, in their order.  A whole-facility record whose only
+    step is its close reads no located or named service points (the replay looks at neither), so it is
+    replayed straight away instead of looking them up."""
+    simple = [r.extent == "facility" and len(r.steps) <= 1 for r in rows]
+    looked_up = iter(ps.states_of(session, [r for r, s in zip(rows, simple) if not s], net))
+    return [ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(rows, simple)]
 
 
 def member_hits(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame | None = None,

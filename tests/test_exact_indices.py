@@ -249,6 +249,18 @@ def test_an_interruption_that_runs_into_the_next_year_counts_once_in_the_year_it
     assert after["sustained_records"] == 1 and after["member_interruptions"] == 0 and after["saidi"] == 0
 
 
+def test_daily_saidi_before_the_period_counts_overlaps_once_too(session, log):
+    # the history of T_MED for 2025: 2.5 min on 1 March 2024 and, on 1 July 2024, JC-014 logged twice over
+    # 10:00-13:00: 10,000 members x 180 min / 12,000 = 150 min (not 200)
+    log.record(feeder="JC-015", start="2024-03-01 10:00", end="2024-03-01 11:00")
+    log.record(feeder="JC-014", start="2024-07-01 10:00", end="2024-07-01 12:00")
+    log.record(feeder="JC-014", start="2024-07-01 11:00", end="2024-07-01 13:00")
+    _, result = system(session)
+    t = result.major_event_days.t_med
+    assert t.nonzero_days == 2
+    assert t.alpha == pytest.approx((np.log(500 * 60 / N_T) + np.log(10_000 * 180 / N_T)) / 2)
+
+
 # --------------------------------------------------------------------------------------------------
 # what the log cannot locate
 

@@ -481,7 +481,8 @@ def test_celid_counts_long_single_and_long_total_interruptions():
     row = ix.compute_indices(rec, None, 10, *Y2024, member_hits=hits).loc["system"]
     assert row["celid_s"] == pytest.approx(1 / 10)  # only member 1 had one interruption longer than 8 h
     assert row["celid_t"] == pytest.approx(2 / 10)  # members 1 (10 h) and 2 (9 h); member 3 has 7 h
-    assert ix.celid_s(rec, members_served=10, member_hits=hits, hours=4.5) == pytest.approx(2 / 10)  # 1 and 2
+    assert ix.celid_s(rec, members_served=10, member_hits=hits, hours=4.5) == pytest.approx(3 / 10)  # 10, 5, 5 h
+    assert ix.celid_s(rec, members_served=10, member_hits=hits, hours=5) == pytest.approx(1 / 10)  # 5 h: not longer
     assert ix.celid_t(rec, members_served=10, member_hits=hits, hours=9) == pytest.approx(1 / 10)  # 9 h is not more
     # a (member, record) pair listed twice is one interruption whose minutes add up
     split = pd.concat([hits, pd.DataFrame({"member_id": [3], "record_id": [2], "minutes": [120.0]})])

@@ -1,12 +1,13 @@
 """Exact reliability indices for one year of the sample (issue 12, "indices"): target under 1 s, beside the old
 count-based approximation ("the first members_out service points by id").
 
-    .venv/bin/python -m tests.benchmarks.bench_exact_indices [--db sqlite|postgis] [--url URL] [--year 2025]
-                                                             [--runs 5]
+    .venv/bin/python -m tests.benchmarks.bench_exact_indices [--db sqlite|postgis] [--url URL [--build]]
+                                                             [--year 2025] [--runs 5]
 
 Builds a fresh database loaded with the generated sample (facilities, 250,000 service points, the 24,045
 records of 2021-2025 through the bulk import, which stores a count smaller than its facility as an
-unlocated count) unless ``--url`` names a loaded one, then times, warm (the network graph built once per
+unlocated count) unless ``--url`` names a loaded one (``--build``: build it there, e.g. on a PostGIS of your
+own; it is emptied first), then times, warm (the network graph built once per
 process, as in the service; its first build is printed apart), best of ``--runs``:
 
 1. the exact indices: :func:`outages.reliability.indices_for` for the year (members served, the records with
@@ -186,7 +187,7 @@ def parts(session: Session, start: date, end: date) -> dict[str, float]:
         in_period = ((records["start"] >= lo) & (records["start"] < hi)).to_numpy()
         chosen = in_period | rel.overlapping(records, momentary, net)
         rows = rel._replayable(records[chosen], steps, net)
-        states = ps.states_of(session, rows, net)
+        states = rel._states(session, rows, net)
     times[f"replay of {len(rows):,} records on the network (states_of)"] = t.seconds
     flag = dict(zip(records["record_id"].tolist(), momentary.tolist()))
     horizon = max(r.restored_at for r in rows)
@@ -210,17 +211,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgis"], default="sqlite")
     parser.add_argument("--url", help="an already loaded database (skips building one)")
+    parser.add_argument("--build", action="store_true", help="build the sample into --url (emptied first)")
     parser.add_argument("--year", type=int, default=2025)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     start, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
-    if args.url:
+    if args.url and not args.build:
         from gis.db import make_engine
 
         engine, source = make_engine(args.url), args.url
     else:
-        url = (f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-exact-indices.db'}" if args.db == "sqlite"
-               else postgres_url())
+        url = args.url or (f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-exact-indices.db'}"
+                           if args.db == "sqlite" else postgres_url())
         with timer() as t:
             engine = fresh_database(url)
             load_facilities(engine)
@@ -228,7 +230,7 @@ def main() -> None:
             with Session(engine) as session, session.begin():
                 import_records(session=session, actor="bench",
                                frame=parse_records((folder / "interruptions.csv").read_bytes(), "interruptions.csv"))
-        source = f"a fresh {args.db} database with the sample ({t.seconds:.0f} s to build)"
+        source = f"a fresh {engine.dialect.name} database with the sample ({t.seconds:.0f} s to build)"
 
     with Session(engine) as session:
         with timer() as t:
@@ -253,7 +255,7 @@ def main() -> None:
         records, steps = rel.load_records(session=session, start=start, end=end,
                                           feeder_division=members.feeder_division)
         sustained = ~rel._momentary_of(records, rel._momentary(records, None))
-        states = ps.states_of(session, rel._replayable(records[sustained], steps, net), net)
+        states = rel._states(session, rel._replayable(records[sustained], steps, net), net)
         horizon = hi.to_pydatetime()
         new_s, new_iv = best(args.runs, lambda: ps.member_intervals(states, horizon=horizon))
         orig_s, orig_iv = best(max(1, args.runs // 2), lambda: original_member_intervals(states, horizon=horizon))
