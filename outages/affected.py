@@ -12,9 +12,6 @@ The state comes from :mod:`outages.power_state`, the one model every page uses:
 
 Only the open records that can reach the service point (on its feeder, or on a line feeding its substation) are
 replayed, so a member's page costs a few small queries however big the storm.
-
-:func:`certainly_out` (an SQL condition per record) is the older, count-based rule, kept only for
-:mod:`reports.member_alerts` until its alerts follow the power state too.
 """
 
 from __future__ import annotations
@@ -22,13 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from gis.models import ServicePoint
 from gis.network import Network, network
-from gis.service import Topology, count_members
-from outages.member_reports import OutageReport
 from outages.models import Interruption
 from outages.power_state import OutNow, facility_key, open_records, states_of
 
@@ -90,27 +84,3 @@ def point_state(session: Session, service_point_id: int, *, net: Network | None 
         if any(lo <= pos < hi for lo, hi in net.downstream(**state.facility_of[key])):
             above.append(s.record)
     return PointState("possibly_out", above) if above else PointState("on")
-
-
-def outage_at(session: Session, service_point: ServicePoint, topology: Topology | None = None
-              ) -> tuple[str, list[Interruption]]:
-    """``(status, records)`` of :func:`point_state` (``topology`` is no longer needed)."""
-    found = point_state(session, service_point.id)
-    return found.status, found.records
-
-
-def certainly_out(session: Session, record: Interruption, topology: Topology) -> ColumnElement[bool]:
-    """A condition on :class:`ServicePoint` true for the service points this record leaves dark, by the older
-    count-based rule (kept for :mod:`reports.member_alerts` only; everything else uses :func:`point_state`)."""
-    reporters = ServicePoint.id.in_(select(OutageReport.service_point_id)
-                                    .where(OutageReport.interruption_id == record.id))
-    if record.transmission_line_id is not None:
-        facility = ServicePoint.feeder_id.in_(topology.feeders_fed_by(
-            transmission_line_ids=[record.transmission_line_id]))
-    elif record.device_id is not None:
-        facility = ServicePoint.device_id.in_(topology.devices_below([record.device_id]))
-    elif record.members_out >= count_members(session=session, feeder_id=record.feeder_id):
-        facility = ServicePoint.feeder_id == record.feeder_id
-    else:
-        facility = false()
-    return or_(facility, reporters)

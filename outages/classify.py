@@ -31,9 +31,7 @@ dark-entry criteria: the entry has been dark one hour; for D8: four hours have p
 incident is judged against ``now``; the earliest moment any criterion was met is the incident's
 ``significant_at``.
 
-Records are read as the power state reads them, with one guard (:func:`read_extent`): a record whose
-``extent`` is not set yet (not stored), or that says 'facility' while counting fewer members than its facility
-serves, is read the way migration 0010 reads history: a count smaller than its facility is a part of it.
+Records are read as the power state reads them (:func:`outages.power_state.replay`).
 """
 
 from __future__ import annotations
@@ -56,7 +54,6 @@ from outages.power_state import (
     RecordState,
     _ns,
     facility_key,
-    facility_of,
     level_series,
     member_intervals,
     replay,
@@ -67,7 +64,7 @@ from registry.models import RegistryCategory, RegistryEntry
 from registry.service import FacilityEntries
 
 __all__ = ["Classification", "Criterion", "FacilityFacts", "OutOverTime", "classify", "facility_key",
-           "out_over_time", "read_extent", "record_states", "span"]
+           "out_over_time", "record_states", "span"]
 
 GROUP_CRITERIA = {"essential": "essential_services", "community_impact": "community_impact",
                   "interruptible": "interruptible_members"}
@@ -192,45 +189,16 @@ class FacilityFacts:
 # --- the records as the power state reads them ----------------------------------------------------------
 
 
-def read_extent(record: Interruption, net: Network) -> str:
-    """'facility' (everyone below it out) or 'part' (located service points plus an unlocated count).  A record
-    not stored yet has no extent; one saying 'facility' with fewer members out than its facility serves cannot
-    mean everyone below it: both are read as migration 0010 reads history (a smaller count is a part)."""
-    if record.extent == "part":
-        return "part"
-    return "facility" if record.members_out >= net.served(**facility_of(record)) else "part"
-
-
-class _Read:
-    """A record with the extent :func:`read_extent` gives (and an id while it has none); everything else is the
-    record's own."""
-
-    __slots__ = ("record", "extent", "id")
-
-    def __init__(self, record: Interruption, extent: str, ident: int):
-        self.record, self.extent, self.id = record, extent, ident
-
-    def __getattr__(self, name):
-        return getattr(self.record, name)
-
-
 def record_states(records: Sequence[Interruption], net: Network, *,
                   session: Session | None = None) -> dict[Interruption, RecordState]:
     """Each record's power state (:func:`outages.power_state.states_of`, two queries for all of them), keyed by
     the record.  The session defaults to the records' own; records in no session (not stored) have no located
     or named service points, so they are replayed without one."""
-    views = []
-    for k, record in enumerate(records):
-        extent = read_extent(record, net)
-        if extent != record.extent or record.id is None:
-            views.append(_Read(record, extent, record.id if record.id is not None else -(k + 1)))
-        else:
-            views.append(record)
     session = session or next((s for s in map(object_session, records) if s is not None), None)
     if session is None:
-        found = [replay(v, net, EMPTY, {}) for v in views]
+        found = [replay(r, net, EMPTY, {}) for r in records]
     else:
-        found = states_of(session, views, net)
+        found = states_of(session, records, net)
     return dict(zip(records, found))
 
 
@@ -356,7 +324,7 @@ def out_over_time(live: Sequence[Interruption], facts: FacilityFacts, *, horizon
     read = record_states(missing, facts.net) if missing else {}
     found = [states[r] if r in states else read[r] for r in live]
     iv = member_intervals(found, horizon=horizon, merge=True)
-    record_of = {s.record.id: r for r, s in zip(live, found)}
+    record_of = {s.ident: r for r, s in zip(live, found)}
     moments: dict[int, datetime] = {_ns(horizon): horizon}
     ut, ud, uk = [], [], []
     for k, (record, s) in enumerate(zip(live, found)):

@@ -102,6 +102,11 @@ class RecordState:
     approximate: bool = False  # a count-only step on located members took them in network order
 
     @property
+    def ident(self) -> int:
+        """The record's id, or (a record not stored yet) a negative number unique while it exists."""
+        return self.record.id if self.record.id is not None else -id(self.record)
+
+    @property
     def dark(self) -> Piece:
         """What the record still keeps dark (empty once closed)."""
         last = self.pieces[-1] if self.pieces else None
@@ -130,10 +135,12 @@ def replay(record: Interruption, net: Network, points: np.ndarray, step_points: 
     """A record's state (see the module docstring).  ``points``: positions of its located service points
     (extent 'part'); ``step_points``: positions each step named; ``steps`` defaults to the record's own."""
     steps = record.steps if steps is None else steps
-    whole = net.downstream(**facility_of(record)) if record.extent == "facility" else []
+    # a record not stored yet (no extent), or one saying 'facility' with fewer members than its facility serves
+    # (a row written to the database directly), is read as migration 0010 reads history: a smaller count is a part
+    whole = net.downstream(**facility_of(record)) if record.extent != "part" else []
     if whole and record.members_out >= size_of(whole):
         ranges, pts = whole, EMPTY
-    else:  # a part (a 'facility' row with a smaller count, written to the database directly, is one too)
+    else:
         ranges, pts = [], np.asarray(points, dtype=np.int64)
     located = size_of(ranges) + len(pts)
     state = RecordState(record, located, max(record.members_out - located, 0))
@@ -183,7 +190,7 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 def states_of(session: Session, records: Sequence[Interruption], net: Network | None = None) -> list[RecordState]:
     """Every record's state, with two queries for the located and named service points."""
     net = net or network(session)
-    part = [r.id for r in records if r.extent == "part"]
+    part = [r.id for r in records if r.extent == "part" and r.id is not None]
     by_record: dict[int, list[int]] = {}
     for chunk in _chunks(part):
         for rid, sp in session.execute(select(InterruptionPoint.interruption_id, InterruptionPoint.service_point_id)
@@ -367,7 +374,7 @@ def member_intervals(states: Sequence[RecordState], *, horizon: datetime, merge:
             pos.append(p)
             start.append(t0)
             end.append(t1)
-            rid.append(s.record.id)
+            rid.append(s.ident)
     if not pos:
         return Intervals(EMPTY, EMPTY, EMPTY, EMPTY)
     sizes = np.fromiter((len(x) for x in pos), dtype=np.int64, count=len(pos))
