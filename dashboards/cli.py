@@ -387,7 +387,8 @@ def reliability_indices(
     group_by: Annotated[str | None, typer.Option(help="division, substation, feeder or cause")] = None,
     days: Annotated[str, typer.Option(help="all, normal (without major event days) or major_event")] = "all",
 ) -> None:
-    """Print SAIFI, SAIDI, CAIDI, MAIFI and CEMI_3 of a period, for the system or per group."""
+    """Print SAIFI, SAIDI, CAIDI, MAIFI, CAIFI, CTAIDI, CEMI_3 and CELID of a period, for the system or per
+    group (CAIFI, CTAIDI, CEMI and CELID counted per member from the power state)."""
     from rich.table import Table
 
     from gis.errors import InvalidInput
@@ -403,16 +404,22 @@ def reliability_indices(
     meds = result.major_event_days
     t_med = f"{meds.t_med.value:.2f} min" if meds.t_med.value == meds.t_med.value else "undefined"
     title = f"{start} to {end} (end exclusive), {days} days; T_MED {t_med}, {len(meds.dates)} major event day(s)"
-    table = Table(group_by or "scope", "members", "SAIFI", "SAIDI", "CAIDI", "MAIFI", f"CEMI_{result.n}",
-                  title=title, caption="SAIDI and CAIDI in minutes")
+    s_h, t_h = f"{result.celid_s_hours:g}", f"{result.celid_t_hours:g}"
+    table = Table(group_by or "scope", "members", "SAIFI", "SAIDI", "CAIDI", "MAIFI", "CAIFI", "CTAIDI",
+                  f"CEMI_{result.n}", f"CELID_s {s_h} h", f"CELID_t {t_h} h", title=title,
+                  caption=f"SAIDI, CAIDI and CTAIDI in minutes; CEMI and CELID as shares of the members (CELID_s: "
+                          f"a single interruption longer than {s_h} h, CELID_t: more than {t_h} h in all)")
 
     def fmt(value, digits):
         return "" if value != value else f"{value:,.{digits}f}"  # NaN -> empty
 
     for group, r in result.rows(days).iterrows():
         table.add_row(str(group), fmt(r["members_served"], 0), fmt(r["saifi"], 3), fmt(r["saidi"], 1),
-                      fmt(r["caidi"], 1), fmt(r["maifi"], 3), fmt(r[f"cemi_{result.n}"], 4))
+                      fmt(r["caidi"], 1), fmt(r["maifi"], 3), fmt(r["caifi"], 3), fmt(r["ctaidi"], 1),
+                      fmt(r[f"cemi_{result.n}"], 4), fmt(r["celid_s"], 4), fmt(r["celid_t"], 4))
     Console().print(table)
+    for note in result.notes:
+        console.print(f"[yellow]{note}[/yellow]")
     for d, saidi in meds.days["saidi"].items():
         console.print(f"major event day {d.isoformat()}: SAIDI {saidi:.2f} min")
     if meds.t_med.note:

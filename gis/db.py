@@ -101,15 +101,22 @@ def _serialise_writers(engine: Engine) -> None:
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            _end(conn)
+            conn.info.pop("writer", None)
+            lock.release()
             raise
 
-    def _end(conn):
+    def _end(conn, finish: str) -> None:
+        # these events fire before SQLAlchemy's own COMMIT or ROLLBACK: finish here, inside the lock, so the next
+        # writer's BEGIN IMMEDIATE never meets SQLite's busy wait while this one commits (and checkpoints the
+        # WAL); SQLAlchemy's call then finds no transaction open and does nothing
         if conn.info.pop("writer", False):
-            lock.release()
+            try:
+                getattr(conn.connection.dbapi_connection, finish)()
+            finally:
+                lock.release()
 
-    event.listen(engine, "commit", _end)
-    event.listen(engine, "rollback", _end)
+    event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
+    event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -18,6 +18,7 @@ point ids and facility ids, and :meth:`Network.positions` / :attr:`Network.ids` 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -272,19 +273,55 @@ def fingerprint(session: Session) -> tuple:
     """Changes whenever the facility layer does.  It is only ever loaded whole into an empty database
     (:func:`gis.service.import_facilities`), so the highest ids and the small tables' counts tell; every
     part is an index look-up, cheap enough for every write."""
-    parts = (select(func.max(ServicePoint.id)), select(func.count(Device.id)), select(func.max(Device.id)),
-             select(func.count(Feeder.id)), select(func.max(Feeder.id)),
-             select(func.count()).select_from(transmission_line_substations), select(func.count(ServiceArea.id)))
-    return tuple(session.execute(select(*(p.scalar_subquery() for p in parts))).one())
+    return tuple(session.execute(_FINGERPRINT).one())
 
+
+_FINGERPRINT = select(*(p.scalar_subquery() for p in (
+    select(func.max(ServicePoint.id)), select(func.count(Device.id)), select(func.max(Device.id)),
+    select(func.count(Feeder.id)), select(func.max(Feeder.id)),
+    select(func.count()).select_from(transmission_line_substations), select(func.count(ServiceArea.id)))))
 
 _CACHE: OrderedDict[tuple, Network] = OrderedDict()
 _LOCK = threading.Lock()
+_SESSION_KEY = "gis.network"
+# the fingerprint is read at most every few seconds per database: a facility layer loaded by this process is
+# seen at once (forget), one loaded by another process (the CLI, into the empty database a server is using)
+# within FINGERPRINT_SECONDS
+FINGERPRINT_SECONDS = 5.0
+_CHECKED: dict[str, tuple[float, tuple]] = {}
 
 
 def network(session: Session) -> Network:
-    """The network of this session's database, built once and rebuilt when the facility layer changes."""
-    key = (str(session.get_bind().engine.url), fingerprint(session))
+    """The network of this session's database, built once and rebuilt when the facility layer changes.  It is
+    only ever loaded whole, into an empty database (:func:`gis.service.import_facilities`, which calls
+    :func:`forget`): one transaction sees one network, and the fingerprint is read at most every
+    ``FINGERPRINT_SECONDS``."""
+    transaction = session.get_transaction()
+    mine = session.info.get(_SESSION_KEY)
+    if mine is not None and transaction is not None and mine[0] is transaction:
+        return mine[1]
+    built = _network(session)
+    if transaction is not None:
+        session.info[_SESSION_KEY] = (transaction, built)
+    return built
+
+
+def forget(session: Session) -> None:
+    """Forget what this process knows of the session's facility layer (it was just loaded)."""
+    session.info.pop(_SESSION_KEY, None)
+    with _LOCK:
+        _CHECKED.pop(str(session.get_bind().engine.url), None)
+
+
+def _network(session: Session) -> Network:
+    url, now = str(session.get_bind().engine.url), time.monotonic()
+    with _LOCK:
+        checked = _CHECKED.get(url)
+    if checked is None or now - checked[0] > FINGERPRINT_SECONDS:
+        checked = (now, fingerprint(session))
+        with _LOCK:
+            _CHECKED[url] = checked
+    key = (url, checked[1])
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:

@@ -21,6 +21,7 @@ from gis.models import (
     TransmissionLine,
     transmission_line_substations,
 )
+from gis.network import forget
 from gis.spatial import distance_m, envelope, point
 
 CHUNK = 5000
@@ -129,6 +130,7 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
         session.execute(select(func.setval("service_points_id_seq", int(ids.max()) if len(ids) else 1)))
     step("service_point_areas")
     session.flush()
+    forget(session)
     return counts
 
 

@@ -33,6 +33,8 @@ facility's members are, reported apart (``unlocated``) wherever they are shown.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,23 +189,64 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start:start + CHUNK]
 
 
+# A record's located service points never change once logged, so their positions are kept per network (a new
+# facility layer, a new network, a fresh memo), keyed by the record's id and creation time (an id a rolled-back
+# transaction gave out comes back, never with the same creation time).  Only non-empty lists are kept: a record
+# is flushed before its points are written, and must not be remembered as having none.  Steps' named points
+# are read each time (steps have no creation time to tell a reused id apart, and are few).
+_MEMO: weakref.WeakKeyDictionary[Network, dict[tuple[int, datetime], np.ndarray]] = weakref.WeakKeyDictionary()
+_MEMO_LOCK = threading.Lock()
+MEMO_RECORDS = 50_000
+
+
+def _points_of(session: Session, owner, column, ids: Iterable[int]) -> dict[int, list[int]]:
+    """Service point ids by owner id (a record's located points, a step's named ones), a query per chunk."""
+    found: dict[int, list[int]] = {}
+    for chunk in _chunks(list(ids)):
+        for ident, sp in session.execute(select(owner, column).where(owner.in_(chunk))):
+            found.setdefault(ident, []).append(sp)
+    return found
+
+
+def _located(session: Session, net: Network, records: Sequence[Interruption]) -> dict[int, np.ndarray]:
+    """Positions of each 'part' record's located service points, from the memo or the database."""
+    with _MEMO_LOCK:
+        memo = _MEMO.setdefault(net, {})
+    keys = {r.id: (r.id, r.created_at) for r in records
+            if r.extent == "part" and r.id is not None and getattr(r, "created_at", None) is not None}
+    found = {rid: memo[key] for rid, key in keys.items() if key in memo}
+    wanted = [r.id for r in records if r.extent == "part" and r.id is not None and r.id not in found]
+    loaded = {rid: net.positions(sps) for rid, sps in
+              _points_of(session, InterruptionPoint.interruption_id, InterruptionPoint.service_point_id,
+                         wanted).items()}
+    with _MEMO_LOCK:
+        if len(memo) + len(loaded) > MEMO_RECORDS:
+            memo.clear()
+        for rid, pos in loaded.items():
+            pos.flags.writeable = False  # shared by every later read
+            if rid in keys:
+                memo[keys[rid]] = pos
+    return found | loaded
+
+
+def remember(net: Network, record: Interruption, positions: np.ndarray) -> None:
+    """Keep the located points a record was just logged with (its points are written): its first reads need
+    no query."""
+    if len(positions) and record.id is not None and record.created_at is not None:
+        pos = np.array(positions, dtype=np.int64)
+        pos.flags.writeable = False
+        with _MEMO_LOCK:
+            _MEMO.setdefault(net, {})[(record.id, record.created_at)] = pos
+
+
 def states_of(session: Session, records: Sequence[Interruption], net: Network | None = None) -> list[RecordState]:
-    """Every record's state, with two queries for the located and named service points."""
+    """Every record's state; located points come from the memo or one query, steps' named points from one."""
     net = net or network(session)
-    part = [r.id for r in records if r.extent == "part" and r.id is not None]
-    by_record: dict[int, list[int]] = {}
-    for chunk in _chunks(part):
-        for rid, sp in session.execute(select(InterruptionPoint.interruption_id, InterruptionPoint.service_point_id)
-                                       .where(InterruptionPoint.interruption_id.in_(chunk))):
-            by_record.setdefault(rid, []).append(sp)
-    step_ids = [s.id for r in records for s in r.steps if s.device_id is None and s.id is not None]
-    by_step: dict[int, list[int]] = {}
-    for chunk in _chunks(step_ids):
-        for sid, sp in session.execute(select(StepPoint.step_id, StepPoint.service_point_id)
-                                       .where(StepPoint.step_id.in_(chunk))):
-            by_step.setdefault(sid, []).append(sp)
-    step_pos = {sid: net.positions(sps) for sid, sps in by_step.items()}
-    return [replay(r, net, net.positions(by_record.get(r.id, ())), step_pos) for r in records]
+    located = _located(session, net, records)
+    named = _points_of(session, StepPoint.step_id, StepPoint.service_point_id,
+                       [s.id for r in records for s in r.steps if s.device_id is None and s.id is not None])
+    step_pos = {sid: net.positions(sps) for sid, sps in named.items()}
+    return [replay(r, net, located.get(r.id, EMPTY), step_pos) for r in records]
 
 
 def open_records(session: Session, *, now: datetime | None = None, where=()) -> list[Interruption]:
@@ -215,13 +258,14 @@ def open_records(session: Session, *, now: datetime | None = None, where=()) -> 
 
 
 def open_records_near(session: Session, record: Interruption, net: Network, *, now: datetime | None = None):
-    """Open records that may share service points with ``record`` (same feeders, or a line feeding their
-    substations), itself excluded."""
+    """Open records that may share service points with ``record``, itself excluded: a feeder or device record's
+    members are all on its feeder (records on that feeder, or on a line feeding its substation, may share
+    them); a line's are on every feeder of the substations it feeds."""
     if record.transmission_line_id is not None:
         subs = set(net.substations_of_line.get(record.transmission_line_id, ()))
+        feeders = [f for f, s in net.feeder_substation.items() if s in subs]
     else:
-        subs = {net.feeder_substation[record.feeder_id]}
-    feeders = [f for f, s in net.feeder_substation.items() if s in subs]
+        subs, feeders = {net.feeder_substation[record.feeder_id]}, [record.feeder_id]
     lines = sorted({line for s in subs for line in net.lines_of.get(s, ())})
     near = or_(Interruption.feeder_id.in_(feeders), Interruption.transmission_line_id.in_(lines))
     return [r for r in open_records(session, now=now, where=(near,)) if r.id != record.id]

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+import numpy as np
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
-import numpy as np
-from sqlalchemy import insert
-
 from gis.models import Device, Feeder, ServicePoint, Substation, TransmissionLine
 from gis.network import Network, network, positions_of
 from gis.service import get_by_code
@@ -27,7 +26,14 @@ from outages.models import (
     RestorationStep,
     StepPoint,
 )
-from outages.power_state import RecordState, facility_of, states_of, still_dark_elsewhere
+from outages.power_state import (
+    OutNow,
+    RecordState,
+    facility_of,
+    remember,
+    states_of,
+    still_dark_elsewhere,
+)
 from outages.schemas import (
     CloseIn,
     EtrSet,
@@ -84,35 +90,45 @@ def get_incident(*, session: Session, incident_id: int, field: str | None = None
     return incident
 
 
-def incident_summary(incident: Incident, *, now: datetime | None = None) -> dict:
-    """Status, members out now, first start and full restoration of an incident's live records.  An incident
-    with no records yet is open (nothing was voided); one whose every record was voided is voided."""
+def incident_summaries(*, session: Session, incidents: Sequence[Incident], now: datetime | None = None) -> list[dict]:
+    """Status, members out now, first start and full restoration of each incident's live records.  Members out
+    now are the union of its open records that have begun (:class:`outages.power_state.OutNow`: a fuse under
+    a feeder out counts once).  An incident with no records yet is open (nothing was voided); one whose every
+    record was voided is voided."""
     now = now or utcnow()
-    live = [r for r in incident.interruptions if r.status != "voided"]
-    if not incident.interruptions or any(r.status == "open" for r in live):
-        status = "open"
-    else:
-        status = "closed" if live else "voided"
-    return {
-        "id": incident.id, "ref": incident.ref, "title": incident.title, "created_at": incident.created_at,
-        "created_by": incident.created_by, "status": status, "interruptions": len(live),
-        "members_out_now": sum(_members_out_now(r, now) for r in live),
-        "start_at": min((r.start_at for r in live), default=None),
-        "restored_at": None if status == "open" else max((r.restored_at for r in live), default=None),
-    }
+    net = network(session)
+    live = [r for i in incidents for r in i.interruptions if r.status == "open" and r.start_at <= now]
+    by_incident: dict[int, list[RecordState]] = {}
+    for record, state in zip(live, states_of(session, live, net)):
+        by_incident.setdefault(record.incident_id, []).append(state)
+    out = []
+    for incident in incidents:
+        kept = [r for r in incident.interruptions if r.status != "voided"]
+        if not incident.interruptions or any(r.status == "open" for r in kept):
+            status = "open"
+        else:
+            status = "closed" if kept else "voided"
+        out.append({
+            "id": incident.id, "ref": incident.ref, "title": incident.title, "created_at": incident.created_at,
+            "created_by": incident.created_by, "status": status, "interruptions": len(kept),
+            "members_out_now": OutNow(net, by_incident.get(incident.id, ())).members_out,
+            "start_at": min((r.start_at for r in kept), default=None),
+            "restored_at": None if status == "open" else max((r.restored_at for r in kept), default=None),
+        })
+    return out
 
 
 def list_incidents(*, session: Session, status: str | None = None, limit: int = 50, offset: int = 0):
     """Incidents, newest first, with their summaries."""
     _check_page(limit, offset)
     stmt = select(Incident).options(selectinload(Incident.interruptions).selectinload(Interruption.steps))
-    if status == "open":  # as incident_summary says: an open record, or no record yet
+    if status == "open":  # as incident_summaries says: an open record, or no record yet
         stmt = stmt.where(or_(Incident.interruptions.any(Interruption.status == "open"), ~Incident.interruptions.any()))
     elif status is not None and status != "all":
         raise InvalidInput(f"status={status!r}. Fix: use open or all.", field="status")
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)).all()
-    return [incident_summary(i) for i in items], total
+    return incident_summaries(session=session, incidents=items), total
 
 
 # --- interruption records ----------------------------------------------------------------------
@@ -250,7 +266,10 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     if located is not None:
         session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(i)}
                                                     for i in net.ids[located]])
-    dark = located if located is not None else positions_of(facility["ranges"])
+        remember(net, record, located)
+    # who is told: the located members, or everyone below a whole facility; members of an unlocated count are
+    # nobody known (D15), so nobody is told on their behalf
+    dark = located if located is not None else positions_of(facility["ranges"] if extent == "facility" else [])
     if data.restored_at is not None:  # logged after the fact: nothing to tell members
         pass
     elif data.scheduled and data.start_at > utcnow():

@@ -386,6 +386,40 @@ def test_facility_map_draws_facilities_highlights_outages_and_finds_a_feeder(pag
     assert page.is_hidden("#search") and page.is_visible("#map")
 
 
+@browser_test
+@pytest.mark.skipif(not LEAFLET_JS.exists(), reason="local Leaflet assets missing (make setup runs npm ci)")
+def test_an_entry_on_a_facility_with_unlocated_members_out_shows_as_possibly_dark(page, live):
+    """Members out on MF-001 that nobody has located: the school on it may be among them, so the console's
+    call list and the facility map say "possibly dark", never plainly dark."""
+    meter = 10_800  # on MF-001 (tests/factories.py: meters 10,501-12,000)
+    made = live.http.post("/api/registry/entries", headers=_auth(live, "registry"), json={
+        "name": "Marble Falls Elementary", "category": "school", "priority_tier": 2,
+        "account_number": str(1_000_000_000 + meter), "meter_number": f"M{meter:08d}",
+        "contacts": [{"name": "Lee Park", "phone": "(830) 555-0199"}]})
+    assert made.status_code == 201, made.text
+    count = live.http.post("/api/interruptions", headers=_auth(live), json={
+        "feeder": "MF-001", "cause": "vegetation", "members_out": 40,
+        "start_at": (datetime.now(timezone.utc) - timedelta(minutes=20)).isoformat()})
+    assert count.status_code == 201 and count.json()["extent"] == "part", count.text
+    try:
+        login(page, live, "/console", "dispatcher")
+        row = page.wait_for_selector(f"#calls tr[data-incident='{count.json()['incident_id']}']"
+                                     ":has-text('Marble Falls Elementary')")
+        assert "possibly dark" in row.inner_text()
+        hospital = page.wait_for_selector("#calls tr:has-text('Pedernales Valley Hospital')")
+        assert "possibly dark" not in hospital.inner_text()  # below the open recloser: dark for certain
+        page.evaluate("sessionStorage.clear()")  # signed out: the registry keeper signs in next
+        login(page, live, "/facilities-map", "registry")
+        page.wait_for_selector("path.entry-possibly-dark", state="attached")
+        assert page.locator("path.entry-possibly-dark").count() == 1
+        assert page.locator("path.entry-dark").count() == 2
+        page.wait_for_selector("#status:has-text('2 of 3 registry entries dark, 1 possibly')")
+    finally:
+        record = count.json()
+        live.http.post(f"/api/interruptions/{record['id']}/void", headers=_auth(live),
+                       json={"version": record["version"], "reason": "test over"})
+
+
 def test_account_checks_never_stall_concurrent_requests(live, monkeypatch):
     """Every request re-checks its account (as each does every 30 s) while many run at once on SQLite: the
     check must not wait for the database on the event loop, which the requests holding it need to finish

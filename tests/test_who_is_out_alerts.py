@@ -229,3 +229,17 @@ def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mai
     deliver(sessions, mail)
     assert [(m["To"], m["Subject"]) for m in mail.messages[3:]] == [
         ("bo@example.org", "Power restored at meter M00009500")]
+
+
+def test_an_unlocated_count_tells_nobody_until_it_is_located(api, mail, sessions):  # noqa: F811
+    _member(api, mail, email="ana@example.org", point=ANA)
+    _member(api, mail, email="bo@example.org", point=BO)
+    mail.messages.clear()
+    # 300 of the recloser's 6,000 members are out, nobody knows which: nobody is told they are out
+    count = log_outage(api, members_out=300)
+    assert count["extent"] == "part" and count["members_located"] == 0
+    assert deliver(sessions, mail) == {"queued": 0, "sent": 0, "failed": 0}
+    # the same outage logged on bo's meter (a report, a list): bo alone is told
+    log_outage(api, meters=[B], members_out=1)
+    deliver(sessions, mail)
+    assert [(m["To"], m["Subject"]) for m in mail.messages] == [("bo@example.org", "Power outage at meter M00009500")]

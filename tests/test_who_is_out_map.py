@@ -159,6 +159,11 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
     assert data["totals"]["members_out"] == 10_000  # the fuse's 1,000 once
     [incident] = api("GET", "/api/incidents/open-overview").json()["incidents"]
     assert incident["members_out_now"] == 10_000
+    detail = api("GET", f"/api/incidents/{feeder['incident_id']}").json()
+    assert detail["members_out_now"] == 10_000  # the incident's union: not 11,000
+    assert sorted(r["members_out_now"] for r in detail["records"]) == [VIA_F1, 10_000]  # each record its own
+    listed = api("GET", "/api/incidents?status=open").json()["items"]
+    assert [i["members_out_now"] for i in listed if i["id"] == feeder["incident_id"]] == [10_000]
 
     closed = api("POST", f"/api/interruptions/{feeder['id']}/close",
                  json={"version": feeder["version"], "restored_at": _ago(2)})

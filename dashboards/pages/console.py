@@ -279,7 +279,8 @@ function drawCalls(incidents, calls) {
       <td>${r.reached ? '<span class="badge ok">reached</span>' : '<span class="badge bad">not yet</span>'}
         <span class="muted small tries">${r.attempts.length} ${r.attempts.length === 1 ? 'try' : 'tries'}</span>${lastTry(r)}</td>
       <td>${esc(r.entry.name)} <span class="muted small">${esc(r.entry.ref)} · tier ${r.entry.priority_tier}</span></td>
-      <td>${esc(r.entry.category_label)}</td><td>${esc(r.entry.feeder)}</td><td>${fmtTime(r.dark_since)}</td>
+      <td>${esc(r.entry.category_label)}</td><td>${esc(r.entry.feeder)}</td>
+      <td>${r.possibly ? '<span class="badge warn" title="members out nobody has located on its facility: it may be among them">possibly dark</span><br>' : ''}${fmtTime(r.dark_since)}</td>
       <td>${r.entry.contacts.map(c => `${esc(c.name)} ${esc(c.phone || '')}${c.around_the_clock ? ' (24 h)' : ''}`).join('<br>')}</td>
       <td>${r.entry.backup_generation ? 'yes' + (r.entry.fuel_hours ? `, ${num(r.entry.fuel_hours)} h fuel` : '') : 'no'}</td>
       <td>${attemptForm(id, r)}</td>

@@ -40,6 +40,7 @@ BODY = """
 <span><i class="sw" style="background:#1565c0"></i>feeder</span>
 <span><i class="sw" style="background:#6a1b9a"></i>transmission line</span>
 <span><i class="dot" style="background:#222;border-color:#c62828"></i>registry entry dark</span>
+<span><i class="dot" style="background:#f9a825;border-color:#b26a00"></i>registry entry possibly dark</span>
 <span><i class="dot" style="background:#2e7d32"></i>registry entry on</span>
 <span><i class="dot" style="background:#fff;border-color:#000"></i>substation</span>
 <span class="muted" id="printed-at"></span></div>
@@ -160,20 +161,25 @@ async function refreshLive() {
     if (el) { el.classList.toggle('feeder-out', out); }
     if (out) l.bringToFront();
   });
-  // "dark" is the call lists' answer (the API decides which entries an open interruption leaves dark)
-  const dark = new Set(overview.incidents.flatMap(o => o.call_list.map(x => x.entry.id)));
+  // "dark" is the call lists' answer (the API decides which entries an open interruption leaves dark); an entry
+  // only possibly dark (members out nobody has located on its facility) is shown apart, never as dark
+  const rows = overview.incidents.flatMap(o => o.call_list);
+  const dark = new Set(rows.filter(x => !x.possibly).map(x => x.entry.id));
+  const possibly = new Set(rows.filter(x => x.possibly && !dark.has(x.entry.id)).map(x => x.entry.id));
   layers.entries.clearLayers();
   for (const e of entries) {
-    const isDark = dark.has(e.id);
-    L.circleMarker([e.lat, e.lon], {radius: 6, weight: 2, color: isDark ? '#c62828' : '#1b5e20',
-      fillColor: isDark ? '#222' : '#2e7d32', fillOpacity: 1, className: isDark ? 'entry entry-dark' : 'entry entry-on'})
+    const state = dark.has(e.id) ? 'dark' : possibly.has(e.id) ? 'possibly' : 'on';
+    const [color, fill] = {dark: ['#c62828', '#222'], possibly: ['#b26a00', '#f9a825'], on: ['#1b5e20', '#2e7d32']}[state];
+    L.circleMarker([e.lat, e.lon], {radius: 6, weight: 2, color, fillColor: fill, fillOpacity: 1,
+      className: `entry entry-${state === 'possibly' ? 'possibly-dark' : state}`})
       .bindPopup(popup(e.name, [row('Entry', esc(e.ref)), row('Category', esc(e.category_label)), row('Feeder', esc(e.feeder)),
         row('Priority tier', e.priority_tier), row('Backup generation', e.backup_generation ? 'yes' : 'no'),
-        row('Status', isDark ? '<b class="bad">dark</b>' : 'on')]))
+        row('Status', {dark: '<b class="bad">dark</b>', possibly: '<b>possibly dark</b> (members out not located on its facility)',
+                       on: 'on'}[state])]))
       .addTo(layers.entries);
   }
   $('#status').textContent = `${open.total} open interruptions on ${outByFeeder.size} feeders · ${dark.size} of
-    ${entries.length} registry entries dark · updated ${fmtTime(new Date().toISOString())}`;
+    ${entries.length} registry entries dark${possibly.size ? `, ${possibly.size} possibly` : ''} · updated ${fmtTime(new Date().toISOString())}`;
 }
 
 /** The export select: the whole system, then divisions, counties and communities by name. */

@@ -38,7 +38,7 @@ def list_incidents(db: DbSession, _user: Reader, status: Annotated[str | None, Q
 @router.post("/api/incidents", response_model=IncidentOut, status_code=201, summary="Open an incident")
 def create_incident(db: DbSession, user: Dispatcher, data: IncidentCreate) -> IncidentOut:
     incident = service.create_incident(session=db, data=data, actor=user.username)
-    out = IncidentOut(**service.incident_summary(incident))
+    out = IncidentOut(**service.incident_summaries(session=db, incidents=[incident])[0])
     db.commit()
     return out
 
@@ -53,7 +53,7 @@ def get_open_overview(db: DbSession, _user: Reader) -> OpenOverview:
 @router.get("/api/incidents/{incident_id}", response_model=IncidentDetail, summary="An incident and its records")
 def get_incident(db: DbSession, _user: Reader, incident_id: DbId) -> IncidentDetail:
     incident = service.get_incident(session=db, incident_id=incident_id)
-    return IncidentDetail(**service.incident_summary(incident),
+    return IncidentDetail(**service.incident_summaries(session=db, incidents=[incident])[0],
                           records=service.to_outs(db, list(incident.interruptions)))
 
 

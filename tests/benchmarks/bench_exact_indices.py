@@ -250,7 +250,7 @@ def main() -> None:
             print(f"    {name:<72s} {seconds:6.3f} s")
 
         # member_intervals against the original implementation
-        lo, hi = rel._instant(start, TZ, "start"), rel._instant(end, TZ, "end")
+        hi = rel._instant(end, TZ, "end")
         members = rel.members_served(session=session, net=net)
         records, steps = rel.load_records(session=session, start=start, end=end,
                                           feeder_division=members.feeder_division)

@@ -17,7 +17,8 @@ Timed with the garbage collector on, as in the service (so a round may include a
 is printed too), warm (the network graph and the facility facts are built once per facility layer and cached by the
 service; their build time is printed apart), median of the rounds, each from the database:
 
-* **power state**: the open records and their steps, their located points (:func:`outages.power_state.states_of`),
+* **power state**: the open records and their steps, their located points (:func:`outages.power_state.states_of`:
+  read once, then kept in memory per record, as in the service),
   the union (:class:`outages.power_state.OutNow`) and every area's figure
   (:func:`outages.public_map.area_members_out`);
 * **floor**: the same records and steps read, each record's count minus its steps summed, spread over its
@@ -49,11 +50,9 @@ from outages.models import (
     StepPoint,
 )
 from outages.power_state import (
-    EMPTY,
     OutNow,
     facility_key,
     open_records,
-    replay,
     states_of,
 )
 from outages.public_map import area_members_out
@@ -266,15 +265,6 @@ def power_state_figures(session: Session, net, facts: FacilityFacts, parts: dict
     return out.members_out, out.unlocated, areas
 
 
-def cached_points_figures(session: Session, net, facts: FacilityFacts, points: dict) -> int:
-    """The power state with every record's located points already in memory (``points``: positions by record
-    id), to show what a cache of them (they never change once logged) would save; steps here name no meters."""
-    records = open_records(session)
-    out = OutNow(net, [replay(r, net, points.get(r.id, EMPTY), {}) for r in records])
-    area_members_out(out, facts)
-    return out.members_out
-
-
 def floor_figures(session: Session, facts: FacilityFacts) -> tuple[int, dict[int, float]]:
     """The sum of the records' counts (what the map did before: wrong when records overlap)."""
     records = session.scalars(select(Interruption).options(selectinload(Interruption.steps))
@@ -316,11 +306,7 @@ def main() -> None:
             facts = FacilityFacts(session)
         print(f"built once per facility layer (cached): network graph {t_net.seconds * 1000:.0f} ms "
               f"({net.size:,} service points), facility facts {t_facts.seconds * 1000:.0f} ms")
-        points = {}
-        for rid, sp in session.execute(select(InterruptionPoint.interruption_id, InterruptionPoint.service_point_id)):
-            points.setdefault(rid, []).append(sp)
-        points = {rid: net.positions(sps) for rid, sps in points.items()}
-        ours, floor, parts, cached = [], [], {}, []
+        ours, floor, parts = [], [], {}
         for _ in range(args.rounds):
             session.expunge_all()
             with timer() as t:
@@ -330,10 +316,6 @@ def main() -> None:
             with timer() as t:
                 total, floor_areas = floor_figures(session, facts)
             floor.append(t.seconds)
-            session.expunge_all()
-            with timer() as t:
-                assert cached_points_figures(session, net, facts, points) == out
-            cached.append(t.seconds)
         over = {a: v for a, v in floor_areas.items() if v > facts.area_members.get(a, 0) + 0.5}
         ours_ms, floor_ms = statistics.median(ours) * 1000, statistics.median(floor) * 1000
         best_ms, floor_best_ms = min(ours) * 1000, min(floor) * 1000
@@ -344,8 +326,6 @@ def main() -> None:
           f"{100 * out / system:>7.1f}%   of which {unlocated:,} unlocated")
     for name, seconds in parts.items():
         print(f"{'  ' + name:44} {statistics.median(seconds) * 1000:>7.1f} ms {min(seconds) * 1000:>7.1f} ms")
-    print(f"{'  (located points cached in memory instead)':44} {statistics.median(cached) * 1000:>7.1f} ms "
-          f"{min(cached) * 1000:>7.1f} ms")
     print(f"{'floor (sum of the records counts; wrong)':44} {floor_ms:>7.1f} ms {floor_best_ms:>7.1f} ms {total:>13,} "
           f"{100 * total / system:>7.1f}%   {len(over):,} areas over 100 %")
     print(f"ratio power state / floor: {ours_ms / floor_ms:.2f}x time; the floor counts {total - out:+,} members "
