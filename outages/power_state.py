@@ -230,9 +230,9 @@ def _located(session: Session, net: Network, records: Sequence[Interruption]) ->
 
 
 def remember(net: Network, record: Interruption, positions: np.ndarray) -> None:
-    """Keep the located points a record was just logged with (its points are written): its first reads need
-    no query."""
-    if len(positions) and record.id is not None and record.created_at is not None:
+    """Keep the located points a record was just logged with (written, or none at all: the one moment "none" is
+    known for sure): its reads need no query."""
+    if record.id is not None and record.created_at is not None:
         pos = np.array(positions, dtype=np.int64)
         pos.flags.writeable = False
         with _MEMO_LOCK:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +27,7 @@ from outages.models import (
     StepPoint,
 )
 from outages.power_state import (
+    EMPTY,
     OutNow,
     RecordState,
     facility_of,
@@ -50,6 +51,7 @@ from outages.schemas import (
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
 
 MAX_PAGE = 500
+HELD_KEY = "outages.held_dark"  # session.info: what a close found still held dark, for its own answer
 
 
 # --- causes ------------------------------------------------------------------------------------
@@ -266,7 +268,8 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     if located is not None:
         session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(i)}
                                                     for i in net.ids[located]])
-        remember(net, record, located)
+    if extent == "part":
+        remember(net, record, located if located is not None else EMPTY)
     # who is told: the located members, or everyone below a whole facility; members of an unlocated count are
     # nobody known (D15), so nobody is told on their behalf
     dark = located if located is not None else positions_of(facility["ranges"] if extent == "facility" else [])
@@ -286,9 +289,15 @@ def record_state(session: Session, record: Interruption, net: Network | None = N
     return states_of(session, [record], net or network(session))[0]
 
 
+RECORD_VIEW = (joinedload(Interruption.substation), joinedload(Interruption.feeder), joinedload(Interruption.device),
+               joinedload(Interruption.transmission_line), selectinload(Interruption.steps),
+               selectinload(Interruption.etr_history))
+
+
 def get_interruption(*, session: Session, interruption_id: int) -> Interruption:
-    """An interruption record by id, or NotFound."""
-    record = session.get(Interruption, interruption_id)
+    """An interruption record by id, or NotFound; with what its API view shows (one query, two for its steps
+    and estimates, instead of one per relationship)."""
+    record = session.get(Interruption, interruption_id, options=RECORD_VIEW)
     if record is None:
         raise NotFound(f"Interruption {interruption_id} does not exist. Fix: check the id.")
     return record
@@ -460,13 +469,21 @@ def close_interruption(*, session: Session, interruption_id: int, data: CloseIn,
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
     before = snapshot(record)
     net = network(session)
-    back = record_state(session, record, net).dark.positions()
+    state = record_state(session, record, net)
+    back = state.dark.positions()
     _close(session, record, data.restored_at, actor)
-    held, _by = still_dark_elsewhere(session, record, back, net)
+    held, by = still_dark_elsewhere(session, record, _every_position(state), net)
+    session.info[(HELD_KEY, record.id, record.version)] = by  # the answer's held_dark, read just after
     record_event(session, record, "restored", ref=record.steps[-1].id,
                  service_point_ids=net.ids[np.setdiff1d(back, held)])
     _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
     return record
+
+
+def _every_position(state: RecordState) -> np.ndarray:
+    """Every service point the record ever left dark (all its pieces), as positions."""
+    pieces = [p.positions() for p in state.pieces]
+    return np.unique(np.concatenate(pieces)) if pieces else EMPTY
 
 
 def _dark_ids(session: Session, record: Interruption) -> np.ndarray:
@@ -480,10 +497,10 @@ def held_dark(session: Session, record: Interruption) -> list[HeldDark]:
     JC-014-F2")."""
     if record.status != "closed":
         return []
-    net = network(session)
-    pieces = record_state(session, record, net).pieces
-    mine = np.unique(np.concatenate([p.positions() for p in pieces])) if pieces else np.empty(0, np.int64)
-    _held, by = still_dark_elsewhere(session, record, mine, net)
+    by = session.info.get((HELD_KEY, record.id, record.version))  # the close just now found them
+    if by is None:
+        net = network(session)
+        _held, by = still_dark_elsewhere(session, record, _every_position(record_state(session, record, net)), net)
     return [HeldDark(interruption_id=r.id, facility=facility_label(r), members=n) for r, n in by]
 
 
