@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session, object_session
 
 from gis.models import Device, ServiceArea, ServicePoint, ServicePointArea
 from gis.network import Network, network
-from gis.service import Topology, _subtree
 from outages.models import Interruption
 from outages.power_state import (
     EMPTY,
@@ -138,16 +137,16 @@ class FacilityFacts:
             for key in (("feeder", feeder_id),) + ((("own", device_id),) if device_id is not None else ()):
                 served[key] = served.get(key, 0) + n
                 interruptible[key] = interruptible.get(key, 0) + int(k or 0)
-        self.topology = Topology(session)
         self.by_area, self.served, self.interruptible = {}, {}, {}
         for key in list(by_area) + list(served):
             if key[0] == "feeder":
                 self._store(key, [key], by_area, served, interruptible)
+        net = self.net
         for device_id in session.scalars(select(Device.id)):
-            parts = [("own", d) for d in _subtree(self.topology.children, device_id)]
+            parts = [("own", d) for d in sorted(net.devices_below([device_id]))]
             self._store(("device", device_id), parts, by_area, served, interruptible)
-        for line, subs in self.topology.fed_by_line.items():
-            feeders = self.topology.feeders_fed_by(substation_ids=subs)
+        for line, subs in net.substations_of_line.items():
+            feeders = [f for f, s in net.feeder_substation.items() if s in subs]
             self._store(("line", line), [("feeder", f) for f in feeders], by_area, served, interruptible)
         self.entries = FacilityEntries(session)
         self.entry_facts = {i: (name, grp, label) for i, name, grp, label in session.execute(
@@ -166,7 +165,6 @@ class FacilityFacts:
                 pass
         # each service area's positions, ascending
         self.area_positions: dict[int, np.ndarray] = {}
-        net = self.net
         if len(net.area_of):
             order = np.lexsort((net.area_pos, net.area_of))
             pos, area = net.area_pos[order], net.area_of[order]

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from gis.db import Base, UTCDateTime, utcnow
 from gis.errors import InvalidInput, NotFound
 from gis.models import Device, Feeder, ServicePoint
-from gis.service import Topology, count_members, get_by_code
+from gis.network import network
+from gis.service import count_members, get_by_code
 from outages.models import Interruption
 from outages.schemas import InterruptionCreate
 from outages.service import create_interruption
@@ -82,27 +83,18 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
     for report, code in rows:
         by_feeder.setdefault(code, []).append(report)
     devices = dict(session.execute(select(Device.id, Device.code)).all())
-    topology, out = Topology(session), []
+    # the failed device the reports point to, as an outage management system predicts it: the deepest device
+    # upstream of every reporting service point (none, the feeder itself, when a report comes from above every
+    # device or the reports' branches meet only at the feeder's head)
+    net, out = network(session), []
     for code, reports in by_feeder.items():
         if len(reports) < rules.report_threshold:
             continue
-        failed = predicted_device(topology, [r.device_id for r in reports])
+        failed = net.common_upstream([r.service_point_id for r in reports])
         out.append(ProbableOutage(feeder=code, device=devices.get(failed), reports=len(reports),
                                   first_at=reports[0].created_at, last_at=reports[-1].created_at,
                                   report_ids=[r.id for r in reports]))
     return sorted(out, key=lambda p: -p.reports)
-
-
-def predicted_device(topology: Topology, device_ids: list[int | None]) -> int | None:
-    """The failed device the reports point to, as an outage management system predicts it: the deepest
-    device upstream of every reporting service point.  None (the feeder itself) when a report comes from
-    above every device, or the reports' branches meet only at the feeder's head."""
-    if not device_ids or None in device_ids:
-        return None
-    common = set(topology.devices_above(device_ids[0]))
-    for device in device_ids[1:]:
-        common &= set(topology.devices_above(device))
-    return next((d for d in topology.devices_above(device_ids[0]) if d in common), None)
 
 
 def _open_reports(session: Session, feeder: str) -> list[OutageReport]:

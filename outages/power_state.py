@@ -339,10 +339,6 @@ class OutNow:
             return []
         return [s.record for s in self.states if _holds(s.dark, pos)]
 
-    def dark_ids(self) -> np.ndarray:
-        """Service point ids dark now (located), ascending."""
-        return np.sort(self.net.ids[self.mask])
-
 
 def _holds(piece: Piece, pos: int) -> bool:
     return any(lo <= pos < hi for lo, hi in piece.ranges) or bool(np.isin(pos, piece.points))
