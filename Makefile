@@ -10,20 +10,24 @@ APT_PACKAGES := python3-venv python3-dev libsqlite3-mod-spatialite postgresql po
                 chromium
 export SPATIALITE_LIBRARY_PATH := mod_spatialite
 
-.PHONY: run test setup system-packages venv sample lint clean assets
+.PHONY: run test setup system-packages venv sample lint clean assets lint-js
 STATIC := dashboards/static
 
 run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
 	OUTAGES_DEMO=true OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/outages serve --port $(PORT)
 
-test: setup
+test: setup lint-js
 	@set -euo pipefail; \
 	PG_URL=$$(.ci/postgis.sh start); \
 	trap '.ci/postgis.sh stop' EXIT; \
 	echo "== import-linter (layers contract)"; $(VENV)/bin/lint-imports; \
 	echo "== tests on SpatiaLite"; OUTAGES_TEST_DATABASE_URL=sqlite $(PY) -m pytest -q -p no:cacheprovider; \
 	echo "== tests on PostGIS ($$PG_URL)"; OUTAGES_TEST_DATABASE_URL=$$PG_URL $(PY) -m pytest -q -p no:cacheprovider
+
+# ESLint (dashboards/static/eslint.config.js) over the page scripts
+lint-js: assets
+	cd $(STATIC) && node_modules/.bin/eslint .
 
 setup: system-packages $(VENV)/.installed assets
 

@@ -9,8 +9,10 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from sqlalchemy import event
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from dashboards import errors, guards
+from dashboards.pages.templating import STATIC_DIR
 from dashboards.routes import routers
 from dashboards.scheduler import Worker
 from dashboards.settings import get_settings
@@ -27,8 +29,8 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     async def lifespan(app: FastAPI):
         settings, workers = get_settings(), []
         if settings.scheduler if scheduler is None else scheduler:
-            workers = [Worker("outages-scheduler", app.state.sessions, tick, every=30,
-                              at_least=5),
+            workers = [Worker("outages-scheduler", app.state.sessions,
+                              partial(tick, cooperative=settings.cooperative_name), every=30, at_least=5),
                        Worker("outages-alerts", app.state.sessions, partial(
                            alert_round, coop=settings.cooperative_name, public_url=settings.public_base),
                               every=10, at_least=0.2)]
@@ -61,6 +63,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     guards.install(app, get_settings())
     for router in routers:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
 
     @app.get("/", include_in_schema=False)
     def home():

@@ -359,7 +359,7 @@ def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending n
     from reports.member_alerts import alert_round, queue_alerts
 
     sessions, settings = _sessions(), get_settings()
-    report = tick(sessions, deliver=deliver)
+    report = tick(sessions, cooperative=settings.cooperative_name, deliver=deliver)
     console.print(f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
                   f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
                   f"{report.sent} sent, {report.failed} failed deliveries")

@@ -2,44 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from time import monotonic
 from typing import Annotated
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis.db import utcnow
 from gis.errors import NotAuthenticated, PermissionDenied
-from dashboards.settings import get_settings
+from dashboards import tokens
 from dashboards.users import User
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One session per request: read-only for GET and HEAD (it never waits for, nor holds up, a writer),
-    writing for the other methods, whose routes commit explicitly; anything not committed rolls back.
-
-    Async only to spare a thread hop: opening a session does no I/O, the queries run in the
-    route's worker thread."""
-    state = request.app.state
-    with (state.readers if request.method in ("GET", "HEAD") else state.sessions)() as session:
+def read_session(request: Request) -> Iterator[Session]:
+    """A read-only session for a route that only reads: it never waits for, nor holds up, a writer (SQLite's
+    write lock is not taken), and any attempt to write fails loudly (:class:`gis.errors.ReadOnlyViolation`)."""
+    with request.app.state.readers() as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+def write_session(request: Request) -> Iterator[Session]:
+    """A writing session for a route that changes data: committed once the handler returns (before the
+    answer is sent, so a failed commit is the answer), rolled back if the handler raises.  Routes never
+    commit themselves."""
+    with request.app.state.sessions() as session:
+        yield session
+        session.commit()
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
 def issue_token(user: User) -> str:
-    settings = get_settings()
-    claims = {"sub": user.username, "role": user.role, "exp": utcnow() + timedelta(minutes=settings.token_minutes)}
-    return jwt.encode(claims, settings.signing_key, algorithm="HS256")
+    """A staff bearer token for ``user``, naming its role (:func:`dashboards.tokens.issue`)."""
+    return tokens.issue(tokens.STAFF, user.username, role=user.role)
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,8 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]
     database need, to finish)."""
     if not token:
         raise NotAuthenticated("Log in first. Fix: send 'Authorization: Bearer <token>' from POST /api/auth/token.")
-    try:
-        claims = jwt.decode(token, get_settings().signing_key, algorithms=["HS256"])
-    except jwt.ExpiredSignatureError:
-        raise NotAuthenticated("Your session has expired. Fix: log in again.") from None
-    except jwt.PyJWTError:
-        raise NotAuthenticated("The token is not valid. Fix: log in again.") from None
+    username = tokens.subject_of(tokens.STAFF, token)
     accounts = request.app.state.accounts
-    username = claims.get("sub")
     checked = accounts.get(username)
     if checked is None or monotonic() - checked[0] > ACCOUNT_CHECK_SECONDS:
         with request.app.state.readers() as db:

@@ -17,11 +17,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gis.errors import (
     Conflict,
+    DatabaseBusy,
     DomainError,
     InvalidInput,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    ReadOnlyViolation,
     TooManyRequests,
 )
 from gis.ids import MAX_DB_INT
@@ -112,6 +114,18 @@ def install(app: FastAPI) -> None:
     async def integrity(_request: Request, _err: IntegrityError):
         return JSONResponse(_body("The change collides with existing data (a duplicate or a missing reference). "
                                   "Fix: reload and check the identifiers."), status_code=409)
+
+    @app.exception_handler(DatabaseBusy)
+    async def busy(request: Request, err: DatabaseBusy):
+        log.warning("%s %s: %s (answered 503)", request.method, request.url.path, err)
+        return JSONResponse(_body(f"Nothing was changed: {err}"), status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(ReadOnlyViolation)
+    async def read_only(request: Request, err: ReadOnlyViolation):
+        log.error("%s %s: %s", request.method, request.url.path, err, exc_info=err)
+        return JSONResponse(_body("Nothing was changed: this operation is wrongly set up to only read (a fault in "
+                                  "the service, logged for its maintainers). Fix: tell your administrator."),
+                            status_code=500)
 
     @app.exception_handler(OverflowError)
     async def overflow(request: Request, err: OverflowError):

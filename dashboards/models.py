@@ -7,5 +7,5 @@ from outages.models import *  # noqa: F401,F403
 from registry.models import *  # noqa: F401,F403
 from reports.models import *  # noqa: F401,F403
 from outages.alerts import AlertDelivery, AlertEvent  # noqa: F401
-from outages.members import AlertRecipient, MemberAccount, MemberServicePoint, MemberToken  # noqa: F401
+from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint, MemberToken  # noqa: F401
 from outages.member_reports import OutageReport  # noqa: F401

@@ -8,7 +8,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reports.settings import CooperativeSettings
 
 PLACEHOLDER_SECRETS = {"", "change-me", "secret", "changeme"}
 PLACEHOLDER_HOSTS = {"", "localhost", "127.0.0.1", "0.0.0.0", "::1", "example.com", "example.org", "example.net",
@@ -30,17 +31,15 @@ def secret_entropy_bytes(key: str) -> float:
     return len(key) * bits / 8
 
 
-class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OUTAGES_", env_file=".env", extra="ignore")
+class ServiceSettings(CooperativeSettings):
+    """The web app's settings (the same prefix and ``.env`` file); the cooperative's name and public URL come
+    from :class:`reports.settings.CooperativeSettings`."""
 
     database_url: str = "sqlite:///var/outages.db"
     secret_key: SecretStr = SecretStr("change-me")
     demo: bool = False
     token_minutes: int = 12 * 60  # one control-room shift
-    cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
     scheduler: bool = True  # run the significance/notice scheduler and the alert worker inside the web app
-    # where members reach this service: every link in every message is built from it, never from a request
-    public_url: str = "http://127.0.0.1:8000"
     # the Host names requests may carry (comma-separated); empty: the public URL's host (and, in demo mode,
     # 127.0.0.1 and localhost). Others get 400.
     allowed_hosts: str = ""
@@ -70,11 +69,6 @@ class ServiceSettings(BaseSettings):
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in self.trusted_proxies.split(",")
                      if e.strip())
-
-    @property
-    def public_base(self) -> str:
-        """The public URL without a trailing slash, to which links append their path."""
-        return self.public_url.rstrip("/")
 
     @property
     def allowed_host_list(self) -> list[str]:

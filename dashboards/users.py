@@ -1,23 +1,21 @@
-"""User accounts and roles.  Passwords are hashed with Argon2id."""
+"""Staff accounts and roles (passwords: :mod:`outages.passwords`), and the demo accounts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 from sqlalchemy import Boolean, CheckConstraint, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base, UTCDateTime, utcnow
 from gis.errors import Conflict, InvalidInput, NotAuthenticated
 from gis.models import ServicePoint
-from outages import members
+from outages.members import service as members
+from outages.members.models import MemberAccount
+from outages.passwords import check_password, hash_password, password_matches
 
 ROLES = ("dispatcher", "executive", "registry", "admin")
 DEMO_PASSWORDS = {role: f"{role}-demo" for role in ROLES}
-_hasher = PasswordHasher()
-_DUMMY = _hasher.hash("timing-equaliser")
 
 
 class User(Base):
@@ -36,7 +34,7 @@ class User(Base):
 
 def create_user(*, session: Session, username: str, password: str, role: str, full_name: str | None = None,
                 demo: bool = False) -> User:
-    """Add a user; the password follows the members' rules (:func:`outages.members.check_password`: 8 to 1,024
+    """Add a user; the password follows the members' rules (:func:`outages.passwords.check_password`: 8 to 1,024
     characters, not a common password, not the username)."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is not a role. Fix: use one of {', '.join(ROLES)}.", field="role")
@@ -44,12 +42,12 @@ def create_user(*, session: Session, username: str, password: str, role: str, fu
         raise InvalidInput("username must be letters, digits, '.', '-' or '_'. Fix: choose another.",
                            field="username")
     try:
-        members.check_password(password, username)
+        check_password(password, username)
     except InvalidInput as err:  # staff read English: the half before " / "
         raise InvalidInput(err.message.split(" / ")[0], field="password") from None
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username!r} already exists. Fix: choose another username.")
-    user = User(username=username, full_name=full_name, role=role, password_hash=_hasher.hash(password), demo=demo)
+    user = User(username=username, full_name=full_name, role=role, password_hash=hash_password(password), demo=demo)
     session.add(user)
     session.flush()
     return user
@@ -58,9 +56,7 @@ def create_user(*, session: Session, username: str, password: str, role: str, fu
 def authenticate(*, session: Session, username: str, password: str) -> User:
     """The active user with these credentials, or NotAuthenticated (same answer for any failure)."""
     user = session.scalar(select(User).where(User.username == username))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY, password)
-    except VerificationError:
+    if not password_matches(user.password_hash if user else None, password):
         user = None
     if user is None or not user.active:
         raise NotAuthenticated("Wrong username or password. Fix: check both and try again.")
@@ -84,13 +80,13 @@ DEMO_MEMBER = ("member@example.org", "member-demo")
 def ensure_demo_member(*, session: Session) -> bool:
     """A demo member account, active, on the first two service points (embedded demo only)."""
     email, password = DEMO_MEMBER
-    if session.scalar(select(members.MemberAccount.id).where(members.MemberAccount.email == email)):
+    if session.scalar(select(MemberAccount.id).where(MemberAccount.email == email)):
         return False
     first, second = session.scalars(select(ServicePoint).order_by(ServicePoint.id).limit(2)).all()
     out = members.register(session=session, email=email, password=password, account_number=first.account_number,
                            meter_number=first.meter_number)
     members.activate(session=session, token=out.token)
-    account = session.scalar(select(members.MemberAccount).where(members.MemberAccount.email == email))
+    account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     members.add_service_point(session=session, account=account, account_number=second.account_number,
                               meter_number=second.meter_number)
     return True
@@ -98,5 +94,5 @@ def ensure_demo_member(*, session: Session) -> bool:
 
 def demo_users_present(*, session: Session) -> bool:
     staff = session.scalar(select(User.id).where(User.demo, User.active).limit(1))
-    return staff is not None or session.scalar(select(members.MemberAccount.id).where(
-        members.MemberAccount.email == DEMO_MEMBER[0])) is not None
+    return staff is not None or session.scalar(select(MemberAccount.id).where(
+        MemberAccount.email == DEMO_MEMBER[0])) is not None

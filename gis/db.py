@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from gis.errors import DatabaseBusy, ReadOnlyViolation
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
@@ -77,7 +78,7 @@ def _on_sqlite_connect(dbapi_conn, _record):
     dbapi_conn.execute("PRAGMA foreign_keys=ON")
 
 
-def _serialise_writers(engine: Engine) -> None:
+def _serialise_writers(engine: Engine, wait: float) -> None:
     """SQLite allows one writer at a time.  Queue this process's writing transactions on a lock instead
     of SQLite's busy-wait (which sleeps up to 100 ms between tries and ruins tail latency), and take
     the write lock up front (``BEGIN IMMEDIATE``) so a transaction never fails half-way on upgrade.
@@ -95,8 +96,9 @@ def _serialise_writers(engine: Engine) -> None:
         if conn.get_execution_options().get("read_only"):
             conn.exec_driver_sql("BEGIN")  # deferred: a snapshot, no lock
             return
-        if not lock.acquire(timeout=60):
-            raise TimeoutError("The database stayed busy for 60 s. Fix: retry; check for a stuck process.")
+        if not lock.acquire(timeout=wait):
+            raise DatabaseBusy(f"The database stayed busy for {wait:g} s. Fix: try again in a minute; if it keeps "
+                               "happening, look for a stuck process holding the database.")
         conn.info["writer"] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -119,15 +121,16 @@ def _serialise_writers(engine: Engine) -> None:
     event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine for a ``sqlite:///`` (SpatiaLite) or ``postgresql+psycopg://`` URL."""
+def make_engine(url: str, *, write_wait: float = 60.0, **kwargs) -> Engine:
+    """Create an engine for a ``sqlite:///`` (SpatiaLite) or ``postgresql+psycopg://`` URL; on SQLite a writing
+    transaction waits at most ``write_wait`` seconds for this process's other writers (then DatabaseBusy)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
-        _serialise_writers(engine)
+        _serialise_writers(engine, write_wait)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -145,8 +148,8 @@ def refuse_writes(maker: sessionmaker[Session]) -> sessionmaker[Session]:
     @event.listens_for(maker, "before_flush")
     def _refuse(session, _context, _instances):
         if session.new or session.dirty or session.deleted:
-            raise RuntimeError("A read-only session was asked to write. Fix: use a writing session (a POST, PUT, "
-                               "PATCH or DELETE route).")
+            raise ReadOnlyViolation("A read-only session was asked to write. Fix: give the route a WriteSession "
+                                    "(dashboards.deps).")
 
     return maker
 

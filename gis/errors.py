@@ -37,3 +37,11 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, *, retry_after: int | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class DatabaseBusy(TimeoutError):
+    """The database stayed locked by other writers longer than a request may wait; nothing was changed."""
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only session was asked to write: a programming error (the route took the wrong session kind)."""

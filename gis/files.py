@@ -178,8 +178,8 @@ def _check_references(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, st
                          "add the substation to the substations layer or correct substation_id")
     if "transmission_lines" in layers:
         for row, value, key in each("transmission_lines", "substation_ids"):
-            unknown = [s for s in _split(value) if s not in substations]
-            if unknown or not _split(value):
+            unknown = [s for s in split_ids(value) if s not in substations]
+            if unknown or not split_ids(value):
                 problems.add(sources["transmission_lines"], "transmission_lines", row,
                              f"line {key!r} feeds unknown substation(s) {', '.join(unknown) or '(none given)'}",
                              "list existing substation_id values, separated by commas")
@@ -232,7 +232,9 @@ def _flag(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "t", "yes", "y")
 
 
-def _split(value) -> list[str]:
+def split_ids(value) -> list[str]:
+    """The identifiers in a comma-separated cell, such as a line's ``substation_ids``: 'JC-S01, MF-S01' ->
+    ['JC-S01', 'MF-S01']; an empty cell names none."""
     return [part.strip() for part in str(value or "").split(",") if part.strip()]
 
 

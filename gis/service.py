@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.files import _split
+from gis.files import split_ids
 from gis.models import (
     Device,
     Feeder,
@@ -68,7 +68,7 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
         line_ids = _codes(session, TransmissionLine)
         _bulk(session, transmission_line_substations, [
             {"transmission_line_id": line_ids[c], "substation_id": substations[s]}
-            for c, subs in zip(lines.line_id, lines.substation_ids) for s in dict.fromkeys(_split(subs))
+            for c, subs in zip(lines.line_id, lines.substation_ids) for s in dict.fromkeys(split_ids(subs))
         ])
     counts["transmission_lines"] = 0 if lines is None else len(lines)
     step("transmission_lines")
@@ -381,37 +381,3 @@ def nearest_service_point(*, session: Session, lon: float, lat: float,
         raise NotFound(f"No service point within {tolerance_m:g} m of ({lon}, {lat}). "
                        "Fix: check the location, or link the entry to a feeder instead.")
     return row[0], float(row.d)
-
-
-class Topology:
-    """The network's shape in memory: devices below devices, feeders of substations, substations fed by
-    each transmission line.  Small (thousands of rows); build one per request or job."""
-
-    def __init__(self, session: Session):
-        self.children = _device_tree(session)
-        self.feeders_of: dict[int, set[int]] = {}
-        for feeder_id, substation_id in session.execute(select(Feeder.id, Feeder.substation_id)):
-            self.feeders_of.setdefault(substation_id, set()).add(feeder_id)
-        self.fed_by_line: dict[int, set[int]] = {}
-        for line, sub in session.execute(select(transmission_line_substations.c.transmission_line_id,
-                                                transmission_line_substations.c.substation_id)):
-            self.fed_by_line.setdefault(line, set()).add(sub)
-
-    def devices_above(self, device_id: int) -> list[int]:
-        """This device and every device upstream of it, nearest first, ending at the feeder's head."""
-        if not hasattr(self, "_parent"):
-            self._parent = {child: parent for parent, kids in self.children.items() for child in kids}
-        chain = []
-        while device_id is not None:
-            chain.append(device_id)
-            device_id = self._parent.get(device_id)
-        return chain
-
-    def devices_below(self, device_ids) -> set[int]:
-        """These devices and every device downstream of them."""
-        return {d for root in device_ids for d in _subtree(self.children, root)}
-
-    def feeders_fed_by(self, *, substation_ids=(), transmission_line_ids=()) -> set[int]:
-        """Feeders out of these substations and out of the substations these lines feed."""
-        subs = set(substation_ids).union(*(self.fed_by_line.get(t, set()) for t in transmission_line_ids))
-        return set().union(*(self.feeders_of.get(s, set()) for s in subs))

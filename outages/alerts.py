@@ -8,11 +8,11 @@
 * **Deliveries** (:class:`AlertDelivery`) are made from an event in the background by
   :func:`reports.member_alerts.queue_alerts`, one per event and recipient, enforced by a unique key, and
   sent in batches; see that module.
-* **Recipients** (:class:`outages.members.AlertRecipient`): the account's own e-mail, confirmed by
+* **Recipients** (:class:`outages.members.models.AlertRecipient`): the account's own e-mail, confirmed by
   activation, and extra recipients (e-mail or text, own language) who receive nothing before they open
   the confirmation link.  Every message carries the recipient's unsubscribe link.
 
-A member only ever reaches service points proven with a bill (:class:`outages.members.MemberServicePoint`),
+A member only ever reaches service points proven with a bill (:class:`outages.members.models.MemberServicePoint`),
 so alerts never go out for anyone else's service point.
 """
 
@@ -48,7 +48,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from gis.db import Base, UTCDateTime, is_sqlite, utcnow
 from gis.errors import InvalidInput, NotFound
 from gis.models import ServicePoint
-from outages.members import AlertRecipient, MemberAccount, MemberServicePoint, member_email
+from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
+from outages.members.schemas import member_email
 from outages.models import Interruption
 
 KINDS = ("outage", "etr", "restored", "planned")
@@ -189,7 +190,7 @@ def _check_language(language: str) -> None:
 
 
 def normalise_address(channel: str, address: str) -> str:
-    """An e-mail normalised and in lower case (:func:`outages.members.member_email`), or a US phone as +1 and
+    """An e-mail normalised and in lower case (:func:`outages.members.schemas.member_email`), or a US phone as +1 and
     ten digits; a plain error otherwise."""
     address = (address or "").strip()
     if channel == "email":

@@ -51,7 +51,7 @@ from outages.power_state import (
     EMPTY,
     Intervals,
     RecordState,
-    _ns,
+    epoch_ns,
     facility_key,
     level_series,
     member_intervals,
@@ -62,8 +62,8 @@ from outages.settings import RuleSettings, get_rule_settings
 from registry.models import RegistryCategory, RegistryEntry
 from registry.service import FacilityEntries
 
-__all__ = ["Classification", "Criterion", "FacilityFacts", "OutOverTime", "classify", "facility_key",
-           "out_over_time", "record_states", "span"]
+__all__ = ["Classification", "Criterion", "FacilityFacts", "OutOverTime", "classify", "facility_facts",
+           "facility_key", "out_over_time", "record_states", "span"]
 
 GROUP_CRITERIA = {"essential": "essential_services", "community_impact": "community_impact",
                   "interruptible": "interruptible_members"}
@@ -184,6 +184,20 @@ class FacilityFacts:
         self.interruptible[key] = sum(interruptible.get(p, 0) for p in parts)
 
 
+_facts_cache: dict[tuple, FacilityFacts] = {}
+
+
+def facility_facts(session: Session) -> FacilityFacts:
+    """The classifier's facts, rebuilt only when the facility layer or the registry has changed."""
+    entries = session.execute(select(func.count(RegistryEntry.id), func.max(RegistryEntry.updated_at))).one()
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True),
+           session.scalar(select(func.count()).select_from(ServicePoint)), tuple(entries))
+    if key not in _facts_cache:
+        _facts_cache.clear()
+        _facts_cache[key] = FacilityFacts(session)
+    return _facts_cache[key]
+
+
 # --- the records as the power state reads them ----------------------------------------------------------
 
 
@@ -259,7 +273,7 @@ class OutOverTime:
 
     def level_at(self, moment: datetime) -> float:
         """Members out just after ``moment`` (after every event at it)."""
-        return float(_at(self.times, self.total, [_ns(moment)])[0])
+        return float(_at(self.times, self.total, [epoch_ns(moment)])[0])
 
     @property
     def located_members(self) -> int:
@@ -287,10 +301,10 @@ class OutOverTime:
         t, d, k = self.unlocated_events
         if not len(t):
             return located
-        starts = np.array([_ns(r.start_at) for r in self.records], dtype=np.int64)
+        starts = np.array([epoch_ns(r.start_at) for r in self.records], dtype=np.int64)
         restored = -float(np.sum(np.where(d < 0, d * (t - starts[k]), 0.0)))
         left = np.bincount(k, weights=d, minlength=len(self.records))  # still out at the horizon, per record
-        tail = float(np.sum(left * np.maximum(_ns(self.horizon) - starts, 0)))
+        tail = float(np.sum(left * np.maximum(epoch_ns(self.horizon) - starts, 0)))
         return located + (restored + tail) / 60e9
 
     def out_at(self, moment: datetime, net: Network) -> int:
@@ -306,7 +320,7 @@ class OutOverTime:
                     points.append(piece.points)
         located = int(np.count_nonzero(net.mask(ranges, np.concatenate(points) if points else EMPTY)))
         t, d, _k = self.unlocated_events
-        unl = float(d[t <= _ns(moment)].sum()) if len(t) else 0.0
+        unl = float(d[t <= epoch_ns(moment)].sum()) if len(t) else 0.0
         total = located + max(int(round(unl)), 0)
         return min(total, max(self.system_members, located)) if self.system_members else total
 
@@ -323,18 +337,18 @@ def out_over_time(live: Sequence[Interruption], facts: FacilityFacts, *, horizon
     found = [states[r] if r in states else read[r] for r in live]
     iv = member_intervals(found, horizon=horizon, merge=True)
     record_of = {s.ident: r for r, s in zip(live, found)}
-    moments: dict[int, datetime] = {_ns(horizon): horizon}
+    moments: dict[int, datetime] = {epoch_ns(horizon): horizon}
     ut, ud, uk = [], [], []
     for k, (record, s) in enumerate(zip(live, found)):
-        moments.setdefault(_ns(record.start_at), record.start_at)
+        moments.setdefault(epoch_ns(record.start_at), record.start_at)
         if record.restored_at is not None:
-            moments.setdefault(_ns(record.restored_at), record.restored_at)
+            moments.setdefault(epoch_ns(record.restored_at), record.restored_at)
         for step in record.steps:
-            moments.setdefault(_ns(step.at), step.at)
+            moments.setdefault(epoch_ns(step.at), step.at)
         if s.unlocated <= 0:
             continue
         changes = [(record.start_at, s.unlocated)] + [(at, -n) for at, n in s.unlocated_steps if at <= horizon]
-        ut += [_ns(at) for at, _n in changes]
+        ut += [epoch_ns(at) for at, _n in changes]
         ud += [float(n) for _at, n in changes]
         uk += [k] * len(changes)
     events = (np.array(ut, dtype=np.int64), np.array(ud, dtype=float), np.array(uk, dtype=np.int64))

@@ -391,7 +391,9 @@ class Intervals:
         return (self.end - self.start) / 60e9
 
 
-def _ns(value: datetime) -> int:
+def epoch_ns(value: datetime) -> int:
+    """An aware instant as integer nanoseconds since 1970 (UTC), to the microsecond: the time axis of
+    :class:`Intervals`."""
     return int(value.timestamp() * 1e6) * 1000
 
 
@@ -399,18 +401,18 @@ def member_intervals(states: Sequence[RecordState], *, horizon: datetime, merge:
     """Every located member's dark intervals (see :class:`Intervals`); ``merge=False`` keeps one row per
     record and member (overlaps counted twice, as the record-by-record figures do).  Merged rows come
     sorted by position, then start."""
-    h = _ns(horizon)
+    h = epoch_ns(horizon)
     if merge:  # records in start order (stable): one stable sort by position then orders rows by (pos, start)
-        t0s = np.array([_ns(s.record.start_at) for s in states], dtype=np.int64)
+        t0s = np.array([epoch_ns(s.record.start_at) for s in states], dtype=np.int64)
         states = [states[i] for i in np.argsort(t0s, kind="stable")]
     pos, start, end, rid = [], [], [], []
     for s in states:
-        t0 = _ns(s.record.start_at)
+        t0 = epoch_ns(s.record.start_at)
         for piece in s.pieces:
             p = piece.positions()
             if not len(p):
                 continue
-            t1 = h if piece.restored_at is None else min(_ns(piece.restored_at), h)
+            t1 = h if piece.restored_at is None else min(epoch_ns(piece.restored_at), h)
             pos.append(p)
             start.append(t0)
             end.append(t1)

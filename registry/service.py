@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import shapely
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.models import Feeder, ServicePoint
-from gis.service import AreaIndex, Topology, feeder_serving, get_by_code, nearest_service_point
+from gis.network import network
+from gis.service import AreaIndex, feeder_serving, get_by_code, nearest_service_point
 from registry.models import DEFAULT_CATEGORIES, RegistryCategory, RegistryContact, RegistryEntry
 from registry.schemas import CategoryIn, ContactOut, EntryIn, EntryOut, EntryUpdate, LinkCandidate
 
@@ -120,7 +121,9 @@ def _check_category(session: Session, code: str) -> None:
                            field="category")
 
 
-def _apply(session: Session, entry: RegistryEntry, data: EntryIn, placement: Placement, actor: str) -> None:
+def apply_entry(entry: RegistryEntry, *, data: EntryIn, placement: Placement, actor: str) -> None:
+    """Write what an entry says (name, category, placement, backup, tier, notes, contacts) onto a new or existing
+    entry, stamped as changed now by ``actor``; its ref and verification are the caller's."""
     entry.name, entry.category_code = data.name, data.category
     entry.service_point_id = placement.service_point.id if placement.service_point else None
     entry.feeder_id = placement.feeder.id
@@ -140,7 +143,7 @@ def create_entry(*, session: Session, data: EntryIn, actor: str, territory: Area
     if session.scalar(select(RegistryEntry.id).where(RegistryEntry.ref == ref)):
         raise Conflict(f"An entry {ref!r} already exists. Fix: give another ref or update that entry.")
     entry = RegistryEntry(ref=ref, last_verified_at=verified_at or utcnow(), last_verified_by=verified_by or actor)
-    _apply(session, entry, data, placement, actor)
+    apply_entry(entry, data=data, placement=placement, actor=actor)
     session.add(entry)
     session.flush()
     return entry
@@ -166,7 +169,8 @@ def update_entry(*, session: Session, entry_id: int, data: EntryUpdate, actor: s
         raise Conflict(f"Entry {entry.ref} was changed by {entry.updated_by} meanwhile. Fix: reload and apply "
                        "your change again.")
     _check_category(session, data.category)
-    _apply(session, entry, data, place(session=session, data=data, territory=AreaIndex(session)), actor)
+    apply_entry(entry, data=data, placement=place(session=session, data=data, territory=AreaIndex(session)),
+                actor=actor)
     if data.ref and data.ref != entry.ref:
         raise InvalidInput("ref cannot change. Fix: leave ref as it is.", field="ref")
     session.flush()
@@ -237,7 +241,10 @@ class FacilityEntries:
     interruptions can be matched without a query each."""
 
     def __init__(self, session: Session):
-        self.topology = Topology(session)
+        self.net = network(session)
+        self.feeders_of: dict[int, set[int]] = {}  # substation id -> its feeders
+        for feeder_id, substation_id in self.net.feeder_substation.items():
+            self.feeders_of.setdefault(substation_id, set()).add(feeder_id)
         self.on_feeder: dict[int, set[int]] = {}
         self.below_device: dict[int, set[int]] = {}
         self.service_point_of: dict[int, int | None] = {}  # entry id -> its service point (None: feeder only)
@@ -255,10 +262,11 @@ class FacilityEntries:
         """Ids of the entries served by these facilities: below a device (through their service point), on
         a feeder, or on any feeder of a substation or of the substations a line feeds.  An entry linked
         only to a feeder counts when its whole feeder (or more) is out, not for a device on it."""
-        feeders = set(feeder_ids) | self.topology.feeders_fed_by(substation_ids=substation_ids,
-                                                                 transmission_line_ids=transmission_line_ids)
+        substations = set(substation_ids).union(*(self.net.substations_of_line.get(t, ())
+                                                  for t in transmission_line_ids))
+        feeders = set(feeder_ids).union(*(self.feeders_of.get(s, ()) for s in substations))
         found = set().union(*(self.on_feeder.get(f, set()) for f in feeders))
-        for device in self.topology.devices_below(device_ids):
+        for device in self.net.devices_below(device_ids):
             found |= self.below_device.get(device, set())
         return found
 

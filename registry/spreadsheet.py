@@ -8,6 +8,7 @@ a formula is written with a leading quote and read back without it (:mod:`gis.sp
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
@@ -23,7 +24,7 @@ from gis.service import AreaIndex
 from gis.spreadsheets import neutralise_row, restore
 from registry.models import RegistryCategory, RegistryEntry
 from registry.schemas import ContactIn, EntryIn
-from registry.service import _apply, list_entries, place
+from registry.service import apply_entry, list_entries, place
 
 ENTRY_COLUMNS = ["ref", "name", "category", "account_number", "meter_number", "feeder", "lon", "lat",
                  "backup_generation", "fuel_hours", "priority_tier", "notes", "last_verified", "verified_by"]
@@ -35,35 +36,35 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
+def registry_workbook(*, entries: Iterable[list], contacts: Iterable[list],
+                      categories: Iterable[tuple[str, str, str]]) -> Workbook:
+    """The registry's one workbook layout, for the template, an export and the synthetic sample alike: sheets
+    ``entries`` and ``contacts`` (rows in :data:`ENTRY_COLUMNS` and :data:`CONTACT_COLUMNS` order) and
+    ``categories`` (code, label, group), bold frozen headers, account and meter numbers as text cells, a
+    drop-down of the category codes on every entry row.  Text a spreadsheet would run as a formula is
+    written with a leading quote."""
     book = Workbook()
     sheet = book.active
     sheet.title = "entries"
     sheet.append(ENTRY_COLUMNS)
-    contacts = book.create_sheet("contacts")
-    contacts.append(CONTACT_COLUMNS)
-    coords = _coordinates(session)
-    for e in entries:
-        lon, lat = coords[e.id]
-        sp = e.service_point
-        sheet.append(neutralise_row([e.ref, e.name, e.category_code, sp.account_number if sp else None,
-                      sp.meter_number if sp else None, e.feeder.code, lon, lat, _yes(e.backup_generation),
-                      e.fuel_hours, e.priority_tier, e.notes,
-                      e.last_verified_at.astimezone(zone).isoformat() if e.last_verified_at else None,
-                      e.last_verified_by]))
-        for c in e.contacts:
-            contacts.append(neutralise_row([e.ref, c.name, c.role, c.phone, c.alt_phone, c.email,
-                                            _yes(c.around_the_clock)]))
-    codes = list(session.scalars(select(RegistryCategory.code).order_by(RegistryCategory.code)))
+    for row in entries:
+        sheet.append(neutralise_row(row))
+    for column in ("D", "E"):  # account and meter numbers are text, never numbers
+        for cell in sheet[column][1:]:
+            cell.number_format = "@"
+    contact_sheet = book.create_sheet("contacts")
+    contact_sheet.append(CONTACT_COLUMNS)
+    for row in contacts:
+        contact_sheet.append(neutralise_row(row))
     listing = book.create_sheet("categories")
     listing.append(["code", "label", "group"])
-    for c in session.scalars(select(RegistryCategory).order_by(RegistryCategory.code)):
-        listing.append(neutralise_row([c.code, c.label, c.grp]))
-    check = DataValidation(type="list", formula1=f"=categories!$A$2:$A${len(codes) + 1}", allow_blank=False,
+    for row in categories:
+        listing.append(neutralise_row(row))
+    check = DataValidation(type="list", formula1=f"=categories!$A$2:$A${listing.max_row}", allow_blank=False,
                            showErrorMessage=True, error="Use a category code from the 'categories' sheet.")
     sheet.add_data_validation(check)
-    check.add("C2:C5000")
-    for ws in (sheet, contacts, listing):
+    check.add(f"C2:C{max(5000, sheet.max_row)}")
+    for ws in (sheet, contact_sheet, listing):
         ws.freeze_panes = "A2"
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -71,6 +72,24 @@ def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
             ws.column_dimensions[column[0].column_letter].width = max(10, min(40, max(
                 len(str(c.value or "")) for c in column) + 2))
     return book
+
+
+def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
+    coords = _coordinates(session)
+    rows, contacts = [], []
+    for e in entries:
+        lon, lat = coords[e.id]
+        sp = e.service_point
+        rows.append([e.ref, e.name, e.category_code, sp.account_number if sp else None,
+                     sp.meter_number if sp else None, e.feeder.code, lon, lat, _yes(e.backup_generation),
+                     e.fuel_hours, e.priority_tier, e.notes,
+                     e.last_verified_at.astimezone(zone).isoformat() if e.last_verified_at else None,
+                     e.last_verified_by])
+        contacts += [[e.ref, c.name, c.role, c.phone, c.alt_phone, c.email, _yes(c.around_the_clock)]
+                     for c in e.contacts]
+    categories = [(c.code, c.label, c.grp)
+                  for c in session.scalars(select(RegistryCategory).order_by(RegistryCategory.code))]
+    return registry_workbook(entries=rows, contacts=contacts, categories=categories)
 
 
 def _coordinates(session: Session, entry_id: int | None = None) -> dict[int, tuple[float, float]]:
@@ -222,14 +241,14 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
         if entry is None:
             entry = RegistryEntry(ref=entry_in.ref or f"REG-NEW-{counts['created'] + 1}",
                                   last_verified_at=verified or utcnow(), last_verified_by=verified_by or actor)
-            _apply(session, entry, entry_in, placement, actor)
+            apply_entry(entry, data=entry_in, placement=placement, actor=actor)
             session.add(entry)
             counts["created"] += 1
             continue
         if _same(session, entry, entry_in, placement, verified, verified_by):
             counts["unchanged"] += 1
             continue
-        _apply(session, entry, entry_in, placement, actor)
+        apply_entry(entry, data=entry_in, placement=placement, actor=actor)
         if verified:
             entry.last_verified_at, entry.last_verified_by = verified, verified_by or actor
         counts["updated"] += 1

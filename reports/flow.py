@@ -22,12 +22,10 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gis.db import transaction, utcnow
 from gis.portable import insert_once
-from gis.models import ServicePoint
-from outages.classify import Classification, FacilityFacts, classify, record_states
+from outages.classify import Classification, FacilityFacts, classify, facility_facts, record_states
 from outages.models import Incident, Interruption
 from outages.settings import RuleSettings, get_rule_settings
 from reports.delivery import SmtpSettings, get_smtp_settings, next_try, send_email
-from registry.models import RegistryEntry
 from reports.models import Notice, NoticeDelivery, SummaryReport
 from reports.notices import notice_fields, notice_html, notice_pdf, notice_text, subject
 from reports.working_days import cooperative_holidays, summary_report_due
@@ -59,20 +57,6 @@ def _stale_incidents(now: datetime, rules: RuleSettings):
     return select(Incident.id).where(old_enough, or_(Incident.classified_at.is_(None), changed,
                                                      and_(still_open, Incident.classified_at < now - RECHECK))
                                      ).order_by(Incident.id)
-
-
-_facts_cache: dict[tuple, FacilityFacts] = {}
-
-
-def facility_facts(session: Session) -> FacilityFacts:
-    """The classifier's facts, rebuilt only when the facility layer or the registry has changed."""
-    entries = session.execute(select(func.count(RegistryEntry.id), func.max(RegistryEntry.updated_at))).one()
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True),
-           session.scalar(select(func.count()).select_from(ServicePoint)), tuple(entries))
-    if key not in _facts_cache:
-        _facts_cache.clear()
-        _facts_cache[key] = FacilityFacts(session)
-    return _facts_cache[key]
 
 
 def classify_incidents(session: Session, *, now: datetime, rules: RuleSettings, facts: FacilityFacts | None = None,
@@ -124,9 +108,10 @@ def _make_notices(session: Session, incident: Incident, result: Classification, 
     return made
 
 
-def tick(sessions: sessionmaker, *, now: datetime | None = None, rules: RuleSettings | None = None,
+def tick(sessions: sessionmaker, *, cooperative: str, now: datetime | None = None, rules: RuleSettings | None = None,
          smtp: SmtpSettings | None = None, deliver: bool = True) -> TickReport:
-    """One round of the scheduler (see the module docstring)."""
+    """One round of the scheduler (see the module docstring); ``cooperative``: the name the notices carry
+    (``OUTAGES_COOPERATIVE_NAME``, :class:`reports.settings.CooperativeSettings`)."""
     now, rules, smtp = now or utcnow(), rules or get_rule_settings(), smtp or get_smtp_settings()
     report = TickReport()
     holidays = cooperative_holidays(range(now.year - 1, now.year + 2))
@@ -138,7 +123,7 @@ def tick(sessions: sessionmaker, *, now: datetime | None = None, rules: RuleSett
             _classify_and_file(session, stale[start:start + BATCH], facts, report, now=now, rules=rules,
                                smtp=smtp, holidays=holidays)
     if deliver:
-        report.sent, report.failed = deliver_pending(sessions, now=now, smtp=smtp)
+        report.sent, report.failed = deliver_pending(sessions, now=now, smtp=smtp, cooperative=cooperative)
     return report
 
 
@@ -163,9 +148,8 @@ def _classify_and_file(session: Session, ids: list[int], facts: FacilityFacts, r
                 report.summary_reports.append(made)
 
 
-def deliver_pending(sessions: sessionmaker, *, now: datetime, smtp: SmtpSettings,
-                    cooperative: str = "Hill Country Electric Cooperative (synthetic)") -> tuple[int, int]:
-    """Send every delivery that is due; returns (sent, failed) counts for this round."""
+def deliver_pending(sessions: sessionmaker, *, now: datetime, smtp: SmtpSettings, cooperative: str) -> tuple[int, int]:
+    """Send every delivery that is due, in ``cooperative``'s name; returns (sent, failed) counts for this round."""
     with transaction(sessions) as session:
         due = list(session.scalars(select(NoticeDelivery.id).where(
             NoticeDelivery.status != "sent", NoticeDelivery.next_attempt_at <= now,

@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from gis.db import UTCDateTime, transaction, utcnow
 from gis.models import Device, Feeder, ServicePoint, TransmissionLine
 from outages.alerts import KINDS, AlertDelivery, AlertEvent, AlertEventPoint
-from outages.members import AlertRecipient, MemberServicePoint
+from outages.members.models import AlertRecipient, MemberServicePoint
+from outages.members.texts import ALERT_CAUSES_ES, ALERT_DAYS_ES, ALERT_MONTHS_ES, ALERTS
 from outages.models import Interruption
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
 from reports.delivery import (
@@ -152,65 +153,7 @@ def _correction(session, event_id: int, record_id: int, now: datetime):
     return told
 
 
-# --- 2. words ---------------------------------------------------------------------------------------
-
-CAUSES_ES = {"lightning": "rayos", "wind": "viento", "ice_snow": "hielo / nieve", "flood": "inundación",
-             "heat": "calor", "vegetation": "vegetación", "animal": "un animal", "equipment_failure": "falla de equipo",
-             "public_vehicle": "un vehículo / el público", "power_supply": "el suministro / la transmisión",
-             "planned": "trabajo programado", "overload": "sobrecarga", "unknown": "causa en investigación"}
-DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
-MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
-
-# {meters}: "meter M1" / "meters M1 and M2"; Spanish {meters} "medidor M1" / "medidores M1 y M2", {the_meters}
-# "el medidor M1" / "los medidores M1 y M2", {to_the_meters} "al medidor M1" / "a los medidores M1 y M2"
-WORDS = {
-    "en": {
-        "outage": ("Power outage at {meters}",
-                   "We know about a power outage at your service ({meters}) since {start}. Cause: {cause}. "
-                   "Estimated restoration: {etr}. You do not need to report it."),
-        "etr": ("New restoration estimate for {meters}",
-                "The estimated restoration time for the outage at {meters} is now {etr}."),
-        "restored": ("Power restored at {meters}",
-                     "Power is back at {meters} since {restored}. If you are still without power, please report "
-                     "it: {report_url}"),
-        "planned": ("Planned outage ahead at {meters}",
-                    "Planned work will interrupt power at {meters} from {start}, expected back by {etr}."),
-        "cancelled": ("Correction for {meters}",
-                      "The outage we told you about at {meters} was logged in error or called off. If your "
-                      "power is out, please report it: {report_url}"),
-        "meter": ("meter", "meters", "the", "the", "to"),
-        "and": "and",
-        "more": "{n} more",
-        "assessing": "being assessed",
-        "unsubscribe": "To stop these alerts: {url}",
-        "confirm": ("Confirm outage alerts", "A member of {coop} asked to send you outage alerts. To receive them, "
-                                             "open: {url}"),
-    },
-    "es": {
-        "outage": ("Apagón en {the_meters}",
-                   "Sabemos que hay un apagón en su servicio ({meters}) desde el {start}. Causa: {cause}. "
-                   "Restablecimiento estimado: {etr}. No necesita reportarlo."),
-        "etr": ("Nueva hora estimada para {the_meters}",
-                "La hora estimada de restablecimiento del apagón en {the_meters} es ahora {etr}."),
-        "restored": ("Servicio restablecido en {the_meters}",
-                     "La electricidad volvió {to_the_meters} desde el {restored}. Si sigue sin luz, repórtelo: "
-                     "{report_url}"),
-        "planned": ("Corte programado en {the_meters}",
-                    "Un trabajo programado cortará la electricidad en {the_meters} desde el {start}; se espera "
-                    "que vuelva antes del {etr}."),
-        "cancelled": ("Corrección para {the_meters}",
-                      "El apagón que le avisamos en {the_meters} se registró por error o se canceló. Si "
-                      "no tiene luz, repórtelo: {report_url}"),
-        "meter": ("medidor", "medidores", "el", "los", "a"),  # "a el" contracts to "al"
-        "and": "y",
-        "more": "{n} más",
-        "assessing": "en evaluación",
-        "unsubscribe": "Para dejar de recibir estas alertas: {url}",
-        "confirm": ("Confirme las alertas de apagones", "Un socio de {coop} pidió enviarle alertas de apagones. Para "
-                                                        "recibirlas, abra: {url}"),
-    },
-}
-
+# --- 2. words (the texts themselves: outages.members.texts.ALERTS) -------------------------------------
 
 def when(iso: str | None, language: str, zone: ZoneInfo) -> str | None:
     """A time as members read it, in the cooperative's zone: 'Thu Nov 26, 2:30 PM CST' / 'jue 26 nov, 14:30 CST'."""
@@ -218,7 +161,7 @@ def when(iso: str | None, language: str, zone: ZoneInfo) -> str | None:
         return None
     t = datetime.fromisoformat(iso).astimezone(zone)
     if language == "es":
-        return f"{DAYS_ES[t.weekday()]} {t.day} {MONTHS_ES[t.month - 1]}, {t:%H:%M %Z}"
+        return f"{ALERT_DAYS_ES[t.weekday()]} {t.day} {ALERT_MONTHS_ES[t.month - 1]}, {t:%H:%M %Z}"
     return f"{t:%a %b} {t.day}, {t.hour % 12 or 12}:{t:%M %p %Z}"
 
 
@@ -227,7 +170,7 @@ SUBJECT_METERS = 5  # a subject names this many meters at most ("… M5 and 3 mo
 
 def listed(items: Sequence[str], language: str, limit: int | None = None) -> str:
     """'M1', 'M1 and M2', 'M1, M2 and M3' / 'M1 y M2'; beyond ``limit`` items, '… and N more'."""
-    words = WORDS[language]
+    words = ALERTS[language]
     items = list(items)
     if limit is not None and len(items) > limit:
         items = [*items[:limit - 1], words["more"].format(n=len(items) - limit + 1)]
@@ -237,7 +180,7 @@ def listed(items: Sequence[str], language: str, limit: int | None = None) -> str
 def meter_phrases(meters: Sequence[str], language: str, limit: int | None = None) -> dict[str, str]:
     """The meters as the messages name them: ``meters`` ('meter M1' / 'meters M1 and M2'), ``the_meters``
     (Spanish 'el medidor M1' / 'los medidores M1 y M2') and ``to_the_meters`` ('al medidor' / 'a los medidores')."""
-    one, many, the_one, the_many, to = WORDS[language]["meter"]
+    one, many, the_one, the_many, to = ALERTS[language]["meter"]
     plural = len(meters) > 1
     noun = f"{many if plural else one} {listed(meters, language, limit)}"
     if language == "en":
@@ -249,13 +192,13 @@ def meter_phrases(meters: Sequence[str], language: str, limit: int | None = None
 def alert_words(kind: str, fields: dict, *, language: str, meters: Sequence[str] | str, coop: str,
                 public_url: str, unsubscribe_key: str, zone: ZoneInfo) -> tuple[str, str, str]:
     """(subject, e-mail body, text message) of one alert, in the recipient's language, naming the meters."""
-    words = WORDS[language]
+    words = ALERTS[language]
     meters = [meters] if isinstance(meters, str) else list(meters)
     cause = fields["cause"]
     values = {"start": when(fields["start_at"], language, zone),
               "etr": when(fields["etr_at"], language, zone) or words["assessing"],
               "restored": when(fields["restored_at"], language, zone),
-              "cause": CAUSES_ES.get(cause, cause) if language == "es" else DEFAULT_CAUSES.get(cause, cause).lower(),
+              "cause": ALERT_CAUSES_ES.get(cause, cause) if language == "es" else DEFAULT_CAUSES.get(cause, cause).lower(),
               "report_url": f"{public_url}/members/report"}
     subject_words, body_words = words[kind]
     subject = subject_words.format(**values, **meter_phrases(meters, language, SUBJECT_METERS))
@@ -421,7 +364,7 @@ def send_confirmation(recipient: AlertRecipient, token: str, *, coop: str, publi
                       smtp: SmtpSettings | None = None, sms: SmsSettings | None = None) -> None:
     """Ask a new extra recipient to confirm (they receive nothing else before they do)."""
     subject, body = (w.format(coop=coop, url=f"{public_url}/members/confirm?token={token}")
-                     for w in WORDS[recipient.language]["confirm"])
+                     for w in ALERTS[recipient.language]["confirm"])
     with Sender(smtp or get_smtp_settings(), sms or get_sms_settings()) as sender:
         if recipient.channel == "email":
             sender.email(recipient.address, subject, body)

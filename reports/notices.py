@@ -9,8 +9,8 @@ from html import escape
 from outages.classify import Classification, FacilityFacts, facility_key
 from outages.models import Incident
 from outages.settings import DEFAULT_CAUSES
+from reports.formatting import format_time
 from reports.pdf import render_pdf, table
-from reports.summary_report import format_time
 
 
 def approximately(members: int) -> str:

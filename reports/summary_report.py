@@ -44,11 +44,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
 from gis.spreadsheets import neutralise, neutralise_row
+from reports.formatting import MONTHS, format_clock, format_count, format_date, format_duration, format_time, zone_name
 from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
 TITLE = "Summary report of a significant interruption"
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 PDF_TABLE_FACILITIES = 20
 PDF_TABLE_STEPS = 40
 DUE_NOTE = "end of the third working day after the day of full restoration"
@@ -168,40 +167,7 @@ class SummaryData:
         return sorted(self.steps, key=lambda s: s.at)
 
 
-# ---------------------------------------------------------------------------------------- formatting
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return getattr(zone, "key", None) or str(zone)
-
-
-def format_time(moment: datetime, zone: tzinfo) -> str:
-    """'Tue 25 Nov 2025 16:00 CST' (English names whatever the process locale)."""
-    t = moment.astimezone(zone)
-    return f"{DAYS[t.weekday()]} {t.day} {MONTHS[t.month - 1]} {t.year} {t.hour:02d}:{t.minute:02d} {t.tzname()}"
-
-
-def format_date(moment: datetime, zone: tzinfo) -> str:
-    """'Tue 25 Nov 2025'."""
-    t = moment.astimezone(zone)
-    return f"{DAYS[t.weekday()]} {t.day} {MONTHS[t.month - 1]} {t.year}"
-
-
-def format_clock(moment: datetime, zone: tzinfo) -> str:
-    """'16:00 CST'."""
-    t = moment.astimezone(zone)
-    return f"{t.hour:02d}:{t.minute:02d} {t.tzname()}"
-
-
-def format_duration(duration: timedelta) -> str:
-    """'52 h 15 min', truncated to the whole minute."""
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60} min"
-
-
-def format_count(value: float) -> str:
-    """Thousands separators, rounded to a whole number: 1935000.0 -> '1,935,000'."""
-    return f"{round(value):,}"
+# ------------------------------------------------------------------------------------------- fields
 
 
 def causes_text(data: SummaryData) -> str:
@@ -290,7 +256,7 @@ class _Book:
 
     def __init__(self):
         self.book = Workbook(write_only=True)
-        self.blocks: dict[str, tuple[int, str]] = {}
+        self.blocks: dict[str, tuple[str, int, str]] = {}  # marker -> (sheet title, first row, <row> elements)
 
     def sheet(self, title: str, widths: list[float]) -> "_Sheet":
         return _Sheet(self, title, widths)
@@ -300,25 +266,36 @@ class _Book:
         self.book.save(buffer)
         if not self.blocks:
             return buffer.getvalue()
-        result = io.BytesIO()
+        result, spliced = io.BytesIO(), set()
         with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
             for item in source.infolist():
                 content = source.read(item.filename)
                 if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
-                    content = self._splice(content.decode("utf-8")).encode("utf-8")
+                    content = self._splice(content.decode("utf-8"), spliced).encode("utf-8")
                 target.writestr(item, content, compress_type=zipfile.ZIP_DEFLATED)
+        lost = [f"sheet {title!r} (marker {marker}, row {row})" for marker, (title, row, _xml) in self.blocks.items()
+                if marker not in spliced]
+        if lost:
+            raise RuntimeError(f"The summary workbook would lack the data rows of {', '.join(lost)}: the saved file "
+                               "no longer holds the marker row they replace. Fix: check how this openpyxl version "
+                               "writes a write-only text cell (an inline string is expected) and adapt _Book._splice.")
         return result.getvalue()
 
-    def _splice(self, xml: str) -> str:
-        for marker, (row, rows_xml) in self.blocks.items():
+    def _splice(self, xml: str, spliced: set[str]) -> str:
+        """One worksheet part with the marker row of its data block (if any) replaced by the block's rows; the
+        markers replaced are added to ``spliced``."""
+        for marker, (title, row, rows_xml) in self.blocks.items():
             at = xml.find(marker)
             if at < 0:
-                continue
+                continue  # another sheet's block
             start = xml.rfind(f'<row r="{row}"', 0, at)
-            end = xml.index("</row>", at) + len("</row>")
             if start < 0:
-                raise RuntimeError(f"marker row {row} not found")
+                raise RuntimeError(f"The summary workbook's sheet {title!r} holds its marker {marker} outside row "
+                                   f"{row}. Fix: append every row above the block through _Sheet.append, which "
+                                   "counts them.")
+            end = xml.index("</row>", at) + len("</row>")
             xml = xml[:start] + rows_xml + xml[end:]
+            spliced.add(marker)
         return xml
 
 
@@ -372,7 +349,7 @@ class _Sheet:
         marker = f"@@summary-report-block-{len(self.owner.blocks)}@@"
         self.ws.append([marker])  # not through append(): the marker must stay as it is to be found
         self.rows += 1
-        self.owner.blocks[marker] = (first, _xml_rows(rows, first))
+        self.owner.blocks[marker] = (self.ws.title, first, _xml_rows(rows, first))
         self.rows += len(rows) - 1
         self.closed = True
         return first, self.rows
@@ -384,7 +361,7 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     sheet.ws.freeze_panes = "A6"
     sheet.title(f"{data.cooperative}: {TITLE}")
     sheet.append([f"Incident #{data.incident_id}: {data.incident_title}"])
-    sheet.append([f"Times are local time in {_zone_name(z)} (column C shows the zone abbreviation); "
+    sheet.append([f"Times are local time in {zone_name(z)} (column C shows the zone abbreviation); "
                   "durations are real elapsed time."])
     sheet.append([])
     sheet.header(["Field", "Value", "As shown / unit"])
@@ -427,7 +404,7 @@ def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     sheet = book.sheet("Facilities", [12, 14, 16, 16, 26, 22, 6, 22, 6, 10, 17, 18])
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Affected facilities: {len(data.facilities):,}")
-    sheet.append([f"Incident #{data.incident_id}. Times are local ({_zone_name(z)}); "
+    sheet.append([f"Incident #{data.incident_id}. Times are local ({zone_name(z)}); "
                   "duration is real elapsed time (h:mm)." + (f" {ROWS_NOTE}" if data.rows_overlap else "")])
     sheet.header(FACILITY_COLUMNS)
     when, length, number = sheet.style(DATETIME_FORMAT), sheet.style(DURATION_FORMAT), sheet.style(COUNT_FORMAT)
@@ -457,7 +434,7 @@ def _steps_sheet(book: _Book, data: SummaryData) -> None:
     sheet = book.sheet("Restoration steps", [18, 8, 6, 28, 18, 18])
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Partial and step restorations: {len(data.steps):,}")
-    sheet.append([f"Local time ({_zone_name(z)}). Members still out: incident-wide, after the step."])
+    sheet.append([f"Local time ({zone_name(z)}). Members still out: incident-wide, after the step."])
     sheet.header(STEP_COLUMNS)
     number = sheet.style(COUNT_FORMAT)
     styles = [sheet.style(DATE_FORMAT), sheet.style(TIME_FORMAT), 0, 0, number, number]
@@ -487,7 +464,7 @@ def _timeline_sheet(book: _Book, data: SummaryData) -> None:
     sheet = book.sheet("Members out over time", [22, 6, 14, 3, 22, 18])
     sheet.ws.freeze_panes = "A4"
     sheet.title("Members out over time")
-    sheet.append([f"Columns A-C: members out from each moment on, local time ({_zone_name(z)}). "
+    sheet.append([f"Columns A-C: members out from each moment on, local time ({zone_name(z)}). "
                   "Columns E-F: the same as a step line, for the chart."])
     sheet.header(["Time", "TZ", "Members out", "", "Chart: time", "Chart: members out"])
     points = sorted(data.timeline, key=lambda p: p[0])
@@ -510,7 +487,7 @@ def _timeline_sheet(book: _Book, data: SummaryData) -> None:
     chart.style = 2
     chart.height, chart.width = 9, 22
     chart.legend = None
-    chart.x_axis.title = f"Local time ({_zone_name(z)})"
+    chart.x_axis.title = f"Local time ({zone_name(z)})"
     chart.y_axis.title = "Members out"
     chart.x_axis.number_format = "d mmm hh:mm"
     chart.y_axis.number_format = COUNT_FORMAT
@@ -564,8 +541,7 @@ def timeline_png(data: SummaryData, *, width: float = 10.0, height: float = 3.2,
     axes.fill_between(times, values, step="post", color="#1f5c99", alpha=0.12)
     axes.set_ylim(bottom=0)
     axes.set_ylabel("Members out")
-    zone_name = _zone_name(data.zone)
-    axes.set_xlabel(f"Local time ({zone_name})")
+    axes.set_xlabel(f"Local time ({zone_name(data.zone)})")
     axes.xaxis.set_major_locator(AutoDateLocator(tz=data.zone, maxticks=10))
     axes.xaxis.set_major_formatter(DateFormatter("%d %b %H:%M", tz=data.zone))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
@@ -647,7 +623,7 @@ def _facilities_listing(data: SummaryData) -> list[str]:
     right = {5, 6}
     note = []
     if one_year and data.facilities:
-        note = [f"All times in {data.facilities[0].started_at.astimezone(z).year}, local ({_zone_name(z)})."]
+        note = [f"All times in {data.facilities[0].started_at.astimezone(z).year}, local ({zone_name(z)})."]
     lines = note + [_fixed(headers, widths, right).rstrip(),
                     _fixed(["-" * w for w in widths[:-1]] + [""], widths, right).rstrip()]
     lines += [_fixed(r, widths, right).rstrip() for r in rows]
@@ -711,7 +687,7 @@ def _body(data: SummaryData, *, compact_facilities: bool, compact_steps: bool) -
         f"<style>{EXTRA_STYLE}</style>",
         f"<h1>{escape(TITLE)}</h1>",
         f"<p class='meta'>{escape(data.cooperative)} · incident #{data.incident_id}: "
-        f"{escape(data.incident_title)} · times in {escape(_zone_name(data.zone))}</p>",
+        f"{escape(data.incident_title)} · times in {escape(zone_name(data.zone))}</p>",
         _fields_table(data),
         "<h2>Why the interruption was significant</h2>",
         f"<ul class='criteria'>{criteria}</ul>",

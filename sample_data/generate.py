@@ -894,7 +894,7 @@ class _IGen:
     def _event(self, feeders: list[int], incident: str, t0: int, cause_names, cause_p,
                delay_mean_min: float, median_min: float, sigma: float, hi_min: float,
                step_p: float, p_feeder: float, max_dev: int, ctx: str, t_end: int | None = None):
-        rng, net = self.rng, self.net
+        rng = self.rng
         fd, dev, mem, xy = [], [], [], []
         for f in feeders:
             for d, m, p in self._storm_units(f, p_feeder, max_dev):

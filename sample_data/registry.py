@@ -7,12 +7,13 @@ synthetic facility sample (``sample_data.generate``): its account and meter numb
 feeder and coordinates come from the ``service_points`` layer, and its name is
 built from the nearest ``community`` (town) or the ``county`` it lies in.
 
-The workbook is in the registry's import format (``registry/spreadsheet.py``):
+The workbook is written by the registry's own writer
+(:func:`registry.spreadsheet.registry_workbook`, the layout of its template and exports):
 
 * ``entries``: ``ref, name, category, account_number, meter_number, feeder, lon, lat,
   backup_generation, fuel_hours, priority_tier, notes, last_verified, verified_by``
 * ``contacts``: ``ref, name, role, phone, alt_phone, email, around_the_clock``
-* ``categories``: ``code, label, group`` (the 13 default categories)
+* ``categories``: ``code, label, group`` (the 13 default categories, ``registry.models.DEFAULT_CATEGORIES``)
 
 Usage::
 
@@ -38,27 +39,6 @@ import numpy as np
 
 TZ = ZoneInfo("America/Chicago")
 FULL_SCALE_SERVICE_POINTS = 250_000  # the sample at --scale 1.0
-
-ENTRY_COLUMNS = ["ref", "name", "category", "account_number", "meter_number", "feeder", "lon", "lat",
-                 "backup_generation", "fuel_hours", "priority_tier", "notes", "last_verified", "verified_by"]
-CONTACT_COLUMNS = ["ref", "name", "role", "phone", "alt_phone", "email", "around_the_clock"]
-
-# code, label, group (same as registry.models.DEFAULT_CATEGORIES; kept here so sample_data needs no app import)
-CATEGORIES: list[tuple[str, str, str]] = [
-    ("hospital", "Hospital", "essential"),
-    ("police", "Police", "essential"),
-    ("fire", "Fire", "essential"),
-    ("water", "Water", "essential"),
-    ("wastewater", "Wastewater", "essential"),
-    ("communications", "Communications", "essential"),
-    ("government", "Government agency", "community_impact"),
-    ("military", "Military base", "community_impact"),
-    ("school", "University / school", "community_impact"),
-    ("retail", "Major retail center", "community_impact"),
-    ("employer", "Major employer", "community_impact"),
-    ("interruptible", "Interruptible load", "interruptible"),
-    ("critical_care", "Critical care residential", "critical_care"),
-]
 
 COORD_DECIMALS = 7  # lon/lat as written (1 cm), as the registry stores them
 
@@ -423,9 +403,8 @@ def generate_registry(facilities_gpkg: Path, out_xlsx: Path, *, seed: int = 2026
     Every entry uses one distinct service point of ``facilities_gpkg`` (account, meter, feeder and
     coordinates).  The cell values depend only on the facilities, ``seed`` and ``today``.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from registry.models import DEFAULT_CATEGORIES
+    from registry.spreadsheet import registry_workbook
 
     facilities_gpkg, out_xlsx = Path(facilities_gpkg), Path(out_xlsx)
     if not facilities_gpkg.exists():
@@ -469,34 +448,8 @@ def generate_registry(facilities_gpkg: Path, out_xlsx: Path, *, seed: int = 2026
                         "yes" if backup else "no", fuel, tier, note, when, by])
         contacts.extend(_contacts(rng, spec, ref, town, care_home))
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "entries"
-    sheet.append(ENTRY_COLUMNS)
-    for row in entries:
-        sheet.append(row)
-    for col in ("D", "E"):  # account and meter numbers are text, never numbers
-        for cell in sheet[col][1:]:
-            cell.number_format = "@"
-    contact_sheet = book.create_sheet("contacts")
-    contact_sheet.append(CONTACT_COLUMNS)
-    for row in contacts:
-        contact_sheet.append(row)
-    listing = book.create_sheet("categories")
-    listing.append(["code", "label", "group"])
-    for row in CATEGORIES:
-        listing.append(list(row))
-    check = DataValidation(type="list", formula1=f"=categories!$A$2:$A${len(CATEGORIES) + 1}", allow_blank=False,
-                           showErrorMessage=True, error="Use a category code from the 'categories' sheet.")
-    sheet.add_data_validation(check)
-    check.add(f"C2:C{max(5000, len(entries) + 1)}")
-    for ws in (sheet, contact_sheet, listing):
-        ws.freeze_panes = "A2"
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for column in ws.columns:
-            ws.column_dimensions[column[0].column_letter].width = max(10, min(48, max(
-                len(str(c.value or "")) for c in column) + 2))
+    categories = [(code, label, group) for code, (label, group) in sorted(DEFAULT_CATEGORIES.items())]
+    book = registry_workbook(entries=entries, contacts=contacts, categories=categories)
     book.properties.creator = "sample_data.registry (synthetic)"
     book.properties.created = datetime(today.year, today.month, today.day)
     out_xlsx.parent.mkdir(parents=True, exist_ok=True)

@@ -1,34 +1,46 @@
 """Test fixtures: a real spatial database (SpatiaLite or PostGIS, chosen by OUTAGES_TEST_DATABASE_URL),
 migrated with Alembic and loaded with the tiny cooperative of :mod:`tests.factories`; each test runs
-in a transaction that is rolled back."""
+in a transaction that is rolled back; and, for the browser tests, a live server with committed data,
+headless Chromium and a page on it."""
 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
+import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from dashboards.app import create_app
-from dashboards.migrate import seed_reference_data, upgrade
-from dashboards.users import create_user
-from gis.db import make_engine, refuse_writes
-from gis.files import read_facilities, write_facilities
-from gis.service import import_facilities
-from tests.factories import facility_layers
+from dashboards.routes import members as member_routes
+from gis.db import make_engine, make_sessionmaker, refuse_writes
+from gis.files import write_facilities
+from outages.public_map import PublicMapCache, PublicMapSettings
+from reports.delivery import SmtpSettings
+from reports.flow import tick
+from tests.factories import COOPERATIVE, facility_layers
+from tests.helpers import (
+    ARGS,
+    CHROMIUM,
+    PASSWORDS,
+    RECIPIENTS,
+    Api,
+    Inbox,
+    _playwright,
+    free_port,
+    live_server,
+    load_test_cooperative,
+)
 
 os.environ.setdefault("OUTAGES_SECRET_KEY", "test-signing-key-for-the-test-suite-only-0123456789")
 # the test client's host, and the live servers' (their links still come from OUTAGES_PUBLIC_URL)
 os.environ.setdefault("OUTAGES_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("OUTAGES_PUBLIC_URL", "https://outages.coop.example")  # servers started outside demo mode
-PASSWORDS = {role: f"{role}-test-password" for role in ("dispatcher", "executive", "registry", "admin")}
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -54,49 +66,6 @@ def database_url(tmp_path_factory) -> str:
 def facility_file(tmp_path_factory):
     """The tiny cooperative as a GeoPackage, as a GIS department would hand it over."""
     return write_facilities(facility_layers(), tmp_path_factory.mktemp("gis") / "facilities.gpkg")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def load_test_cooperative(engine, facility_file) -> None:
-    """Migrate an empty database and load the tiny cooperative, its reference data and the staff users."""
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        seed_reference_data(session)
-        import_facilities(session=session, layers=read_facilities(facility_file))
-        for role, password in PASSWORDS.items():
-            create_user(session=session, username=role, password=password, role=role)
-
-
-@contextmanager
-def live_server(url: str) -> Iterator[str]:
-    """The app (scheduler off) served by uvicorn in a thread on a free 127.0.0.1 port; yields its base URL,
-    which is also the public address its e-mails link to while it runs."""
-    import uvicorn
-
-    from dashboards.settings import get_settings
-
-    port = free_port()
-    settings, configured = get_settings(), get_settings().public_url
-    settings.public_url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        settings.public_url = configured
 
 
 @pytest.fixture(scope="session")
@@ -140,19 +109,6 @@ def tokens(app) -> dict[str, str]:
                 for role, pw in PASSWORDS.items()}
 
 
-class Api:
-    """A test client that speaks as one role."""
-
-    def __init__(self, client: TestClient, tokens: dict[str, str]):
-        self.client, self.tokens = client, tokens
-
-    def __call__(self, method: str, url: str, *, as_: str | None = "dispatcher", **kwargs):
-        headers = kwargs.pop("headers", {})
-        if as_:
-            headers["Authorization"] = f"Bearer {self.tokens[as_]}"
-        return self.client.request(method, url, headers=headers, **kwargs)
-
-
 @pytest.fixture
 def api(app, sessions, tokens):
     app.state.sessions = sessions
@@ -161,3 +117,105 @@ def api(app, sessions, tokens):
                                                    expire_on_commit=False))
     with TestClient(app) as client:
         yield Api(client, tokens)
+
+
+# --------------------------------------------------------------------------------------------- browser
+
+
+def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -> dict:
+    """Committed data through the API: registry entries, an open significant storm on JC-014 with an
+    ETR about to expire, and an interruption that lasted 30 h and ended 2 h ago (its summary report is due)."""
+    def call(method, url, role, **kw):
+        response = http.request(method, url, headers={"Authorization": f"Bearer {tokens[role]}"}, **kw)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    for n, (name, category) in enumerate([("Pedernales Valley Hospital", "hospital"),
+                                          ("Johnson City Water Plant", "water")]):
+        meter = 9_500 + n
+        call("POST", "/api/registry/entries", "registry", json={
+            "name": name, "category": category, "priority_tier": 1, "account_number": str(1_000_000_000 + meter),
+            "meter_number": f"M{meter:08d}", "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}]})
+    iso = lambda t: t.isoformat()  # noqa: E731
+    storm = call("POST", "/api/interruptions", "dispatcher", json={
+        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "start_at": iso(now - timedelta(hours=2)),
+        "members_out": 6_000, "etr_at": iso(now + timedelta(minutes=20))})
+    past = call("POST", "/api/interruptions", "dispatcher", json={
+        "feeder": "JC-014", "cause": "ice_snow", "start_at": iso(now - timedelta(hours=32)),
+        "restored_at": iso(now - timedelta(hours=2)), "members_out": 2_400})
+    # the scheduler's round: classify, notify (the SMTP port is closed: failed deliveries), open summary reports
+    tick(sessions, cooperative=COOPERATIVE, now=now,
+         smtp=SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org"))
+    return {"storm": storm, "past": past}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, facility_file):
+    """A uvicorn server on a free 127.0.0.1 port over a fresh SpatiaLite file, set up as ``engine`` is, with the
+    data of :func:`_seed` (one per test module; test_member_pages.py has its own)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
+    engine = make_engine(url)
+    load_test_cooperative(engine, facility_file)
+    with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
+        tokens = {role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
+                  for role, pw in PASSWORDS.items()}
+        data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(timezone.utc))
+        yield SimpleNamespace(base=base, http=http, tokens=tokens, **data)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with _playwright()() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="America/Chicago")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.outside = []
+    page.on("request", lambda r: r.url.startswith((live.base, "data:", "blob:")) or page.outside.append(r.url))
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    assert page.outside == [], f"requests outside 127.0.0.1: {page.outside}"
+    assert page.errors == [], page.errors
+    context.close()
+
+
+# ------------------------------------------------------------------------------------------- e-mail
+
+
+@pytest.fixture
+def inbox():
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.settings = SmtpSettings(host="127.0.0.1", port=controller.port, recipients=RECIPIENTS,
+                                sender="outages@coop.example")
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def mail(inbox, monkeypatch):
+    monkeypatch.setattr(member_routes, "get_smtp_settings", lambda: inbox.settings)
+    return inbox
+
+
+# --------------------------------------------------------------------------------------- public map
+
+
+@pytest.fixture
+def public(app, api, sessions):
+    """The map's cache for this test's database, looking at the log on every request."""
+    settings = PublicMapSettings(check_seconds=0)
+    app.state.public_map_settings = settings
+    app.state.public_map = PublicMapCache(sessions, settings=settings)
+    yield api
+    app.state.public_map_settings = None
+    app.state.public_map = None

@@ -14,6 +14,7 @@ MEMBERS = {"JC-014": 10_000, "JC-015": 500, "MF-001": 1_500}
 VIA_R1, VIA_F1 = 6_000, 1_000
 TOTAL = sum(MEMBERS.values())
 INTERRUPTIBLE = 10_000  # the one interruptible service point: meter M00010001, on JC-015
+COOPERATIVE = "Hill Country Electric Cooperative (synthetic)"  # the name the scheduler's notices carry (tick)
 
 
 def _line(start, dx, dy, n=5):
@@ -70,3 +71,18 @@ def facility_layers(members: dict[str, int] | None = None) -> dict[str, gpd.GeoD
         {"meter_number": meters, "account_number": accounts, "feeder_id": feeder_col, "device_id": device_col,
          "interruptible": [i == INTERRUPTIBLE for i in range(len(meters))]}, geometry=geoms, crs=crs)
     return layers
+
+
+def sp(n: int) -> dict:
+    """Account and meter of the n-th service point of the test cooperative (see facility_layers)."""
+    return {"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"}
+
+
+# members' service points, as they sign up with them
+JC014_POINT = {"account_number": "1000000100", "meter_number": "M00000100"}  # on JC-014, not below a device
+ANA = {"account_number": "1000005000", "meter_number": "M00005000"}  # JC-014, below recloser R1, not fuse F1
+BO = {"account_number": "1000009500", "meter_number": "M00009500"}  # JC-014, below fuse F1 (so below R1 too)
+CY = {"account_number": "1000000100", "meter_number": "M00000100"}  # JC-014, above R1: stays on
+DI = {"account_number": "1000010200", "meter_number": "M00010200"}  # JC-015
+
+COMMUNITY = box(-98.45, 30.25, -98.38, 30.30)  # COM-JOHNSON-CITY of facility_layers()

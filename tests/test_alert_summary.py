@@ -12,9 +12,8 @@ from gis.db import transaction, utcnow
 from outages.alerts import AlertDelivery, AlertEvent
 from reports.delivery import SmtpSettings
 from reports.member_alerts import SmsSettings, alert_round, redact_addresses
-from tests.test_member_alerts import ANA, BO, COOP, URL, _member, deliver, log_outage, mail, now  # noqa: F401
-from tests.conftest import free_port
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
+from tests.factories import ANA, BO
+from tests.helpers import COOP, URL, _member, deliver, free_port, log_outage, now
 
 ADDRESSES = ("ana@example.org", "bo@example.org")
 
@@ -26,13 +25,13 @@ def summary(api, hours=24, as_="executive"):
     return response.json()
 
 
-def _members(api, mail):  # noqa: F811
+def _members(api, mail):
     _member(api, mail, email="ana@example.org", point=ANA)
     _member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
 
 
-def test_counts_before_and_after_a_delivery_round_newest_first(api, mail, sessions):  # noqa: F811
+def test_counts_before_and_after_a_delivery_round_newest_first(api, mail, sessions):
     _members(api, mail)
     record = log_outage(api)
     [waiting] = summary(api)
@@ -55,7 +54,7 @@ def test_counts_before_and_after_a_delivery_round_newest_first(api, mail, sessio
     assert [e["kind"] for e in queued] == ["etr", "outage"]
 
 
-def test_a_failed_delivery_shows_as_failed_with_its_error(api, mail, sessions, session):  # noqa: F811
+def test_a_failed_delivery_shows_as_failed_with_its_error(api, mail, sessions, session):
     _members(api, mail)
     record = log_outage(api)
     down = SmtpSettings(host="127.0.0.1", port=free_port(), sender="outages@coop.example")  # nobody listens
@@ -82,7 +81,7 @@ def test_a_failed_delivery_shows_as_failed_with_its_error(api, mail, sessions, s
     assert redact_addresses("to +15125550142 via 5125550142@sms.example failed") == "to <phone> via <address> failed"
 
 
-def test_hours_bounds_and_old_events(api, mail, sessions):  # noqa: F811
+def test_hours_bounds_and_old_events(api, mail, sessions):
     _members(api, mail)
     record = log_outage(api)
     with transaction(sessions) as s:

@@ -37,14 +37,15 @@ from dashboards.app import create_app
 from dashboards.settings import get_settings
 from dashboards.users import DEMO_MEMBER, ensure_demo_member
 from gis.db import utcnow
-from outages import members
-from outages.members import AlertRecipient, MemberAccount
+from outages.members import service as members
+from outages.members.models import AlertRecipient, MemberAccount
 from outages.models import Incident, Interruption
 from registry.models import RegistryEntry
 from reports.delivery import SmtpSettings
 from reports.flow import tick
 from reports.models import Notice, SummaryReport
-from tests.conftest import PASSWORDS, free_port
+from tests.factories import COOPERATIVE
+from tests.helpers import PASSWORDS, free_port
 
 # The schema is read from an app on a throwaway database: the document does not depend on the data.
 # Each request is sent to the test's app (the `app` fixture), bound to the test's transaction.
@@ -103,7 +104,7 @@ def as_role(api, sessions, tokens) -> dict[str | None, dict[str, str]]:
              "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142", "email": "dana@example.org"}]}
     assert api("POST", "/api/registry/entries", as_="registry", json=entry).status_code == 201
     down = SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org", timeout=2)
-    assert tick(sessions, now=datetime(2025, 5, 3, 18, tzinfo=timezone.utc), smtp=down).notices
+    assert tick(sessions, cooperative=COOPERATIVE, now=datetime(2025, 5, 3, 18, tzinfo=timezone.utc), smtp=down).notices
     with sessions() as session:
         ensure_demo_member(session=session)
         session.commit()

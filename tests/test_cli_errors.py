@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from dashboards.cli import app
 from dashboards.db_errors import explain
 from dashboards.settings import get_settings
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 PG = "postgresql+psycopg://outages:s3cret-pw@127.0.0.1:{port}/outages"
 

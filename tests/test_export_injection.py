@@ -16,8 +16,8 @@ from gis.spreadsheets import neutralise, restore
 from outages.models import Cause, Interruption
 from registry.models import RegistryEntry
 from reports.summary_report import summary_workbook
-from tests.test_registry import sp
-from tests.test_summary_report_documents import d12_report
+from tests.factories import sp
+from tests.helpers import d12_report
 
 # what a spreadsheet program starts a formula with (OWASP's list; a line feed is what an .xlsx makes of a CR)
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\n")

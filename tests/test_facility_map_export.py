@@ -11,7 +11,7 @@ from matplotlib.image import imread
 from pypdf import PdfReader
 
 from reports.facility_map import PNG_SIZE
-from tests.test_pages import LEAFLET_JS, browser, browser_test, live, login, page  # noqa: F401  (fixtures)
+from tests.helpers import LEAFLET_JS, browser_test, login
 
 COOPERATIVE = "Hill Country Electric Cooperative (synthetic)"
 FEEDER_BLUE = np.array([0x15, 0x65, 0xC0]) / 255
@@ -143,7 +143,7 @@ def test_the_facility_map_page_offers_the_exports(api):
 
 @browser_test
 @pytest.mark.skipif(not LEAFLET_JS.exists(), reason="local Leaflet assets missing (make setup runs npm ci)")
-def test_the_page_downloads_the_map_of_the_chosen_division(page, live):  # noqa: F811
+def test_the_page_downloads_the_map_of_the_chosen_division(page, live):
     login(page, live, "/facilities-map", "executive")
     page.wait_for_selector("#export option[value=DIV-MF]", state="attached")
     groups = page.eval_on_selector_all("#export optgroup", "gs => gs.map(g => g.label)")

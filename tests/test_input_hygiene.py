@@ -12,11 +12,8 @@ from openpyxl import Workbook
 from pydantic import ValidationError
 
 from reports.delivery import SmtpSettings
-from tests.test_member_alerts import ANA
-from tests.test_members import _member, mail, register  # noqa: F401  (mail is a fixture)
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
-from tests.test_records_io import GOOD, csv, n_records, upload
-from tests.test_registry import ENTRIES, _workbook, sp
+from tests.factories import ANA, sp
+from tests.helpers import ENTRIES, GOOD, _member, _workbook, csv, n_records, register, upload
 
 LONG = "a" * 10_000 + "@example.org"
 SCRIPT = "<script>alert(1)</script>@example.org"
@@ -87,7 +84,7 @@ def test_a_damaged_registry_workbook_gets_a_422_on_file(api):
 
 
 @pytest.mark.parametrize("address", [LONG, SCRIPT, "ana@example..org", '"ana"@example.org', "ana@-example.org"])
-def test_members_e_mail_is_checked_when_registering_resending_and_resetting(api, mail, address):  # noqa: F811
+def test_members_e_mail_is_checked_when_registering_resending_and_resetting(api, mail, address):
     for path, body in (("/api/members/register", None), ("/api/members/resend-activation", {"email": address}),
                        ("/api/members/password-reset", {"email": address})):
         response = register(api, email=address) if body is None else api("POST", path, as_=None, json=body)
@@ -99,8 +96,8 @@ def test_members_e_mail_is_checked_when_registering_resending_and_resetting(api,
     assert mail.messages == []
 
 
-def test_members_e_mail_is_normalised_once_for_all(api, mail, session):  # noqa: F811
-    from outages.members import MemberAccount
+def test_members_e_mail_is_normalised_once_for_all(api, mail, session):
+    from outages.members.models import MemberAccount
 
     decomposed, composed = "  Jose\u0301.Ruiz@EXAMPLE.org ", "jos\u00e9.ruiz@example.org"  # é typed two ways
     assert register(api, email=decomposed).status_code == 202
@@ -109,7 +106,7 @@ def test_members_e_mail_is_normalised_once_for_all(api, mail, session):  # noqa:
     assert again.status_code == 202 and len(mail.messages) == 2  # the same account, however it is typed
 
 
-def test_alert_recipients_e_mail_is_checked(api, mail):  # noqa: F811
+def test_alert_recipients_e_mail_is_checked(api, mail):
     ana = _member(api, mail, email="ana@example.org", point=ANA)
     for address in (LONG, SCRIPT, "x@y"):
         refused = api("POST", "/api/members/me/alert-recipients", as_=None, headers=ana,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
@@ -18,16 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards.routes import members as member_routes
 from outages.alerts import AlertDelivery, AlertEvent
-from outages.members import AlertRecipient, MemberAccount
-from reports.member_alerts import SmsSettings, alert_round, queue_alerts, when
-from tests.test_members import _member, mail  # noqa: F401  (mail is a fixture)
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
-
-ANA = {"account_number": "1000005000", "meter_number": "M00005000"}  # JC-014, below recloser R1, not fuse F1
-BO = {"account_number": "1000009500", "meter_number": "M00009500"}  # JC-014, below fuse F1 (so below R1 too)
-CY = {"account_number": "1000000100", "meter_number": "M00000100"}  # JC-014, above R1: stays on
-DI = {"account_number": "1000010200", "meter_number": "M00010200"}  # JC-015
-COOP, URL = "Test Co-op", "https://outages.coop.example"
+from outages.members.models import AlertRecipient, MemberAccount
+from reports.member_alerts import SmsSettings, queue_alerts, when
+from tests.factories import ANA, BO, CY, DI
+from tests.helpers import COOP, _member, body, deliver, log_outage, now, to
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -58,37 +52,6 @@ def gateway(monkeypatch):
     server.settings, server.received = settings, server.RequestHandlerClass.received
     yield server
     server.shutdown()
-
-
-def deliver(sessions, inbox, sms=None):  # noqa: F811
-    """Run the alert worker until nothing is left; returns the rounds' totals."""
-    total = {"queued": 0, "sent": 0, "failed": 0}
-    while True:
-        r = alert_round(sessions, coop=COOP, public_url=URL, smtp=inbox.settings, sms=sms or SmsSettings())
-        for key in total:
-            total[key] += getattr(r, key)
-        if not r.more:
-            return total
-
-
-def to(inbox, address):  # noqa: F811
-    return [m for m in inbox.messages if m["To"] == address]
-
-
-def body(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def log_outage(api, **more):
-    made = api("POST", "/api/interruptions", json={
-        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "members_out": 6_000,
-        "start_at": (now() - timedelta(minutes=30)).isoformat(), **more})
-    assert made.status_code == 201, made.text
-    return made.json()
 
 
 def test_outage_etr_and_restoration_reach_each_member_once_in_their_language(api, mail, sessions):
@@ -257,10 +220,10 @@ def test_each_event_is_queued_once_and_the_database_refuses_a_second_delivery(ap
         session.flush()
 
 
-def test_two_workers_racing_send_each_alert_once(engine, inbox):  # noqa: F811
+def test_two_workers_racing_send_each_alert_once(engine, inbox):
     """Real concurrency on the real database: two alert workers run at the same moment on 300 subscribers."""
     sessions = sessionmaker(engine, expire_on_commit=False)
-    from outages.members import MemberServicePoint
+    from outages.members.models import MemberServicePoint
     from outages.schemas import InterruptionCreate
     from outages.service import create_interruption
     from gis.models import ServicePoint

@@ -11,28 +11,24 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import shapely
-from shapely.geometry import box
 from sqlalchemy import text
 
 from gis.db import make_engine
 from outages.public_map import PublicMapCache, PublicMapSettings
-from tests.conftest import PASSWORDS, free_port, load_test_cooperative
-from tests.factories import JC, MEMBERS, MF, TOTAL, facility_layers
-from tests.test_registry import CONTACTS, ENTRIES
+from tests.factories import COMMUNITY, JC, MEMBERS, MF, TOTAL, facility_layers
+from tests.helpers import CONTACTS, ENTRIES, PASSWORDS, _ago, _data, _log, _now, free_port, load_test_cooperative
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-COMMUNITY = box(-98.45, 30.25, -98.38, 30.30)  # COM-JOHNSON-CITY in tests/factories.py
 
 
 def _points_in_community(feeder: str) -> int:
@@ -42,39 +38,8 @@ def _points_in_community(feeder: str) -> int:
     return int(shapely.contains(COMMUNITY, mine.geometry.values).sum())
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def _ago(minutes: float) -> str:
-    return (_now() - timedelta(minutes=minutes)).isoformat()
-
-
 def _ahead(hours: float) -> str:
     return (_now() + timedelta(hours=hours)).isoformat()
-
-
-@pytest.fixture
-def public(app, api, sessions):
-    """The map's cache for this test's database, looking at the log on every request."""
-    settings = PublicMapSettings(check_seconds=0)
-    app.state.public_map_settings = settings
-    app.state.public_map = PublicMapCache(sessions, settings=settings)
-    yield api
-    app.state.public_map_settings = None
-    app.state.public_map = None
-
-
-def _log(api, **body) -> dict:
-    response = api("POST", "/api/interruptions", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _data(api) -> dict:
-    response = api("GET", "/map/data.json", as_=None)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def test_figures_per_area_for_logged_interruptions(public):

@@ -25,12 +25,20 @@ from sqlalchemy.orm import Session
 from dashboards.limits import RateLimit
 from dashboards.pages import members as member_pages
 from gis.db import make_engine
-from outages.members import MemberAccount, MemberToken
+from outages.members.models import MemberAccount, MemberToken
 from outages.settings import DEFAULT_CAUSES
 from reports.delivery import get_smtp_settings
-from tests.conftest import PASSWORDS, free_port, live_server, load_test_cooperative
-from tests.test_notices import Inbox
-from tests.test_pages import ARGS, CHROMIUM, SCREENSHOTS, browser_test
+from tests.helpers import (
+    ARGS,
+    CHROMIUM,
+    PASSWORDS,
+    SCREENSHOTS,
+    Inbox,
+    browser_test,
+    free_port,
+    live_server,
+    load_test_cooperative,
+)
 
 PAGES = {"/members": "My outage account", "/members/activate": "Activate your account",
          "/members/reset": "Choose a new password", "/members/report": "Report an outage",
@@ -73,14 +81,14 @@ def test_member_script_and_style_are_local(api):
         assert response.status_code == 200, name
         assert re.findall(r"https?://", response.text) == [], name
     page = api.client.get("/members").text
-    assert re.search(r'<script src="/static/members\.js\?v=\w+">', page)
+    assert re.search(r'<script type="module" src="/static/members\.js\?v=\w+">', page)
 
 
-def test_every_text_exists_in_english_and_spanish():
+def test_every_text_exists_in_english_and_spanish(api):
     for key, (en, es) in member_pages.TEXTS.items():
         assert en.strip() and es.strip(), key
         assert set(re.findall(r"\{\w+\}", en)) == set(re.findall(r"\{\w+\}", es)), key
-    pages = "".join(body for _path, _title, body, _links in member_pages.PAGES.values())
+    pages = "".join(api.client.get(path).text for path in PAGES)  # every page as served
     used = set(re.findall(r'data-i18n(?:-aria)?="(\w+)"', pages))
     script = (STATIC / "members.js").read_text()
     used |= set(re.findall(r"\bt\('(\w+)'", script))
@@ -423,7 +431,7 @@ def test_unsubscribe_page_stops_the_alerts_after_one_tap(page, live):
     token = member(live, email, _point(4_700), language="es")
     auth = {"Authorization": f"Bearer {token}"}
     with Session(live.engine) as session:
-        from outages.members import AlertRecipient
+        from outages.members.models import AlertRecipient
 
         key = session.scalar(select(AlertRecipient.unsubscribe_key).join(
             MemberAccount, MemberAccount.id == AlertRecipient.account_id).where(MemberAccount.email == email))

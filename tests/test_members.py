@@ -3,37 +3,14 @@ service points — with the e-mails read from a real SMTP server on 127.0.0.1.""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from dashboards.routes import members as member_routes
-from outages.members import MemberAccount, MemberToken
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
-
-JC014_POINT = {"account_number": "1000000100", "meter_number": "M00000100"}  # on JC-014, not below a device
-PASSPHRASE = "correct horse battery staple on the pedernales"
-
-
-@pytest.fixture
-def mail(inbox, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(member_routes, "get_smtp_settings", lambda: inbox.settings)
-    return inbox
-
-
-def register(api, email="ana@example.org", password=PASSPHRASE, language="en", **point):
-    return api("POST", "/api/members/register", as_=None, json={
-        "email": email, "password": password, "language": language, **(point or JC014_POINT)})
-
-
-def link_token(message) -> str:
-    return re.search(r"token=([\w-]+)", message.get_body(preferencelist=("plain",)).get_content()).group(1)
-
-
-def sign_in(api, email="ana@example.org", password=PASSPHRASE):
-    return api("POST", "/api/members/token", as_=None, data={"username": email, "password": password})
+from outages.members.models import MemberAccount, MemberToken
+from tests.helpers import _member, link_token, register, sign_in
 
 
 def test_mismatched_meter_is_refused_and_nothing_is_made(api, mail, session):
@@ -105,12 +82,6 @@ def test_password_reset_by_email(api, mail):
     reuse = api("POST", "/api/members/password-reset/confirm", as_=None,
                 json={"token": token, "password": "yet another passphrase 2028"})
     assert reuse.status_code == 422
-
-
-def _member(api, mail, email="ana@example.org", point=JC014_POINT):
-    register(api, email=email, **point)
-    api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
-    return {"Authorization": f"Bearer {sign_in(api, email=email).json()['access_token']}"}
 
 
 def test_my_service_points_and_their_status_only(api, mail):
@@ -211,7 +182,7 @@ def test_reports_of_a_known_outage_join_it_instead_of_making_a_probable_one(api,
 
 def test_the_demo_member_signs_in_and_keeps_the_service_out_of_production(session):
     from dashboards.users import DEMO_MEMBER, demo_users_present, ensure_demo_member
-    from outages.members import authenticate_member, service_points_of
+    from outages.members.service import authenticate_member, service_points_of
 
     assert not demo_users_present(session=session)
     assert ensure_demo_member(session=session) is True and ensure_demo_member(session=session) is False

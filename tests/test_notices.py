@@ -3,56 +3,23 @@ a real SMTP server (aiosmtpd on 127.0.0.1), sends daily updates and opens the su
 
 from __future__ import annotations
 
-import email
 import io
 import threading
 from datetime import datetime, timedelta, timezone
-from email import policy
 
-import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outages.models import AuditEntry, EtrChange, Incident, Interruption, RestorationStep
-from outages.schemas import CloseIn, EtrSet, InterruptionCreate, RestorationCreate
-from outages.service import add_restoration, close_interruption, create_interruption, set_etr
+from outages.schemas import CloseIn, EtrSet, RestorationCreate
+from outages.service import add_restoration, close_interruption, set_etr
 from reports.delivery import SmtpSettings
 from reports.flow import tick
 from reports.models import Notice, NoticeDelivery, SummaryReport
-from tests.conftest import free_port
-
-T = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)  # Mon 2 June 2025, 10:00 CDT
-RECIPIENTS = "ceo@example.org,coo@example.org"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.settings = SmtpSettings(host="127.0.0.1", port=controller.port, recipients=RECIPIENTS,
-                                sender="outages@coop.example")
-    yield box
-    controller.stop()
-
-
-def log(session, *, start=T, out=2_400, feeder="JC-014", **more):
-    record, _ = create_interruption(session=session, actor="dispatcher", data=InterruptionCreate(
-        feeder=feeder, cause=more.pop("cause", "wind"), start_at=start, members_out=out, **more))
-    session.flush()
-    return record
+from tests.factories import COOPERATIVE
+from tests.helpers import T, free_port, log
 
 
 def notices(session, incident_id):
@@ -67,8 +34,8 @@ def text_of(message) -> str:
 def test_ongoing_incident_becomes_significant_and_the_ceo_hears(sessions, session, inbox):
     record = log(session)
     session.commit()
-    assert tick(sessions, now=T + timedelta(minutes=59), smtp=inbox.settings).notices == []
-    report = tick(sessions, now=T + timedelta(minutes=60), smtp=inbox.settings)
+    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(minutes=59), smtp=inbox.settings).notices == []
+    report = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(minutes=60), smtp=inbox.settings)
     assert report.significant == [record.incident_id] and len(report.notices) == 1 and report.sent == 2
     assert sorted(m["To"] for m in inbox.messages) == ["ceo@example.org", "coo@example.org"]
     message = inbox.messages[0]
@@ -83,44 +50,45 @@ def test_ongoing_incident_becomes_significant_and_the_ceo_hears(sessions, sessio
     pdf = next(p for p in message.iter_attachments() if p.get_content_type() == "application/pdf")
     assert "Members affected" in PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text()
     # again: nothing new, nothing re-sent
-    again = tick(sessions, now=T + timedelta(minutes=90), smtp=inbox.settings)
+    again = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(minutes=90), smtp=inbox.settings)
     assert again.notices == [] and len(inbox.messages) == 2
 
 
 def test_daily_updates_every_24_hours_exactly_once(sessions, session, inbox):
     record = log(session)
     session.commit()
-    tick(sessions, now=T + timedelta(hours=1), smtp=inbox.settings)  # initial notice at T+1h
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1), smtp=inbox.settings)  # initial notice at T+1h
     record = session.get(Interruption, record.id)
     set_etr(session=session, interruption_id=record.id, actor="dispatcher",
             data=EtrSet(version=record.version, etr_at=T + timedelta(days=3)))
     add_restoration(session=session, interruption_id=record.id, actor="dispatcher",
                     data=RestorationCreate(version=record.version, at=T + timedelta(hours=20), members_restored=400))
     session.commit()
-    assert tick(sessions, now=T + timedelta(hours=25) - timedelta(seconds=1), smtp=inbox.settings).notices == []
-    first = tick(sessions, now=T + timedelta(hours=25), smtp=inbox.settings)
+    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=25) - timedelta(seconds=1),
+                smtp=inbox.settings).notices == []
+    first = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=25), smtp=inbox.settings)
     assert len(first.notices) == 1
-    tick(sessions, now=T + timedelta(hours=30), smtp=inbox.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=30), smtp=inbox.settings)
     update = [n for n in notices(session, record.incident_id) if n.kind == "update"]
     assert [n.sequence for n in update] == [1]
     assert update[0].fields["members_out_now"] == 2_000 and update[0].fields["members_restored_so_far"] == 400
     assert update[0].fields["etr"] == "Thu 5 Jun 2025 10:00 CDT"
     body = text_of(inbox.messages[-1])
     assert inbox.messages[-1]["Subject"].startswith("Daily update 1") and "Members out now: 2,000" in body
-    tick(sessions, now=T + timedelta(hours=49), smtp=inbox.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=49), smtp=inbox.settings)
     assert [n.sequence for n in notices(session, record.incident_id) if n.kind == "update"] == [1, 2]
     record = session.get(Interruption, record.id)
     close_interruption(session=session, interruption_id=record.id, actor="dispatcher",
                        data=CloseIn(version=record.version, restored_at=T + timedelta(hours=50)))
     session.commit()
-    tick(sessions, now=T + timedelta(hours=80), smtp=inbox.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=80), smtp=inbox.settings)
     assert [n.sequence for n in notices(session, record.incident_id) if n.kind == "update"] == [1, 2]
 
 
 def _closed(session, sessions, inbox, *, hours: float, start=T):
     record = log(session, start=start, restored_at=start + timedelta(hours=hours))
     session.commit()
-    tick(sessions, now=start + timedelta(hours=hours + 1), smtp=inbox.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=start + timedelta(hours=hours + 1), smtp=inbox.settings)
     return session.scalar(select(SummaryReport).where(SummaryReport.incident_id == record.incident_id))
 
 
@@ -156,7 +124,7 @@ def test_summary_report_documents_hold_every_required_field(sessions, session, i
     log(session, feeder="MF-001", out=1_500, incident_id=record.incident_id, start=T + timedelta(hours=2),
         restored_at=T + timedelta(hours=26))
     session.commit()
-    tick(sessions, now=T + timedelta(days=2), smtp=inbox.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(days=2), smtp=inbox.settings)
     report = session.scalar(select(SummaryReport).where(SummaryReport.incident_id == record.incident_id))
     xlsx = api("GET", f"/api/summary-reports/{report.id}.xlsx", as_="executive")
     assert xlsx.status_code == 200, xlsx.text
@@ -181,15 +149,16 @@ def test_unreachable_smtp_leaves_a_visible_failure_that_later_succeeds(sessions,
     record = log(session)
     session.commit()
     down = SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org", timeout=2)
-    failed = tick(sessions, now=T + timedelta(hours=1), smtp=down)
+    failed = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1), smtp=down)
     assert failed.failed == 1 and failed.sent == 0
     shown = api("GET", "/api/notices", as_="executive", params={"failed": True}).json()
     delivery = shown[0]["deliveries"][0]
     assert delivery["status"] == "failed" and delivery["attempts"] == 1 and "Connection refused" in \
         delivery["last_error"]
     up = SmtpSettings(host="127.0.0.1", port=inbox.settings.port, recipients="ceo@example.org")
-    assert tick(sessions, now=T + timedelta(hours=1, seconds=30), smtp=up).sent == 0  # back-off: 1 minute
-    assert tick(sessions, now=T + timedelta(hours=1, minutes=2), smtp=up).sent == 1
+    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1, seconds=30),
+                smtp=up).sent == 0  # back-off: 1 minute
+    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1, minutes=2), smtp=up).sent == 1
     assert [m["To"] for m in inbox.messages] == ["ceo@example.org"]
     assert api("GET", "/api/notices", params={"failed": True}).json() == []
     log_ = api("GET", "/api/notices").json()[0]["deliveries"][0]["history"]
@@ -197,7 +166,7 @@ def test_unreachable_smtp_leaves_a_visible_failure_that_later_succeeds(sessions,
     notice_id = shown[0]["id"]
     again = api("POST", f"/api/notices/{notice_id}/resend", as_="dispatcher", json={"recipients": ["gm@example.org"]})
     assert again.status_code == 202 and again.json()["deliveries"][-1]["status"] == "pending"
-    tick(sessions, now=datetime.now(timezone.utc), smtp=up)
+    tick(sessions, cooperative=COOPERATIVE, now=datetime.now(timezone.utc), smtp=up)
     assert "gm@example.org" in [m["To"] for m in inbox.messages]
 
 
@@ -222,7 +191,7 @@ def test_two_schedulers_racing_make_one_notice(engine, inbox):
 
     def worker():
         barrier.wait()
-        results.append(tick(sessions, now=T + timedelta(hours=2), smtp=inbox.settings))
+        results.append(tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=2), smtp=inbox.settings))
 
     try:
         threads = [threading.Thread(target=worker) for _ in range(2)]

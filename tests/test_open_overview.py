@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event
 
-from tests.test_registry import CONTACTS, ENTRIES
+from tests.helpers import CONTACTS, ENTRIES
 
 NOW = datetime(2025, 6, 2, 21, 0, tzinfo=timezone.utc)  # Mon 2 June 2025, 16:00 CDT
 URL = "/api/incidents/open-overview"

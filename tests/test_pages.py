@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from gis.db import make_engine, make_sessionmaker
-from reports.delivery import SmtpSettings
-from reports.flow import tick
-from tests.conftest import PASSWORDS, free_port, live_server, load_test_cooperative
+from tests.helpers import LEAFLET_JS, browser_test, login, shoot
 
 PAGES = {"/console": "Dispatcher console", "/executive": "Executive dashboard", "/facilities-map": "Facility map"}
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 CHICAGO = ZoneInfo("America/Chicago")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -41,101 +32,6 @@ def test_page_is_served_with_its_title_and_nothing_external(api, path):
 
 
 # --------------------------------------------------------------------------------------------- browser
-
-
-def _playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    return sync_playwright
-
-
-def _skip_reason() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    if _playwright() is None:
-        return "the playwright package is not installed (pip install playwright; never `playwright install`)"
-    return None
-
-
-browser_test = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
-
-
-def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -> dict:
-    """Committed data through the API: registry entries, an open significant storm on JC-014 with an
-    ETR about to expire, and an interruption that lasted 30 h and ended 2 h ago (its summary report is due)."""
-    def call(method, url, role, **kw):
-        response = http.request(method, url, headers={"Authorization": f"Bearer {tokens[role]}"}, **kw)
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    for n, (name, category) in enumerate([("Pedernales Valley Hospital", "hospital"),
-                                          ("Johnson City Water Plant", "water")]):
-        meter = 9_500 + n
-        call("POST", "/api/registry/entries", "registry", json={
-            "name": name, "category": category, "priority_tier": 1, "account_number": str(1_000_000_000 + meter),
-            "meter_number": f"M{meter:08d}", "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}]})
-    iso = lambda t: t.isoformat()  # noqa: E731
-    storm = call("POST", "/api/interruptions", "dispatcher", json={
-        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "start_at": iso(now - timedelta(hours=2)),
-        "members_out": 6_000, "etr_at": iso(now + timedelta(minutes=20))})
-    past = call("POST", "/api/interruptions", "dispatcher", json={
-        "feeder": "JC-014", "cause": "ice_snow", "start_at": iso(now - timedelta(hours=32)),
-        "restored_at": iso(now - timedelta(hours=2)), "members_out": 2_400})
-    # the scheduler's round: classify, notify (the SMTP port is closed: failed deliveries), open summary reports
-    tick(sessions, now=now, smtp=SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org"))
-    return {"storm": storm, "past": past}
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory, facility_file):
-    """A uvicorn server on a free 127.0.0.1 port over a fresh SpatiaLite file, set up as conftest does."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'pages.db'}"
-    engine = make_engine(url)
-    load_test_cooperative(engine, facility_file)
-    with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
-        tokens = {role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
-                  for role, pw in PASSWORDS.items()}
-        data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(timezone.utc))
-        yield SimpleNamespace(base=base, http=http, tokens=tokens, **data)
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with _playwright()() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, timezone_id="America/Chicago")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.outside = []
-    page.on("request", lambda r: r.url.startswith((live.base, "data:", "blob:")) or page.outside.append(r.url))
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    assert page.outside == [], f"requests outside 127.0.0.1: {page.outside}"
-    assert page.errors == [], page.errors
-    context.close()
-
-
-def login(page, live, path: str, role: str) -> None:
-    page.goto(live.base + path)
-    page.wait_for_selector("#login:not([hidden])")
-    page.fill("#login [name=username]", role)
-    page.fill("#login [name=password]", PASSWORDS[role])
-    page.press("#login [name=password]", "Enter")
-
-
-def shoot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @browser_test
@@ -358,9 +254,6 @@ def test_a_bad_or_missing_token_gets_the_login_form(page, live, path):
     page.reload()
     page.wait_for_selector("#login:not([hidden])")
     assert page.is_hidden("#app")
-
-
-LEAFLET_JS = Path(__file__).resolve().parents[1] / "dashboards" / "static" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
 
 
 @browser_test

@@ -7,13 +7,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import event, func, select
 
-from dashboards import users
 from dashboards.users import DEMO_PASSWORDS, create_user
 from gis.errors import InvalidInput
-from outages import members
-from outages.members import MemberAccount, MemberServicePoint, MemberToken
-from tests.conftest import PASSWORDS
-from tests.test_members import JC014_POINT
+from outages import passwords
+from outages.members import service as members
+from outages.members.models import MemberAccount, MemberServicePoint, MemberToken
+from tests.factories import JC014_POINT
+from tests.helpers import PASSWORDS
 
 CHEAP = dict(time_cost=1, memory_cost=1024, parallelism=1)  # these tests count hashes, they need not be slow
 
@@ -34,7 +34,7 @@ class CountingHasher:
 
 def test_registration_does_the_same_work_for_a_known_email(session, connection, monkeypatch):
     hasher = CountingHasher()
-    monkeypatch.setattr(members, "_hasher", hasher)
+    monkeypatch.setattr(passwords, "_hasher", hasher)
     statements: list[str] = []
     event.listen(connection, "before_cursor_execute",
                  lambda _c, _cur, statement, *_a: statements.append(statement.split()[0].upper()))
@@ -60,7 +60,7 @@ def test_registration_does_the_same_work_for_a_known_email(session, connection, 
 
 @pytest.fixture
 def cheap_staff_hashes(monkeypatch):
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(**CHEAP))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(**CHEAP))
 
 
 @pytest.mark.parametrize("username, password", [("chief", "password"), ("chief", "12345678"),
@@ -80,7 +80,7 @@ def test_the_admin_password_password_is_refused_and_the_documented_ones_still_pa
         create_user(session=session, username=f"{role}-2", password=password, role=role)
     for role, password in PASSWORDS.items():
         create_user(session=session, username=f"{role}-3", password=password, role=role)
-    members.check_password("member-demo", "member@example.org")  # the demo member's
+    passwords.check_password("member-demo", "member@example.org")  # the demo member's
 
 
 def test_an_admin_cannot_give_an_account_the_password_password(api, cheap_staff_hashes):

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from dashboards.cli import app
 from dashboards.settings import get_settings
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "production.sh"
 

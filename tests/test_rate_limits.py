@@ -23,8 +23,8 @@ from dashboards.limits import RateLimit, attempt_sign_in, client_address, count_
 from dashboards.settings import get_settings
 from gis.db import make_engine
 from gis.errors import TooManyRequests
-from tests.conftest import PASSWORDS, free_port, load_test_cooperative
-from tests.test_members import JC014_POINT
+from tests.factories import JC014_POINT
+from tests.helpers import PASSWORDS, free_port, load_test_cooperative
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
@@ -39,12 +39,10 @@ def quick_refusals(monkeypatch):
     """Unknown accounts are checked against a cheap Argon2 hash (the limits do not depend on its cost)."""
     from argon2 import PasswordHasher
 
-    from dashboards import users
-    from outages import members
+    from outages import passwords
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("timing-equaliser")
-    monkeypatch.setattr(users, "_DUMMY", cheap)
-    monkeypatch.setattr(members, "_DUMMY", cheap)
+    monkeypatch.setattr(passwords, "_DUMMY", cheap)
 
 
 @pytest.fixture

@@ -6,32 +6,11 @@ import io
 from datetime import datetime, timezone
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from outages.models import Incident, Interruption, RestorationStep
 from outages.records_io import COLUMNS
-
-HEADER = ",".join(COLUMNS)
-GOOD = [
-    "H1,STORM-1,JC-014,,JC-014-R1,wind,false,,2023-05-12T14:00:00-05:00,2023-05-12T18:15:00-05:00,4000,"
-    "2023-05-12T15:30:00-05:00=1000;2023-05-12T17:00:00-05:00=2500,Hwy 290,tree on line",
-    "H2,STORM-1,MF-001,,,lightning,false,,2023-05-12T14:10:00-05:00,2023-05-12T14:12:00-05:00,300,,,",
-    "H3,,,TL-001,,power_supply,false,,2023-01-02T01:00:00,2023-01-02T02:00:00,12000,,,",
-    "H4,,JC-015,,,planned,true,false,2023-03-01T08:00:00-06:00,2023-03-01T13:00:00-06:00,200,,,",
-]
-
-
-def csv(*rows: str) -> bytes:
-    return "\n".join([HEADER, *rows]).encode()
-
-
-def n_records(session) -> tuple[int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Interruption, RestorationStep,
-                                                                               Incident))
-
-
-def upload(api, data: bytes, name: str = "history.csv"):
-    return api("POST", "/api/interruptions/import", files={"file": (name, data)})
+from tests.helpers import GOOD, HEADER, csv, n_records, upload
 
 
 def test_import_then_export_round_trips(api, session):

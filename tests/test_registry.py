@@ -9,37 +9,13 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from registry.service import review_due, review_status
+from tests.helpers import CONTACTS, ENTRIES, _workbook
 
 CHICAGO = ZoneInfo("America/Chicago")
-
-
-def sp(n: int) -> dict:
-    """Account and meter of the n-th service point of the test cooperative (see tests/factories.py)."""
-    return {"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"}
-
-
-# JC-014: meters 1-10,000 (4,001-10,000 below recloser R1, 9,001-10,000 below fuse F1); JC-015: 10,001-10,500;
-# MF-001: 10,501-12,000.
-ENTRIES = {
-    "hospital": dict(name="Pedernales Valley Hospital", category="hospital", priority_tier=1,
-                     backup_generation=True, fuel_hours=72, **sp(9_500)),
-    "water": dict(name="Johnson City Water Plant", category="water", priority_tier=1, backup_generation=False,
-                  **sp(100)),
-    "school": dict(name="LBJ Middle School", category="school", priority_tier=3, **sp(5_000)),
-    "radio": dict(name="KJCT Radio Tower", category="communications", priority_tier=2, feeder="JC-014",
-                  lon=-98.33, lat=30.2775),
-    "west": dict(name="West Side Fire Station", category="fire", priority_tier=1, backup_generation=True,
-                 **sp(10_200)),
-    "north": dict(name="Marble Falls Police", category="police", priority_tier=1, backup_generation=True,
-                  **sp(11_000)),
-}
-CONTACTS = [{"name": "Dana Ruiz", "role": "Facility manager", "phone": "(512) 555-0142",
-             "email": "Dana.Ruiz@example.org", "around_the_clock": True},
-            {"name": "Lee Park", "role": "Engineer", "phone": "830.555.0199 x12"}]
 
 
 @pytest.fixture
@@ -107,23 +83,6 @@ def test_excel_round_trip_changes_nothing(api, entries):
     assert again.status_code == 200, again.text
     assert again.json() == {"created": 0, "updated": 0, "unchanged": len(ENTRIES)}
     assert api("GET", "/api/registry/entries").json() == before
-
-
-def _workbook(rows: list[list], contacts: list[list] = ()) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "entries"
-    sheet.append(["ref", "name", "category", "account_number", "meter_number", "feeder", "lon", "lat",
-                  "backup_generation", "fuel_hours", "priority_tier", "notes", "last_verified", "verified_by"])
-    for row in rows:
-        sheet.append(row)
-    other = book.create_sheet("contacts")
-    other.append(["ref", "name", "role", "phone", "alt_phone", "email", "around_the_clock"])
-    for row in contacts:
-        other.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def test_import_creates_entries_from_the_template(api):

@@ -42,7 +42,7 @@ from pypdf import PdfReader
 from dashboards.app import create_app
 from dashboards.routes import reliability as reliability_routes
 from outages.reliability import annual_reliability, indices_for, load_records, member_hits, members_served
-from tests.conftest import Api
+from tests.helpers import Api
 
 N_T = 12_000
 JC_DIVISION, MF_DIVISION = 10_500, 1_500

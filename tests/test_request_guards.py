@@ -17,18 +17,18 @@ from starlette.testclient import TestClient
 from dashboards.guards import BodyLimit
 from dashboards.routes import members as member_routes
 from dashboards.settings import ServiceSettings, get_settings
-from outages.members import MemberAccount
+from outages.members.models import MemberAccount
 from outages.models import Interruption
 from reports.flow import tick
-from tests.test_members import JC014_POINT, PASSPHRASE, link_token
-from tests.test_notices import T, inbox, log  # noqa: F401  (the aiosmtpd fixture)
+from tests.factories import COOPERATIVE, JC014_POINT
+from tests.helpers import PASSPHRASE, T, link_token, log
 
 PUBLIC = "https://outages.coop.example"
 GOOD_KEY = "k3Y-for-the-guard-tests_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @pytest.fixture
-def mail(inbox, monkeypatch):  # noqa: F811
+def mail(inbox, monkeypatch):
     monkeypatch.setattr(member_routes, "get_smtp_settings", lambda: inbox.settings)
     monkeypatch.setattr(get_settings(), "public_url", PUBLIC + "/")
     return inbox
@@ -148,7 +148,7 @@ def test_every_email_has_a_date_and_a_message_id(api, mail, sessions, session):
     assert register(api).status_code == 202  # the activation e-mail
     log(session)  # and a significant interruption: the initial notice to the executives
     session.commit()
-    tick(sessions, now=T + timedelta(minutes=61), smtp=mail.settings)
+    tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(minutes=61), smtp=mail.settings)
     assert len(mail.messages) == 3
     ids = set()
     for message in mail.messages:

@@ -6,26 +6,17 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports.summary_report import (FacilityRow, StepRow, SummaryData, format_duration, format_time,
-                                    summary_html, summary_pdf, summary_workbook)
+from reports.formatting import format_duration, format_time
+from reports.summary_report import FacilityRow, StepRow, SummaryData, summary_html, summary_pdf, summary_workbook
 from reports.working_days import (cooperative_holidays, is_working_day, summary_report_due,
                                   working_days_between)
-
-CHICAGO = ZoneInfo("America/Chicago")
-UTC = timezone.utc
-HOLIDAYS = cooperative_holidays(range(2021, 2028))
-
-
-def local(*args) -> datetime:
-    """A Chicago wall-clock time as a UTC instant (how times are stored)."""
-    return datetime(*args, tzinfo=CHICAGO).astimezone(UTC)
+from tests.helpers import CHICAGO, CRITERIA, HOLIDAYS, LOCATION, RESTORED, START, STEPS, UTC, d12_report, local
 
 
 def end_of(day: date) -> datetime:
@@ -97,18 +88,6 @@ def test_working_days_between():
 
 # --------------------------------------------------------------------------------------- the report
 
-START = local(2025, 11, 23, 10, 0)      # Sun 23 Nov 2025 10:00 CST
-RESTORED = local(2025, 11, 25, 14, 15)  # Tue 25 Nov 2025 14:15 CST: 52 h 15 min later
-LOCATION = "Johnson City Division: Johnson City and Marble Falls communities (Blanco and Burnet counties)"
-CRITERIA = ["Community Johnson City: 100 % of its members out at once for 1 h 30 min or more (threshold 50 %)",
-            "Essential service: Pedernales Valley Hospital on JC-014 out for 6 h 15 min"]
-STEPS = [  # (local time, facility, members restored, members still out incident-wide)
-    ((2025, 11, 23, 11, 30), "JC-014", 4_000, 6_000),
-    ((2025, 11, 23, 14, 0), "JC-014", 5_000, 2_500),
-    ((2025, 11, 23, 16, 15), "JC-014", 1_000, 1_500),
-    ((2025, 11, 24, 9, 45), "MF-001 / MF-001-R3", 1_000, 500),
-    ((2025, 11, 25, 14, 15), "MF-001 / MF-001-R3", 500, 0),
-]
 STEP_TEXT = [  # as the PDF and HTML tables show them
     ("Sun 23 Nov 2025", "11:30 CST", "JC-014", "4,000", "6,000"),
     ("Sun 23 Nov 2025", "14:00 CST", "JC-014", "5,000", "2,500"),
@@ -116,29 +95,6 @@ STEP_TEXT = [  # as the PDF and HTML tables show them
     ("Mon 24 Nov 2025", "09:45 CST", "MF-001 / MF-001-R3", "1,000", "500"),
     ("Tue 25 Nov 2025", "14:15 CST", "MF-001 / MF-001-R3", "500", "0"),
 ]
-
-
-def d12_report() -> SummaryData:
-    """D12's example on JC-014 (10,000 out at 10:00; 4,000 back at 11:30, 5,000 at 14:00, 1,000 at 16:15:
-    1,935,000 member-minutes), and MF-001 below recloser MF-001-R3 out for two days (1,500 members:
-    1,000 x 1,225 min + 500 x 2,935 min = 2,692,500 member-minutes)."""
-    jc = FacilityRow(substation="JC-S01", feeder="JC-014", transmission_line=None, device=None,
-                     started_at=START, restored_at=local(2025, 11, 23, 16, 15), members_affected=10_000,
-                     member_minutes=4_000 * 90 + 5_000 * 240 + 1_000 * 375, cause="Ice / snow")
-    mf = FacilityRow(substation="MF-S01", feeder="MF-001", transmission_line=None, device="MF-001-R3",
-                     started_at=local(2025, 11, 23, 13, 20), restored_at=RESTORED, members_affected=1_500,
-                     member_minutes=1_000 * 1_225 + 500 * 2_935, cause="Trees & vegetation")
-    return SummaryData(
-        cooperative="Hill Country Electric Cooperative (synthetic)", incident_id=417,
-        incident_title="November ice storm", started_at=START, restored_at=RESTORED, zone=CHICAGO,
-        causes=["Ice / snow", "Trees & vegetation"], location=LOCATION, criteria=CRITERIA, facilities=[jc, mf],
-        total_members_affected=11_500, peak_members_out=10_000, peak_at=START,
-        steps=[StepRow(local(*t), f, r, o) for t, f, r, o in STEPS],
-        total_member_minutes=jc.member_minutes + mf.member_minutes,
-        due_at=summary_report_due(RESTORED, zone=CHICAGO, holidays=HOLIDAYS),
-        timeline=[(START, 10_000), (local(2025, 11, 23, 11, 30), 6_000), (local(2025, 11, 23, 13, 20), 7_500),
-                  (local(2025, 11, 23, 14, 0), 2_500), (local(2025, 11, 23, 16, 15), 1_500),
-                  (local(2025, 11, 24, 9, 45), 500), (RESTORED, 0)])
 
 
 def test_d12_example_member_minutes():
@@ -351,3 +307,17 @@ def test_report_without_steps_timeline_or_criteria_still_renders():
     text = _text(summary_pdf(data))
     assert "No partial or step restorations recorded." in text and "under investigation" in text
     assert "data:image/png" not in summary_html(data)
+
+
+def test_a_data_block_whose_marker_is_not_in_the_saved_file_fails_loudly():
+    """The fast path never drops a sheet's data rows silently: a block it cannot splice in is an error."""
+    from reports.summary_report import _Book
+
+    book = _Book()
+    sheet = book.sheet("Restoration steps", [12])
+    sheet.header(["Members restored"])
+    sheet.block([([5], [0]), ([7], [0])])
+    marker, block = book.blocks.popitem()
+    book.blocks[marker.replace("block", "lost")] = block  # as if openpyxl no longer wrote the marker as text
+    with pytest.raises(RuntimeError, match=r"sheet 'Restoration steps' \(marker @@summary-report-lost-0@@, row 2\)"):
+        book.save()

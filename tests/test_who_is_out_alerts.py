@@ -17,25 +17,13 @@ from sqlalchemy import delete, select
 from gis.db import transaction
 from gis.models import ServicePoint
 from outages.alerts import AlertDelivery, AlertEvent, AlertEventPoint, record_event
-from outages.members import AlertRecipient, MemberAccount, MemberServicePoint
+from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
 from outages.models import Interruption
 from outages.schemas import InterruptionCreate
 from outages.service import create_interruption
 from reports.member_alerts import alert_words, listed
-from tests.test_member_alerts import (
-    ANA,
-    BO,
-    CY,
-    URL,
-    _member,
-    body,
-    deliver,
-    log_outage,
-    now,
-    to,
-)
-from tests.test_members import mail  # noqa: F401  (a fixture)
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
+from tests.factories import ANA, BO, CY
+from tests.helpers import URL, _member, body, deliver, log_outage, now, to
 
 A, B, C = ANA["meter_number"], BO["meter_number"], CY["meter_number"]  # below R1; below F1; above R1 (JC-014)
 
@@ -71,7 +59,7 @@ def _points(s, event_kind: str, record: Interruption) -> set[int]:
     return set(s.scalars(select(AlertEventPoint.service_point_id).where(AlertEventPoint.event_id == event)))
 
 
-def test_only_the_listed_service_points_members_are_told(sessions, inbox):  # noqa: F811
+def test_only_the_listed_service_points_members_are_told(sessions, inbox):
     with transaction(sessions) as s:
         _account(s, "ana@example.org", [A])
         _account(s, "bo@example.org", [B])  # below the record's device too, but not listed
@@ -91,7 +79,7 @@ def test_only_the_listed_service_points_members_are_told(sessions, inbox):  # no
         assert restored.queued_at is not None and restored.recipients == 0
 
 
-def test_one_message_per_event_and_recipient_naming_all_their_meters(sessions, inbox):  # noqa: F811
+def test_one_message_per_event_and_recipient_naming_all_their_meters(sessions, inbox):
     with transaction(sessions) as s:
         two = _account(s, "two@example.org", [A, B])
         s.add(AlertRecipient(account_id=two.id, channel="email", address="helper@example.org", language="es",
@@ -118,7 +106,7 @@ def test_one_message_per_event_and_recipient_naming_all_their_meters(sessions, i
         assert len(pairs) == len(set(pairs)) == 5
 
 
-def test_a_meter_whose_member_turned_that_alert_off_is_not_named(sessions, inbox):  # noqa: F811
+def test_a_meter_whose_member_turned_that_alert_off_is_not_named(sessions, inbox):
     with transaction(sessions) as s:
         two = _account(s, "two@example.org", [A])
         s.add(MemberServicePoint(account_id=two.id, service_point_id=_sp(s, B), alert_etr=False))
@@ -133,7 +121,7 @@ def test_a_meter_whose_member_turned_that_alert_off_is_not_named(sessions, inbox
     assert to(inbox, "quiet@example.org") == []
 
 
-def test_a_correction_names_the_meters_its_outage_alert_named(sessions, inbox):  # noqa: F811
+def test_a_correction_names_the_meters_its_outage_alert_named(sessions, inbox):
     with transaction(sessions) as s:
         _account(s, "two@example.org", [A, B], language="es")
         _account(s, "cy@example.org", [C])  # not told of the outage: no correction either
@@ -190,7 +178,7 @@ def test_the_words_name_every_meter(meters, language, subject, phrase):
 # --- through the API: the dispatcher's actions say who -------------------------------------------
 
 
-def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, sessions):  # noqa: F811
+def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, sessions):
     ana = _member(api, mail, email="ana@example.org", point=ANA)
     assert api("POST", "/api/members/me/service-points", as_=None, headers=ana, json=BO).status_code == 201
     _member(api, mail, email="cy@example.org", point=CY)
@@ -206,7 +194,7 @@ def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, s
     assert [m["Subject"] for m in mail.messages][1:] == ["Power restored at meters M00005000 and M00009500"]
 
 
-def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mail, sessions):  # noqa: F811
+def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mail, sessions):
     _member(api, mail, email="ana@example.org", point=ANA)  # below R1 only
     _member(api, mail, email="bo@example.org", point=BO)  # below F1, which is below R1
     mail.messages.clear()
@@ -231,7 +219,7 @@ def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mai
         ("bo@example.org", "Power restored at meter M00009500")]
 
 
-def test_an_unlocated_count_tells_nobody_until_it_is_located(api, mail, sessions):  # noqa: F811
+def test_an_unlocated_count_tells_nobody_until_it_is_located(api, mail, sessions):
     _member(api, mail, email="ana@example.org", point=ANA)
     _member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()

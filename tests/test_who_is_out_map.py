@@ -33,10 +33,8 @@ from outages.models import (
 from outages.overview import members_out_now, open_incidents
 from outages.power_state import out_now
 from outages.public_map import PublicMapSettings, compute_figures
-from tests.factories import MEMBERS, TOTAL, VIA_F1, VIA_R1, facility_layers
-from tests.test_member_map import COMMUNITY, _ago, _data, _log, _now, public  # noqa: F401  (the fixture)
-from tests.test_members import _member, mail  # noqa: F401  (the fixture)
-from tests.test_notices import inbox  # noqa: F401  (the aiosmtpd fixture)
+from tests.factories import COMMUNITY, MEMBERS, TOTAL, VIA_F1, VIA_R1, facility_layers
+from tests.helpers import _ago, _data, _log, _member, _now
 
 F1_METER = "M00009500"  # below fuse F1 (and so below R1)
 R1_METER = "M00005000"  # below R1, above F1
@@ -88,7 +86,7 @@ def _record(session, ids, *, feeder=None, device=None, line=None, extent="facili
 # --- the public map ------------------------------------------------------------------------------------------
 
 
-def test_two_whole_feeder_records_on_one_feeder_count_its_members_once(public):  # noqa: F811
+def test_two_whole_feeder_records_on_one_feeder_count_its_members_once(public):
     api = public
     _log(api, feeder="JC-014", cause="wind", start_at=_ago(60), members_out=10_000)
     _log(api, feeder="JC-014", cause="lightning", start_at=_ago(30), members_out=10_000)  # logged twice
@@ -117,7 +115,7 @@ def test_two_whole_feeder_records_on_one_feeder_count_its_members_once(public): 
     assert all(a["members_out"] == a["members_served"] for a in data["areas"])
 
 
-def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are(public, session):  # noqa: F811
+def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are(public, session):
     api = public
     # part of JC-015 with 40 meters listed and 60 more nobody has located
     listed = [f"M{n:08d}" for n in range(10_001, 10_041)]
@@ -139,7 +137,7 @@ def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are
 # --- nested records: a fuse below a feeder ----------------------------------------------------------------------
 
 
-def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(public, mail, session):  # noqa: F811
+def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(public, mail, session):
     api = public
     below_f1, below_r1, on_feeder = (_member(api, mail, email=f"{who}@example.org", point=_point(n))
                                      for who, n in (("fi", 9_500), ("re", 5_000), ("fe", 100)))
@@ -187,7 +185,7 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
     assert api("POST", "/api/members/outage-reports", as_=None, json=_point(5_100)).json()["status"] == "open"
 
 
-def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, mail, session):  # noqa: F811
+def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, mail, session):
     api = public
     below_f1, on_mf = (_member(api, mail, email=f"{who}@example.org", point=_point(n))
                        for who, n in (("fi", 9_500), ("mf", 10_600)))

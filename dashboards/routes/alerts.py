@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from dashboards.deps import DbSession, Reader
+from dashboards.deps import ReadSession, Reader
 from gis.db import utcnow
 from reports.member_alerts import alert_summary
 
@@ -39,7 +39,7 @@ class MemberAlertOut(BaseModel):
 
 @router.get("/api/member-alerts", response_model=list[MemberAlertOut],
             summary="Members' alert events of the last hours, newest first, with delivery counts by status")
-def member_alerts(db: DbSession, _user: Reader,
+def member_alerts(db: ReadSession, _user: Reader,
                   hours: Annotated[int, Query(ge=1, le=720, description="How far back, 1 to 720 hours.")] = 24,
                   limit: Annotated[int, Query(ge=1, le=500, description="At most this many events.")] = 50
                   ) -> list[MemberAlertOut]:

@@ -1,3 +1,5 @@
+"""Staff sign-in and accounts: /api/auth/token, /api/auth/me and /api/users."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -6,7 +8,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from dashboards import limits
-from dashboards.deps import Admin, CurrentUser, DbSession, issue_token
+from dashboards.deps import Admin, CurrentUser, ReadSession, WriteSession, issue_token
 from dashboards.users import ROLES, User, authenticate, create_user
 
 router = APIRouter(tags=["auth"])
@@ -34,26 +36,25 @@ class UserCreate(BaseModel):
 
 @router.post("/api/auth/token", response_model=Token, summary="Log in (OAuth2 password form) for a bearer token",
              responses={**limits.LIMITED, 401: {"description": "Wrong username or password"}})
-def token(db: DbSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+def token(db: ReadSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """A plain ``def``: FastAPI runs it in a worker thread, so the Argon2 check never blocks the event loop."""
+    # only reads (no write lock while Argon2 checks); the attempt is counted in the limiter's own transaction
     attempt = limits.sign_in(request, account=f"staff:{form.username}")  # counted before the password is checked
     user = authenticate(session=db, username=form.username, password=form.password)  # a failure stays counted
     answer = Token(access_token=issue_token(user), role=user.role)
-    db.rollback()  # it wrote nothing: end its transaction before the limiter's own
+    db.rollback()  # the read is over: end it before the limiter's own transaction
     attempt.succeeded()
     return answer
 
 
 @router.get("/api/auth/me", response_model=UserOut, summary="Who am I")
-def me(db: DbSession, user: CurrentUser) -> UserOut:
+def me(db: ReadSession, user: CurrentUser) -> UserOut:
     return UserOut.model_validate(db.scalar(select(User).where(User.username == user.username)),
                                   from_attributes=True)
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
-def add_user(db: DbSession, _admin: Admin, data: UserCreate) -> UserOut:
+def add_user(db: WriteSession, _admin: Admin, data: UserCreate) -> UserOut:
     user = create_user(session=db, username=data.username, password=data.password, role=data.role,
                        full_name=data.full_name)
-    out = UserOut.model_validate(user, from_attributes=True)
-    db.commit()
-    return out
+    return UserOut.model_validate(user, from_attributes=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from dashboards.deps import DbSession, Reader
+from dashboards.deps import ReadSession, Reader
 from dashboards.settings import get_settings
 from gis import service
 from gis.db import utcnow
@@ -24,14 +24,14 @@ def _geojson(frame) -> dict:
 
 
 @router.get("/api/substations", summary="Substations (GeoJSON) with members served")
-def substations(db: DbSession, _user: Reader) -> dict:
+def substations(db: ReadSession, _user: Reader) -> dict:
     frame = service.read_layer(db, Substation, {"substation_id": Substation.code, "name": Substation.name})
     frame["members_served"] = frame.substation_id.map(service.members_served(session=db, by="substation")).fillna(0)
     return _geojson(frame)
 
 
 @router.get("/api/feeders", summary="Feeders (GeoJSON) with substation and members served")
-def feeders(db: DbSession, _user: Reader, substation: str | None = None) -> dict:
+def feeders(db: ReadSession, _user: Reader, substation: str | None = None) -> dict:
     sub_code = select(Substation.code).where(Substation.id == Feeder.substation_id).scalar_subquery()
     frame = service.read_layer(db, Feeder, {"feeder_id": Feeder.code, "name": Feeder.name, "substation_id": sub_code})
     if substation:
@@ -41,7 +41,7 @@ def feeders(db: DbSession, _user: Reader, substation: str | None = None) -> dict
 
 
 @router.get("/api/transmission-lines", summary="Transmission lines (GeoJSON) with the substations they feed")
-def transmission_lines(db: DbSession, _user: Reader) -> dict:
+def transmission_lines(db: ReadSession, _user: Reader) -> dict:
     frame = service.read_layer(db, TransmissionLine, {"line_id": TransmissionLine.code, "name": TransmissionLine.name,
                                                       "voltage_kv": TransmissionLine.voltage_kv})
     fed = service.members_served(session=db, by="transmission_line")
@@ -50,13 +50,13 @@ def transmission_lines(db: DbSession, _user: Reader) -> dict:
 
 
 @router.get("/api/causes", summary="The cause codes a dispatcher may use")
-def causes(db: DbSession, _user: Reader) -> list[dict]:
+def causes(db: ReadSession, _user: Reader) -> list[dict]:
     return [{"code": c.code, "label": c.label} for c in db.scalars(select(Cause).where(Cause.active)
                                                                    .order_by(Cause.label))]
 
 
 @router.get("/api/service-areas", summary="Service areas (GeoJSON) with members served")
-def service_areas(db: DbSession, _user: Reader, kind: str | None = None) -> dict:
+def service_areas(db: ReadSession, _user: Reader, kind: str | None = None) -> dict:
     frame = service.read_layer(db, ServiceArea, {"area_id": ServiceArea.code, "name": ServiceArea.name,
                                                  "kind": ServiceArea.kind})
     if kind:
@@ -73,7 +73,7 @@ class FeederAt(BaseModel):
 
 @router.get("/api/feeders/nearest", response_model=FeederAt, summary="The feeder serving a location",
             responses={404: {"description": "No feeder within the tolerance of the location"}})
-def nearest_feeder(db: DbSession, _user: Reader, lon: float, lat: float,
+def nearest_feeder(db: ReadSession, _user: Reader, lon: float, lat: float,
                    tolerance_m: Annotated[float, Query(gt=0, le=50_000)] = 500.0) -> FeederAt:
     feeder, distance = service.feeder_serving(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
     return FeederAt(feeder_id=feeder.code, substation_id=feeder.substation.code, distance_m=round(distance, 1))
@@ -86,7 +86,7 @@ class AreaOut(BaseModel):
 
 
 @router.get("/api/service-areas/containing", response_model=list[AreaOut], summary="Service areas containing a point")
-def areas_at(db: DbSession, _user: Reader, lon: float, lat: float) -> list[AreaOut]:
+def areas_at(db: ReadSession, _user: Reader, lon: float, lat: float) -> list[AreaOut]:
     return [AreaOut(area_id=a.code, name=a.name, kind=a.kind)
             for a in service.areas_containing(session=db, lon=lon, lat=lat)]
 
@@ -112,7 +112,7 @@ def _map_download(db, fmt: str, area: str | None) -> Response:
 @router.get("/api/facilities/map.png", response_class=Response, summary="The facility map as a PNG image",
             responses={200: {"content": {"image/png": {}},
                              "description": "1650 × 1275 px (letter landscape at 150 dpi)"}, **MAP_RESPONSES})
-def facility_map_png(db: DbSession, _user: Reader, area: AreaCode = None) -> Response:
+def facility_map_png(db: ReadSession, _user: Reader, area: AreaCode = None) -> Response:
     """Service areas, feeders, transmission lines, substations and essential-services registry entries of
     the whole system or of one service area (zoomed to it, the rest dimmed), with title, legend, scale bar,
     north arrow and source note."""
@@ -123,6 +123,6 @@ def facility_map_png(db: DbSession, _user: Reader, area: AreaCode = None) -> Res
             summary="The facility map as a PDF (letter landscape)",
             responses={200: {"content": {"application/pdf": {}}, "description": "One vector page, letter landscape"},
                        **MAP_RESPONSES})
-def facility_map_pdf(db: DbSession, _user: Reader, area: AreaCode = None) -> Response:
+def facility_map_pdf(db: ReadSession, _user: Reader, area: AreaCode = None) -> Response:
     """The same map as :func:`facility_map_png`, as one vector PDF page to print on letter paper."""
     return _map_download(db, "pdf", area)

@@ -10,17 +10,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dashboards.deps import DbSession, Executive, Reader, Responder
+from dashboards.deps import Executive, ReadSession, Reader, Responder, WriteSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import InvalidInput, NotFound
 from gis.ids import DbId
-from outages.classify import Classification, classify
+from outages.classify import Classification, classify, facility_facts
 from outages.service import get_incident
 from outages.settings import get_rule_settings
 from registry.schemas import EmailAddress
 from reports.delivery import get_smtp_settings
-from reports.flow import facility_facts, resend
+from reports.flow import resend
 from reports.models import Notice, SummaryReport
 from reports.notices import notice_html, notice_pdf
 from reports.summaries import file_report, get_report, report_state, summary_data
@@ -32,7 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/api/incidents/{incident_id}/significance", response_model=Classification,
             summary="Is the incident significant, since when, and why (each criterion with its evidence)")
-def significance(db: DbSession, _user: Reader, incident_id: DbId) -> Classification:
+def significance(db: ReadSession, _user: Reader, incident_id: DbId) -> Classification:
     incident = get_incident(session=db, incident_id=incident_id)
     return classify(incident.interruptions, facility_facts(db), now=utcnow())
 
@@ -66,7 +66,7 @@ def _notice_out(n: Notice) -> NoticeOut:
 
 
 @router.get("/api/notices", response_model=list[NoticeOut], summary="Notices sent or pending, newest first")
-def notices(db: DbSession, _user: Reader, incident_id: DbId | None = None,
+def notices(db: ReadSession, _user: Reader, incident_id: DbId | None = None,
             failed: bool = False) -> list[NoticeOut]:
     stmt = select(Notice).options(selectinload(Notice.deliveries)).order_by(Notice.id.desc()).limit(500)
     if incident_id is not None:
@@ -84,7 +84,7 @@ def _notice(db, notice_id: int) -> Notice:
 
 @router.get("/api/notices/{notice_id}.{fmt}", summary="A notice as PDF or HTML", response_class=Response,
             responses={200: {"content": {"application/pdf": {}, "text/html": {}}, "description": "The notice."}})
-def notice_document(db: DbSession, _user: Reader, notice_id: DbId, fmt: Literal["pdf", "html"]) -> Response:
+def notice_document(db: ReadSession, _user: Reader, notice_id: DbId, fmt: Literal["pdf", "html"]) -> Response:
     notice, name = _notice(db, notice_id), get_settings().cooperative_name
     if fmt == "pdf":
         return Response(notice_pdf(notice.fields, name), media_type="application/pdf")
@@ -99,13 +99,13 @@ class ResendIn(BaseModel):
 
 @router.post("/api/notices/{notice_id}/resend", response_model=NoticeOut, status_code=202,
              summary="Send a notice again (to the configured executives, or to the recipients given)")
-def resend_notice(db: DbSession, user: Responder, notice_id: DbId, data: ResendIn | None = None) -> NoticeOut:
+def resend_notice(db: WriteSession, user: Responder, notice_id: DbId, data: ResendIn | None = None) -> NoticeOut:
     notice = _notice(db, notice_id)
     recipients = (data.recipients if data and data.recipients else get_smtp_settings().recipient_list)
     if not recipients:
         raise InvalidInput("No recipients. Fix: give recipients, or set OUTAGES_SMTP_RECIPIENTS.", field="recipients")
     resend(db, notice_id=notice.id, recipients=recipients, actor=user.username)
-    db.commit()
+    db.flush()
     db.refresh(notice)
     return _notice_out(notice)
 
@@ -128,7 +128,7 @@ def _report_out(report: SummaryReport, now: datetime) -> SummaryReportOut:
 
 @router.get("/api/summary-reports", response_model=list[SummaryReportOut],
             summary="Summary reports owed: due, overdue and filed")
-def summary_reports(db: DbSession, _user: Reader, state: Literal["due", "overdue", "filed"] | None = None
+def summary_reports(db: ReadSession, _user: Reader, state: Literal["due", "overdue", "filed"] | None = None
                     ) -> list[SummaryReportOut]:
     now = utcnow()
     out = [_report_out(r, now) for r in db.scalars(select(SummaryReport).order_by(SummaryReport.due_at))]
@@ -137,17 +137,15 @@ def summary_reports(db: DbSession, _user: Reader, state: Literal["due", "overdue
 
 @router.post("/api/summary-reports/{report_id}/file", response_model=SummaryReportOut,
              summary="Mark a summary report filed (executive)")
-def file_summary(db: DbSession, user: Executive, report_id: DbId) -> SummaryReportOut:
+def file_summary(db: WriteSession, user: Executive, report_id: DbId) -> SummaryReportOut:
     report = file_report(session=db, report_id=report_id, actor=user.username, now=utcnow())
-    out = _report_out(report, utcnow())
-    db.commit()
-    return out
+    return _report_out(report, utcnow())
 
 
 @router.get("/api/summary-reports/{report_id}.{fmt}", summary="A summary report as xlsx, pdf or html",
             response_class=Response, responses={200: {"content": {XLSX: {}, "application/pdf": {}, "text/html": {}},
                                                        "description": "The report."}})
-def summary_document(db: DbSession, _user: Reader, report_id: DbId, fmt: Literal["xlsx", "pdf", "html"]) -> Response:
+def summary_document(db: ReadSession, _user: Reader, report_id: DbId, fmt: Literal["xlsx", "pdf", "html"]) -> Response:
     data = summary_data(session=db, report=get_report(session=db, report_id=report_id),
                         cooperative=get_settings().cooperative_name, zone=get_rule_settings().zone)
     name = f"summary-report-incident-{data.incident_id}"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from dashboards.deps import DbSession, Keeper, Reader
+from dashboards.deps import Keeper, ReadSession, Reader, WriteSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import NotFound
@@ -35,46 +35,39 @@ def _download(content: bytes, media: str, name: str) -> Response:
 
 @router.get("/api/registry/entries", response_model=list[EntryOut], summary="Registry entries with contacts",
             responses={404: {"description": "The feeder named does not exist"}})
-def list_entries(db: DbSession, _user: Reader, category: str | None = None, feeder: str | None = None,
+def list_entries(db: ReadSession, _user: Reader, category: str | None = None, feeder: str | None = None,
                  q: str | None = None) -> list[EntryOut]:
     return _out(db, service.list_entries(session=db, category=category, feeder=feeder, q=q))
 
 
 @router.post("/api/registry/entries", response_model=EntryOut, status_code=201, summary="Add an entry")
-def create_entry(db: DbSession, user: Keeper, data: EntryIn) -> EntryOut:
+def create_entry(db: WriteSession, user: Keeper, data: EntryIn) -> EntryOut:
     entry = service.create_entry(session=db, data=data, actor=user.username)
-    out = _out(db, [entry])[0]
-    db.commit()
-    return out
+    return _out(db, [entry])[0]
 
 
 @router.get("/api/registry/entries/{entry_id}", response_model=EntryOut, summary="One entry")
-def get_entry(db: DbSession, _user: Reader, entry_id: DbId) -> EntryOut:
+def get_entry(db: ReadSession, _user: Reader, entry_id: DbId) -> EntryOut:
     return _out(db, [service.get_entry(session=db, entry_id=entry_id)])[0]
 
 
 @router.put("/api/registry/entries/{entry_id}", response_model=EntryOut, summary="Change an entry")
-def update_entry(db: DbSession, user: Keeper, entry_id: DbId, data: EntryUpdate) -> EntryOut:
+def update_entry(db: WriteSession, user: Keeper, entry_id: DbId, data: EntryUpdate) -> EntryOut:
     entry = service.update_entry(session=db, entry_id=entry_id, data=data, actor=user.username)
-    out = _out(db, [entry])[0]
-    db.commit()
-    return out
+    return _out(db, [entry])[0]
 
 
 @router.delete("/api/registry/entries/{entry_id}", status_code=204, summary="Remove an entry")
-def delete_entry(db: DbSession, _user: Keeper, entry_id: DbId) -> Response:
+def delete_entry(db: WriteSession, _user: Keeper, entry_id: DbId) -> Response:
     service.delete_entry(session=db, entry_id=entry_id)
-    db.commit()
     return Response(status_code=204)
 
 
 @router.post("/api/registry/entries/{entry_id}/verify", response_model=EntryOut,
              summary="Record that the entry was checked with the member (who and when)")
-def verify_entry(db: DbSession, user: Keeper, entry_id: DbId) -> EntryOut:
+def verify_entry(db: WriteSession, user: Keeper, entry_id: DbId) -> EntryOut:
     entry = service.verify_entry(session=db, entry_id=entry_id, actor=user.username)
-    out = _out(db, [entry])[0]
-    db.commit()
-    return out
+    return _out(db, [entry])[0]
 
 
 class ReviewList(BaseModel):
@@ -84,7 +77,7 @@ class ReviewList(BaseModel):
 
 @router.get("/api/registry/review", response_model=ReviewList,
             summary="Entries overdue for their yearly verification, and due within 30 days")
-def review(db: DbSession, _user: Reader) -> ReviewList:
+def review(db: ReadSession, _user: Reader) -> ReviewList:
     entries = _out(db, service.list_entries(session=db))
     return ReviewList(overdue=[e for e in entries if e.review_status in ("overdue", "never_verified")],
                       due_soon=[e for e in entries if e.review_status == "due_soon"])
@@ -93,46 +86,44 @@ def review(db: DbSession, _user: Reader) -> ReviewList:
 @router.get("/api/registry/link", response_model=list[LinkCandidate],
             summary="Nearest service point and feeder to an address point, with distances",
             responses={404: {"description": "Nothing within the tolerance of the location"}})
-def link(db: DbSession, _user: Keeper, lon: float, lat: float,
+def link(db: ReadSession, _user: Keeper, lon: float, lat: float,
          tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 500.0) -> list[LinkCandidate]:
     return service.link_candidates(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
 
 
 @router.get("/api/registry/categories", response_model=list[CategoryOut], summary="Categories")
-def categories(db: DbSession, _user: Reader) -> list[CategoryOut]:
+def categories(db: ReadSession, _user: Reader) -> list[CategoryOut]:
     return [CategoryOut(code=c.code, label=c.label, group=c.grp) for c in service.categories(session=db)]
 
 
 @router.post("/api/registry/categories", response_model=CategoryOut, status_code=201, summary="Add a category")
-def add_category(db: DbSession, _user: Keeper, data: CategoryIn) -> CategoryOut:
+def add_category(db: WriteSession, _user: Keeper, data: CategoryIn) -> CategoryOut:
     c = service.add_category(session=db, data=data)
-    db.commit()
     return CategoryOut(code=c.code, label=c.label, group=c.grp)
 
 
 @router.get("/api/registry/template.xlsx", summary="Empty import template", response_class=Response,
             responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
-def template(db: DbSession, _user: Reader) -> Response:
+def template(db: ReadSession, _user: Reader) -> Response:
     return _download(spreadsheet.template(session=db, zone=get_rule_settings().zone), XLSX, "registry-template.xlsx")
 
 
 @router.get("/api/registry/export.xlsx", summary="Export every entry and contact (re-importable)",
             response_class=Response, responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
-def export(db: DbSession, _user: Reader) -> Response:
+def export(db: ReadSession, _user: Reader) -> Response:
     return _download(spreadsheet.export_registry(session=db, zone=get_rule_settings().zone), XLSX, "registry.xlsx")
 
 
 @router.post("/api/registry/import", summary="Import entries from Excel (all rows or none)")
-def import_(db: DbSession, user: Keeper, file: UploadFile) -> dict[str, int]:
+def import_(db: WriteSession, user: Keeper, file: UploadFile) -> dict[str, int]:
     counts = spreadsheet.import_registry(session=db, data=file.file.read(), filename=file.filename or "upload.xlsx",
                                          actor=user.username, zone=get_rule_settings().zone)
-    db.commit()
     return counts
 
 
 @router.get("/api/registry/annex.{fmt}", summary="The yearly registry annex (xlsx or pdf)", response_class=Response,
             responses={200: {"content": {XLSX: {}, "application/pdf": {}}, "description": "The annex."}})
-def annex(db: DbSession, _user: Reader, fmt: Literal["xlsx", "pdf"]) -> Response:
+def annex(db: ReadSession, _user: Reader, fmt: Literal["xlsx", "pdf"]) -> Response:
     entries = _out(db, service.list_entries(session=db))
     name = get_settings().cooperative_name
     if fmt == "xlsx":

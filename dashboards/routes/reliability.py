@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from dashboards.deps import DbSession, Reader
+from dashboards.deps import ReadSession, Reader
 from dashboards.settings import get_settings
 from gis.errors import InvalidInput
 from outages import indices as ix
@@ -114,7 +114,7 @@ def _when(text: str, field: str) -> datetime:
 @router.get("/api/indices", response_model=IndicesOut,
             summary="Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, CAIFI, CTAIDI, MAIFI, MAIFIe, CEMI_n, CELID) of a "
                     "period")
-def indices(db: DbSession, _user: Reader,
+def indices(db: ReadSession, _user: Reader,
             start: Annotated[str, Query(description="First day or instant, e.g. 2025-01-01.", examples=["2025-01-01"])],
             end: Annotated[str, Query(description="End, exclusive, e.g. 2026-01-01 for the year 2025.",
                                       examples=["2026-01-01"])],
@@ -175,7 +175,7 @@ def _annual(db, year: int):
             responses={200: {"content": {XLSX: {}}, "description": "The workbook."}},
             summary="Annual reliability report as Excel (Summary, Monthly, By cause, By division, Major event "
                     "days, Worst feeders, EIA-861)")
-def reliability_xlsx(db: DbSession, _user: Reader, year: int) -> Response:
+def reliability_xlsx(db: ReadSession, _user: Reader, year: int) -> Response:
     data = _annual(db, year)
     return _download(reliability_workbook(data, cooperative=get_settings().cooperative_name), XLSX,
                      report_filename(year, "xlsx"))
@@ -184,7 +184,7 @@ def reliability_xlsx(db: DbSession, _user: Reader, year: int) -> Response:
 @router.get("/api/reports/reliability/{year}.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "The PDF."}},
             summary="Annual reliability report as a PDF for executives (headline figures and plots)")
-def reliability_pdf_report(db: DbSession, _user: Reader, year: int) -> Response:
+def reliability_pdf_report(db: ReadSession, _user: Reader, year: int) -> Response:
     data = _annual(db, year)
     return _download(reliability_pdf(data, cooperative=get_settings().cooperative_name), "application/pdf",
                      report_filename(year, "pdf"))

@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 
 from gis.models import ServicePoint
 from gis.network import network
-from gis.service import Topology
 from outages import indices as ix
 from outages import power_state as ps
 from outages import reliability as rel
@@ -66,7 +65,7 @@ class _OldPoints:
         ids, feeder, device = arr[:, 0], arr[:, 1], arr[:, 2]
         self.by_feeder = self._blocks(ids, feeder)
         self.by_device = self._blocks(ids[device >= 0], device[device >= 0])
-        self.topology = Topology(session)
+        self.net = network(session)
 
     @staticmethod
     def _blocks(ids: np.ndarray, key: np.ndarray) -> dict[int, np.ndarray]:
@@ -79,11 +78,12 @@ class _OldPoints:
     def of(self, kind: str, key: int) -> np.ndarray:
         empty = np.empty(0, np.int64)
         if kind == "device":
-            parts = [self.by_device.get(d, empty) for d in self.topology.devices_below([key])]
+            parts = [self.by_device.get(d, empty) for d in self.net.devices_below([key])]
         elif kind == "feeder":
             return self.by_feeder.get(key, empty)
         else:
-            parts = [self.by_feeder.get(f, empty) for f in self.topology.feeders_fed_by(transmission_line_ids=[key])]
+            subs = self.net.substations_of_line.get(key, ())
+            parts = [self.by_feeder.get(f, empty) for f, s in self.net.feeder_substation.items() if s in subs]
         return np.sort(np.concatenate(parts)) if parts else empty
 
 
@@ -130,14 +130,14 @@ def old_indices(session: Session, start: date, end: date) -> pd.Series:
 
 def original_member_intervals(states, *, horizon: datetime) -> ps.Intervals:
     pos, start, end, rid = [], [], [], []
-    h = ps._ns(horizon)
+    h = ps.epoch_ns(horizon)
     for s in states:
-        t0 = ps._ns(s.record.start_at)
+        t0 = ps.epoch_ns(s.record.start_at)
         for piece in s.pieces:
             p = np.union1d(ps.positions_of(piece.ranges), piece.points)
             if not len(p):
                 continue
-            t1 = h if piece.restored_at is None else min(ps._ns(piece.restored_at), h)
+            t1 = h if piece.restored_at is None else min(ps.epoch_ns(piece.restored_at), h)
             pos.append(p)
             start.append(np.full(len(p), t0, np.int64))
             end.append(np.full(len(p), t1, np.int64))

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from gis.models import ServicePoint
 from gis.files import write_facilities
 from outages.alerts import AlertDelivery, AlertEvent, record_event
-from outages.members import AlertRecipient, MemberAccount, MemberServicePoint
+from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
 from outages.models import Interruption
 from tests.benchmarks.bench_api_logging import free_port
 from tests.benchmarks.common import ROOT, add_user, fresh_database, load_facilities, postgres_url

@@ -1,0 +1,1 @@
+"""Members online: accounts, proven service points and alert recipients (models, service, schemas)."""

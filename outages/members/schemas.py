@@ -1,0 +1,135 @@
+"""What members send (``…In``) and are answered under /api/members, and their e-mail addresses checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from gis.errors import InvalidInput
+from registry.schemas import EmailError, normalise_email
+
+
+def member_email(value: str | None, *, field: str = "email") -> str:
+    """A member's (or an alert recipient's) e-mail, normalised by :func:`registry.schemas.normalise_email`;
+    otherwise a bilingual :class:`InvalidInput` naming ``field``."""
+    try:
+        return normalise_email(value)
+    except EmailError as err:
+        english = str(err)[:1].upper() + str(err)[1:]
+        spanish = {"empty": "Falta el correo electrónico.",
+                   "too_long": f"El correo electrónico tiene más de {err.limit} caracteres."}.get(
+            err.kind, f"{err.shown} no es un correo electrónico.")
+        fix = ("use a shorter address", "use una dirección más corta") if err.kind == "too_long" else (
+            "write it like name@example.org", "escríbalo así: nombre@ejemplo.org")
+        raise InvalidInput(f"{english}. Fix: {fix[0]}. / {spanish} {fix[1][:1].upper()}{fix[1][1:]}.",
+                           field=field) from None
+
+
+class RegisterIn(BaseModel):
+    email: str
+    password: Annotated[str, Field(max_length=1024)]
+    account_number: str
+    meter_number: str
+    language: str = "en"
+
+
+class Answer(BaseModel):
+    detail: str
+
+
+class TokenIn(BaseModel):
+    token: str = Field(description="the token of the link the member opened")
+
+
+class LinkOutcome(BaseModel):
+    """What opening an e-mailed link did: an activation (``activated``, ``already_active``) or an extra
+    recipient's confirmation (``confirmed``, ``already_confirmed``); opening it twice is fine."""
+
+    status: str
+    detail: str
+
+
+class EmailIn(BaseModel):
+    email: str
+
+
+class ResetIn(BaseModel):
+    token: str
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class MemberToken(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class Alerts(BaseModel):
+    outage: bool = Field(description="an outage is known")
+    etr: bool = Field(description="the estimated restoration time changed")
+    restored: bool = Field(description="power is restored")
+    planned: bool = Field(description="a planned outage is ahead")
+
+
+class MyReport(BaseModel):
+    id: int
+    status: str
+    created_at: datetime
+
+
+class MyServicePoint(BaseModel):
+    account_number: str
+    meter_number: str
+    status: str  # on | out | possibly_out
+    etr_at: datetime | None
+    cause: str | None
+    out_since: datetime | None
+    report: MyReport | None  # the latest outage report from this service point
+    alerts: Alerts
+
+
+class MeOut(BaseModel):
+    email: str
+    language: str
+    service_points: list[MyServicePoint]
+
+
+class LanguageIn(BaseModel):
+    language: str
+
+
+class ServicePointIn(BaseModel):
+    account_number: str
+    meter_number: str
+
+
+class RecipientIn(BaseModel):
+    channel: str = Field(description="email or sms (a text message)")
+    address: str = Field(description="an e-mail address, or a mobile number like 512-555-0142")
+    language: str = "en"
+
+
+class RecipientOut(BaseModel):
+    id: int
+    channel: str
+    address: str
+    language: str
+    status: str  # pending (not confirmed yet) | confirmed | unsubscribed
+    owner: bool  # the account's own e-mail
+
+
+class ReportAck(BaseModel):
+    id: int
+    status: str
+    detail: str
+
+
+class MyReportIn(BaseModel):
+    meter_number: str
+
+
+class AnonymousReportIn(BaseModel):
+    account_number: str
+    meter_number: str | None = Field(None, description="from the bill; or give phone instead")
+    phone: str | None = Field(None, description="a mobile number confirmed for this account's text alerts")
