@@ -17,17 +17,24 @@ run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
 	OUTAGES_DEMO=true OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/outages serve --port $(PORT)
 
-test: setup lint-js
+test: lint
 	@set -euo pipefail; \
 	PG_URL=$$(.ci/postgis.sh start); \
 	trap '.ci/postgis.sh stop' EXIT; \
-	echo "== import-linter (layers contract)"; $(VENV)/bin/lint-imports; \
 	echo "== tests on SpatiaLite"; OUTAGES_TEST_DATABASE_URL=sqlite $(PY) -m pytest -q -p no:cacheprovider; \
 	echo "== tests on PostGIS ($$PG_URL)"; OUTAGES_TEST_DATABASE_URL=$$PG_URL $(PY) -m pytest -q -p no:cacheprovider
 
-# ESLint (dashboards/static/eslint.config.js) over the page scripts
+# The checks before the suite: ruff (lint and format), mypy ([tool.mypy] in pyproject.toml), ESLint over the page
+# scripts (dashboards/static/eslint.config.js) and the layers contract (import-linter)
+PACKAGES := gis registry outages reports dashboards sample_data tests
+lint: setup lint-js
+	@set -euo pipefail; \
+	echo "== ruff"; $(VENV)/bin/ruff check $(PACKAGES); $(VENV)/bin/ruff format --check $(PACKAGES); \
+	echo "== mypy"; $(VENV)/bin/mypy; \
+	echo "== import-linter (layers contract)"; $(VENV)/bin/lint-imports
+
 lint-js: assets
-	cd $(STATIC) && node_modules/.bin/eslint .
+	@echo "== eslint"; cd $(STATIC) && node_modules/.bin/eslint .
 
 setup: system-packages $(VENV)/.installed assets
 

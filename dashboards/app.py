@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import Depends, FastAPI
-from sqlalchemy import event
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import event
 
 from dashboards import errors, guards
 from dashboards.pages.templating import STATIC_DIR
@@ -29,11 +29,22 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     async def lifespan(app: FastAPI):
         settings, workers = get_settings(), []
         if settings.scheduler if scheduler is None else scheduler:
-            workers = [Worker("outages-scheduler", app.state.sessions,
-                              partial(tick, cooperative=settings.cooperative_name), every=30, at_least=5),
-                       Worker("outages-alerts", app.state.sessions, partial(
-                           alert_round, coop=settings.cooperative_name, public_url=settings.public_base),
-                              every=10, at_least=0.2)]
+            workers = [
+                Worker(
+                    "outages-scheduler",
+                    app.state.sessions,
+                    partial(tick, cooperative=settings.cooperative_name),
+                    every=30,
+                    at_least=5,
+                ),
+                Worker(
+                    "outages-alerts",
+                    app.state.sessions,
+                    partial(alert_round, coop=settings.cooperative_name, public_url=settings.public_base),
+                    every=10,
+                    at_least=0.2,
+                ),
+            ]
             # every committed change (only writes commit) wakes them
             event.listen(app.state.sessions, "after_commit", lambda _session: [w.wake.set() for w in workers])
             for worker in workers:

@@ -35,15 +35,21 @@ class _Outages(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True,
-                  cls=_Outages)
+app = typer.Typer(
+    help="Outage and reliability reporting for an electric cooperative.", no_args_is_help=True, cls=_Outages
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 facilities_app = typer.Typer(help="The GIS facility layer.", no_args_is_help=True)
 records_app = typer.Typer(help="Interruption records.", no_args_is_help=True)
 sample_app = typer.Typer(help="The bundled synthetic sample cooperative.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (users_app, "users"), (facilities_app, "facilities"),
-                  (records_app, "interruptions"), (sample_app, "sample")):
+for sub, name in (
+    (db_app, "db"),
+    (users_app, "users"),
+    (facilities_app, "facilities"),
+    (records_app, "interruptions"),
+    (sample_app, "sample"),
+):
     app.add_typer(sub, name=name)
 console = Console(stderr=True)
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "build"
@@ -90,14 +96,18 @@ def db_check() -> None:
 
 
 def _password_stdin():
-    return typer.Option("--password-stdin", help="Read the password from the first line of standard input (for "
-                        "scripts) instead of asking for it")
+    return typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of standard input (for scripts) instead of asking for it",
+    )
 
 
 @users_app.command("create-admin")
-def create_admin(username: Annotated[str, typer.Argument(help="The administrator's username")] = "admin",
-                 full_name: Annotated[str, typer.Option()] = "Administrator",
-                 password_stdin: Annotated[bool, _password_stdin()] = False) -> None:
+def create_admin(
+    username: Annotated[str, typer.Argument(help="The administrator's username")] = "admin",
+    full_name: Annotated[str, typer.Option()] = "Administrator",
+    password_stdin: Annotated[bool, _password_stdin()] = False,
+) -> None:
     """Create the first administrator (asks for the password twice; or set OUTAGES_ADMIN_PASSWORD)."""
     import os
 
@@ -106,9 +116,12 @@ def create_admin(username: Annotated[str, typer.Argument(help="The administrator
 
 
 @users_app.command("create")
-def create_user(username: str, role: Annotated[str, typer.Option(help="dispatcher, executive, registry, admin")],
-                full_name: Annotated[str, typer.Option()] = "",
-                password_stdin: Annotated[bool, _password_stdin()] = False) -> None:
+def create_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="dispatcher, executive, registry, admin")],
+    full_name: Annotated[str, typer.Option()] = "",
+    password_stdin: Annotated[bool, _password_stdin()] = False,
+) -> None:
     """Create a user with a role (asks for the password twice, never reads OUTAGES_ADMIN_PASSWORD)."""
     _create_user(username, role, full_name or None, _password(username, password_stdin))
 
@@ -119,8 +132,12 @@ def _password(username: str, from_stdin: bool) -> str:
         return typer.prompt(f"Password for {username}", hide_input=True, confirmation_prompt=True)
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        console.print("No password on standard input. Fix: pipe it in on one line, e.g. printf '%s\\n' \"$PW\" | "
-                      "outages users create NAME --role ROLE --password-stdin", style="red", markup=False)
+        console.print(
+            "No password on standard input. Fix: pipe it in on one line, e.g. printf '%s\\n' \"$PW\" | "
+            "outages users create NAME --role ROLE --password-stdin",
+            style="red",
+            markup=False,
+        )
         raise typer.Exit(1)
     return password
 
@@ -172,8 +189,9 @@ def records_import(file: Path, actor: Annotated[str, typer.Option(help="Recorded
         frame = parse_records(file.read_bytes(), file.name)
         with Progress(console=console) as bar, transaction(_sessions()) as session:
             task = bar.add_task("Importing records", total=len(frame))
-            counts = import_records(session=session, frame=frame, actor=actor, source=file.name,
-                                    progress=lambda n: bar.advance(task, n))
+            counts = import_records(
+                session=session, frame=frame, actor=actor, source=file.name, progress=lambda n: bar.advance(task, n)
+            )
     except DomainError as err:
         _fail(err)
     console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
@@ -213,8 +231,9 @@ def sample_generate(out: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = 2026
     from sample_data.registry import generate_registry
 
     counts = generate(out, seed=seed, scale=scale, progress=True)
-    counts["registry entries"] = generate_registry(out / "facilities.gpkg", out / "registry.xlsx", seed=seed,
-                                                   today=date.today())
+    counts["registry entries"] = generate_registry(
+        out / "facilities.gpkg", out / "registry.xlsx", seed=seed, today=date.today()
+    )
     console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
 
@@ -254,8 +273,11 @@ def demo_setup(scale: float = 1.0) -> None:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(min=1, help="Worker processes (e.g. one per CPU core)")] = 1) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (e.g. one per CPU core)")] = 1,
+) -> None:
     """Serve the web app and API.  Forwarded headers (X-Forwarded-For) are the app's to judge
     (OUTAGES_TRUSTED_PROXIES), never uvicorn's."""
     import uvicorn
@@ -268,20 +290,26 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     sessions = _sessions()
     current, head = revisions(sessions.kw["bind"])
     if current != head:
-        console.print(f"The database schema is at revision {current or 'none (an empty database)'}; this version "
-                      f"needs {head}. Fix: run `outages db upgrade`.", style="red", soft_wrap=True, markup=False)
+        console.print(
+            f"The database schema is at revision {current or 'none (an empty database)'}; this version "
+            f"needs {head}. Fix: run `outages db upgrade`.",
+            style="red",
+            soft_wrap=True,
+            markup=False,
+        )
         raise typer.Exit(1)
     with transaction(sessions) as session:
         demo_present = demo_users_present(session=session)
     if demo_present and not settings.demo:
-        console.print("[red]Demo accounts with published passwords exist in this database. Fix: use a "
-                      "new database for production, or set OUTAGES_DEMO=true for the demo.")
+        console.print(
+            "[red]Demo accounts with published passwords exist in this database. Fix: use a "
+            "new database for production, or set OUTAGES_DEMO=true for the demo."
+        )
         raise typer.Exit(1)
     console.print(f"Serving on http://{host}:{port} with {workers} worker(s) (API docs at /docs)")
     # an import string, so that every worker process builds its own app; uvicorn's proxy headers off: it would
     # otherwise take X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) as the client's address
-    uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                proxy_headers=False)
+    uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
 
 
 registry_app = typer.Typer(help="The essential-services registry.", no_args_is_help=True)
@@ -295,14 +323,17 @@ def _zone():
 
 
 @registry_app.command("import")
-def registry_import(file: Path, actor: Annotated[str, typer.Option(help="Recorded as the keeper")] = "registry") -> None:
+def registry_import(
+    file: Path, actor: Annotated[str, typer.Option(help="Recorded as the keeper")] = "registry"
+) -> None:
     """Import registry entries and contacts from Excel (all rows or none; unchanged rows stay as they are)."""
     from registry.spreadsheet import import_registry
 
     try:
         with transaction(_sessions()) as session:
-            counts = import_registry(session=session, data=file.read_bytes(), filename=file.name, actor=actor,
-                                     zone=_zone())
+            counts = import_registry(
+                session=session, data=file.read_bytes(), filename=file.name, actor=actor, zone=_zone()
+            )
     except DomainError as err:
         _fail(err)
     console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
@@ -343,11 +374,17 @@ def registry_review() -> None:
     with transaction(_sessions()) as session:
         entries = to_out(session, list_entries(session=session), today=today, zone=_zone())
     table = Table("status", "ref", "entry", "category", "feeder", "last verified", "due")
-    for e in sorted(entries, key=lambda e: (e.review_due or today)):
+    for e in sorted(entries, key=lambda e: e.review_due or today):
         if e.review_status != "current":
-            table.add_row(e.review_status.replace("_", " "), e.ref, e.name, e.category_label, e.feeder,
-                          e.last_verified_at.date().isoformat() if e.last_verified_at else "never",
-                          e.review_due.isoformat() if e.review_due else "now")
+            table.add_row(
+                e.review_status.replace("_", " "),
+                e.ref,
+                e.name,
+                e.category_label,
+                e.feeder,
+                e.last_verified_at.date().isoformat() if e.last_verified_at else "never",
+                e.review_due.isoformat() if e.review_due else "now",
+            )
     Console().print(table)
 
 
@@ -360,9 +397,11 @@ def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending n
 
     sessions, settings = _sessions(), get_settings()
     report = tick(sessions, cooperative=settings.cooperative_name, deliver=deliver)
-    console.print(f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
-                  f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
-                  f"{report.sent} sent, {report.failed} failed deliveries")
+    console.print(
+        f"{report.classified:,} incidents classified, {len(report.significant):,} significant, "
+        f"{len(report.notices)} new notices, {len(report.summary_reports)} new summary reports, "
+        f"{report.sent} sent, {report.failed} failed deliveries"
+    )
     if not deliver:
         console.print(f"{queue_alerts(sessions, now=utcnow()):,} member alerts queued")
         return
@@ -375,8 +414,9 @@ def tick_command(deliver: Annotated[bool, typer.Option(help="Also send pending n
     console.print(f"{queued:,} member alerts queued, {sent:,} sent, {failed:,} failed")
 
 
-reliability_app = typer.Typer(help="Reliability indices (IEEE 1366) and the annual reliability report.",
-                              no_args_is_help=True)
+reliability_app = typer.Typer(
+    help="Reliability indices (IEEE 1366) and the annual reliability report.", no_args_is_help=True
+)
 app.add_typer(reliability_app, name="reliability")
 
 
@@ -405,18 +445,40 @@ def reliability_indices(
     t_med = f"{meds.t_med.value:.2f} min" if meds.t_med.value == meds.t_med.value else "undefined"
     title = f"{start} to {end} (end exclusive), {days} days; T_MED {t_med}, {len(meds.dates)} major event day(s)"
     s_h, t_h = f"{result.celid_s_hours:g}", f"{result.celid_t_hours:g}"
-    table = Table(group_by or "scope", "members", "SAIFI", "SAIDI", "CAIDI", "MAIFI", "CAIFI", "CTAIDI",
-                  f"CEMI_{result.n}", f"CELID_s {s_h} h", f"CELID_t {t_h} h", title=title,
-                  caption=f"SAIDI, CAIDI and CTAIDI in minutes; CEMI and CELID as shares of the members (CELID_s: "
-                          f"a single interruption longer than {s_h} h, CELID_t: more than {t_h} h in all)")
+    table = Table(
+        group_by or "scope",
+        "members",
+        "SAIFI",
+        "SAIDI",
+        "CAIDI",
+        "MAIFI",
+        "CAIFI",
+        "CTAIDI",
+        f"CEMI_{result.n}",
+        f"CELID_s {s_h} h",
+        f"CELID_t {t_h} h",
+        title=title,
+        caption=f"SAIDI, CAIDI and CTAIDI in minutes; CEMI and CELID as shares of the members (CELID_s: "
+        f"a single interruption longer than {s_h} h, CELID_t: more than {t_h} h in all)",
+    )
 
     def fmt(value, digits):
         return "" if value != value else f"{value:,.{digits}f}"  # NaN -> empty
 
     for group, r in result.rows(days).iterrows():
-        table.add_row(str(group), fmt(r["members_served"], 0), fmt(r["saifi"], 3), fmt(r["saidi"], 1),
-                      fmt(r["caidi"], 1), fmt(r["maifi"], 3), fmt(r["caifi"], 3), fmt(r["ctaidi"], 1),
-                      fmt(r[f"cemi_{result.n}"], 4), fmt(r["celid_s"], 4), fmt(r["celid_t"], 4))
+        table.add_row(
+            str(group),
+            fmt(r["members_served"], 0),
+            fmt(r["saifi"], 3),
+            fmt(r["saidi"], 1),
+            fmt(r["caidi"], 1),
+            fmt(r["maifi"], 3),
+            fmt(r["caifi"], 3),
+            fmt(r["ctaidi"], 1),
+            fmt(r[f"cemi_{result.n}"], 4),
+            fmt(r["celid_s"], 4),
+            fmt(r["celid_t"], 4),
+        )
     Console().print(table)
     for note in result.notes:
         console.print(f"[yellow]{note}[/yellow]")
@@ -443,6 +505,8 @@ def reliability_report(year: int, out: Path) -> None:
     make = reliability_pdf if out.suffix.lower() == ".pdf" else reliability_workbook
     out.write_bytes(make(data, cooperative=get_settings().cooperative_name))
     every, normal = data.system(days="all"), data.system(days="normal")
-    console.print(f"Wrote {out}: {year} SAIDI {every['saidi']:.1f} min, SAIFI {every['saifi']:.3f} "
-                  f"(without major event days {normal['saidi']:.1f} min, {normal['saifi']:.3f}); "
-                  f"{len(data.med.dates)} major event day(s)")
+    console.print(
+        f"Wrote {out}: {year} SAIDI {every['saidi']:.1f} min, SAIFI {every['saifi']:.3f} "
+        f"(without major event days {normal['saidi']:.1f} min, {normal['saifi']:.3f}); "
+        f"{len(data.med.dates)} major event day(s)"
+    )

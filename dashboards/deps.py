@@ -12,9 +12,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis.errors import NotAuthenticated, PermissionDenied
 from dashboards import tokens
 from dashboards.users import User
+from gis.errors import NotAuthenticated, PermissionDenied
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

@@ -29,8 +29,14 @@ from gis.errors import (
 from gis.ids import MAX_DB_INT
 
 log = logging.getLogger(__name__)
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, NotAuthenticated: 401, PermissionDenied: 403,
-          TooManyRequests: 429}
+STATUS = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    NotAuthenticated: 401,
+    PermissionDenied: 403,
+    TooManyRequests: 429,
+}
 
 
 class Problem(BaseModel):
@@ -57,10 +63,10 @@ ERRORS = {
     403: "Your role may not do this.",
     404: "What the path names does not exist.",
     409: "The change collides with the current state: a stale version (reload and apply your change again), a "
-         "duplicate, or a change to a closed record.",
+    "duplicate, or a change to a closed record.",
     413: "The request body is larger than the service accepts.",
     422: "The input is not valid: `detail` says what and how to fix it, `field` names the field at fault and "
-         "`problems` lists every problem found.",
+    "`problems` lists every problem found.",
     429: "Too many attempts: wait (see the Retry-After header) and try again.",
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -101,19 +107,29 @@ def install(app: FastAPI) -> None:
             loc = [str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")]
             problems.append({"field": ".".join(loc) or "body", "message": e["msg"]})
         first = problems[0] if problems else {"field": "body", "message": "invalid request"}
-        detail = (f"{first['field']}: {first['message']}" if "Fix:" in first["message"]  # says its own fix
-                  else f"{first['field']}: {first['message']}. Fix: correct {first['field']} and send again.")
+        detail = (
+            f"{first['field']}: {first['message']}"
+            if "Fix:" in first["message"]  # says its own fix
+            else f"{first['field']}: {first['message']}. Fix: correct {first['field']} and send again."
+        )
         return JSONResponse(_body(detail, first["field"], problems), status_code=422)
 
     @app.exception_handler(StaleDataError)
     async def stale(_request: Request, _err: StaleDataError):
-        return JSONResponse(_body("The record was changed by someone else meanwhile. Fix: reload it and apply "
-                                  "your change again."), status_code=409)
+        return JSONResponse(
+            _body("The record was changed by someone else meanwhile. Fix: reload it and apply your change again."),
+            status_code=409,
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity(_request: Request, _err: IntegrityError):
-        return JSONResponse(_body("The change collides with existing data (a duplicate or a missing reference). "
-                                  "Fix: reload and check the identifiers."), status_code=409)
+        return JSONResponse(
+            _body(
+                "The change collides with existing data (a duplicate or a missing reference). "
+                "Fix: reload and check the identifiers."
+            ),
+            status_code=409,
+        )
 
     @app.exception_handler(DatabaseBusy)
     async def busy(request: Request, err: DatabaseBusy):
@@ -123,23 +139,37 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ReadOnlyViolation)
     async def read_only(request: Request, err: ReadOnlyViolation):
         log.error("%s %s: %s", request.method, request.url.path, err, exc_info=err)
-        return JSONResponse(_body("Nothing was changed: this operation is wrongly set up to only read (a fault in "
-                                  "the service, logged for its maintainers). Fix: tell your administrator."),
-                            status_code=500)
+        return JSONResponse(
+            _body(
+                "Nothing was changed: this operation is wrongly set up to only read (a fault in "
+                "the service, logged for its maintainers). Fix: tell your administrator."
+            ),
+            status_code=500,
+        )
 
     @app.exception_handler(OverflowError)
     async def overflow(request: Request, err: OverflowError):
         # the parameter types (gis.ids) keep numbers in range; this is the net under them
         log.warning("%s %s: %s (answered 422)", request.method, request.url.path, err, exc_info=err)
-        return JSONResponse(_body(f"A number or a date in the request is too large for this service to store or "
-                                  f"compute with (ids and counts go up to {MAX_DB_INT}). Fix: check the numbers "
-                                  "and dates you sent."), status_code=422)
+        return JSONResponse(
+            _body(
+                f"A number or a date in the request is too large for this service to store or "
+                f"compute with (ids and counts go up to {MAX_DB_INT}). Fix: check the numbers "
+                "and dates you sent."
+            ),
+            status_code=422,
+        )
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, err: DataError):
         log.warning("%s %s: %s (answered 422)", request.method, request.url.path, err.orig, exc_info=err)
-        return JSONResponse(_body("A value in the request does not fit the database (a number out of range or a "
-                                  "text too long). Fix: check the values you sent."), status_code=422)
+        return JSONResponse(
+            _body(
+                "A value in the request does not fit the database (a number out of range or a "
+                "text too long). Fix: check the values you sent."
+            ),
+            status_code=422,
+        )
 
 
 def _routes(app: FastAPI) -> list:
@@ -199,8 +229,12 @@ def document_errors(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     ref = {"$ref": "#/components/schemas/ErrorOut"}
-    routes = {(route.path_format, method.lower()): route for route in _routes(app)
-              if route.include_in_schema for method in route.methods}
+    routes = {
+        (route.path_format, method.lower()): route
+        for route in _routes(app)
+        if route.include_in_schema
+        for method in route.methods
+    }
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             route = routes.get((path, method))

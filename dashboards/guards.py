@@ -17,8 +17,7 @@ UPLOADS = (b"multipart/form-data",)
 
 
 def _too_large(limit: int) -> str:
-    return (f"The request is larger than {limit:,} bytes. Fix: send a smaller body (split an import into "
-            "several files).")
+    return f"The request is larger than {limit:,} bytes. Fix: send a smaller body (split an import into several files)."
 
 
 class BodyLimit:
@@ -79,8 +78,7 @@ async def refuse_nul(request: Request) -> None:
             except ValueError:
                 field = None  # not JSON: the route's own validation says so
     if field is not None:
-        raise InvalidInput(f"{field} contains a NUL character (\\u0000). Fix: remove it and send again.",
-                           field=field)
+        raise InvalidInput(f"{field} contains a NUL character (\\u0000). Fix: remove it and send again.", field=field)
 
 
 def install(app: FastAPI, settings: ServiceSettings) -> None:

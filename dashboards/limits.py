@@ -48,9 +48,13 @@ from gis.db import Base, UTCDateTime, transaction, utcnow
 from gis.errors import TooManyRequests
 
 # declared on every limited route (``responses=limits.LIMITED``)
-LIMITED = {429: {"description": "Too many attempts from this client (or, signing in, for this account). Fix: wait "
-                                "as many seconds as the Retry-After header says and try again.",
-                 "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}}}
+LIMITED = {
+    429: {
+        "description": "Too many attempts from this client (or, signing in, for this account). Fix: wait "
+        "as many seconds as the Retry-After header says and try again.",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    }
+}
 WINDOW = timedelta(minutes=1)
 FIRST_LOCK = timedelta(minutes=1)
 QUIET = timedelta(minutes=15)  # a row this long past its minute and its lock is forgotten (and pruned)
@@ -119,8 +123,12 @@ def _row(session: Session, row_key: str, now: datetime) -> tuple[RateLimit, bool
     """The row of ``row_key``, locked until the transaction ends (made if missing, reset if forgotten), and
     whether it was made."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    new = (insert(RateLimit).values(key=row_key, window_start=now, attempts=0, strikes=0, expires_at=now + WINDOW)
-           .on_conflict_do_nothing(index_elements=["key"]).returning(RateLimit.key))  # a row only if inserted
+    new = (
+        insert(RateLimit)
+        .values(key=row_key, window_start=now, attempts=0, strikes=0, expires_at=now + WINDOW)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(RateLimit.key)
+    )  # a row only if inserted
     row = None
     while row is None:  # again if a prune deleted the row between the two statements
         made = session.execute(new).first() is not None
@@ -134,14 +142,16 @@ def _prune(sessions: sessionmaker[Session], now: datetime) -> None:
     """Delete forgotten rows (an indexed range), in a transaction of its own that holds no other row."""
     try:
         with transaction(sessions) as session:
-            session.execute(delete(RateLimit).where(RateLimit.expires_at < now)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                delete(RateLimit).where(RateLimit.expires_at < now).execution_options(synchronize_session=False)
+            )
     except OperationalError:  # a deadlock with another prune: the next new row prunes again
         pass
 
 
-def count_request(sessions: sessionmaker[Session], *, action: str, client: str, limit: int,
-                  now: datetime | None = None) -> None:
+def count_request(
+    sessions: sessionmaker[Session], *, action: str, client: str, limit: int, now: datetime | None = None
+) -> None:
     """Count one request of ``action`` from ``client``; TooManyRequests (with the seconds to wait) when the
     client already made ``limit`` of them in its current minute.  Commits on its own."""
     now = now or utcnow()
@@ -174,15 +184,24 @@ class SignIn:
         """The password was right: clear the account's count and take this attempt off the client's.
         Call it after ending the request's own transaction."""
         with transaction(self.sessions) as session:
-            session.execute(delete(RateLimit).where(RateLimit.key == self.account_key)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                delete(RateLimit).where(RateLimit.key == self.account_key).execution_options(synchronize_session=False)
+            )
             row = session.scalar(select(RateLimit).where(RateLimit.key == self.client_key).with_for_update())
             if row is not None and row.window_start <= self.at and row.attempts > 0:
                 row.attempts -= 1
 
 
-def attempt_sign_in(sessions: sessionmaker[Session], *, account: str, client: str, limit: int,
-                    max_lock: timedelta, spanish: bool = False, now: datetime | None = None) -> SignIn:
+def attempt_sign_in(
+    sessions: sessionmaker[Session],
+    *,
+    account: str,
+    client: str,
+    limit: int,
+    max_lock: timedelta,
+    spanish: bool = False,
+    now: datetime | None = None,
+) -> SignIn:
     """Count a sign-in attempt for ``account`` (e.g. ``staff:dispatcher``) from ``client`` before its password
     is checked; TooManyRequests (with the seconds to wait) while either is locked, or when either already has
     ``limit`` failures in its minute (``1`` after a lock), which begins a lock twice as long as the last (1
@@ -203,7 +222,7 @@ def attempt_sign_in(sessions: sessionmaker[Session], *, account: str, client: st
         if not locked:
             for row in rows:
                 if row.attempts >= (1 if row.strikes else limit):  # a new lock, twice the last
-                    row.locked_until = now + min(FIRST_LOCK * 2 ** row.strikes, max_lock)
+                    row.locked_until = now + min(FIRST_LOCK * 2**row.strikes, max_lock)
                     row.strikes, row.attempts, row.window_start = row.strikes + 1, 0, row.locked_until
                     locked.append(row.locked_until)
         if locked:
@@ -224,16 +243,24 @@ def attempt_sign_in(sessions: sessionmaker[Session], *, account: str, client: st
 def sign_in(request: Request, *, account: str, spanish: bool = False) -> SignIn:
     """:func:`attempt_sign_in` for this request's client, with the configured limits."""
     settings = get_settings()
-    return attempt_sign_in(request.app.state.sessions, account=account, client=client_address(request),
-                           limit=settings.sign_in_limit, spanish=spanish,
-                           max_lock=timedelta(minutes=settings.sign_in_max_lock_minutes))
+    return attempt_sign_in(
+        request.app.state.sessions,
+        account=account,
+        client=client_address(request),
+        limit=settings.sign_in_limit,
+        spanish=spanish,
+        max_lock=timedelta(minutes=settings.sign_in_max_lock_minutes),
+    )
 
 
-REQUEST_LIMITS = {"registration": "member_request_limit", "reset": "member_request_limit",
-                  "report": "report_limit"}
+REQUEST_LIMITS = {"registration": "member_request_limit", "reset": "member_request_limit", "report": "report_limit"}
 
 
 def check(request: Request, action: str) -> None:
     """:func:`count_request` for this request's client, at the configured rate of ``action``."""
-    count_request(request.app.state.sessions, action=action, client=client_address(request),
-                  limit=getattr(get_settings(), REQUEST_LIMITS[action]))
+    count_request(
+        request.app.state.sessions,
+        action=action,
+        client=client_address(request),
+        limit=getattr(get_settings(), REQUEST_LIMITS[action]),
+    )

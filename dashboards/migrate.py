@@ -15,8 +15,17 @@ import dashboards.models  # noqa: F401  (registers every table on Base.metadata)
 from gis.db import Base, UTCDateTime
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SPATIALITE_TABLES = {"spatialindex", "elementarygeometries", "knn", "knn2", "sql_statements_log", "data_licenses",
-                     "spatial_ref_sys_aux", "sqlite_sequence", "alembic_version"}
+SPATIALITE_TABLES = {
+    "spatialindex",
+    "elementarygeometries",
+    "knn",
+    "knn2",
+    "sql_statements_log",
+    "data_licenses",
+    "spatial_ref_sys_aux",
+    "sqlite_sequence",
+    "alembic_version",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
@@ -63,8 +72,7 @@ def seed_reference_data(session) -> None:
 def differences(engine: Engine) -> list:
     """What the models and the migrated database disagree on (empty when they agree)."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include_object,
-                                                               "compare_type": True})
+        context = MigrationContext.configure(connection, opts={"include_object": include_object, "compare_type": True})
         return compare_metadata(context, Base.metadata)
 
 

@@ -25,8 +25,15 @@ class Worker:
     """Run ``work(sessions)`` in a loop: again at once while it reports ``more``, otherwise after ``every``
     seconds or when woken, but never two rounds within ``at_least`` seconds."""
 
-    def __init__(self, name: str, sessions: sessionmaker, work: Callable[[sessionmaker], object], *,
-                 every: float, at_least: float):
+    def __init__(
+        self,
+        name: str,
+        sessions: sessionmaker,
+        work: Callable[[sessionmaker], object],
+        *,
+        every: float,
+        at_least: float,
+    ):
         self.sessions, self.work, self.every, self.gap = sessions, work, every, at_least
         self.wake = threading.Event()
         self.stopping = threading.Event()

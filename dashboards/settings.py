@@ -12,8 +12,18 @@ from pydantic import SecretStr, field_validator
 from reports.settings import CooperativeSettings
 
 PLACEHOLDER_SECRETS = {"", "change-me", "secret", "changeme"}
-PLACEHOLDER_HOSTS = {"", "localhost", "127.0.0.1", "0.0.0.0", "::1", "example.com", "example.org", "example.net",
-                     "change-me", "changeme"}
+PLACEHOLDER_HOSTS = {
+    "",
+    "localhost",
+    "127.0.0.1",
+    "0.0.0.0",
+    "::1",
+    "example.com",
+    "example.org",
+    "example.net",
+    "change-me",
+    "changeme",
+}
 DEMO_HOSTS = ("127.0.0.1", "localhost")
 SECRET_BYTES = 32  # least entropy of the signing key outside demo mode
 _BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
@@ -61,14 +71,17 @@ class ServiceSettings(CooperativeSettings):
             try:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
-                raise ValueError(f"OUTAGES_TRUSTED_PROXIES: {entry!r} is not an IP address or network. Fix: list "
-                                 "the proxies' addresses, e.g. 127.0.0.1,10.0.0.0/24.") from None
+                raise ValueError(
+                    f"OUTAGES_TRUSTED_PROXIES: {entry!r} is not an IP address or network. Fix: list "
+                    "the proxies' addresses, e.g. 127.0.0.1,10.0.0.0/24."
+                ) from None
         return value
 
     @property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-        return tuple(ipaddress.ip_network(e.strip(), strict=False) for e in self.trusted_proxies.split(",")
-                     if e.strip())
+        return tuple(
+            ipaddress.ip_network(e.strip(), strict=False) for e in self.trusted_proxies.split(",") if e.strip()
+        )
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -24,13 +24,17 @@ class Kind:
     other: str = ""
 
 
-SIGN_IN_FIRST = ("Sign in first. Fix: POST /api/members/token with your e-mail and password. / Inicie sesión "
-                 "primero.")
+SIGN_IN_FIRST = "Sign in first. Fix: POST /api/members/token with your e-mail and password. / Inicie sesión primero."
 # staff tokens carry the role instead of a kind; a member's subject ("member:<id>") names no staff account
-STAFF = Kind(None, expired="Your session has expired. Fix: log in again.",
-             invalid="The token is not valid. Fix: log in again.")
-MEMBER = Kind("member", expired=SIGN_IN_FIRST, invalid=SIGN_IN_FIRST,
-              other="This is not a member sign-in. Fix: sign in as a member. / Inicie sesión como socio.")
+STAFF = Kind(
+    None, expired="Your session has expired. Fix: log in again.", invalid="The token is not valid. Fix: log in again."
+)
+MEMBER = Kind(
+    "member",
+    expired=SIGN_IN_FIRST,
+    invalid=SIGN_IN_FIRST,
+    other="This is not a member sign-in. Fix: sign in as a member. / Inicie sesión como socio.",
+)
 
 
 def issue(kind: Kind, subject: str, **claims: str) -> str:
@@ -45,8 +49,9 @@ def subject_of(kind: Kind, token: str) -> str:
     """The subject of a token of ``kind`` this service signed and that has not expired; otherwise
     :class:`NotAuthenticated` with what ``kind`` tells the caller."""
     try:
-        claims = jwt.decode(token, get_settings().signing_key, algorithms=["HS256"],
-                            options={"require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token, get_settings().signing_key, algorithms=["HS256"], options={"require": ["sub", "exp"]}
+        )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticated(kind.expired) from None
     except jwt.PyJWTError:

@@ -32,15 +32,15 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def create_user(*, session: Session, username: str, password: str, role: str, full_name: str | None = None,
-                demo: bool = False) -> User:
+def create_user(
+    *, session: Session, username: str, password: str, role: str, full_name: str | None = None, demo: bool = False
+) -> User:
     """Add a user; the password follows the members' rules (:func:`outages.passwords.check_password`: 8 to 1,024
     characters, not a common password, not the username)."""
     if role not in ROLES:
         raise InvalidInput(f"role {role!r} is not a role. Fix: use one of {', '.join(ROLES)}.", field="role")
     if not username or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise InvalidInput("username must be letters, digits, '.', '-' or '_'. Fix: choose another.",
-                           field="username")
+        raise InvalidInput("username must be letters, digits, '.', '-' or '_'. Fix: choose another.", field="username")
     try:
         check_password(password, username)
     except InvalidInput as err:  # staff read English: the half before " / "
@@ -68,8 +68,9 @@ def ensure_demo_users(*, session: Session) -> list[str]:
     made = []
     for role, password in DEMO_PASSWORDS.items():
         if not session.scalar(select(User).where(User.username == role)):
-            create_user(session=session, username=role, password=password, role=role,
-                        full_name=f"Demo {role}", demo=True)
+            create_user(
+                session=session, username=role, password=password, role=role, full_name=f"Demo {role}", demo=True
+            )
             made.append(role)
     return made
 
@@ -83,16 +84,24 @@ def ensure_demo_member(*, session: Session) -> bool:
     if session.scalar(select(MemberAccount.id).where(MemberAccount.email == email)):
         return False
     first, second = session.scalars(select(ServicePoint).order_by(ServicePoint.id).limit(2)).all()
-    out = members.register(session=session, email=email, password=password, account_number=first.account_number,
-                           meter_number=first.meter_number)
+    out = members.register(
+        session=session,
+        email=email,
+        password=password,
+        account_number=first.account_number,
+        meter_number=first.meter_number,
+    )
     members.activate(session=session, token=out.token)
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
-    members.add_service_point(session=session, account=account, account_number=second.account_number,
-                              meter_number=second.meter_number)
+    members.add_service_point(
+        session=session, account=account, account_number=second.account_number, meter_number=second.meter_number
+    )
     return True
 
 
 def demo_users_present(*, session: Session) -> bool:
     staff = session.scalar(select(User.id).where(User.demo, User.active).limit(1))
-    return staff is not None or session.scalar(select(MemberAccount.id).where(
-        MemberAccount.email == DEMO_MEMBER[0])) is not None
+    return (
+        staff is not None
+        or session.scalar(select(MemberAccount.id).where(MemberAccount.email == DEMO_MEMBER[0])) is not None
+    )

@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # pyogrio's bundled GDAL (with its own SQLite) and shapely's GEOS must be loaded before the first
 # SpatiaLite connection loads the system's: the other order crashes the interpreter ("double free").
@@ -21,6 +21,7 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
 from gis.errors import DatabaseBusy, ReadOnlyViolation
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -53,19 +54,19 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _on_sqlite_connect(dbapi_conn, _record):
@@ -97,8 +98,10 @@ def _serialise_writers(engine: Engine, wait: float) -> None:
             conn.exec_driver_sql("BEGIN")  # deferred: a snapshot, no lock
             return
         if not lock.acquire(timeout=wait):
-            raise DatabaseBusy(f"The database stayed busy for {wait:g} s. Fix: try again in a minute; if it keeps "
-                               "happening, look for a stuck process holding the database.")
+            raise DatabaseBusy(
+                f"The database stayed busy for {wait:g} s. Fix: try again in a minute; if it keeps "
+                "happening, look for a stuck process holding the database."
+            )
         conn.info["writer"] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -148,8 +151,9 @@ def refuse_writes(maker: sessionmaker[Session]) -> sessionmaker[Session]:
     @event.listens_for(maker, "before_flush")
     def _refuse(session, _context, _instances):
         if session.new or session.dirty or session.deleted:
-            raise ReadOnlyViolation("A read-only session was asked to write. Fix: give the route a WriteSession "
-                                    "(dashboards.deps).")
+            raise ReadOnlyViolation(
+                "A read-only session was asked to write. Fix: give the route a WriteSession (dashboards.deps)."
+            )
 
     return maker
 

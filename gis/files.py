@@ -97,7 +97,9 @@ def read_facilities(paths: list[Path] | Path) -> dict[str, gpd.GeoDataFrame]:
     for name, spec in LAYERS.items():
         if spec.required and name not in found:
             problems.add(
-                ", ".join(p.name for p in map(Path, paths)), name, None,
+                ", ".join(p.name for p in map(Path, paths)),
+                name,
+                None,
                 f"layer '{name}' is missing",
                 f"add a layer (GeoPackage) or a file named {name}.geojson / {name}.shp",
             )
@@ -115,13 +117,23 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
     renames = {col[:10]: col for col in spec.columns + spec.optional if col[:10] != col and col[:10] in frame}
     frame = frame.rename(columns=renames)
     if frame.crs is None:
-        problems.add(source, name, None, "the layer has no coordinate reference system",
-                     "define its CRS in your GIS (or add the .prj file) and export again")
+        problems.add(
+            source,
+            name,
+            None,
+            "the layer has no coordinate reference system",
+            "define its CRS in your GIS (or add the .prj file) and export again",
+        )
         return frame
     missing = [col for col in spec.columns if col not in frame.columns]
     if missing:
-        problems.add(source, name, None, f"missing column(s) {', '.join(missing)}",
-                     f"add the column(s); the layer needs {', '.join(spec.columns)}")
+        problems.add(
+            source,
+            name,
+            None,
+            f"missing column(s) {', '.join(missing)}",
+            f"add the column(s); the layer needs {', '.join(spec.columns)}",
+        )
         return frame
     frame = frame.to_crs(4326) if frame.crs.to_epsg() != 4326 else frame
     for col in spec.optional:
@@ -138,11 +150,21 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
         if geom is None or geom.is_empty:
             problems.add(source, name, row, f"{label} has an empty geometry", "draw the feature or remove the row")
         elif geom.geom_type not in spec.geom_types:
-            problems.add(source, name, row, f"{label} is a {geom.geom_type}",
-                         f"this layer takes {' or '.join(spec.geom_types)} geometries")
+            problems.add(
+                source,
+                name,
+                row,
+                f"{label} is a {geom.geom_type}",
+                f"this layer takes {' or '.join(spec.geom_types)} geometries",
+            )
         elif not geom.is_valid:
-            problems.add(source, name, row, f"{label} has an invalid geometry ({shapely.is_valid_reason(geom)})",
-                         "repair it (e.g. 'Fix geometries' in QGIS) and export again")
+            problems.add(
+                source,
+                name,
+                row,
+                f"{label} has an invalid geometry ({shapely.is_valid_reason(geom)})",
+                "repair it (e.g. 'Fix geometries' in QGIS) and export again",
+            )
     for col in spec.columns:
         for row in rows[frame[col].isna().to_numpy()]:
             problems.add(source, name, int(row), f"{col} is empty", f"fill in {col}")
@@ -152,8 +174,13 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
     if name == "service_areas":
         for row, kind in zip(rows, frame["kind"]):
             if kind not in AREA_KINDS:
-                problems.add(source, name, int(row), f"kind {kind!r} is not a service-area kind",
-                             f"use one of {', '.join(AREA_KINDS)}")
+                problems.add(
+                    source,
+                    name,
+                    int(row),
+                    f"kind {kind!r} is not a service-area kind",
+                    f"use one of {', '.join(AREA_KINDS)}",
+                )
     if name == "service_points":
         frame["interruptible"] = pd.Series([_flag(v) for v in frame["interruptible"]], index=frame.index, dtype=bool)
     if name in ("feeders", "service_areas"):
@@ -169,43 +196,69 @@ def _check_references(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, st
 
     def each(layer: str, col: str):
         frame = layers[layer]
-        for row, value, key in zip(range(1, len(frame) + 1), frame[col], frame[LAYERS[layer].key]):
-            yield row, value, key
+        yield from zip(range(1, len(frame) + 1), frame[col], frame[LAYERS[layer].key])
 
     for row, value, key in each("feeders", "substation_id"):
         if value not in substations:
-            problems.add(sources["feeders"], "feeders", row, f"feeder {key!r} names unknown substation {value!r}",
-                         "add the substation to the substations layer or correct substation_id")
+            problems.add(
+                sources["feeders"],
+                "feeders",
+                row,
+                f"feeder {key!r} names unknown substation {value!r}",
+                "add the substation to the substations layer or correct substation_id",
+            )
     if "transmission_lines" in layers:
         for row, value, key in each("transmission_lines", "substation_ids"):
             unknown = [s for s in split_ids(value) if s not in substations]
             if unknown or not split_ids(value):
-                problems.add(sources["transmission_lines"], "transmission_lines", row,
-                             f"line {key!r} feeds unknown substation(s) {', '.join(unknown) or '(none given)'}",
-                             "list existing substation_id values, separated by commas")
+                problems.add(
+                    sources["transmission_lines"],
+                    "transmission_lines",
+                    row,
+                    f"line {key!r} feeds unknown substation(s) {', '.join(unknown) or '(none given)'}",
+                    "list existing substation_id values, separated by commas",
+                )
     if devices is not None:
         for row, value, key in each("devices", "feeder_id"):
             if value not in feeders:
-                problems.add(sources["devices"], "devices", row, f"device {key!r} names unknown feeder {value!r}",
-                             "correct feeder_id")
+                problems.add(
+                    sources["devices"],
+                    "devices",
+                    row,
+                    f"device {key!r} names unknown feeder {value!r}",
+                    "correct feeder_id",
+                )
         for row, value, key in each("devices", "upstream_device_id"):
             if value is not None and device_feeder.get(value) != device_feeder.get(key):
-                problems.add(sources["devices"], "devices", row,
-                             f"device {key!r} names upstream device {value!r}, which is not on the same feeder",
-                             "name a device on the same feeder, or leave upstream_device_id empty")
+                problems.add(
+                    sources["devices"],
+                    "devices",
+                    row,
+                    f"device {key!r} names upstream device {value!r}, which is not on the same feeder",
+                    "name a device on the same feeder, or leave upstream_device_id empty",
+                )
     sp = layers["service_points"]
     bad_feeder = ~sp["feeder_id"].isin(feeders)
     bad_device = sp["device_id"].notna() & (sp["device_id"].map(device_feeder) != sp["feeder_id"])
     for row in (bad_feeder | bad_device).to_numpy().nonzero()[0][:MAX_PROBLEMS]:
         meter, feeder, device = sp.at[row, "meter_number"], sp.at[row, "feeder_id"], sp.at[row, "device_id"]
-        message = (f"meter {meter!r} names unknown feeder {feeder!r}" if feeder not in feeders
-                   else f"meter {meter!r} names device {device!r}, which is not on feeder {feeder!r}")
-        problems.add(sources["service_points"], "service_points", int(row) + 1, message,
-                     "correct feeder_id / device_id")
+        message = (
+            f"meter {meter!r} names unknown feeder {feeder!r}"
+            if feeder not in feeders
+            else f"meter {meter!r} names device {device!r}, which is not on feeder {feeder!r}"
+        )
+        problems.add(
+            sources["service_points"], "service_points", int(row) + 1, message, "correct feeder_id / device_id"
+        )
     systems = (layers["service_areas"]["kind"] == "system").sum()
     if systems != 1:
-        problems.add(sources["service_areas"], "service_areas", None,
-                     f"there are {systems} areas of kind 'system'", "draw exactly one system area")
+        problems.add(
+            sources["service_areas"],
+            "service_areas",
+            None,
+            f"there are {systems} areas of kind 'system'",
+            "draw exactly one system area",
+        )
 
 
 def write_facilities(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:

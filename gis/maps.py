@@ -65,7 +65,7 @@ def simplify_areas(frame: gpd.GeoDataFrame, *, tolerance: float = 0.003, digits:
         frame = frame.to_crs(4326)
     geoms = np.asarray(frame.geometry.values)
     light = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    light = shapely.set_precision(light, 10.0 ** -digits, mode="valid_output")
+    light = shapely.set_precision(light, 10.0**-digits, mode="valid_output")
     # the grid snap leaves binary noise (30.123400000000004); round so JSON writes short numbers
     light = shapely.transform(light, lambda xy: np.round(xy, digits))
     light = np.where(shapely.is_empty(light), geoms, light)
@@ -82,8 +82,14 @@ def bounds_latlon(frames) -> list[list[float]]:
     return [[float(boxes[:, 1].min()), float(boxes[:, 0].min())], [float(boxes[:, 3].max()), float(boxes[:, 2].max())]]
 
 
-def area_map(layers: dict[str, gpd.GeoDataFrame], *, js, css, key: str = "code",
-             properties: tuple[str, ...] = ("code", "name", "kind")) -> tuple[folium.Map, dict[str, str]]:
+def area_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    js,
+    css,
+    key: str = "code",
+    properties: tuple[str, ...] = ("code", "name", "kind"),
+) -> tuple[folium.Map, dict[str, str]]:
     """A Leaflet map (no base tiles) with one GeoJSON layer of polygons per entry of ``layers``, drawn in
     order (the last on top), each feature identified by its ``key`` column.
 
@@ -96,7 +102,10 @@ def area_map(layers: dict[str, gpd.GeoDataFrame], *, js, css, key: str = "code",
         cols = [c for c in properties if c in frame.columns]
         data = frame[cols + ["geometry"]].to_json(drop_id=True, to_wgs84=True)
         layer = folium.GeoJson(
-            data, name=name, control=False, smooth_factor=1.0,
+            data,
+            name=name,
+            control=False,
+            smooth_factor=1.0,
             style_function=lambda _f: {"color": "#555", "weight": 1, "fillColor": "#ddd", "fillOpacity": 0.5},
         )
         layer.add_to(m)
@@ -111,7 +120,8 @@ def line_map(frame: gpd.GeoDataFrame, *, js, css, tooltip: tuple[str, ...] = ())
     This is what a first attempt at an outage map looks like (every feeder embedded in the page); the
     member map benchmark measures it as the comparison."""
     m = use_assets(folium.Map(tiles=None), js, css)
-    folium.GeoJson(frame.to_json(drop_id=True), name="feeders",
-                   tooltip=folium.GeoJsonTooltip(list(tooltip)) if tooltip else None).add_to(m)
+    folium.GeoJson(
+        frame.to_json(drop_id=True), name="feeders", tooltip=folium.GeoJsonTooltip(list(tooltip)) if tooltip else None
+    ).add_to(m)
     m.fit_bounds(bounds_latlon([frame]))
     return m

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis.db import Base
@@ -104,9 +104,7 @@ class ServicePointArea(Base):
 
     __tablename__ = "service_point_areas"
 
-    service_point_id: Mapped[int] = mapped_column(
-        ForeignKey("service_points.id", ondelete="CASCADE"), primary_key=True
-    )
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id", ondelete="CASCADE"), primary_key=True)
     service_area_id: Mapped[int] = mapped_column(
         ForeignKey("service_areas.id", ondelete="CASCADE"), primary_key=True, index=True
     )

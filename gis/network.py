@@ -45,8 +45,9 @@ class Network:
     def __init__(self, session: Session):
         substations = list(session.scalars(select(Substation.id).order_by(Substation.id)))
         feeders = session.execute(select(Feeder.id, Feeder.substation_id).order_by(Feeder.id)).all()
-        devices = session.execute(select(Device.id, Device.feeder_id, Device.upstream_device_id)
-                                  .order_by(Device.id)).all()
+        devices = session.execute(
+            select(Device.id, Device.feeder_id, Device.upstream_device_id).order_by(Device.id)
+        ).all()
         self.feeder_substation = {f: s for f, s in feeders}
         self.device_feeder = {d: f for d, f, _u in devices}
         self.parent = {d: u for d, _f, u in devices if u is not None}
@@ -60,8 +61,9 @@ class Network:
                 roots.setdefault(f, []).append(d)
         self.lines_of: dict[int, list[int]] = {}
         self.substations_of_line: dict[int, list[int]] = {}
-        for line, sub in session.execute(select(transmission_line_substations.c.transmission_line_id,
-                                                transmission_line_substations.c.substation_id)):
+        for line, sub in session.execute(
+            select(transmission_line_substations.c.transmission_line_id, transmission_line_substations.c.substation_id)
+        ):
             self.lines_of.setdefault(sub, []).append(line)
             self.substations_of_line.setdefault(line, []).append(sub)
 
@@ -82,12 +84,22 @@ class Network:
                     slot = self._walk(root, slot, device_slots)
                 feeder_slots[f] = (f_first, slot)
             substation_slots[s] = (first, slot)
-        rows = _int_rows(session, select(ServicePoint.id, ServicePoint.feeder_id,
-                                         func.coalesce(ServicePoint.device_id, -1)).order_by(ServicePoint.id), 3)
+        rows = _int_rows(
+            session,
+            select(ServicePoint.id, ServicePoint.feeder_id, func.coalesce(ServicePoint.device_id, -1)).order_by(
+                ServicePoint.id
+            ),
+            3,
+        )
         ids, feeder_of, device_of = rows[:, 0], rows[:, 1], rows[:, 2]
-        point_slot = np.fromiter((device_slots[d][0] if d >= 0 else feeder_slots[f][0]
-                                  for f, d in zip(feeder_of.tolist(), device_of.tolist())),
-                                 dtype=np.int64, count=len(ids))
+        point_slot = np.fromiter(
+            (
+                device_slots[d][0] if d >= 0 else feeder_slots[f][0]
+                for f, d in zip(feeder_of.tolist(), device_of.tolist())
+            ),
+            dtype=np.int64,
+            count=len(ids),
+        )
         order = np.argsort(point_slot, kind="stable")
         self.ids = ids[order]  # position -> service point id
         self.slots = point_slot[order]
@@ -132,8 +144,14 @@ class Network:
 
     # --- tracing ------------------------------------------------------------------------------------
 
-    def downstream(self, *, device_id: int | None = None, feeder_id: int | None = None,
-                   substation_id: int | None = None, transmission_line_id: int | None = None) -> list[Range]:
+    def downstream(
+        self,
+        *,
+        device_id: int | None = None,
+        feeder_id: int | None = None,
+        substation_id: int | None = None,
+        transmission_line_id: int | None = None,
+    ) -> list[Range]:
         """Everyone below one facility, as disjoint position ranges (empty when it serves nobody)."""
         if device_id is not None:
             found = [self.device_range.get(device_id, (0, 0))]
@@ -142,8 +160,9 @@ class Network:
         elif substation_id is not None:
             found = [self.substation_range.get(substation_id, (0, 0))]
         elif transmission_line_id is not None:
-            found = sorted(self.substation_range.get(s, (0, 0))
-                           for s in self.substations_of_line.get(transmission_line_id, ()))
+            found = sorted(
+                self.substation_range.get(s, (0, 0)) for s in self.substations_of_line.get(transmission_line_id, ())
+            )
         else:
             raise ValueError("name a facility")
         return [r for r in found if r[1] > r[0]]
@@ -163,8 +182,12 @@ class Network:
         device = int(self.device_of[pos])
         feeder = int(self.feeder_of[pos])
         substation = self.feeder_substation[feeder]
-        return {"devices": self.devices_above(device) if device >= 0 else [], "feeder": feeder,
-                "substation": substation, "transmission_lines": sorted(self.lines_of.get(substation, ()))}
+        return {
+            "devices": self.devices_above(device) if device >= 0 else [],
+            "feeder": feeder,
+            "substation": substation,
+            "transmission_lines": sorted(self.lines_of.get(substation, ())),
+        }
 
     def devices_above(self, device_id: int) -> list[int]:
         """This device and every device upstream of it on its feeder, nearest first."""
@@ -276,10 +299,20 @@ def fingerprint(session: Session) -> tuple:
     return tuple(session.execute(_FINGERPRINT).one())
 
 
-_FINGERPRINT = select(*(p.scalar_subquery() for p in (
-    select(func.max(ServicePoint.id)), select(func.count(Device.id)), select(func.max(Device.id)),
-    select(func.count(Feeder.id)), select(func.max(Feeder.id)),
-    select(func.count()).select_from(transmission_line_substations), select(func.count(ServiceArea.id)))))
+_FINGERPRINT = select(
+    *(
+        p.scalar_subquery()
+        for p in (
+            select(func.max(ServicePoint.id)),
+            select(func.count(Device.id)),
+            select(func.max(Device.id)),
+            select(func.count(Feeder.id)),
+            select(func.max(Feeder.id)),
+            select(func.count()).select_from(transmission_line_substations),
+            select(func.count(ServiceArea.id)),
+        )
+    )
+)
 
 _CACHE: OrderedDict[tuple, Network] = OrderedDict()
 _LOCK = threading.Lock()

@@ -50,8 +50,9 @@ class PointState:
         return max((r.etr_at for r in self.records if r.etr_at), default=None)
 
 
-def records_reaching(session: Session, net: Network, service_point_id: int, *,
-                     now: datetime | None = None) -> list[Interruption]:
+def records_reaching(
+    session: Session, net: Network, service_point_id: int, *, now: datetime | None = None
+) -> list[Interruption]:
     """Open records (begun) that may leave this service point dark: on its feeder (the feeder or a device on
     it) or on a transmission line feeding its substation."""
     up = net.upstream(service_point_id)
@@ -60,8 +61,9 @@ def records_reaching(session: Session, net: Network, service_point_id: int, *,
     return open_records(session, now=now, where=(near,))
 
 
-def point_state(session: Session, service_point_id: int, *, net: Network | None = None,
-                now: datetime | None = None) -> PointState:
+def point_state(
+    session: Session, service_point_id: int, *, net: Network | None = None, now: datetime | None = None
+) -> PointState:
     """The power state of one service point now (see the module docstring)."""
     net = net or network(session)
     try:

@@ -61,8 +61,10 @@ class AlertEvent(Base):
     """Something members should be told about one interruption; ``queued_at`` is set once its deliveries exist."""
 
     __tablename__ = "alert_events"
-    __table_args__ = (UniqueConstraint("interruption_id", "kind", "ref", name="uq_alert_events_once"),
-                      CheckConstraint("kind IN ('outage','etr','restored','planned','cancelled')", name="kind"))
+    __table_args__ = (
+        UniqueConstraint("interruption_id", "kind", "ref", name="uq_alert_events_once"),
+        CheckConstraint("kind IN ('outage','etr','restored','planned','cancelled')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
@@ -90,8 +92,10 @@ class AlertDelivery(Base):
     """One event to one recipient: exactly one row (unique key), sent once, retried with back-off on failure."""
 
     __tablename__ = "alert_deliveries"
-    __table_args__ = (UniqueConstraint("event_id", "recipient_id", name="uq_alert_deliveries_once"),
-                      CheckConstraint("status IN ('pending','sent','failed','cancelled')", name="status"))
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient_id", name="uq_alert_deliveries_once"),
+        CheckConstraint("status IN ('pending','sent','failed','cancelled')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), index=True)
@@ -109,21 +113,35 @@ class AlertDelivery(Base):
 # --- events (called by outages.service inside the dispatcher's transaction) -----------------------
 
 
-def record_event(session: Session, record: Interruption, kind: str, *, ref: int = 0,
-                 service_point_ids: Iterable[int] = ()) -> None:
+def record_event(
+    session: Session, record: Interruption, kind: str, *, ref: int = 0, service_point_ids: Iterable[int] = ()
+) -> None:
     """Add the outbox row for one event of a record and the service points it is about (D15) — two
     statements whatever their number, nothing else: the fan-out happens in the background.
 
     Nothing is flushed: the record's pending changes stay for the caller's own flush (one version per change)."""
     points = _distinct_ids(service_point_ids)
     with session.no_autoflush:
-        event_id = session.execute(insert(AlertEvent).values(
-            interruption_id=record.id, kind=kind, ref=ref, fields={
-                "cause": record.cause_code, "start_at": _iso(record.start_at), "etr_at": _iso(record.etr_at),
-                "restored_at": _iso(record.restored_at), "scheduled": record.scheduled})).inserted_primary_key[0]
+        event_id = session.execute(
+            insert(AlertEvent).values(
+                interruption_id=record.id,
+                kind=kind,
+                ref=ref,
+                fields={
+                    "cause": record.cause_code,
+                    "start_at": _iso(record.start_at),
+                    "etr_at": _iso(record.etr_at),
+                    "restored_at": _iso(record.restored_at),
+                    "scheduled": record.scheduled,
+                },
+            )
+        ).inserted_primary_key[0]
         if points:
-            session.execute(insert(AlertEventPoint.__table__).from_select(
-                ["event_id", "service_point_id"], select(literal(event_id), _id_rows(session, points).c.value)))
+            session.execute(
+                insert(AlertEventPoint.__table__).from_select(
+                    ["event_id", "service_point_id"], select(literal(event_id), _id_rows(session, points).c.value)
+                )
+            )
 
 
 def _distinct_ids(ids: Iterable[int]) -> list[int]:
@@ -150,13 +168,16 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _my_link(session: Session, account: MemberAccount, meter_number: str) -> MemberServicePoint:
-    link = session.scalar(select(MemberServicePoint).join(ServicePoint, ServicePoint.id ==
-                                                          MemberServicePoint.service_point_id)
-                          .where(MemberServicePoint.account_id == account.id,
-                                 ServicePoint.meter_number == (meter_number or "").strip()))
+    link = session.scalar(
+        select(MemberServicePoint)
+        .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
+        .where(MemberServicePoint.account_id == account.id, ServicePoint.meter_number == (meter_number or "").strip())
+    )
     if link is None:
-        raise NotFound("That meter is not one of yours. Fix: choose one of your service points, or add it first. / "
-                       "Ese medidor no es suyo. Elija uno de sus medidores o agréguelo primero.")
+        raise NotFound(
+            "That meter is not one of yours. Fix: choose one of your service points, or add it first. / "
+            "Ese medidor no es suyo. Elija uno de sus medidores o agréguelo primero."
+        )
     return link
 
 
@@ -178,15 +199,19 @@ def set_language(*, session: Session, account: MemberAccount, language: str) -> 
     """The account's preferred language, also for alerts to its own e-mail."""
     _check_language(language)
     account.language = language
-    session.execute(update(AlertRecipient).where(AlertRecipient.account_id == account.id, AlertRecipient.owner)
-                    .values(language=language))
+    session.execute(
+        update(AlertRecipient)
+        .where(AlertRecipient.account_id == account.id, AlertRecipient.owner)
+        .values(language=language)
+    )
     session.flush()
 
 
 def _check_language(language: str) -> None:
     if language not in ("en", "es"):
-        raise InvalidInput("language must be en or es. Fix: choose English or Spanish. / Elija inglés o "
-                           "español.", field="language")
+        raise InvalidInput(
+            "language must be en or es. Fix: choose English or Spanish. / Elija inglés o español.", field="language"
+        )
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -199,12 +224,15 @@ def normalise_address(channel: str, address: str) -> str:
         match = PHONE.match(re.sub(r"[\s().\-]", "", address)) if len(address) <= 40 else None
         if not match:
             address = address if len(address) <= 40 else address[:37] + "..."
-            raise InvalidInput(f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142. / "
-                               f"{address!r} no es un número de celular. Escríbalo así: 512-555-0142.",
-                               field="address")
+            raise InvalidInput(
+                f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142. / "
+                f"{address!r} no es un número de celular. Escríbalo así: 512-555-0142.",
+                field="address",
+            )
         return "+1" + match.group(1)
-    raise InvalidInput("channel must be email or sms. Fix: choose e-mail or text. / Elija correo o mensaje de "
-                       "texto.", field="channel")
+    raise InvalidInput(
+        "channel must be email or sms. Fix: choose e-mail or text. / Elija correo o mensaje de texto.", field="channel"
+    )
 
 
 def _hash(token: str) -> str:
@@ -212,22 +240,35 @@ def _hash(token: str) -> str:
 
 
 def recipients_of(*, session: Session, account: MemberAccount) -> list[AlertRecipient]:
-    return list(session.scalars(select(AlertRecipient).where(AlertRecipient.account_id == account.id)
-                                .order_by(AlertRecipient.owner.desc(), AlertRecipient.id)))
+    return list(
+        session.scalars(
+            select(AlertRecipient)
+            .where(AlertRecipient.account_id == account.id)
+            .order_by(AlertRecipient.owner.desc(), AlertRecipient.id)
+        )
+    )
 
 
-def add_recipient(*, session: Session, account: MemberAccount, channel: str, address: str,
-                  language: str) -> tuple[AlertRecipient, str]:
+def add_recipient(
+    *, session: Session, account: MemberAccount, channel: str, address: str, language: str
+) -> tuple[AlertRecipient, str]:
     """An extra recipient, pending until it confirms; returns it and the confirmation token to send it.
     Adding an address again (e.g. after unsubscribing) asks it to confirm again."""
     _check_language(language)
     address = normalise_address(channel, address)
-    recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.account_id == account.id,
-                                                            AlertRecipient.channel == channel,
-                                                            AlertRecipient.address == address))
+    recipient = session.scalar(
+        select(AlertRecipient).where(
+            AlertRecipient.account_id == account.id,
+            AlertRecipient.channel == channel,
+            AlertRecipient.address == address,
+        )
+    )
     if recipient is not None and recipient.owner:
-        raise InvalidInput("That is your own e-mail address; it receives your alerts already. / Es su propio "
-                           "correo; ya recibe sus alertas.", field="address")
+        raise InvalidInput(
+            "That is your own e-mail address; it receives your alerts already. / Es su propio "
+            "correo; ya recibe sus alertas.",
+            field="address",
+        )
     if recipient is None:
         recipient = AlertRecipient(account_id=account.id, channel=channel, address=address)
         session.add(recipient)
@@ -241,12 +282,17 @@ def add_recipient(*, session: Session, account: MemberAccount, channel: str, add
 def remove_recipient(*, session: Session, account: MemberAccount, recipient_id: int) -> None:
     recipient = session.get(AlertRecipient, recipient_id)
     if recipient is None or recipient.account_id != account.id:
-        raise NotFound(f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings. / "
-                       "Ese destinatario no es suyo. Vuelva a cargar sus ajustes de alertas.")
+        raise NotFound(
+            f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings. / "
+            "Ese destinatario no es suyo. Vuelva a cargar sus ajustes de alertas."
+        )
     if recipient.owner:
-        raise InvalidInput("Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the "
-                           "unsubscribe link in any alert. / Su propio correo no se puede quitar. Apague las alertas "
-                           "de cada medidor o use el enlace para darse de baja de cualquier alerta.", field="recipient")
+        raise InvalidInput(
+            "Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the "
+            "unsubscribe link in any alert. / Su propio correo no se puede quitar. Apague las alertas "
+            "de cada medidor o use el enlace para darse de baja de cualquier alerta.",
+            field="recipient",
+        )
     session.delete(recipient)
     session.flush()
 
@@ -255,12 +301,16 @@ def confirm_recipient(*, session: Session, token: str, now: datetime | None = No
     """Open a confirmation link: 'confirmed' the first time, 'already_confirmed' after (never breaks)."""
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.confirm_hash == _hash(token or "")))
     if recipient is None:
-        raise InvalidInput("This confirmation link is not valid. Fix: ask the member to add you again. / Este enlace "
-                           "no es válido. Pida al socio que lo agregue de nuevo.",
-                           field="token")
-    won = session.execute(update(AlertRecipient).where(AlertRecipient.id == recipient.id,
-                                                       AlertRecipient.confirmed_at.is_(None))
-                          .values(confirmed_at=now or utcnow())).rowcount
+        raise InvalidInput(
+            "This confirmation link is not valid. Fix: ask the member to add you again. / Este enlace "
+            "no es válido. Pida al socio que lo agregue de nuevo.",
+            field="token",
+        )
+    won = session.execute(
+        update(AlertRecipient)
+        .where(AlertRecipient.id == recipient.id, AlertRecipient.confirmed_at.is_(None))
+        .values(confirmed_at=now or utcnow())
+    ).rowcount
     return "confirmed" if won else "already_confirmed"
 
 
@@ -268,9 +318,11 @@ def unsubscribe(*, session: Session, key: str, now: datetime | None = None) -> A
     """Stop every alert to the recipient whose message carried this key (idempotent)."""
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.unsubscribe_key == (key or "")))
     if recipient is None:
-        raise InvalidInput("This unsubscribe link is not valid. Fix: use the link in the latest alert. / Este enlace "
-                           "no es válido. Use el enlace de la alerta más reciente.",
-                           field="key")
+        raise InvalidInput(
+            "This unsubscribe link is not valid. Fix: use the link in the latest alert. / Este enlace "
+            "no es válido. Use el enlace de la alerta más reciente.",
+            field="key",
+        )
     if recipient.unsubscribed_at is None:
         recipient.unsubscribed_at = now or utcnow()
         session.flush()
@@ -290,15 +342,23 @@ def service_point_by_phone(session: Session, account_number: str, phone: str) ->
         phone = normalise_address("sms", phone)
     except InvalidInput as err:
         raise InvalidInput(err.message, field="phone") from None
-    sp = session.scalar(select(ServicePoint)
-                        .join(MemberServicePoint, MemberServicePoint.service_point_id == ServicePoint.id)
-                        .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
-                        .where(ServicePoint.account_number == (account_number or "").strip(),
-                               AlertRecipient.channel == "sms", AlertRecipient.address == phone,
-                               AlertRecipient.confirmed_at.is_not(None)).limit(1))
+    sp = session.scalar(
+        select(ServicePoint)
+        .join(MemberServicePoint, MemberServicePoint.service_point_id == ServicePoint.id)
+        .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
+        .where(
+            ServicePoint.account_number == (account_number or "").strip(),
+            AlertRecipient.channel == "sms",
+            AlertRecipient.address == phone,
+            AlertRecipient.confirmed_at.is_not(None),
+        )
+        .limit(1)
+    )
     if sp is None:
-        raise InvalidInput("We have no confirmed phone number for that account. Fix: use the meter number from "
-                           "your bill instead, or sign in. / No tenemos ese celular confirmado para esa cuenta. "
-                           "Use el número de medidor de su factura o inicie sesión.", field="phone")
+        raise InvalidInput(
+            "We have no confirmed phone number for that account. Fix: use the meter number from "
+            "your bill instead, or sign in. / No tenemos ese celular confirmado para esa cuenta. "
+            "Use el número de medidor de su factura o inicie sesión.",
+            field="phone",
+        )
     return sp
-

@@ -55,8 +55,11 @@ class CallRow(BaseModel):
     entry: EntryOut
     dark_since: datetime
     records: list[int]
-    possibly: bool = Field(False, description="Only possibly dark: no open record keeps it dark for certain, but "
-                                              "one on its facility has members out nobody has located")
+    possibly: bool = Field(
+        False,
+        description="Only possibly dark: no open record keeps it dark for certain, but "
+        "one on its facility has members out nobody has located",
+    )
     reached: bool
     attempts: list[AttemptOut]
 
@@ -74,7 +77,7 @@ def _inside(positions: np.ndarray, piece: Piece) -> np.ndarray:
     """Which of these positions (ascending) the piece holds."""
     hit = np.zeros(len(positions), bool)
     for lo, hi in piece.ranges:
-        hit[np.searchsorted(positions, lo, "left"):np.searchsorted(positions, hi, "left")] = True
+        hit[np.searchsorted(positions, lo, "left") : np.searchsorted(positions, hi, "left")] = True
     if len(piece.points):
         hit |= np.isin(positions, piece.points)
     return hit
@@ -96,9 +99,15 @@ def _places(index: FacilityEntries, net: Network) -> tuple[np.ndarray, list[int]
     return np.array([p for p, _e in placed], dtype=np.int64), [e for _p, e in placed], by_feeder
 
 
-def entry_darkness(session: Session, records: Sequence[Interruption], *, index: FacilityEntries | None = None,
-                   net: Network | None = None, states: Mapping[Interruption, RecordState] | None = None,
-                   places=None) -> dict[int, tuple[list[Interruption], bool]]:
+def entry_darkness(
+    session: Session,
+    records: Sequence[Interruption],
+    *,
+    index: FacilityEntries | None = None,
+    net: Network | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+    places=None,
+) -> dict[int, tuple[list[Interruption], bool]]:
     """Registry entry id -> (the open records that leave it dark, or possibly dark; possibly), from the power
     state (see the module docstring).  ``index``, ``net``, ``states`` and ``places``: look-ups already built."""
     index = index if index is not None else FacilityEntries(session)
@@ -115,14 +124,19 @@ def entry_darkness(session: Session, records: Sequence[Interruption], *, index: 
             dark.setdefault(ids[k], []).append(record)
     if by_feeder:
         darks = [s.dark for _r, s in pairs]
-        mask = net.mask([r for d in darks for r in d.ranges],
-                        np.concatenate([d.points for d in darks]) if darks else None)
+        mask = net.mask(
+            [r for d in darks for r in d.ranges], np.concatenate([d.points for d in darks]) if darks else None
+        )
         for feeder_id, entry_ids in by_feeder.items():
             lo, hi = net.feeder_range.get(feeder_id, (0, 0))
             if hi <= lo or not mask[lo:hi].all():
                 continue
-            keeping = [r for r, s in pairs if any(a < hi and b > lo for a, b in s.dark.ranges)
-                       or bool(np.any((s.dark.points >= lo) & (s.dark.points < hi)))]
+            keeping = [
+                r
+                for r, s in pairs
+                if any(a < hi and b > lo for a, b in s.dark.ranges)
+                or bool(np.any((s.dark.points >= lo) & (s.dark.points < hi)))
+            ]
             for entry_id in entry_ids:
                 dark[entry_id] = keeping
     maybe: dict[int, list[Interruption]] = {}
@@ -131,12 +145,17 @@ def entry_darkness(session: Session, records: Sequence[Interruption], *, index: 
             continue
         on = index.on(**facilities_of(record))
         if state.unlocated_left <= 0:  # restored by a count only: possibly among those still out
-            everything = Piece([r for p in state.pieces for r in p.ranges],
-                               np.concatenate([p.points for p in state.pieces]) if state.pieces else
-                               np.empty(0, np.int64), None)
+            everything = Piece(
+                [r for p in state.pieces for r in p.ranges],
+                np.concatenate([p.points for p in state.pieces]) if state.pieces else np.empty(0, np.int64),
+                None,
+            )
             held = {ids[k] for k in np.nonzero(_inside(positions, everything))[0].tolist()}
-            on = {e for e in on if e in held or (index.service_point_of.get(e) is None
-                                                 and state.record.extent == "facility")}
+            on = {
+                e
+                for e in on
+                if e in held or (index.service_point_of.get(e) is None and state.record.extent == "facility")
+            }
         for entry_id in on:
             if entry_id not in dark:
                 maybe.setdefault(entry_id, []).append(record)
@@ -145,12 +164,18 @@ def entry_darkness(session: Session, records: Sequence[Interruption], *, index: 
     return found
 
 
-def dark_entries(session: Session, records: list[Interruption], *, index: FacilityEntries | None = None,
-                 net: Network | None = None, states: Mapping[Interruption, RecordState] | None = None
-                 ) -> dict[int, list[Interruption]]:
+def dark_entries(
+    session: Session,
+    records: list[Interruption],
+    *,
+    index: FacilityEntries | None = None,
+    net: Network | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> dict[int, list[Interruption]]:
     """Registry entry id -> the open records that leave it dark or possibly dark (:func:`entry_darkness`)."""
-    return {e: rs for e, (rs, _possibly) in entry_darkness(session, records, index=index, net=net,
-                                                             states=states).items()}
+    return {
+        e: rs for e, (rs, _possibly) in entry_darkness(session, records, index=index, net=net, states=states).items()
+    }
 
 
 def call_list(*, session: Session, incident_id: int, zone, now: datetime | None = None) -> list[CallRow]:
@@ -159,9 +184,16 @@ def call_list(*, session: Session, incident_id: int, zone, now: datetime | None 
     return call_lists(session=session, incidents=[incident], zone=zone, now=now)[incident.id]
 
 
-def call_lists(*, session: Session, incidents: list[Incident], zone, now: datetime | None = None,
-               index: FacilityEntries | None = None, net: Network | None = None,
-               states: Mapping[Interruption, RecordState] | None = None) -> dict[int, list[CallRow]]:
+def call_lists(
+    *,
+    session: Session,
+    incidents: list[Incident],
+    zone,
+    now: datetime | None = None,
+    index: FacilityEntries | None = None,
+    net: Network | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> dict[int, list[CallRow]]:
     """Incident id -> its call list (see :func:`call_list`), for many incidents with one registry look-up,
     two queries for the records' power states (unless ``states`` holds them), one for the contact attempts and
     one for the entries."""
@@ -174,17 +206,26 @@ def call_lists(*, session: Session, incidents: list[Incident], zone, now: dateti
     if missing:
         known = {**known, **record_states(missing, net, session=session)}
     places = _places(index, net)
-    dark_of = {incident_id: entry_darkness(session, found, index=index, net=net, states=known, places=places)
-               for incident_id, found in open_of.items()}
+    dark_of = {
+        incident_id: entry_darkness(session, found, index=index, net=net, states=known, places=places)
+        for incident_id, found in open_of.items()
+    }
     wanted = set().union(*dark_of.values())
     if not wanted:
         return {incident_id: [] for incident_id in dark_of}
     attempts: dict[tuple[int, int], list[ContactAttempt]] = {}
-    for a in session.scalars(select(ContactAttempt).where(ContactAttempt.incident_id.in_(
-            [i for i, dark in dark_of.items() if dark])).order_by(ContactAttempt.at, ContactAttempt.id)):
+    for a in session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.incident_id.in_([i for i, dark in dark_of.items() if dark]))
+        .order_by(ContactAttempt.at, ContactAttempt.id)
+    ):
         attempts.setdefault((a.incident_id, a.entry_id), []).append(a)
-    entries = to_out(session, list_entries(session=session, ids=list(wanted)), today=(now or utcnow()).astimezone(
-        zone).date(), zone=zone)
+    entries = to_out(
+        session,
+        list_entries(session=session, ids=list(wanted)),
+        today=(now or utcnow()).astimezone(zone).date(),
+        zone=zone,
+    )
     out = {}
     for incident_id, dark in dark_of.items():
         rows = []
@@ -193,12 +234,20 @@ def call_lists(*, session: Session, incidents: list[Incident], zone, now: dateti
                 continue
             tries = attempts.get((incident_id, e.id), [])
             on, possibly = dark[e.id]
-            rows.append(CallRow(entry=e, dark_since=min(r.start_at for r in on), records=sorted(r.id for r in on),
-                                possibly=possibly, reached=any(a.outcome == "reached" for a in tries),
-                                attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in tries]))
+            rows.append(
+                CallRow(
+                    entry=e,
+                    dark_since=min(r.start_at for r in on),
+                    records=sorted(r.id for r in on),
+                    possibly=possibly,
+                    reached=any(a.outcome == "reached" for a in tries),
+                    attempts=[AttemptOut.model_validate(a, from_attributes=True) for a in tries],
+                )
+            )
         # not reached first, then by priority tier; within a tier, entries certainly dark before possibly dark
-        out[incident_id] = sorted(rows, key=lambda r: (r.reached, r.entry.priority_tier, r.possibly,
-                                                       r.entry.backup_generation, r.dark_since))
+        out[incident_id] = sorted(
+            rows, key=lambda r: (r.reached, r.entry.priority_tier, r.possibly, r.entry.backup_generation, r.dark_since)
+        )
     return out
 
 
@@ -208,12 +257,21 @@ def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor
     entry = get_entry(session=session, entry_id=data.entry_id, field="entry_id")
     names = {c.name for c in entry.contacts}
     if names and data.contact_name not in names:
-        raise InvalidInput(f"{data.contact_name!r} is not a contact of {entry.name}. Fix: use one of "
-                           f"{', '.join(sorted(names))}.", field="contact_name")
+        raise InvalidInput(
+            f"{data.contact_name!r} is not a contact of {entry.name}. Fix: use one of {', '.join(sorted(names))}.",
+            field="contact_name",
+        )
     at = data.at or utcnow()
     check_time(at, "at")
-    attempt = ContactAttempt(incident_id=incident_id, entry_id=entry.id, contact_name=data.contact_name,
-                             outcome=data.outcome, notes=data.notes, at=at, by=actor)
+    attempt = ContactAttempt(
+        incident_id=incident_id,
+        entry_id=entry.id,
+        contact_name=data.contact_name,
+        outcome=data.outcome,
+        notes=data.notes,
+        at=at,
+        by=actor,
+    )
     session.add(attempt)
     session.flush()
     return attempt

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import case, func, select
@@ -62,14 +62,30 @@ from outages.settings import RuleSettings, get_rule_settings
 from registry.models import RegistryCategory, RegistryEntry
 from registry.service import FacilityEntries
 
-__all__ = ["Classification", "Criterion", "FacilityFacts", "OutOverTime", "classify", "facility_facts",
-           "facility_key", "out_over_time", "record_states", "span"]
+__all__ = [
+    "Classification",
+    "Criterion",
+    "FacilityFacts",
+    "OutOverTime",
+    "classify",
+    "facility_facts",
+    "facility_key",
+    "out_over_time",
+    "record_states",
+    "span",
+]
 
-GROUP_CRITERIA = {"essential": "essential_services", "community_impact": "community_impact",
-                  "interruptible": "interruptible_members"}
-GROUP_WORDS = {"essential": "essential service", "community_impact": "community impact",
-               "interruptible": "interruptible load"}
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+GROUP_CRITERIA = {
+    "essential": "essential_services",
+    "community_impact": "community_impact",
+    "interruptible": "interruptible_members",
+}
+GROUP_WORDS = {
+    "essential": "essential service",
+    "community_impact": "community impact",
+    "interruptible": "interruptible load",
+}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -95,6 +111,7 @@ class Classification:
     def as_json(self) -> dict:
         def iso(v):
             return v.isoformat() if isinstance(v, datetime) else v
+
         out = {k: iso(v) for k, v in asdict(self).items() if k != "criteria"}
         out["criteria"] = [{k: iso(v) for k, v in asdict(c).items()} for c in self.criteria]
         return out
@@ -114,14 +131,19 @@ class FacilityFacts:
     def __init__(self, session: Session):
         self.net: Network = network(session)
         self.system_members = session.scalar(select(func.count()).select_from(ServicePoint)) or 0
-        self.areas = {i: (code, name, kind) for i, code, name, kind in session.execute(
-            select(ServiceArea.id, ServiceArea.code, ServiceArea.name, ServiceArea.kind))}
+        self.areas = {
+            i: (code, name, kind)
+            for i, code, name, kind in session.execute(
+                select(ServiceArea.id, ServiceArea.code, ServiceArea.name, ServiceArea.kind)
+            )
+        }
         by_area: dict[tuple, dict[int, int]] = {}
         self.area_members: dict[int, int] = {}
         rows = session.execute(
             select(ServicePoint.feeder_id, ServicePoint.device_id, ServicePointArea.service_area_id, func.count())
             .join(ServicePointArea, ServicePointArea.service_point_id == ServicePoint.id)
-            .group_by(ServicePoint.feeder_id, ServicePoint.device_id, ServicePointArea.service_area_id))
+            .group_by(ServicePoint.feeder_id, ServicePoint.device_id, ServicePointArea.service_area_id)
+        )
         for feeder_id, device_id, area_id, n in rows:
             keys = (("feeder", feeder_id),) + ((("own", device_id),) if device_id is not None else ())
             for key in keys:
@@ -131,9 +153,13 @@ class FacilityFacts:
         served: dict[tuple, int] = {}
         interruptible: dict[tuple, int] = {}
         for feeder_id, device_id, n, k in session.execute(
-                select(ServicePoint.feeder_id, ServicePoint.device_id, func.count(),
-                       func.sum(case((ServicePoint.interruptible, 1), else_=0)))
-                .group_by(ServicePoint.feeder_id, ServicePoint.device_id)):
+            select(
+                ServicePoint.feeder_id,
+                ServicePoint.device_id,
+                func.count(),
+                func.sum(case((ServicePoint.interruptible, 1), else_=0)),
+            ).group_by(ServicePoint.feeder_id, ServicePoint.device_id)
+        ):
             for key in (("feeder", feeder_id),) + ((("own", device_id),) if device_id is not None else ()):
                 served[key] = served.get(key, 0) + n
                 interruptible[key] = interruptible.get(key, 0) + int(k or 0)
@@ -149,9 +175,14 @@ class FacilityFacts:
             feeders = [f for f, s in net.feeder_substation.items() if s in subs]
             self._store(("line", line), [("feeder", f) for f in feeders], by_area, served, interruptible)
         self.entries = FacilityEntries(session)
-        self.entry_facts = {i: (name, grp, label) for i, name, grp, label in session.execute(
-            select(RegistryEntry.id, RegistryEntry.name, RegistryCategory.grp, RegistryCategory.label)
-            .join(RegistryCategory, RegistryCategory.code == RegistryEntry.category_code))}
+        self.entry_facts = {
+            i: (name, grp, label)
+            for i, name, grp, label in session.execute(
+                select(RegistryEntry.id, RegistryEntry.name, RegistryCategory.grp, RegistryCategory.label).join(
+                    RegistryCategory, RegistryCategory.code == RegistryEntry.category_code
+                )
+            )
+        }
         # where each entry is in the network: its service point's position, or (linked to a feeder only) its feeder
         self.entry_pos: dict[int, int] = {}
         self.feeder_entries: dict[int, list[int]] = {}
@@ -190,8 +221,11 @@ _facts_cache: dict[tuple, FacilityFacts] = {}
 def facility_facts(session: Session) -> FacilityFacts:
     """The classifier's facts, rebuilt only when the facility layer or the registry has changed."""
     entries = session.execute(select(func.count(RegistryEntry.id), func.max(RegistryEntry.updated_at))).one()
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True),
-           session.scalar(select(func.count()).select_from(ServicePoint)), tuple(entries))
+    key = (
+        session.get_bind().engine.url.render_as_string(hide_password=True),
+        session.scalar(select(func.count()).select_from(ServicePoint)),
+        tuple(entries),
+    )
     if key not in _facts_cache:
         _facts_cache.clear()
         _facts_cache[key] = FacilityFacts(session)
@@ -201,8 +235,9 @@ def facility_facts(session: Session) -> FacilityFacts:
 # --- the records as the power state reads them ----------------------------------------------------------
 
 
-def record_states(records: Sequence[Interruption], net: Network, *,
-                  session: Session | None = None) -> dict[Interruption, RecordState]:
+def record_states(
+    records: Sequence[Interruption], net: Network, *, session: Session | None = None
+) -> dict[Interruption, RecordState]:
     """Each record's power state (:func:`outages.power_state.states_of`, two queries for all of them), keyed by
     the record.  The session defaults to the records' own; records in no session (not stored) have no located
     or named service points, so they are replayed without one."""
@@ -325,8 +360,13 @@ class OutOverTime:
         return min(total, max(self.system_members, located)) if self.system_members else total
 
 
-def out_over_time(live: Sequence[Interruption], facts: FacilityFacts, *, horizon: datetime,
-                  states: Mapping[Interruption, RecordState] | None = None) -> OutOverTime:
+def out_over_time(
+    live: Sequence[Interruption],
+    facts: FacilityFacts,
+    *,
+    horizon: datetime,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> OutOverTime:
     """Members out during an incident (its live records: not voided, begun by ``horizon``) up to ``horizon``
     (see :class:`OutOverTime`).  ``states``: the records' power states when already read
     (:func:`record_states`); the missing ones are read here."""
@@ -358,16 +398,21 @@ def out_over_time(live: Sequence[Interruption], facts: FacilityFacts, *, horizon
     n_sys = facts.system_members
     if n_sys:
         total = np.minimum(total, np.maximum(n_sys, located))
-    return OutOverTime(live, found, horizon, iv, record_of, events, times, located, unlocated, total, n_sys,
-                       moments)
+    return OutOverTime(live, found, horizon, iv, record_of, events, times, located, unlocated, total, n_sys, moments)
 
 
 # --- classification --------------------------------------------------------------------------------------
 
 
-def classify(records: list[Interruption], facts: FacilityFacts, *, now: datetime,
-             rules: RuleSettings | None = None, cause_labels: dict[str, str] | None = None,
-             states: Mapping[Interruption, RecordState] | None = None) -> Classification:
+def classify(
+    records: list[Interruption],
+    facts: FacilityFacts,
+    *,
+    now: datetime,
+    rules: RuleSettings | None = None,
+    cause_labels: dict[str, str] | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> Classification:
     """Classify one incident from its interruption records and their steps (voided ones are left out).
     ``states``: the records' power states when the caller has read them for many incidents at once
     (:func:`record_states`); otherwise they are read through the records' session."""
@@ -400,37 +445,58 @@ def classify(records: list[Interruption], facts: FacilityFacts, *, now: datetime
 
     n_sys = facts.system_members
     if n_sys:
-        count_criterion("entire_system", rules.system_share * n_sys,
-                        lambda i: f"{level[i]:,.0f} of {n_sys:,} members out at once (the entire system)")
-        count_criterion("members_20_percent", rules.members_share * n_sys,
-                        lambda i: f"peak {peak:,} members out ≥ {rules.members_share:.0%} of the system's "
-                                  f"{n_sys:,} members")
+        count_criterion(
+            "entire_system",
+            rules.system_share * n_sys,
+            lambda i: f"{level[i]:,.0f} of {n_sys:,} members out at once (the entire system)",
+        )
+        count_criterion(
+            "members_20_percent",
+            rules.members_share * n_sys,
+            lambda i: f"peak {peak:,} members out ≥ {rules.members_share:.0%} of the system's {n_sys:,} members",
+        )
         if n_sys > rules.large_system_members:
-            count_criterion("members_20000", rules.large_system_threshold,
-                            lambda i: f"peak {peak:,} members out ≥ {rules.large_system_threshold:,} (system serves "
-                                      f"{n_sys:,} > {rules.large_system_members:,})")
+            count_criterion(
+                "members_20000",
+                rules.large_system_threshold,
+                lambda i: (
+                    f"peak {peak:,} members out ≥ {rules.large_system_threshold:,} (system serves "
+                    f"{n_sys:,} > {rules.large_system_members:,})"
+                ),
+            )
     _area_criteria(out, facts, rules, live, count_criterion)
     for record in live:
         until = record.restored_at if record.restored_at is not None and record.restored_at <= now else now
         if record.scheduled and record.members_notified is False:
             minutes = (until - record.start_at).total_seconds() / 60
             if minutes > rules.scheduled_unnotified_minutes:
-                found.append(Criterion("scheduled_not_notified",
-                                       record.start_at + timedelta(minutes=rules.scheduled_unnotified_minutes),
-                                       f"scheduled, {span(minutes)}, {record.members_out:,} members not notified "
-                                       f"in advance, on {_where(record)}"))
+                found.append(
+                    Criterion(
+                        "scheduled_not_notified",
+                        record.start_at + timedelta(minutes=rules.scheduled_unnotified_minutes),
+                        f"scheduled, {span(minutes)}, {record.members_out:,} members not notified "
+                        f"in advance, on {_where(record)}",
+                    )
+                )
     found += _dark_criteria(out, facts, hour, hour_ns)
     found.sort(key=lambda c: (c.met_at, c.code))
     return Classification(
-        significant=bool(found), significant_at=found[0].met_at if found else None, ongoing=ongoing,
-        started_at=start, restored_at=end, peak_members_out=peak,
+        significant=bool(found),
+        significant_at=found[0].met_at if found else None,
+        ongoing=ongoing,
+        started_at=start,
+        restored_at=end,
+        peak_members_out=peak,
         peak_at=out.when(t[peak_index]) if peak_index is not None else None,
-        members_affected=out.members_affected, criteria=found,
-        members_out_now=out.out_at(now, facts.net) if ongoing else 0)
+        members_affected=out.members_affected,
+        criteria=found,
+        members_out_now=out.out_at(now, facts.net) if ongoing else 0,
+    )
 
 
-def _area_criteria(out: OutOverTime, facts: FacilityFacts, rules: RuleSettings, live: list[Interruption],
-                   count_criterion) -> None:
+def _area_criteria(
+    out: OutOverTime, facts: FacilityFacts, rules: RuleSettings, live: list[Interruption], count_criterion
+) -> None:
     """D6: each division and community the incident's facilities reach, by its members out at once (located
     there, plus the unlocated counts placed in proportion to where their facility's members are)."""
     keys = [facility_key(r) for r in live]
@@ -449,8 +515,7 @@ def _area_criteria(out: OutOverTime, facts: FacilityFacts, rules: RuleSettings, 
             here = _subset(iv, where[idx] == iv.pos)
         else:
             here = _subset(iv, slice(0, 0))
-        weights = np.array([facts.by_area.get(k, {}).get(area_id, 0) / max(facts.served.get(k, 0), 1)
-                            for k in keys])
+        weights = np.array([facts.by_area.get(k, {}).get(area_id, 0) / max(facts.served.get(k, 0), 1) for k in keys])
         w = weights[uk] if len(uk) else np.empty(0)
         distinct = int(np.count_nonzero(np.append(True, here.pos[1:] != here.pos[:-1]))) if len(here) else 0
         ceiling = min(distinct + float(np.sum(np.where(ud > 0, ud * w, 0.0))), members)
@@ -463,11 +528,12 @@ def _area_criteria(out: OutOverTime, facts: FacilityFacts, rules: RuleSettings, 
 
         def evidence(i, name=name, members=members, label=label, total=total, guess=guess, share=share):
             v, n = total[i], int(round(guess[i]))
-            text = (f"{name} ({label}): {v:,.0f} of {members:,} members out at once "
-                    f"({v / members:.1%} ≥ {share:.0%})")
+            text = f"{name} ({label}): {v:,.0f} of {members:,} members out at once ({v / members:.1%} ≥ {share:.0%})"
             if n:
-                text += (f", including about {n:,} not yet located (an estimate: placed in proportion to where "
-                         "their facility's members are)")
+                text += (
+                    f", including about {n:,} not yet located (an estimate: placed in proportion to where "
+                    "their facility's members are)"
+                )
             return text
 
         count_criterion(f"{kind}:{code}", share * members, evidence, times, total, ceiling)
@@ -498,17 +564,26 @@ def _dark_criteria(out: OutOverTime, facts: FacilityFacts, hour: timedelta, hour
         name, grp, label = facts.entry_facts[entry_id]
         if grp not in GROUP_CRITERIA:
             continue
-        found.append(Criterion(GROUP_CRITERIA[grp], out.when(since) + hour,
-                               f"{name} ({GROUP_WORDS[grp]}: {label.lower()}) dark "
-                               f"{span((until - since) / 60e9)} on {_where(out.record_of[record_id])}"))
+        found.append(
+            Criterion(
+                GROUP_CRITERIA[grp],
+                out.when(since) + hour,
+                f"{name} ({GROUP_WORDS[grp]}: {label.lower()}) dark "
+                f"{span((until - since) / 60e9)} on {_where(out.record_of[record_id])}",
+            )
+        )
     flagged = facts.net.interruptible[iv.pos] & (iv.end - iv.start >= hour_ns)
     for record_id in np.unique(iv.record_id[flagged]).tolist():
         mine = flagged & (iv.record_id == record_id)
         n = len(np.unique(iv.pos[mine]))
         longest = int(np.max(iv.end[mine] - iv.start[mine]))
-        found.append(Criterion("interruptible_members", out.when(int(np.min(iv.start[mine]))) + hour,
-                               f"{n} interruptible service point(s) dark {span(longest / 60e9)} on "
-                               f"{_where(out.record_of[record_id])}"))
+        found.append(
+            Criterion(
+                "interruptible_members",
+                out.when(int(np.min(iv.start[mine]))) + hour,
+                f"{n} interruptible service point(s) dark {span(longest / 60e9)} on {_where(out.record_of[record_id])}",
+            )
+        )
     return found
 
 

@@ -204,8 +204,10 @@ def _div(num: Any, den: Any) -> Any:
 
 def _system_members(members_served: Any) -> float:
     if isinstance(members_served, (Mapping, pd.Series)):
-        raise TypeError("members_served must be one number (N_T of the system) here; "
-                        "a mapping group -> members is for group_by='division'|'substation'|'feeder'")
+        raise TypeError(
+            "members_served must be one number (N_T of the system) here; "
+            "a mapping group -> members is for group_by='division'|'substation'|'feeder'"
+        )
     return float(members_served)
 
 
@@ -248,8 +250,9 @@ class _Prepared:
         return self.records[name].take(self.rows)
 
 
-def _momentary_flags(records: pd.DataFrame, rows: np.ndarray, duration_ns: np.ndarray,
-                     momentary_max_minutes: float) -> np.ndarray:
+def _momentary_flags(
+    records: pd.DataFrame, rows: np.ndarray, duration_ns: np.ndarray, momentary_max_minutes: float
+) -> np.ndarray:
     derived = duration_ns <= momentary_max_minutes * _NS_PER_MIN
     if "momentary" not in records.columns:
         return derived
@@ -260,8 +263,15 @@ def _momentary_flags(records: pd.DataFrame, rows: np.ndarray, duration_ns: np.nd
     return np.where(given.isna().to_numpy(), derived, given.fillna(False).to_numpy(dtype=bool))
 
 
-def _prepare(records: pd.DataFrame, steps: pd.DataFrame | None, lo: int | None = None, hi: int | None = None,
-             *, tz: str = LOCAL_TZ, momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> _Prepared:
+def _prepare(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    lo: int | None = None,
+    hi: int | None = None,
+    *,
+    tz: str = LOCAL_TZ,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+) -> _Prepared:
     """The closed records starting in ``[lo, hi)`` with their member-minutes (D12)."""
     if records is None or len(records) == 0:
         empty_i = np.empty(0, np.int64)
@@ -371,8 +381,9 @@ def _event_keys(p: _Prepared, sel: np.ndarray) -> np.ndarray:
     return keys
 
 
-def _momentary_events_core(group: np.ndarray, key: np.ndarray, start: np.ndarray,
-                           window_ns: float) -> tuple[np.ndarray, np.ndarray]:
+def _momentary_events_core(
+    group: np.ndarray, key: np.ndarray, start: np.ndarray, window_ns: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Event id of each momentary record (anchored windows per group and feeder) and each event's group."""
     m = len(start)
     if m == 0:
@@ -445,8 +456,9 @@ def _prepare_hits(p: _Prepared, member_hits: pd.DataFrame | None) -> _Hits | Non
     return _Hits(pair // n_members, pair % n_members, n_members, total)
 
 
-def _count_per_group_member(group: np.ndarray, member: np.ndarray, n_groups: int,
-                            n_members: int) -> tuple[np.ndarray, np.ndarray]:
+def _count_per_group_member(
+    group: np.ndarray, member: np.ndarray, n_groups: int, n_members: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(group, count) of each (group, member) pair present, counting repeated pairs."""
     if n_groups * n_members <= max(_BINCOUNT_LIMIT, 2 * len(group)):
         counts = np.bincount(group * n_members + member, minlength=n_groups * n_members)
@@ -456,8 +468,9 @@ def _count_per_group_member(group: np.ndarray, member: np.ndarray, n_groups: int
     return uniq // n_members, counts
 
 
-def _sum_per_group_member(group: np.ndarray, member: np.ndarray, weights: np.ndarray, n_groups: int,
-                          n_members: int) -> tuple[np.ndarray, np.ndarray]:
+def _sum_per_group_member(
+    group: np.ndarray, member: np.ndarray, weights: np.ndarray, n_groups: int, n_members: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(group, sum of weights) of each (group, member) pair present."""
     key = group * n_members + member
     if n_groups * n_members <= max(_BINCOUNT_LIMIT, 2 * len(group)):
@@ -477,9 +490,20 @@ def _sum_per_group_member(group: np.ndarray, member: np.ndarray, weights: np.nda
 # evaluation
 
 
-def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.ndarray, nt: np.ndarray,
-              hits: _Hits | None, *, n: int, period_minutes: float, event_window_minutes: float,
-              celid_s_hours: float = CELID_S_HOURS, celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
+def _evaluate(
+    p: _Prepared,
+    keep: np.ndarray | None,
+    labels: list,
+    codes: np.ndarray,
+    nt: np.ndarray,
+    hits: _Hits | None,
+    *,
+    n: int,
+    period_minutes: float,
+    event_window_minutes: float,
+    celid_s_hours: float = CELID_S_HOURS,
+    celid_t_hours: float = CELID_T_HOURS,
+) -> pd.DataFrame:
     n_lab = len(labels)
     n_buckets = n_lab + 1  # last bucket: records without a group
     if keep is None:
@@ -494,8 +518,9 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
     mi = np.bincount(c_mom, weights=p.members[mom], minlength=n_buckets)
 
     mom_idx = np.flatnonzero(mom)
-    eid, egroup = _momentary_events_core(c_mom, _event_keys(p, mom_idx), p.start[mom_idx],
-                                         event_window_minutes * _NS_PER_MIN)
+    eid, egroup = _momentary_events_core(
+        c_mom, _event_keys(p, mom_idx), p.start[mom_idx], event_window_minutes * _NS_PER_MIN
+    )
     n_events = len(egroup)
     events = np.bincount(egroup, minlength=n_buckets)
 
@@ -538,8 +563,9 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
         pm = np.concatenate([hm[~shared], pairs % hits.n_members])
         mie = np.bincount(egroup[pe], minlength=n_buckets).astype(float)
         # CEMSMI_n: sustained interruptions plus momentary events per member
-        grp2, k2 = _count_per_group_member(np.concatenate([sg, egroup[pe]]), np.concatenate([sm, pm]),
-                                           n_buckets, hits.n_members)
+        grp2, k2 = _count_per_group_member(
+            np.concatenate([sg, egroup[pe]]), np.concatenate([sm, pm]), n_buckets, hits.n_members
+        )
         cemsmi_count = np.bincount(grp2[k2 > n], minlength=n_buckets).astype(float)
 
     nt_b = np.append(nt, np.nan)
@@ -585,16 +611,36 @@ def _evaluate(p: _Prepared, keep: np.ndarray | None, labels: list, codes: np.nda
     return out
 
 
-def _compute(p: _Prepared, members_served: Any, period_minutes: float, *, group_by: str | None, n: int,
-             member_hits: pd.DataFrame | None, keep: np.ndarray | None, event_window_minutes: float,
-             hits: _Hits | None = None, celid_s_hours: float = CELID_S_HOURS,
-             celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
+def _compute(
+    p: _Prepared,
+    members_served: Any,
+    period_minutes: float,
+    *,
+    group_by: str | None,
+    n: int,
+    member_hits: pd.DataFrame | None,
+    keep: np.ndarray | None,
+    event_window_minutes: float,
+    hits: _Hits | None = None,
+    celid_s_hours: float = CELID_S_HOURS,
+    celid_t_hours: float = CELID_T_HOURS,
+) -> pd.DataFrame:
     labels, codes, nt = _group_codes(p, group_by, members_served)
     if hits is None:
         hits = _prepare_hits(p, member_hits)
-    out = _evaluate(p, keep, labels, codes, nt, hits, n=n, period_minutes=period_minutes,
-                    event_window_minutes=event_window_minutes, celid_s_hours=celid_s_hours,
-                    celid_t_hours=celid_t_hours)
+    out = _evaluate(
+        p,
+        keep,
+        labels,
+        codes,
+        nt,
+        hits,
+        n=n,
+        period_minutes=period_minutes,
+        event_window_minutes=event_window_minutes,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
     out.index.name = group_by or "scope"
     return out
 
@@ -730,8 +776,7 @@ def caidi(records: pd.DataFrame, *, steps: pd.DataFrame | None) -> float:
     return _div(p.cmi[sus].sum(), p.members[sus].sum())
 
 
-def asai(records: pd.DataFrame, *, steps: pd.DataFrame | None, members_served: float,
-         period_minutes: float) -> float:
+def asai(records: pd.DataFrame, *, steps: pd.DataFrame | None, members_served: float, period_minutes: float) -> float:
     """Average Service Availability Index.
 
     .. math:: ASAI = \\frac{N_T T - \\sum_i r_i N_i}{N_T T} = 1 - \\frac{SAIDI}{T}
@@ -782,8 +827,16 @@ def caifi(records: pd.DataFrame, *, member_hits: pd.DataFrame | None) -> float:
     ----------
     IEEE Std 1366-2022 (CAIFI).
     """
-    row = _compute(_prep_all(records), 1, math.nan, group_by=None, n=0, member_hits=member_hits, keep=None,
-                   event_window_minutes=EVENT_WINDOW_MINUTES)
+    row = _compute(
+        _prep_all(records),
+        1,
+        math.nan,
+        group_by=None,
+        n=0,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+    )
     return float(row["caifi"].iloc[0])
 
 
@@ -810,8 +863,16 @@ def ctaidi(records: pd.DataFrame, *, steps: pd.DataFrame | None, member_hits: pd
     ----------
     IEEE Std 1366-2022 (CTAIDI).
     """
-    row = _compute(_prepare(records, steps), 1, math.nan, group_by=None, n=0, member_hits=member_hits,
-                   keep=None, event_window_minutes=EVENT_WINDOW_MINUTES)
+    row = _compute(
+        _prepare(records, steps),
+        1,
+        math.nan,
+        group_by=None,
+        n=0,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+    )
     return float(row["ctaidi"].iloc[0])
 
 
@@ -842,8 +903,13 @@ def maifi(records: pd.DataFrame, *, members_served: float) -> float:
     return _div(p.members[p.momentary].sum(), _system_members(members_served))
 
 
-def maifie(records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None = None,
-           event_window_minutes: float = EVENT_WINDOW_MINUTES) -> float:
+def maifie(
+    records: pd.DataFrame,
+    *,
+    members_served: float,
+    member_hits: pd.DataFrame | None = None,
+    event_window_minutes: float = EVENT_WINDOW_MINUTES,
+) -> float:
     """Momentary Average Interruption Event Frequency Index.
 
     .. math:: MAIFI_E = \\frac{\\sum_e IM_E N_{me}}{N_T}
@@ -872,8 +938,16 @@ def maifie(records: pd.DataFrame, *, members_served: float, member_hits: pd.Data
     ----------
     IEEE Std 1366-2022 (MAIFI_E).
     """
-    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
-                   member_hits=member_hits, keep=None, event_window_minutes=event_window_minutes)
+    row = _compute(
+        _prep_all(records),
+        _system_members(members_served),
+        math.nan,
+        group_by=None,
+        n=0,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=event_window_minutes,
+    )
     return float(row["maifie"].iloc[0])
 
 
@@ -904,13 +978,27 @@ def cemi(records: pd.DataFrame, n: int, *, members_served: float, member_hits: p
     ----------
     IEEE Std 1366-2022 (CEMI_n).
     """
-    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=n,
-                   member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES)
+    row = _compute(
+        _prep_all(records),
+        _system_members(members_served),
+        math.nan,
+        group_by=None,
+        n=n,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+    )
     return float(row[f"cemi_{n}"].iloc[0])
 
 
-def cemsmi(records: pd.DataFrame, n: int, *, members_served: float, member_hits: pd.DataFrame | None,
-           event_window_minutes: float = EVENT_WINDOW_MINUTES) -> float:
+def cemsmi(
+    records: pd.DataFrame,
+    n: int,
+    *,
+    members_served: float,
+    member_hits: pd.DataFrame | None,
+    event_window_minutes: float = EVENT_WINDOW_MINUTES,
+) -> float:
     """Customers (members) Experiencing Multiple Sustained and Momentary Interruption events.
 
     .. math:: CEMSMI_n = \\frac{CNT_{(k > n)}}{N_T}
@@ -940,13 +1028,22 @@ def cemsmi(records: pd.DataFrame, n: int, *, members_served: float, member_hits:
     ----------
     IEEE Std 1366-2022 (CEMSMI_n).
     """
-    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=n,
-                   member_hits=member_hits, keep=None, event_window_minutes=event_window_minutes)
+    row = _compute(
+        _prep_all(records),
+        _system_members(members_served),
+        math.nan,
+        group_by=None,
+        n=n,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=event_window_minutes,
+    )
     return float(row[f"cemsmi_{n}"].iloc[0])
 
 
-def celid_s(records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None,
-            hours: float = CELID_S_HOURS) -> float:
+def celid_s(
+    records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None, hours: float = CELID_S_HOURS
+) -> float:
     """Customers (members) Experiencing Long Interruption Durations, single interruption.
 
     .. math:: CELID_s = \\frac{CN_{(r > s)}}{N_T}
@@ -974,14 +1071,23 @@ def celid_s(records: pd.DataFrame, *, members_served: float, member_hits: pd.Dat
     ----------
     IEEE Std 1366-2022 (CELID-s).
     """
-    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
-                   member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES,
-                   celid_s_hours=hours)
+    row = _compute(
+        _prep_all(records),
+        _system_members(members_served),
+        math.nan,
+        group_by=None,
+        n=0,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+        celid_s_hours=hours,
+    )
     return float(row["celid_s"].iloc[0])
 
 
-def celid_t(records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None,
-            hours: float = CELID_T_HOURS) -> float:
+def celid_t(
+    records: pd.DataFrame, *, members_served: float, member_hits: pd.DataFrame | None, hours: float = CELID_T_HOURS
+) -> float:
     """Customers (members) Experiencing Long Interruption Durations, total duration.
 
     .. math:: CELID_t = \\frac{CN_{(\\sum r > t)}}{N_T}
@@ -1009,14 +1115,26 @@ def celid_t(records: pd.DataFrame, *, members_served: float, member_hits: pd.Dat
     ----------
     IEEE Std 1366-2022 (CELID-t).
     """
-    row = _compute(_prep_all(records), _system_members(members_served), math.nan, group_by=None, n=0,
-                   member_hits=member_hits, keep=None, event_window_minutes=EVENT_WINDOW_MINUTES,
-                   celid_t_hours=hours)
+    row = _compute(
+        _prep_all(records),
+        _system_members(members_served),
+        math.nan,
+        group_by=None,
+        n=0,
+        member_hits=member_hits,
+        keep=None,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+        celid_t_hours=hours,
+    )
     return float(row["celid_t"].iloc[0])
 
 
-def momentary_events(records: pd.DataFrame, *, event_window_minutes: float = EVENT_WINDOW_MINUTES,
-                     momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> pd.Series:
+def momentary_events(
+    records: pd.DataFrame,
+    *,
+    event_window_minutes: float = EVENT_WINDOW_MINUTES,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+) -> pd.Series:
     """Momentary event number of each momentary record (the grouping behind MAIFIe).
 
     Records on the same feeder (else substation) starting within ``event_window_minutes`` (inclusive) of
@@ -1042,8 +1160,9 @@ def momentary_events(records: pd.DataFrame, *, event_window_minutes: float = EVE
     """
     p = _prepare(records, None, momentary_max_minutes=momentary_max_minutes)
     idx = np.flatnonzero(p.momentary)
-    eid, _ = _momentary_events_core(np.zeros(len(idx), np.int64), _event_keys(p, idx), p.start[idx],
-                                    event_window_minutes * _NS_PER_MIN)
+    eid, _ = _momentary_events_core(
+        np.zeros(len(idx), np.int64), _event_keys(p, idx), p.start[idx], event_window_minutes * _NS_PER_MIN
+    )
     return pd.Series(eid, index=records.index[p.rows[idx]], name="event")
 
 
@@ -1051,13 +1170,24 @@ def momentary_events(records: pd.DataFrame, *, event_window_minutes: float = EVE
 # all indices for a period
 
 
-def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_served: Any,
-                    period_start: Any, period_end: Any, *, group_by: str | None = None, n: int = 3,
-                    member_hits: pd.DataFrame | None = None, exclude_days: Iterable | None = None,
-                    only_days: Iterable | None = None, tz: str = LOCAL_TZ,
-                    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
-                    event_window_minutes: float = EVENT_WINDOW_MINUTES, celid_s_hours: float = CELID_S_HOURS,
-                    celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
+def compute_indices(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    members_served: Any,
+    period_start: Any,
+    period_end: Any,
+    *,
+    group_by: str | None = None,
+    n: int = 3,
+    member_hits: pd.DataFrame | None = None,
+    exclude_days: Iterable | None = None,
+    only_days: Iterable | None = None,
+    tz: str = LOCAL_TZ,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+    event_window_minutes: float = EVENT_WINDOW_MINUTES,
+    celid_s_hours: float = CELID_S_HOURS,
+    celid_t_hours: float = CELID_T_HOURS,
+) -> pd.DataFrame:
     """Every reliability index of a period, for the system or per group.
 
     .. math::
@@ -1117,11 +1247,25 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
     """
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)
-    out = _compute(p, members_served, (hi - lo) / _NS_PER_MIN, group_by=group_by, n=n, member_hits=member_hits,
-                   keep=_day_mask(p, exclude_days, only_days), event_window_minutes=event_window_minutes,
-                   celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
-    out.attrs.update(period_start=pd.Timestamp(period_start), period_end=pd.Timestamp(period_end), n=n,
-                     celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
+    out = _compute(
+        p,
+        members_served,
+        (hi - lo) / _NS_PER_MIN,
+        group_by=group_by,
+        n=n,
+        member_hits=member_hits,
+        keep=_day_mask(p, exclude_days, only_days),
+        event_window_minutes=event_window_minutes,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
+    out.attrs.update(
+        period_start=pd.Timestamp(period_start),
+        period_end=pd.Timestamp(period_end),
+        n=n,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
     return out
 
 
@@ -1129,8 +1273,16 @@ def compute_indices(records: pd.DataFrame, steps: pd.DataFrame | None, members_s
 # daily SAIDI and major event days
 
 
-def daily_saidi(records: pd.DataFrame, steps: pd.DataFrame | None, members_served: float, start: Any, end: Any,
-                *, tz: str = LOCAL_TZ, momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> pd.Series:
+def daily_saidi(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    members_served: float,
+    start: Any,
+    end: Any,
+    *,
+    tz: str = LOCAL_TZ,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+) -> pd.Series:
     """SAIDI of each local day; an interruption counts on the local day it began.
 
     .. math:: SAIDI_d = \\frac{\\sum_{i:\\, start_i \\in d} r_i N_i}{N_T}
@@ -1184,8 +1336,13 @@ class TMed:
     note: str | None = None
 
 
-def t_med(daily_saidi_history: pd.Series, *, period_start: Any = None, years: int = T_MED_YEARS,
-          beta_multiplier: float = BETA_MULTIPLIER) -> TMed:
+def t_med(
+    daily_saidi_history: pd.Series,
+    *,
+    period_start: Any = None,
+    years: int = T_MED_YEARS,
+    beta_multiplier: float = BETA_MULTIPLIER,
+) -> TMed:
     """Major event day threshold by the 2.5 beta method.
 
     .. math::
@@ -1240,8 +1397,9 @@ def t_med(daily_saidi_history: pd.Series, *, period_start: Any = None, years: in
     logs = np.log(values[values > 0])
     notes = []
     if not full:
-        notes.append(f"only {n_days} day(s) ({n_days / 365.25:.2f} years) of history before {end}, "
-                     f"fewer than {years} years")
+        notes.append(
+            f"only {n_days} day(s) ({n_days / 365.25:.2f} years) of history before {end}, fewer than {years} years"
+        )
     if len(logs) >= 2:
         alpha, beta = float(logs.mean()), float(logs.std(ddof=1))
         value = math.exp(alpha + beta_multiplier * beta)
@@ -1249,9 +1407,18 @@ def t_med(daily_saidi_history: pd.Series, *, period_start: Any = None, years: in
         alpha = float(logs.mean()) if len(logs) else math.nan
         beta = value = math.nan
         notes.append("fewer than two days with SAIDI > 0: T_MED undefined, no major event days")
-    return TMed(value=value, alpha=alpha, beta=beta, first_day=first, last_day=last, days=n_days,
-                nonzero_days=int(len(logs)), years=n_days / 365.25, full_history=full,
-                note="; ".join(notes) or None)
+    return TMed(
+        value=value,
+        alpha=alpha,
+        beta=beta,
+        first_day=first,
+        last_day=last,
+        days=n_days,
+        nonzero_days=int(len(logs)),
+        years=n_days / 365.25,
+        full_history=full,
+        note="; ".join(notes) or None,
+    )
 
 
 @dataclass(frozen=True)
@@ -1268,10 +1435,19 @@ class MajorEventDays:
         return list(self.days.index)
 
 
-def major_event_days(records: pd.DataFrame, steps: pd.DataFrame | None, members_served: float, period_start: Any,
-                     period_end: Any, history_start: Any, *, tz: str = LOCAL_TZ, years: int = T_MED_YEARS,
-                     beta_multiplier: float = BETA_MULTIPLIER,
-                     momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> MajorEventDays:
+def major_event_days(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    members_served: float,
+    period_start: Any,
+    period_end: Any,
+    history_start: Any,
+    *,
+    tz: str = LOCAL_TZ,
+    years: int = T_MED_YEARS,
+    beta_multiplier: float = BETA_MULTIPLIER,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+) -> MajorEventDays:
     """Major event days of a period: local days whose SAIDI exceeds :math:`T_{MED}`.
 
     .. math:: MED = \\{ d : SAIDI_d > T_{MED} \\},\\quad T_{MED} = e^{\\alpha + 2.5\\beta}
@@ -1310,8 +1486,15 @@ def major_event_days(records: pd.DataFrame, steps: pd.DataFrame | None, members_
     window = pd.Timestamp(p_date) - pd.DateOffset(years=years)
     window_ns = _instant(window.tz_localize(tz, ambiguous=True, nonexistent="shift_forward"), "window")
     h0 = max(h0, window_ns) if h0 < lo else lo
-    daily = daily_saidi(records, steps, members_served, pd.Timestamp(h0, unit="ns", tz="UTC"),
-                        pd.Timestamp(hi, unit="ns", tz="UTC"), tz=tz, momentary_max_minutes=momentary_max_minutes)
+    daily = daily_saidi(
+        records,
+        steps,
+        members_served,
+        pd.Timestamp(h0, unit="ns", tz="UTC"),
+        pd.Timestamp(hi, unit="ns", tz="UTC"),
+        tz=tz,
+        momentary_max_minutes=momentary_max_minutes,
+    )
     in_period = np.array([d >= p_date for d in daily.index], bool)
     history, period = daily[~in_period], daily[in_period]
     threshold = t_med(history, period_start=p_date, years=years, beta_multiplier=beta_multiplier)
@@ -1320,12 +1503,23 @@ def major_event_days(records: pd.DataFrame, steps: pd.DataFrame | None, members_
     return MajorEventDays(t_med=threshold, daily_saidi=period, days=days)
 
 
-def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, members_served: Any,
-                        period_start: Any, period_end: Any, *, major_event_days: Iterable, group_by: str | None = None,
-                        n: int = 3, member_hits: pd.DataFrame | None = None, tz: str = LOCAL_TZ,
-                        momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
-                        event_window_minutes: float = EVENT_WINDOW_MINUTES, celid_s_hours: float = CELID_S_HOURS,
-                        celid_t_hours: float = CELID_T_HOURS) -> pd.DataFrame:
+def indices_by_day_type(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    members_served: Any,
+    period_start: Any,
+    period_end: Any,
+    *,
+    major_event_days: Iterable,
+    group_by: str | None = None,
+    n: int = 3,
+    member_hits: pd.DataFrame | None = None,
+    tz: str = LOCAL_TZ,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+    event_window_minutes: float = EVENT_WINDOW_MINUTES,
+    celid_s_hours: float = CELID_S_HOURS,
+    celid_t_hours: float = CELID_T_HOURS,
+) -> pd.DataFrame:
     """Every index on all days, on normal days (major event days removed) and on major event days only.
 
     Same formulas as :func:`compute_indices`; the records are split by the local day they began.  ASAI
@@ -1360,12 +1554,28 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
     is_med = _day_mask(p, None, meds)
     frames = {}
     for label, keep in (("all", None), ("normal", ~is_med), ("major_event", is_med)):
-        frames[label] = _compute(p, members_served, (hi - lo) / _NS_PER_MIN, group_by=group_by, n=n,
-                                 member_hits=None, hits=hits, keep=keep, event_window_minutes=event_window_minutes,
-                                 celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
+        frames[label] = _compute(
+            p,
+            members_served,
+            (hi - lo) / _NS_PER_MIN,
+            group_by=group_by,
+            n=n,
+            member_hits=None,
+            hits=hits,
+            keep=keep,
+            event_window_minutes=event_window_minutes,
+            celid_s_hours=celid_s_hours,
+            celid_t_hours=celid_t_hours,
+        )
     out = pd.concat(frames, names=["days"])
-    out.attrs.update(period_start=pd.Timestamp(period_start), period_end=pd.Timestamp(period_end), n=n,
-                     major_event_days=meds, celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
+    out.attrs.update(
+        period_start=pd.Timestamp(period_start),
+        period_end=pd.Timestamp(period_end),
+        n=n,
+        major_event_days=meds,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
     return out
 
 
@@ -1373,11 +1583,21 @@ def indices_by_day_type(records: pd.DataFrame, steps: pd.DataFrame | None, membe
 # worst-performing feeders
 
 
-def worst_feeders(records: pd.DataFrame, steps: pd.DataFrame | None, feeder_members: pd.Series, period_start: Any,
-                  period_end: Any, *, worst_fraction: float = 0.10, min_members: int = 10,
-                  multiples: tuple[float, ...] = (2.0, 3.0), system_members: float | None = None,
-                  exclude_days: Iterable | None = None, tz: str = LOCAL_TZ,
-                  momentary_max_minutes: float = MOMENTARY_MAX_MINUTES) -> pd.DataFrame:
+def worst_feeders(
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None,
+    feeder_members: pd.Series,
+    period_start: Any,
+    period_end: Any,
+    *,
+    worst_fraction: float = 0.10,
+    min_members: int = 10,
+    multiples: tuple[float, ...] = (2.0, 3.0),
+    system_members: float | None = None,
+    exclude_days: Iterable | None = None,
+    tz: str = LOCAL_TZ,
+    momentary_max_minutes: float = MOMENTARY_MAX_MINUTES,
+) -> pd.DataFrame:
     """Feeders ranked by SAIDI and by SAIFI against the system average.
 
     .. math::
@@ -1426,13 +1646,23 @@ def worst_feeders(records: pd.DataFrame, steps: pd.DataFrame | None, feeder_memb
     lo, hi = _instant(period_start, "period_start"), _instant(period_end, "period_end")
     p = _prepare(records, steps, lo, hi, tz=tz, momentary_max_minutes=momentary_max_minutes)
     keep = _day_mask(p, exclude_days, None)
-    per = _compute(p, fm, (hi - lo) / _NS_PER_MIN, group_by="feeder", n=0, member_hits=None, keep=keep,
-                   event_window_minutes=EVENT_WINDOW_MINUTES)
+    per = _compute(
+        p,
+        fm,
+        (hi - lo) / _NS_PER_MIN,
+        group_by="feeder",
+        n=0,
+        member_hits=None,
+        keep=keep,
+        event_window_minutes=EVENT_WINDOW_MINUTES,
+    )
     sus = ~p.momentary if keep is None else keep & ~p.momentary
     sys_saifi = _div(p.members[sus].sum(), nt)
     sys_saidi = _div(p.cmi[sus].sum(), nt)
-    out = per.loc[[f for f in per.index if f in fm.index],
-                  ["members_served", "member_interruptions", "member_minutes", "saifi", "saidi"]].copy()
+    out = per.loc[
+        [f for f in per.index if f in fm.index],
+        ["members_served", "member_interruptions", "member_minutes", "saifi", "saidi"],
+    ].copy()
     out.index.name = "feeder"
     n_worst = math.ceil(worst_fraction * len(out)) if len(out) else 0
     for idx in ("saidi", "saifi"):

@@ -25,8 +25,13 @@ from outages.settings import get_rule_settings
 class OutageReport(Base):
     __tablename__ = "outage_reports"
     __table_args__ = (
-        Index("uq_outage_reports_open", "service_point_id", unique=True,
-              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_outage_reports_open",
+            "service_point_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,25 +44,39 @@ class OutageReport(Base):
     interruption_id: Mapped[int | None] = mapped_column(ForeignKey("interruptions.id"))
 
 
-def report_outage(*, session: Session, service_point: ServicePoint, account_id: int | None = None,
-                  known: Interruption | None = None, now: datetime | None = None) -> tuple[OutageReport, bool]:
+def report_outage(
+    *,
+    session: Session,
+    service_point: ServicePoint,
+    account_id: int | None = None,
+    known: Interruption | None = None,
+    now: datetime | None = None,
+) -> tuple[OutageReport, bool]:
     """Record a member's report; a second report for the same service point returns the open one.  When
     the outage is ``known`` (an open record already covers the service point) the report is confirmed into
     it at once instead of counting towards a probable outage."""
-    existing = session.scalar(select(OutageReport).where(OutageReport.service_point_id == service_point.id,
-                                                         OutageReport.status == "open"))
+    existing = session.scalar(
+        select(OutageReport).where(OutageReport.service_point_id == service_point.id, OutageReport.status == "open")
+    )
     if existing is not None:
         return existing, False
-    report = OutageReport(service_point_id=service_point.id, feeder_id=service_point.feeder_id,
-                          device_id=service_point.device_id, account_id=account_id, created_at=now or utcnow(),
-                          status="confirmed" if known else "open", interruption_id=known.id if known else None)
+    report = OutageReport(
+        service_point_id=service_point.id,
+        feeder_id=service_point.feeder_id,
+        device_id=service_point.device_id,
+        account_id=account_id,
+        created_at=now or utcnow(),
+        status="confirmed" if known else "open",
+        interruption_id=known.id if known else None,
+    )
     session.add(report)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # a simultaneous twin made it first
-        return session.scalar(select(OutageReport).where(OutageReport.service_point_id == service_point.id,
-                                                         OutageReport.status == "open")), False
+        return session.scalar(
+            select(OutageReport).where(OutageReport.service_point_id == service_point.id, OutageReport.status == "open")
+        ), False
     return report, True
 
 
@@ -76,9 +95,12 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
     """Feeders whose open reports within the window reach the threshold (settings), busiest first."""
     rules, now = get_rule_settings(), now or utcnow()
     since = now - timedelta(minutes=rules.report_window_minutes)
-    rows = session.execute(select(OutageReport, Feeder.code).join(Feeder, Feeder.id == OutageReport.feeder_id)
-                           .where(OutageReport.status == "open", OutageReport.created_at >= since)
-                           .order_by(OutageReport.created_at)).all()
+    rows = session.execute(
+        select(OutageReport, Feeder.code)
+        .join(Feeder, Feeder.id == OutageReport.feeder_id)
+        .where(OutageReport.status == "open", OutageReport.created_at >= since)
+        .order_by(OutageReport.created_at)
+    ).all()
     by_feeder: dict[str, list[OutageReport]] = {}
     for report, code in rows:
         by_feeder.setdefault(code, []).append(report)
@@ -91,17 +113,28 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
         if len(reports) < rules.report_threshold:
             continue
         failed = net.common_upstream([r.service_point_id for r in reports])
-        out.append(ProbableOutage(feeder=code, device=devices.get(failed), reports=len(reports),
-                                  first_at=reports[0].created_at, last_at=reports[-1].created_at,
-                                  report_ids=[r.id for r in reports]))
+        out.append(
+            ProbableOutage(
+                feeder=code,
+                device=devices.get(failed),
+                reports=len(reports),
+                first_at=reports[0].created_at,
+                last_at=reports[-1].created_at,
+                report_ids=[r.id for r in reports],
+            )
+        )
     return sorted(out, key=lambda p: -p.reports)
 
 
 def _open_reports(session: Session, feeder: str) -> list[OutageReport]:
     feeder_row = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", field="feeder")
-    reports = list(session.scalars(select(OutageReport).where(OutageReport.feeder_id == feeder_row.id,
-                                                              OutageReport.status == "open")
-                                   .order_by(OutageReport.created_at)))
+    reports = list(
+        session.scalars(
+            select(OutageReport)
+            .where(OutageReport.feeder_id == feeder_row.id, OutageReport.status == "open")
+            .order_by(OutageReport.created_at)
+        )
+    )
     if not reports:
         raise NotFound(f"No open outage reports on feeder {feeder}. Fix: refresh the list of probable outages.")
     return reports
@@ -114,13 +147,22 @@ def confirm(*, session: Session, feeder: str, device: str | None, actor: str, ca
     if device:
         dev = get_by_code(session=session, model=Device, code=device, what="device", field="device")
         if count_members(session=session, device_id=dev.id) < 1:
-            raise InvalidInput("Nobody is served below that device. Fix: choose another device or none.",
-                               field="device")
+            raise InvalidInput(
+                "Nobody is served below that device. Fix: choose another device or none.", field="device"
+            )
     # on a device everyone below it is out; on the feeder only the reporting members are located
-    record, _ = create_interruption(session=session, actor=actor, data=InterruptionCreate(
-        feeder=feeder, device=device, cause=cause, start_at=reports[0].created_at,
-        notes=f"confirmed from {len(reports)} member report(s)"),
-        service_point_ids=None if device else list(dict.fromkeys(r.service_point_id for r in reports)))
+    record, _ = create_interruption(
+        session=session,
+        actor=actor,
+        data=InterruptionCreate(
+            feeder=feeder,
+            device=device,
+            cause=cause,
+            start_at=reports[0].created_at,
+            notes=f"confirmed from {len(reports)} member report(s)",
+        ),
+        service_point_ids=None if device else list(dict.fromkeys(r.service_point_id for r in reports)),
+    )
     for r in reports:
         r.status, r.interruption_id = "confirmed", record.id
     session.flush()

@@ -103,8 +103,7 @@ class InterruptionPoint(Base):
 
     __tablename__ = "interruption_points"
 
-    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), primary_key=True)
     service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id"), primary_key=True, index=True)
 
 
@@ -169,8 +168,9 @@ class ContactAttempt(Base):
     """A dispatcher's try to reach a registry entry's contact during an incident (the call list)."""
 
     __tablename__ = "contact_attempts"
-    __table_args__ = (CheckConstraint(
-        "outcome IN ('reached','no_answer','left_message','busy','wrong_number')", name="outcome"),)
+    __table_args__ = (
+        CheckConstraint("outcome IN ('reached','no_answer','left_message','busy','wrong_number')", name="outcome"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)

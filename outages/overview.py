@@ -28,8 +28,10 @@ from outages.settings import RuleSettings
 
 class IncidentOverview(BaseModel):
     incident_id: int
-    members_out_now: int = Field(description="Members out now: the union of the incident's open records (each "
-                                             "member once), located and unlocated")
+    members_out_now: int = Field(
+        description="Members out now: the union of the incident's open records (each "
+        "member once), located and unlocated"
+    )
     members_out_unlocated: int = Field(description="Of members_out_now, those nobody has located yet")
     significance: Classification
     call_list: list[CallRow]
@@ -42,14 +44,29 @@ class OpenOverview(BaseModel):
 def open_incidents(*, session: Session) -> list[Incident]:
     """Incidents with at least one open record, by id, with the records' steps and facilities loaded."""
     records = selectinload(Incident.interruptions)
-    return list(session.scalars(
-        select(Incident).where(Incident.interruptions.any(Interruption.status == "open")).order_by(Incident.id)
-        .options(records.selectinload(Interruption.steps), records.selectinload(Interruption.feeder),
-                 records.selectinload(Interruption.device), records.selectinload(Interruption.transmission_line))))
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(Incident.interruptions.any(Interruption.status == "open"))
+            .order_by(Incident.id)
+            .options(
+                records.selectinload(Interruption.steps),
+                records.selectinload(Interruption.feeder),
+                records.selectinload(Interruption.device),
+                records.selectinload(Interruption.transmission_line),
+            )
+        )
+    )
 
 
-def members_out_now(*, session: Session, incidents: Sequence[Incident], now: datetime, net: Network | None = None,
-                    states: Mapping[Interruption, RecordState] | None = None) -> dict[int, OutNow]:
+def members_out_now(
+    *,
+    session: Session,
+    incidents: Sequence[Incident],
+    now: datetime,
+    net: Network | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> dict[int, OutNow]:
     """Each incident's members out now (:class:`outages.power_state.OutNow` over its open records that have
     begun), by incident id.  ``states``: the records' power states when the caller has read them already
     (:func:`outages.classify.record_states`); else the located service points are read in two queries for
@@ -66,22 +83,29 @@ def members_out_now(*, session: Session, incidents: Sequence[Incident], now: dat
     return {i: OutNow(net, mine) for i, mine in by_incident.items()}
 
 
-def open_overview(*, session: Session, facts: FacilityFacts, zone, now: datetime,
-                  rules: RuleSettings | None = None) -> OpenOverview:
+def open_overview(
+    *, session: Session, facts: FacilityFacts, zone, now: datetime, rules: RuleSettings | None = None
+) -> OpenOverview:
     """Significance and call list of every open incident, the same as the per-incident answers
     (:func:`outages.classify.classify`, :func:`outages.call_list.call_list`) at ``now``."""
     incidents = open_incidents(session=session)
     # the registry look-up is built afresh (a few ms), as the per-incident call list does: ``facts`` may come
     # from a cache that is only rebuilt when the service points or the registry entries change
     # every record's power state read once for all incidents (outages.classify.record_states: two queries)
-    states = record_states([r for i in incidents for r in i.interruptions if r.status != "voided"], facts.net,
-                           session=session)
+    states = record_states(
+        [r for i in incidents for r in i.interruptions if r.status != "voided"], facts.net, session=session
+    )
     calls = call_lists(session=session, incidents=incidents, zone=zone, now=now, net=facts.net, states=states)
     out = members_out_now(session=session, incidents=incidents, now=now, net=facts.net, states=states)
-    return OpenOverview(incidents=[
-        IncidentOverview(incident_id=incident.id, members_out_now=out[incident.id].members_out,
-                         members_out_unlocated=out[incident.id].unlocated,
-                         significance=classify(incident.interruptions, facts, now=now, rules=rules,
-                                                      states=states),
-                         call_list=calls[incident.id])
-        for incident in incidents])
+    return OpenOverview(
+        incidents=[
+            IncidentOverview(
+                incident_id=incident.id,
+                members_out_now=out[incident.id].members_out,
+                members_out_unlocated=out[incident.id].unlocated,
+                significance=classify(incident.interruptions, facts, now=now, rules=rules, states=states),
+                call_list=calls[incident.id],
+            )
+            for incident in incidents
+        ]
+    )

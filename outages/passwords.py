@@ -29,18 +29,26 @@ def check_password(password: str, name: str) -> None:
     """Refuse short, overlong, common or ``name``-derived passwords (``name``: an e-mail or a username) with a
     plain reason, in English and Spanish."""
     if len(password) < 8:
-        raise InvalidInput("The password is shorter than 8 characters. Fix: use a longer passphrase, e.g. four "
-                           "words. / La contraseña tiene menos de 8 caracteres. Use una frase más larga, por ejemplo "
-                           "cuatro palabras.", field="password")
+        raise InvalidInput(
+            "The password is shorter than 8 characters. Fix: use a longer passphrase, e.g. four "
+            "words. / La contraseña tiene menos de 8 caracteres. Use una frase más larga, por ejemplo "
+            "cuatro palabras.",
+            field="password",
+        )
     if len(password) > 1024:
-        raise InvalidInput("The password is longer than 1,024 characters. Fix: use a shorter passphrase. / La "
-                           "contraseña tiene más de 1,024 caracteres. Use una frase más corta.",
-                           field="password")
+        raise InvalidInput(
+            "The password is longer than 1,024 characters. Fix: use a shorter passphrase. / La "
+            "contraseña tiene más de 1,024 caracteres. Use una frase más corta.",
+            field="password",
+        )
     lowered = password.lower()
     if lowered in _common_passwords() or lowered == name.split("@")[0].lower() or len(set(password)) < 4:
-        raise InvalidInput("That password is too common or too easy to guess. Fix: choose another one, e.g. a "
-                           "few unrelated words. / Esa contraseña es demasiado común o fácil de adivinar. Elija "
-                           "otra, por ejemplo varias palabras sin relación.", field="password")
+        raise InvalidInput(
+            "That password is too common or too easy to guess. Fix: choose another one, e.g. a "
+            "few unrelated words. / Esa contraseña es demasiado común o fácil de adivinar. Elija "
+            "otra, por ejemplo varias palabras sin relación.",
+            field="password",
+        )
 
 
 def hash_password(password: str) -> str:

@@ -132,8 +132,13 @@ def _take_first(ranges: list[Range], points: np.ndarray, n: int):
     return taken, points[:n], left, points[n:]
 
 
-def replay(record: Interruption, net: Network, points: np.ndarray, step_points: dict[int, np.ndarray],
-           steps: Sequence[RestorationStep] | None = None) -> RecordState:
+def replay(
+    record: Interruption,
+    net: Network,
+    points: np.ndarray,
+    step_points: dict[int, np.ndarray],
+    steps: Sequence[RestorationStep] | None = None,
+) -> RecordState:
     """A record's state (see the module docstring).  ``points``: positions of its located service points
     (extent 'part'); ``step_points``: positions each step named; ``steps`` defaults to the record's own."""
     steps = record.steps if steps is None else steps
@@ -186,7 +191,7 @@ def replay(record: Interruption, net: Network, points: np.ndarray, step_points: 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+        yield ids[start : start + CHUNK]
 
 
 # A record's located service points never change once logged, so their positions are kept per network (a new
@@ -212,13 +217,19 @@ def _located(session: Session, net: Network, records: Sequence[Interruption]) ->
     """Positions of each 'part' record's located service points, from the memo or the database."""
     with _MEMO_LOCK:
         memo = _MEMO.setdefault(net, {})
-    keys = {r.id: (r.id, r.created_at) for r in records
-            if r.extent == "part" and r.id is not None and getattr(r, "created_at", None) is not None}
+    keys = {
+        r.id: (r.id, r.created_at)
+        for r in records
+        if r.extent == "part" and r.id is not None and getattr(r, "created_at", None) is not None
+    }
     found = {rid: memo[key] for rid, key in keys.items() if key in memo}
     wanted = [r.id for r in records if r.extent == "part" and r.id is not None and r.id not in found]
-    loaded = {rid: net.positions(sps) for rid, sps in
-              _points_of(session, InterruptionPoint.interruption_id, InterruptionPoint.service_point_id,
-                         wanted).items()}
+    loaded = {
+        rid: net.positions(sps)
+        for rid, sps in _points_of(
+            session, InterruptionPoint.interruption_id, InterruptionPoint.service_point_id, wanted
+        ).items()
+    }
     with _MEMO_LOCK:
         if len(memo) + len(loaded) > MEMO_RECORDS:
             memo.clear()
@@ -243,8 +254,12 @@ def states_of(session: Session, records: Sequence[Interruption], net: Network | 
     """Every record's state; located points come from the memo or one query, steps' named points from one."""
     net = net or network(session)
     located = _located(session, net, records)
-    named = _points_of(session, StepPoint.step_id, StepPoint.service_point_id,
-                       [s.id for r in records for s in r.steps if s.device_id is None and s.id is not None])
+    named = _points_of(
+        session,
+        StepPoint.step_id,
+        StepPoint.service_point_id,
+        [s.id for r in records for s in r.steps if s.device_id is None and s.id is not None],
+    )
     step_pos = {sid: net.positions(sps) for sid, sps in named.items()}
     return [replay(r, net, located.get(r.id, EMPTY), step_pos) for r in records]
 
@@ -252,9 +267,14 @@ def states_of(session: Session, records: Sequence[Interruption], net: Network | 
 def open_records(session: Session, *, now: datetime | None = None, where=()) -> list[Interruption]:
     """Open records that have begun (planned work ahead is not out yet), with their steps."""
     now = now or utcnow()
-    return list(session.scalars(select(Interruption).options(selectinload(Interruption.steps))
-                                .where(Interruption.status == "open", Interruption.start_at <= now, *where)
-                                .order_by(Interruption.start_at, Interruption.id)))
+    return list(
+        session.scalars(
+            select(Interruption)
+            .options(selectinload(Interruption.steps))
+            .where(Interruption.status == "open", Interruption.start_at <= now, *where)
+            .order_by(Interruption.start_at, Interruption.id)
+        )
+    )
 
 
 def open_records_near(session: Session, record: Interruption, net: Network, *, now: datetime | None = None):
@@ -350,8 +370,9 @@ def out_now(session: Session, *, now: datetime | None = None, net: Network | Non
     return OutNow(net, states_of(session, open_records(session, now=now), net))
 
 
-def still_dark_elsewhere(session: Session, record: Interruption, positions: np.ndarray, net: Network,
-                         *, now: datetime | None = None) -> tuple[np.ndarray, list[tuple[Interruption, int]]]:
+def still_dark_elsewhere(
+    session: Session, record: Interruption, positions: np.ndarray, net: Network, *, now: datetime | None = None
+) -> tuple[np.ndarray, list[tuple[Interruption, int]]]:
     """Of these positions, those another open record still keeps dark, and which records (with how many)."""
     if not len(positions):
         return positions, []

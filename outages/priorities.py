@@ -46,13 +46,24 @@ def _duration(minutes: float) -> str:
 def restoration_queue(*, session: Session, now: datetime | None = None) -> list[PriorityRow]:
     """Open interruptions in the order crews should restore them, with the reason for each place."""
     now = now or utcnow()
-    records = list(session.scalars(select(Interruption).where(Interruption.status == "open")
-                                   .options(selectinload(Interruption.steps), selectinload(Interruption.feeder),
-                                            selectinload(Interruption.device),
-                                            selectinload(Interruption.transmission_line))))
+    records = list(
+        session.scalars(
+            select(Interruption)
+            .where(Interruption.status == "open")
+            .options(
+                selectinload(Interruption.steps),
+                selectinload(Interruption.feeder),
+                selectinload(Interruption.device),
+                selectinload(Interruption.transmission_line),
+            )
+        )
+    )
     dark = dark_entries(session, records)
-    entries = {e.id: e for e in session.scalars(select(RegistryEntry).where(RegistryEntry.id.in_(list(dark))))} \
-        if dark else {}
+    entries = (
+        {e.id: e for e in session.scalars(select(RegistryEntry).where(RegistryEntry.id.in_(list(dark))))}
+        if dark
+        else {}
+    )
     per_record: dict[int, list[RegistryEntry]] = {}
     for entry_id, on in dark.items():
         for record in on:
@@ -67,17 +78,32 @@ def restoration_queue(*, session: Session, now: datetime | None = None) -> list[
         why = []
         if hit:
             top = hit[0]
-            why.append(f"tier {tier}: {top.name} ({top.category.label.lower()})"
-                       + ("" if top.backup_generation else " without backup generation")
-                       + (f" and {len(hit) - 1} more registry entries" if len(hit) > 1 else ""))
+            why.append(
+                f"tier {tier}: {top.name} ({top.category.label.lower()})"
+                + ("" if top.backup_generation else " without backup generation")
+                + (f" and {len(hit) - 1} more registry entries" if len(hit) > 1 else "")
+            )
         else:
             why.append("no registry entry affected")
         why.append(f"{out_now:,} members out")
         why.append(f"out {_duration(minutes)}")
-        rows.append((((tier or 4), 0 if without else 1, -out_now, r.start_at), PriorityRow(
-            rank=0, interruption_id=r.id, incident_id=r.incident_id, facility=_facility(r), members_out_now=out_now,
-            minutes_out=round(minutes, 1), best_tier=tier, entries_without_backup=len(without),
-            entries=[e.name for e in hit], reason="; ".join(why))))
+        rows.append(
+            (
+                ((tier or 4), 0 if without else 1, -out_now, r.start_at),
+                PriorityRow(
+                    rank=0,
+                    interruption_id=r.id,
+                    incident_id=r.incident_id,
+                    facility=_facility(r),
+                    members_out_now=out_now,
+                    minutes_out=round(minutes, 1),
+                    best_tier=tier,
+                    entries_without_backup=len(without),
+                    entries=[e.name for e in hit],
+                    reason="; ".join(why),
+                ),
+            )
+        )
     rows.sort(key=lambda pair: pair[0])
     for rank, (_, row) in enumerate(rows, start=1):
         row.rank = rank

@@ -74,16 +74,21 @@ def log_version(session: Session) -> tuple:
 
 def facility_version(session: Session) -> tuple:
     """A fingerprint of the facility layer (the facts are rebuilt when it changes)."""
-    return (session.scalar(select(func.count()).select_from(ServicePoint)),
-            session.scalar(select(func.count()).select_from(ServiceArea)))
+    return (
+        session.scalar(select(func.count()).select_from(ServicePoint)),
+        session.scalar(select(func.count()).select_from(ServiceArea)),
+    )
 
 
 def public_areas(*, session: Session, settings: PublicMapSettings | None = None):
     """The areas the public map shows, as a GeoDataFrame (code, name, kind, members_served, geometry):
     service areas of the configured kinds serving at least ``min_members`` members."""
     settings = settings or get_public_map_settings()
-    frame = read_layer(session, ServiceArea, {"code": ServiceArea.code, "name": ServiceArea.name,
-                                              "kind": ServiceArea.kind, "id": ServiceArea.id})
+    frame = read_layer(
+        session,
+        ServiceArea,
+        {"code": ServiceArea.code, "name": ServiceArea.name, "kind": ServiceArea.kind, "id": ServiceArea.id},
+    )
     facts_members = _area_members(session)
     frame["members_served"] = frame["id"].map(facts_members).fillna(0).astype(int)
     frame = frame[frame.kind.isin(settings.area_kinds) & (frame.members_served >= settings.min_members)]
@@ -91,8 +96,11 @@ def public_areas(*, session: Session, settings: PublicMapSettings | None = None)
 
 
 def _area_members(session: Session) -> dict[int, int]:
-    return dict(session.execute(select(ServicePointArea.service_area_id, func.count())
-                                .group_by(ServicePointArea.service_area_id)).all())
+    return dict(
+        session.execute(
+            select(ServicePointArea.service_area_id, func.count()).group_by(ServicePointArea.service_area_id)
+        ).all()
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -128,8 +136,14 @@ def area_members_out(out: OutNow, facts: FacilityFacts) -> tuple[dict[int, int],
     return located, unlocated
 
 
-def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | None = None,
-                    settings: PublicMapSettings | None = None, net: Network | None = None) -> dict:
+def compute_figures(
+    *,
+    session: Session,
+    facts: FacilityFacts,
+    now: datetime | None = None,
+    settings: PublicMapSettings | None = None,
+    net: Network | None = None,
+) -> dict:
     """The public figures now: system totals and one entry per shown area (see the module docstring).
 
     Members out (``members_out``, of which ``members_out_unlocated`` not yet located) are the power state's
@@ -151,15 +165,23 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
     rules = get_rule_settings()
     since = now - timedelta(hours=settings.restored_hours)
     records = session.scalars(
-        select(Interruption).options(selectinload(Interruption.steps))
-        .where(Interruption.status != "voided", Interruption.start_at <= now,
-               (Interruption.status == "open") | (Interruption.restored_at >= since))
-        .order_by(Interruption.start_at, Interruption.id)).all()
+        select(Interruption)
+        .options(selectinload(Interruption.steps))
+        .where(
+            Interruption.status != "voided",
+            Interruption.start_at <= now,
+            (Interruption.status == "open") | (Interruption.restored_at >= since),
+        )
+        .order_by(Interruption.start_at, Interruption.id)
+    ).all()
     open_states = states_of(session, [r for r in records if r.status == "open"], net)
     out = OutNow(net, open_states)
     keeps = {s.record.id: s.dark.size + s.unlocated_left for s in open_states}
-    shown = {area_id: (code, name, kind) for area_id, (code, name, kind) in facts.areas.items()
-             if kind in settings.area_kinds and facts.area_members.get(area_id, 0) >= settings.min_members}
+    shown = {
+        area_id: (code, name, kind)
+        for area_id, (code, name, kind) in facts.areas.items()
+        if kind in settings.area_kinds and facts.area_members.get(area_id, 0) >= settings.min_members
+    }
     acc: dict[int, _Area] = {}
     for record in records:
         key = facility_key(record)
@@ -189,11 +211,22 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
         a = acc.get(area_id)
         guess = round(unlocated.get(area_id, 0.0))
         n_out = min(located.get(area_id, 0) + guess, served)
-        entry = {"code": code, "name": name, "kind": kind, "members_served": served, "members_out": n_out,
-                 "members_out_unlocated": min(guess, n_out),
-                 "percent_out": round(100.0 * n_out / served, 1) if served else 0.0,
-                 "status": None, "cause": None, "cause_label": None, "etr": None, "out_since": None,
-                 "restored_at": None, "last_updated": None}
+        entry = {
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "members_served": served,
+            "members_out": n_out,
+            "members_out_unlocated": min(guess, n_out),
+            "percent_out": round(100.0 * n_out / served, 1) if served else 0.0,
+            "status": None,
+            "cause": None,
+            "cause_label": None,
+            "etr": None,
+            "out_since": None,
+            "restored_at": None,
+            "last_updated": None,
+        }
         if a and a.open_records:
             entry["status"] = "crew_assigned" if a.without_etr == 0 else "reported"
             entry["etr"] = _iso(a.latest_etr) if a.without_etr == 0 else None
@@ -217,14 +250,18 @@ def compute_figures(*, session: Session, facts: FacilityFacts, now: datetime | N
         "timezone": get_rule_settings().timezone,
         "refresh_seconds": settings.refresh_seconds,
         "min_members": settings.min_members,
-        "totals": {"members_served": system, "members_out": system_out,
-                   "members_out_unlocated": min(out.unlocated, system_out),
-                   "percent_out": round(100.0 * system_out / system, 2) if system else 0.0,
-                   "active_outages": len(open_states),
-                   "areas_affected": sum(1 for e in areas if e["members_out"] > 0)},
+        "totals": {
+            "members_served": system,
+            "members_out": system_out,
+            "members_out_unlocated": min(out.unlocated, system_out),
+            "percent_out": round(100.0 * system_out / system, 2) if system else 0.0,
+            "active_outages": len(open_states),
+            "areas_affected": sum(1 for e in areas if e["members_out"] > 0),
+        },
         "areas": areas,
-        "hidden_areas": sum(1 for area_id, (_c, _n, kind) in facts.areas.items()
-                            if kind in settings.area_kinds and area_id not in shown),
+        "hidden_areas": sum(
+            1 for area_id, (_c, _n, kind) in facts.areas.items() if kind in settings.area_kinds and area_id not in shown
+        ),
     }
 
 
@@ -281,8 +318,9 @@ class PublicMapCache:
                     fversion = facility_version(session)
                     if self._facts is None or fversion != self._facility_version:
                         self._facts, self._facility_version = FacilityFacts(session), fversion
-                    self._payload = Payload.of(compute_figures(session=session, facts=self._facts,
-                                                               now=self.clock(), settings=self.settings))
+                    self._payload = Payload.of(
+                        compute_figures(session=session, facts=self._facts, now=self.clock(), settings=self.settings)
+                    )
                     self._version, self._computed = version, monotonic()
                     self.recomputations += 1
             self._checked = monotonic()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -40,8 +40,23 @@ from outages.models import AuditEntry, Cause, Incident, Interruption, Interrupti
 from outages.schemas import time_problem
 from outages.settings import get_rule_settings
 
-COLUMNS = ["record_ref", "incident_ref", "feeder_id", "transmission_line_id", "device_id", "cause", "scheduled",
-           "members_notified", "start", "restored_at", "members_out", "steps", "location", "notes", "meters"]
+COLUMNS = [
+    "record_ref",
+    "incident_ref",
+    "feeder_id",
+    "transmission_line_id",
+    "device_id",
+    "cause",
+    "scheduled",
+    "members_notified",
+    "start",
+    "restored_at",
+    "members_out",
+    "steps",
+    "location",
+    "notes",
+    "meters",
+]
 REQUIRED = ["cause", "start", "members_out"]
 MAX_PROBLEMS = 100
 CHUNK = 5000
@@ -55,12 +70,18 @@ def parse_records(data: bytes, filename: str) -> pd.DataFrame:
     if suffix not in (".csv", ".xlsx", ".xlsm"):
         raise InvalidInput(f"{filename}: unsupported file type. Fix: upload a .csv or .xlsx file.", field="file")
     if not data.strip():
-        raise InvalidInput(f"{filename} is empty. Fix: upload the file with its header row and the records "
-                           "(download an export for a template).", field="file")
+        raise InvalidInput(
+            f"{filename} is empty. Fix: upload the file with its header row and the records "
+            "(download an export for a template).",
+            field="file",
+        )
     if suffix == ".csv" and not _text(data):
-        raise InvalidInput(f"{filename} could not be read as a CSV file: it is not text in UTF-8 (perhaps another "
-                           "encoding, or a workbook renamed .csv). Fix: save it from the spreadsheet as 'CSV UTF-8', "
-                           "or upload the .xlsx.", field="file")
+        raise InvalidInput(
+            f"{filename} could not be read as a CSV file: it is not text in UTF-8 (perhaps another "
+            "encoding, or a workbook renamed .csv). Fix: save it from the spreadsheet as 'CSV UTF-8', "
+            "or upload the .xlsx.",
+            field="file",
+        )
     try:
         if suffix == ".csv":
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
@@ -68,22 +89,32 @@ def parse_records(data: bytes, filename: str) -> pd.DataFrame:
             frame = pd.read_excel(io.BytesIO(data), dtype=str, keep_default_na=False, engine="openpyxl")
     except pd.errors.ParserError as err:
         detail = str(err).strip().removeprefix("Error tokenizing data. C error: ").rstrip(".\n")
-        raise InvalidInput(f"{filename} is not a well-formed CSV file ({detail}). Fix: give every row the "
-                           "columns of the header, quoting text that holds commas, or upload the .xlsx.",
-                           field="file") from None
+        raise InvalidInput(
+            f"{filename} is not a well-formed CSV file ({detail}). Fix: give every row the "
+            "columns of the header, quoting text that holds commas, or upload the .xlsx.",
+            field="file",
+        ) from None
     except Exception:  # noqa: BLE001 - any unreadable upload (not a zip, a damaged sheet) gets a plain answer
         if suffix == ".csv":
-            raise InvalidInput(f"{filename} could not be read as a CSV file. Fix: save it from the spreadsheet as "
-                               "'CSV UTF-8' with the columns of an export, or upload the .xlsx.",
-                               field="file") from None
-        raise InvalidInput(f"{filename} is not an Excel workbook that can be read (damaged, or another kind of "
-                           "file renamed .xlsx). Fix: save it again from the spreadsheet as an Excel Workbook "
-                           "(.xlsx), or upload a UTF-8 CSV.", field="file") from None
+            raise InvalidInput(
+                f"{filename} could not be read as a CSV file. Fix: save it from the spreadsheet as "
+                "'CSV UTF-8' with the columns of an export, or upload the .xlsx.",
+                field="file",
+            ) from None
+        raise InvalidInput(
+            f"{filename} is not an Excel workbook that can be read (damaged, or another kind of "
+            "file renamed .xlsx). Fix: save it again from the spreadsheet as an Excel Workbook "
+            "(.xlsx), or upload a UTF-8 CSV.",
+            field="file",
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in REQUIRED + ["feeder_id", "transmission_line_id"] if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"{filename}: missing column(s) {', '.join(missing)}. Fix: use the columns "
-                           f"{', '.join(COLUMNS)} (download an export for a template).", field="file")
+        raise InvalidInput(
+            f"{filename}: missing column(s) {', '.join(missing)}. Fix: use the columns "
+            f"{', '.join(COLUMNS)} (download an export for a template).",
+            field="file",
+        )
     for col in COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
@@ -102,7 +133,7 @@ def _time(text: str, zone) -> datetime:
     """ISO 8601 text (naive: in ``zone``) as UTC; ``ValueError`` for text that is no time or out of range."""
     value = datetime.fromisoformat(text)
     try:
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
     except OverflowError:
         raise ValueError(text) from None
 
@@ -118,8 +149,9 @@ def _flag(text: str) -> bool | None:
     raise ValueError(text)
 
 
-def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source: str = "upload",
-                   progress=None) -> dict[str, int]:
+def import_records(
+    *, session: Session, frame: pd.DataFrame, actor: str, source: str = "upload", progress=None
+) -> dict[str, int]:
     """Check every row, then write all records (or none).  Returns counts written."""
     zone = get_rule_settings().zone
     problems: list[dict] = []
@@ -132,9 +164,11 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
     feeder_sub = dict(session.execute(select(Feeder.id, Feeder.substation_id)).all())
     devices = {c: (i, f) for c, i, f in session.execute(select(Device.code, Device.id, Device.feeder_id))}
     lines = dict(session.execute(select(TransmissionLine.code, TransmissionLine.id)).all())
-    served = {"feeder": members_served(session=session, by="feeder"),
-              "device": members_served(session=session, by="device"),
-              "line": members_served(session=session, by="transmission_line")}
+    served = {
+        "feeder": members_served(session=session, by="feeder"),
+        "device": members_served(session=session, by="device"),
+        "line": members_served(session=session, by="transmission_line"),
+    }
     causes = set(session.scalars(select(Cause.code).where(Cause.active)))
     known_refs = set(session.scalars(select(Interruption.record_ref).where(Interruption.record_ref.is_not(None))))
     incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
@@ -145,8 +179,13 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
     meter_ids: dict[str, int] = {}
     wanted = sorted({m for ms in listed.values() for m in ms})
     for start in range(0, len(wanted), CHUNK):
-        meter_ids.update(session.execute(select(ServicePoint.meter_number, ServicePoint.id)
-                                         .where(ServicePoint.meter_number.in_(wanted[start:start + CHUNK]))).all())
+        meter_ids.update(
+            session.execute(
+                select(ServicePoint.meter_number, ServicePoint.id).where(
+                    ServicePoint.meter_number.in_(wanted[start : start + CHUNK])
+                )
+            ).all()
+        )
     net = network(session) if listed else None
     for index, row in enumerate(frame.to_dict("records")):
         n = index + 2  # spreadsheet row: header is row 1
@@ -157,16 +196,28 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
         seen_refs.add(ref)
         feeder, line, device = row["feeder_id"], row["transmission_line_id"], row["device_id"]
         if bool(feeder) == bool(line):
-            problem(n, "feeder_id", "give exactly one of feeder_id and transmission_line_id",
-                    "fill in one facility identifier")
+            problem(
+                n,
+                "feeder_id",
+                "give exactly one of feeder_id and transmission_line_id",
+                "fill in one facility identifier",
+            )
         elif feeder and feeder not in feeders:
             problem(n, "feeder_id", f"unknown feeder {feeder!r}", "use a feeder_id from the facility layer")
         elif line and line not in lines:
-            problem(n, "transmission_line_id", f"unknown transmission line {line!r}",
-                    "use a line_id from the facility layer")
+            problem(
+                n,
+                "transmission_line_id",
+                f"unknown transmission line {line!r}",
+                "use a line_id from the facility layer",
+            )
         elif device and (device not in devices or devices[device][1] != feeders.get(feeder)):
-            problem(n, "device_id", f"device {device!r} is not on feeder {feeder!r}",
-                    "use a device on that feeder or leave device_id empty")
+            problem(
+                n,
+                "device_id",
+                f"device {device!r} is not on feeder {feeder!r}",
+                "use a device on that feeder or leave device_id empty",
+            )
         if row["cause"] not in causes:
             problem(n, "cause", f"unknown cause {row['cause']!r}", f"use one of {', '.join(sorted(causes))}")
         try:
@@ -176,8 +227,12 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
             problem(n, "scheduled", f"{err} is not true/false", "write true or false")
             scheduled, notified = False, None
         if notified is not None and not scheduled:
-            problem(n, "members_notified", "members_notified is set on an unscheduled record",
-                    "leave it empty or set scheduled to true")
+            problem(
+                n,
+                "members_notified",
+                "members_notified is set on an unscheduled record",
+                "leave it empty or set scheduled to true",
+            )
         try:
             start = _time(row["start"], zone)
         except ValueError:
@@ -188,22 +243,39 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
             try:
                 restored = _time(row["restored_at"], zone)
             except ValueError:
-                problem(n, "restored_at", f"{row['restored_at']!r} is not a date and time",
-                        "use ISO 8601, e.g. 2024-05-01T16:05")
+                problem(
+                    n,
+                    "restored_at",
+                    f"{row['restored_at']!r} is not a date and time",
+                    "use ISO 8601, e.g. 2024-05-01T16:05",
+                )
         try:
             members = int(row["members_out"])
             if members <= 0:
                 raise ValueError
         except ValueError:
-            problem(n, "members_out", f"{row['members_out']!r} is not a positive whole number",
-                    "give the number of members interrupted")
+            problem(
+                n,
+                "members_out",
+                f"{row['members_out']!r} is not a positive whole number",
+                "give the number of members interrupted",
+            )
             members = None
         if members is not None and count == len(problems):
-            limit = (served["device"].get(device) if device else
-                     served["feeder"].get(feeder) if feeder else served["line"].get(line)) or 0
+            limit = (
+                served["device"].get(device)
+                if device
+                else served["feeder"].get(feeder)
+                if feeder
+                else served["line"].get(line)
+            ) or 0
             if members > limit:
-                problem(n, "members_out", f"{members} is more than the {limit} members served",
-                        "check the count or the facility")
+                problem(
+                    n,
+                    "members_out",
+                    f"{members} is more than the {limit} members served",
+                    "check the count or the facility",
+                )
         steps = []
         if row["steps"]:
             try:
@@ -211,11 +283,18 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
                     at, _, count_text = part.strip().rpartition("=")
                     steps.append((_time(at, zone), int(count_text)))
             except ValueError:
-                problem(n, "steps", f"{row['steps']!r} is not a list of time=members",
-                        "write e.g. 2024-05-01T15:00=120;2024-05-01T15:40=35")
+                problem(
+                    n,
+                    "steps",
+                    f"{row['steps']!r} is not a list of time=members",
+                    "write e.g. 2024-05-01T15:00=120;2024-05-01T15:40=35",
+                )
                 steps = []
-        for column, times, ahead in (("start", [start], scheduled), ("restored_at", [restored], False),
-                                     ("steps", [t for t, _ in steps], False)):
+        for column, times, ahead in (
+            ("start", [start], scheduled),
+            ("restored_at", [restored], False),
+            ("steps", [t for t, _ in steps], False),
+        ):
             wrong = next(filter(None, (time_problem(t, ahead=ahead, now=now) for t in times if t is not None)), None)
             if wrong:
                 problem(n, column, *wrong)
@@ -224,75 +303,147 @@ def import_records(*, session: Session, frame: pd.DataFrame, actor: str, source:
         if start is not None and members is not None and steps:
             times = [start] + [t for t, _ in steps] + ([restored] if restored else [])
             if any(b <= a for a, b in zip(times, times[1:])):
-                problem(n, "steps", "steps are not in order strictly between start and restored_at",
-                        "list steps in time order inside the interruption")
+                problem(
+                    n,
+                    "steps",
+                    "steps are not in order strictly between start and restored_at",
+                    "list steps in time order inside the interruption",
+                )
             if any(c <= 0 for _, c in steps) or sum(c for _, c in steps) >= members:
-                problem(n, "steps", "step members must be positive and leave members for the final restoration",
-                        "check the counts")
+                problem(
+                    n,
+                    "steps",
+                    "step members must be positive and leave members for the final restoration",
+                    "check the counts",
+                )
         located = []
         if index in listed and count == len(problems):
             meters = listed[index]
             unknown = [m for m in meters if m not in meter_ids]
-            facility = ({"device_id": devices[device][0]} if device else {"feeder_id": feeders[feeder]} if feeder
-                        else {"transmission_line_id": lines[line]})
+            facility = (
+                {"device_id": devices[device][0]}
+                if device
+                else {"feeder_id": feeders[feeder]}
+                if feeder
+                else {"transmission_line_id": lines[line]}
+            )
             inside = net.mask(net.downstream(**facility))
             outside = [m for m in meters if m in meter_ids and not inside[net.position(meter_ids[m])]]
             if unknown:
-                problem(n, "meters", f"no service point has meter {', '.join(unknown[:5])}",
-                        "check the meter numbers (as printed on the bill)")
+                problem(
+                    n,
+                    "meters",
+                    f"no service point has meter {', '.join(unknown[:5])}",
+                    "check the meter numbers (as printed on the bill)",
+                )
             elif outside:
-                problem(n, "meters", f"meter {', '.join(outside[:5])} is not below {device or feeder or line}",
-                        "list only meters served by the record's facility")
+                problem(
+                    n,
+                    "meters",
+                    f"meter {', '.join(outside[:5])} is not below {device or feeder or line}",
+                    "list only meters served by the record's facility",
+                )
             elif members is not None and members < len(meters):
-                problem(n, "members_out", f"{members} is fewer than the {len(meters)} meters listed",
-                        "give at least as many members as meters")
+                problem(
+                    n,
+                    "members_out",
+                    f"{members} is fewer than the {len(meters)} meters listed",
+                    "give at least as many members as meters",
+                )
             located = [meter_ids[m] for m in meters if m in meter_ids]
         if count != len(problems) or start is None or members is None:
             continue
-        whole = (served["device"].get(device) if device else
-                 served["feeder"].get(feeder) if feeder else served["line"].get(line))
+        whole = (
+            served["device"].get(device)
+            if device
+            else served["feeder"].get(feeder)
+            if feeder
+            else served["line"].get(line)
+        )
         all_steps = steps + ([(restored, members - sum(c for _, c in steps))] if restored else [])
         duration = (restored - start).total_seconds() / 60 if restored else None
         feeder_id = feeders.get(feeder)
-        records.append({
-            "record_ref": ref, "incident_ref": row["incident_ref"] or ref, "status": "closed" if restored else "open",
-            "momentary": None if duration is None else duration <= get_rule_settings().momentary_max_minutes,
-            "scheduled": scheduled, "members_notified": notified if scheduled else None,
-            "cause_code": row["cause"], "start_at": start, "restored_at": restored, "members_out": members,
-            "extent": "part" if located or members < (whole or 0) else "facility",
-            "substation_id": feeder_sub.get(feeder_id), "feeder_id": feeder_id,
-            "device_id": devices[device][0] if device else None, "transmission_line_id": lines.get(line),
-            "location": row["location"] or None, "notes": row["notes"] or None,
-            "created_by": actor, "updated_by": actor, "created_at": now, "updated_at": now, "version": 1,
-        })
+        records.append(
+            {
+                "record_ref": ref,
+                "incident_ref": row["incident_ref"] or ref,
+                "status": "closed" if restored else "open",
+                "momentary": None if duration is None else duration <= get_rule_settings().momentary_max_minutes,
+                "scheduled": scheduled,
+                "members_notified": notified if scheduled else None,
+                "cause_code": row["cause"],
+                "start_at": start,
+                "restored_at": restored,
+                "members_out": members,
+                "extent": "part" if located or members < (whole or 0) else "facility",
+                "substation_id": feeder_sub.get(feeder_id),
+                "feeder_id": feeder_id,
+                "device_id": devices[device][0] if device else None,
+                "transmission_line_id": lines.get(line),
+                "location": row["location"] or None,
+                "notes": row["notes"] or None,
+                "created_by": actor,
+                "updated_by": actor,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
         steps_by_ref[ref] = all_steps
         if located:
             points_by_ref[ref] = located
     if problems:
         first = problems[0]
-        raise InvalidInput(f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
-                           f"Fix: {first['fix']}." + (f" ({len(problems)} problems in all; nothing was imported.)"
-                                                      if len(problems) > 1 else " Nothing was imported."),
-                           field=first["column"], problems=problems)
+        raise InvalidInput(
+            f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
+            f"Fix: {first['fix']}."
+            + (
+                f" ({len(problems)} problems in all; nothing was imported.)"
+                if len(problems) > 1
+                else " Nothing was imported."
+            ),
+            field=first["column"],
+            problems=problems,
+        )
     step = progress or (lambda _n: None)
     new_refs = sorted({r["incident_ref"] for r in records} - set(incidents))
-    _bulk(session, Incident, [{"ref": ref, "title": ref, "created_by": actor, "created_at": now, "source": "import"}
-                              for ref in new_refs])
+    _bulk(
+        session,
+        Incident,
+        [{"ref": ref, "title": ref, "created_by": actor, "created_at": now, "source": "import"} for ref in new_refs],
+    )
     incidents = dict(session.execute(select(Incident.ref, Incident.id).where(Incident.ref.is_not(None))).all())
     for record in records:
         record["incident_id"] = incidents[record.pop("incident_ref")]
     for start in range(0, len(records), CHUNK):
-        session.execute(insert(Interruption), records[start:start + CHUNK])
+        session.execute(insert(Interruption), records[start : start + CHUNK])
         step(min(CHUNK, len(records) - start))
-    ids = dict(session.execute(select(Interruption.record_ref, Interruption.id)
-                               .where(Interruption.record_ref.is_not(None))).all())
-    step_rows = [{"interruption_id": ids[ref], "at": at, "members_restored": count, "created_by": actor}
-                 for ref, steps in steps_by_ref.items() for at, count in steps]
+    ids = dict(
+        session.execute(
+            select(Interruption.record_ref, Interruption.id).where(Interruption.record_ref.is_not(None))
+        ).all()
+    )
+    step_rows = [
+        {"interruption_id": ids[ref], "at": at, "members_restored": count, "created_by": actor}
+        for ref, steps in steps_by_ref.items()
+        for at, count in steps
+    ]
     _bulk(session, RestorationStep, step_rows)
-    _bulk(session, InterruptionPoint, [{"interruption_id": ids[ref], "service_point_id": sp}
-                                       for ref, sps in points_by_ref.items() for sp in sps])
-    session.add(AuditEntry(entity="import", entity_id=0, action="import", actor=actor, before=None,
-                           after={"source": source, "interruptions": len(records), "incidents": len(new_refs)}))
+    _bulk(
+        session,
+        InterruptionPoint,
+        [{"interruption_id": ids[ref], "service_point_id": sp} for ref, sps in points_by_ref.items() for sp in sps],
+    )
+    session.add(
+        AuditEntry(
+            entity="import",
+            entity_id=0,
+            action="import",
+            actor=actor,
+            before=None,
+            after={"source": source, "interruptions": len(records), "incidents": len(new_refs)},
+        )
+    )
     session.flush()
     return {"incidents": len(new_refs), "interruptions": len(records), "restoration_steps": len(step_rows)}
 
@@ -304,23 +455,42 @@ def _meters(text: str) -> list[str]:
 
 def _bulk(session: Session, model, rows: list[dict]) -> None:
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[start:start + CHUNK])
+        session.execute(insert(model), rows[start : start + CHUNK])
 
 
-def export_records(*, session: Session, start_from: datetime | None = None,
-                   start_to: datetime | None = None, include_voided: bool = False) -> pd.DataFrame:
+def export_records(
+    *,
+    session: Session,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    include_voided: bool = False,
+) -> pd.DataFrame:
     """Records in the import columns, times in the cooperative's zone; voided ones only on request."""
     zone = get_rule_settings().zone
-    stmt = (select(Interruption.id, Interruption.record_ref, Incident.ref, Incident.id.label("incident_id"),
-                   Feeder.code.label("feeder"), TransmissionLine.code.label("line"), Device.code.label("device"),
-                   Interruption.cause_code, Interruption.scheduled, Interruption.members_notified,
-                   Interruption.start_at, Interruption.restored_at, Interruption.members_out,
-                   Interruption.location, Interruption.notes)
-            .join(Incident, Incident.id == Interruption.incident_id)
-            .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
-            .outerjoin(TransmissionLine, TransmissionLine.id == Interruption.transmission_line_id)
-            .outerjoin(Device, Device.id == Interruption.device_id)
-            .order_by(Interruption.start_at, Interruption.id))
+    stmt = (
+        select(
+            Interruption.id,
+            Interruption.record_ref,
+            Incident.ref,
+            Incident.id.label("incident_id"),
+            Feeder.code.label("feeder"),
+            TransmissionLine.code.label("line"),
+            Device.code.label("device"),
+            Interruption.cause_code,
+            Interruption.scheduled,
+            Interruption.members_notified,
+            Interruption.start_at,
+            Interruption.restored_at,
+            Interruption.members_out,
+            Interruption.location,
+            Interruption.notes,
+        )
+        .join(Incident, Incident.id == Interruption.incident_id)
+        .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
+        .outerjoin(TransmissionLine, TransmissionLine.id == Interruption.transmission_line_id)
+        .outerjoin(Device, Device.id == Interruption.device_id)
+        .order_by(Interruption.start_at, Interruption.id)
+    )
     if not include_voided:
         stmt = stmt.where(Interruption.status != "voided")
     if start_from is not None:
@@ -328,19 +498,21 @@ def export_records(*, session: Session, start_from: datetime | None = None,
     if start_to is not None:
         stmt = stmt.where(Interruption.start_at < start_to)
     rows = session.execute(stmt).all()
-    step_rows = session.execute(select(RestorationStep.interruption_id, RestorationStep.at,
-                                       RestorationStep.members_restored)
-                                .where(RestorationStep.interruption_id.in_(select(stmt.subquery().c.id)))
-                                .order_by(RestorationStep.interruption_id, RestorationStep.at,
-                                          RestorationStep.id)).all()
+    step_rows = session.execute(
+        select(RestorationStep.interruption_id, RestorationStep.at, RestorationStep.members_restored)
+        .where(RestorationStep.interruption_id.in_(select(stmt.subquery().c.id)))
+        .order_by(RestorationStep.interruption_id, RestorationStep.at, RestorationStep.id)
+    ).all()
     steps: dict[int, list] = {}
     for rid, at, count in step_rows:
         steps.setdefault(rid, []).append((at, count))
     meters: dict[int, list[str]] = {}
-    for rid, meter in session.execute(select(InterruptionPoint.interruption_id, ServicePoint.meter_number)
-                                      .join(ServicePoint, ServicePoint.id == InterruptionPoint.service_point_id)
-                                      .where(InterruptionPoint.interruption_id.in_(select(stmt.subquery().c.id)))
-                                      .order_by(InterruptionPoint.interruption_id, ServicePoint.meter_number)):
+    for rid, meter in session.execute(
+        select(InterruptionPoint.interruption_id, ServicePoint.meter_number)
+        .join(ServicePoint, ServicePoint.id == InterruptionPoint.service_point_id)
+        .where(InterruptionPoint.interruption_id.in_(select(stmt.subquery().c.id)))
+        .order_by(InterruptionPoint.interruption_id, ServicePoint.meter_number)
+    ):
         meters.setdefault(rid, []).append(meter)
 
     def local(value):
@@ -356,15 +528,25 @@ def export_records(*, session: Session, start_from: datetime | None = None,
         partial = steps.get(r.id, [])
         if r.restored_at is not None:
             partial = partial[:-1]
-        out.append({
-            "record_ref": r.record_ref or f"R{r.id}", "incident_ref": r.ref or f"INC{r.incident_id}",
-            "feeder_id": r.feeder or "", "transmission_line_id": r.line or "", "device_id": r.device or "",
-            "cause": r.cause_code, "scheduled": "true" if r.scheduled else "false",
-            "members_notified": "" if r.members_notified is None else str(r.members_notified).lower(),
-            "start": local(r.start_at), "restored_at": local(r.restored_at), "members_out": str(r.members_out),
-            "steps": ";".join(f"{local(at)}={count}" for at, count in partial),
-            "location": r.location or "", "notes": r.notes or "", "meters": ";".join(meters.get(r.id, ())),
-        })
+        out.append(
+            {
+                "record_ref": r.record_ref or f"R{r.id}",
+                "incident_ref": r.ref or f"INC{r.incident_id}",
+                "feeder_id": r.feeder or "",
+                "transmission_line_id": r.line or "",
+                "device_id": r.device or "",
+                "cause": r.cause_code,
+                "scheduled": "true" if r.scheduled else "false",
+                "members_notified": "" if r.members_notified is None else str(r.members_notified).lower(),
+                "start": local(r.start_at),
+                "restored_at": local(r.restored_at),
+                "members_out": str(r.members_out),
+                "steps": ";".join(f"{local(at)}={count}" for at, count in partial),
+                "location": r.location or "",
+                "notes": r.notes or "",
+                "meters": ";".join(meters.get(r.id, ())),
+            }
+        )
     return pd.DataFrame(out, columns=COLUMNS)
 
 

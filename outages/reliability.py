@@ -131,12 +131,16 @@ __all__ = [
 DAY_TYPES = ("all", "normal", "major_event")
 GROUPINGS = ix.GROUPINGS  # division, substation, feeder, cause
 HISTORY_YEARS = ix.T_MED_YEARS
-MEMBERS_NOTE = ("Members served (N_T) is the current number of service points, used for every period: the "
-                "facility layer keeps no history, so past years are divided by today's membership and growth "
-                "is not adjusted for (past SAIFI/SAIDI come out slightly low; CAIDI is unaffected).")
-HITS_NOTE = ("Every index counts members' own interruptions from the network model of who was out: a member "
-             "dark under overlapping records (sustained with sustained, momentary with momentary) counts once, "
-             "for the record that left it dark first.")
+MEMBERS_NOTE = (
+    "Members served (N_T) is the current number of service points, used for every period: the "
+    "facility layer keeps no history, so past years are divided by today's membership and growth "
+    "is not adjusted for (past SAIFI/SAIDI come out slightly low; CAIDI is unaffected)."
+)
+HITS_NOTE = (
+    "Every index counts members' own interruptions from the network model of who was out: a member "
+    "dark under overlapping records (sustained with sustained, momentary with momentary) counts once, "
+    "for the record that left it dark first."
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -156,8 +160,9 @@ def _instant(value: Any, tz: str, what: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{what} {value!r} is not a date or time. Fix: use ISO 8601, e.g. 2025-01-01.",
-                           field=what) from None
+        raise InvalidInput(
+            f"{what} {value!r} is not a date or time. Fix: use ISO 8601, e.g. 2025-01-01.", field=what
+        ) from None
     if ts is pd.NaT:
         raise InvalidInput(f"{what} is empty. Fix: give a date such as 2025-01-01.", field=what)
     try:
@@ -165,8 +170,10 @@ def _instant(value: Any, tz: str, what: str) -> pd.Timestamp:
             ts = ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
         ts.as_unit("ns")
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
-        raise InvalidInput(f"{what} {value} is outside the dates the indices cover. Fix: give a date between "
-                           "1900 and 2200.", field=what) from None
+        raise InvalidInput(
+            f"{what} {value} is outside the dates the indices cover. Fix: give a date between 1900 and 2200.",
+            field=what,
+        ) from None
     return ts
 
 
@@ -209,11 +216,15 @@ def members_served(*, session: Session, net: Network | None = None) -> MembersSe
     """Members served now per feeder, substation and division (feeders assigned by majority), counted on the
     network (:func:`gis.network.network`, built once per facility layer)."""
     net = net or network(session)
-    feeders = session.execute(select(Feeder.id, Feeder.code, Substation.code)
-                              .join(Substation, Substation.id == Feeder.substation_id).order_by(Feeder.code)).all()
+    feeders = session.execute(
+        select(Feeder.id, Feeder.code, Substation.code)
+        .join(Substation, Substation.id == Feeder.substation_id)
+        .order_by(Feeder.code)
+    ).all()
     counts = np.bincount(net.feeder_of, minlength=max((f for f, _c, _s in feeders), default=0) + 1)
-    divisions = dict(session.execute(select(ServiceArea.id, ServiceArea.name).where(ServiceArea.kind == "division"))
-                     .all())
+    divisions = dict(
+        session.execute(select(ServiceArea.id, ServiceArea.name).where(ServiceArea.kind == "division")).all()
+    )
     best: dict[int, tuple[int, str]] = {}
     if divisions and len(net.area_pos):
         names = sorted(set(divisions.values()))  # votes go to division names (two areas may share one)
@@ -232,22 +243,45 @@ def members_served(*, session: Session, net: Network | None = None) -> MembersSe
     feeder_substation = {code: sub for _fid, code, sub in feeders}
     feeder_division = {code: (best[fid][1] if fid in best else None) for fid, code, _sub in feeders}
     substation = feeder.groupby(pd.Series(feeder_substation, dtype=object)).sum().astype(np.int64)
-    substation = substation.reindex(sorted(set(session.scalars(select(Substation.code))) | set(substation.index)),
-                                    fill_value=0)
+    substation = substation.reindex(
+        sorted(set(session.scalars(select(Substation.code))) | set(substation.index)), fill_value=0
+    )
     with_division = {k: v for k, v in feeder_division.items() if v is not None}
-    division = (feeder[list(with_division)].groupby(pd.Series(with_division)).sum().astype(np.int64)
-                if with_division else pd.Series(dtype=np.int64))
+    division = (
+        feeder[list(with_division)].groupby(pd.Series(with_division)).sum().astype(np.int64)
+        if with_division
+        else pd.Series(dtype=np.int64)
+    )
     feeder.index.name, substation.index.name, division.index.name = "feeder", "substation", "division"
-    return MembersServed(system=int(net.size), feeder=feeder, substation=substation, division=division,
-                         feeder_substation=feeder_substation, feeder_division=feeder_division)
+    return MembersServed(
+        system=int(net.size),
+        feeder=feeder,
+        substation=substation,
+        division=division,
+        feeder_substation=feeder_substation,
+        feeder_division=feeder_division,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # records and restoration steps
 
 
-RECORD_COLUMNS = ["record_id", "start", "restored", "members_out", "feeder", "substation", "division", "cause",
-                  "momentary", "feeder_id", "device_id", "transmission_line_id", "extent"]
+RECORD_COLUMNS = [
+    "record_id",
+    "start",
+    "restored",
+    "members_out",
+    "feeder",
+    "substation",
+    "division",
+    "cause",
+    "momentary",
+    "feeder_id",
+    "device_id",
+    "transmission_line_id",
+    "extent",
+]
 STEP_COLUMNS = ["record_id", "at", "members_restored", "step_id", "device_id"]
 
 
@@ -275,8 +309,9 @@ def _columns(rows: list, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(names, columns)})
 
 
-def load_records(*, session: Session, start: Any, end: Any,
-                 feeder_division: dict[str, str | None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_records(
+    *, session: Session, start: Any, end: Any, feeder_division: dict[str, str | None] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Closed, not voided records starting in ``[start, end)`` and their restoration steps, as the frames of
     :mod:`outages.indices` (``records``, ``steps``); times are UTC.  ``feeder_division`` as in
     :class:`MembersServed` (read when not given).  Beside the engine's columns, ``records`` has the facility
@@ -287,49 +322,94 @@ def load_records(*, session: Session, start: Any, end: Any,
     if feeder_division is None:
         feeder_division = members_served(session=session).feeder_division
     earliest, latest = _window()
-    where = (Interruption.status == "closed", Interruption.start_at >= max(lo, earliest),
-             Interruption.start_at < min(hi, latest), Interruption.restored_at >= earliest,
-             Interruption.restored_at <= latest, Interruption.id.not_in(_steps_outside(earliest, latest)))
+    where = (
+        Interruption.status == "closed",
+        Interruption.start_at >= max(lo, earliest),
+        Interruption.start_at < min(hi, latest),
+        Interruption.restored_at >= earliest,
+        Interruption.restored_at <= latest,
+        Interruption.id.not_in(_steps_outside(earliest, latest)),
+    )
     rows = session.execute(
-        select(Interruption.id, _raw_time(Interruption.start_at), _raw_time(Interruption.restored_at),
-               Interruption.members_out, Feeder.code, Substation.code, Interruption.cause_code,
-               Interruption.momentary, func.coalesce(Interruption.feeder_id, -1),
-               func.coalesce(Interruption.device_id, -1), func.coalesce(Interruption.transmission_line_id, -1),
-               Interruption.extent)
+        select(
+            Interruption.id,
+            _raw_time(Interruption.start_at),
+            _raw_time(Interruption.restored_at),
+            Interruption.members_out,
+            Feeder.code,
+            Substation.code,
+            Interruption.cause_code,
+            Interruption.momentary,
+            func.coalesce(Interruption.feeder_id, -1),
+            func.coalesce(Interruption.device_id, -1),
+            func.coalesce(Interruption.transmission_line_id, -1),
+            Interruption.extent,
+        )
         .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
         .outerjoin(Substation, Substation.id == Interruption.substation_id)
-        .where(*where).order_by(Interruption.start_at, Interruption.id)).all()
-    raw = _columns(rows, ["record_id", "start", "restored", "members_out", "feeder", "substation", "cause",
-                          "momentary", "feeder_id", "device_id", "transmission_line_id", "extent"])
-    records = pd.DataFrame({
-        "record_id": raw["record_id"].to_numpy(dtype=np.int64),
-        "start": _utc_times(raw["start"]),
-        "restored": _utc_times(raw["restored"]),
-        "members_out": raw["members_out"].to_numpy(dtype=np.int64),
-        "feeder": _labels(raw["feeder"]),
-        "substation": _labels(raw["substation"]),
-        "division": _labels(raw["feeder"].map(feeder_division)),
-        "cause": _labels(raw["cause"]),
-        "momentary": raw["momentary"].astype("boolean"),
-        "feeder_id": raw["feeder_id"].to_numpy(dtype=np.int64),
-        "device_id": raw["device_id"].to_numpy(dtype=np.int64),
-        "transmission_line_id": raw["transmission_line_id"].to_numpy(dtype=np.int64),
-        "extent": _labels(raw["extent"]),
-    }, columns=RECORD_COLUMNS)
+        .where(*where)
+        .order_by(Interruption.start_at, Interruption.id)
+    ).all()
+    raw = _columns(
+        rows,
+        [
+            "record_id",
+            "start",
+            "restored",
+            "members_out",
+            "feeder",
+            "substation",
+            "cause",
+            "momentary",
+            "feeder_id",
+            "device_id",
+            "transmission_line_id",
+            "extent",
+        ],
+    )
+    records = pd.DataFrame(
+        {
+            "record_id": raw["record_id"].to_numpy(dtype=np.int64),
+            "start": _utc_times(raw["start"]),
+            "restored": _utc_times(raw["restored"]),
+            "members_out": raw["members_out"].to_numpy(dtype=np.int64),
+            "feeder": _labels(raw["feeder"]),
+            "substation": _labels(raw["substation"]),
+            "division": _labels(raw["feeder"].map(feeder_division)),
+            "cause": _labels(raw["cause"]),
+            "momentary": raw["momentary"].astype("boolean"),
+            "feeder_id": raw["feeder_id"].to_numpy(dtype=np.int64),
+            "device_id": raw["device_id"].to_numpy(dtype=np.int64),
+            "transmission_line_id": raw["transmission_line_id"].to_numpy(dtype=np.int64),
+            "extent": _labels(raw["extent"]),
+        },
+        columns=RECORD_COLUMNS,
+    )
     step_rows = session.execute(
-        select(RestorationStep.interruption_id, _raw_time(RestorationStep.at), RestorationStep.members_restored,
-               RestorationStep.id, func.coalesce(RestorationStep.device_id, -1))
+        select(
+            RestorationStep.interruption_id,
+            _raw_time(RestorationStep.at),
+            RestorationStep.members_restored,
+            RestorationStep.id,
+            func.coalesce(RestorationStep.device_id, -1),
+        )
         .join(Interruption, Interruption.id == RestorationStep.interruption_id)
-        .where(*where)).all()
+        .where(*where)
+    ).all()
     return records, _steps_frame(_columns(step_rows, STEP_COLUMNS))
 
 
 def _steps_frame(raw: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"record_id": raw["record_id"].to_numpy(dtype=np.int64),
-                         "at": _utc_times(raw["at"]),
-                         "members_restored": raw["members_restored"].to_numpy(dtype=np.int64),
-                         "step_id": raw["step_id"].to_numpy(dtype=np.int64),
-                         "device_id": raw["device_id"].to_numpy(dtype=np.int64)}, columns=STEP_COLUMNS)
+    return pd.DataFrame(
+        {
+            "record_id": raw["record_id"].to_numpy(dtype=np.int64),
+            "at": _utc_times(raw["at"]),
+            "members_restored": raw["members_restored"].to_numpy(dtype=np.int64),
+            "step_id": raw["step_id"].to_numpy(dtype=np.int64),
+            "device_id": raw["device_id"].to_numpy(dtype=np.int64),
+        },
+        columns=STEP_COLUMNS,
+    )
 
 
 def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -340,27 +420,43 @@ def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 def _steps_outside(earliest: datetime, latest: datetime):
     """Ids of the records with a restoration step outside the plausible window."""
-    return (select(RestorationStep.interruption_id)
-            .where(or_(RestorationStep.at < earliest, RestorationStep.at > latest)))
+    return select(RestorationStep.interruption_id).where(
+        or_(RestorationStep.at < earliest, RestorationStep.at > latest)
+    )
 
 
 def first_record_start(*, session: Session) -> datetime | None:
     """Start of the earliest interruption record that is not voided and starts in the plausible window (module
     docstring): where the log's history begins."""
     earliest, latest = _window()
-    return session.scalar(select(func.min(Interruption.start_at))
-                          .where(Interruption.status != "voided", Interruption.start_at >= earliest,
-                                 Interruption.start_at <= latest))
+    return session.scalar(
+        select(func.min(Interruption.start_at)).where(
+            Interruption.status != "voided", Interruption.start_at >= earliest, Interruption.start_at <= latest
+        )
+    )
 
 
 def implausible_records(*, session: Session) -> int:
     """How many records (not voided) have a start, restoration or step outside the plausible window: the
     indices leave them out (module docstring)."""
     earliest, latest = _window()
-    return session.scalar(select(func.count()).select_from(Interruption).where(
-        Interruption.status != "voided",
-        or_(Interruption.start_at < earliest, Interruption.start_at > latest, Interruption.restored_at < earliest,
-            Interruption.restored_at > latest, Interruption.id.in_(_steps_outside(earliest, latest))))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Interruption)
+            .where(
+                Interruption.status != "voided",
+                or_(
+                    Interruption.start_at < earliest,
+                    Interruption.start_at > latest,
+                    Interruption.restored_at < earliest,
+                    Interruption.restored_at > latest,
+                    Interruption.id.in_(_steps_outside(earliest, latest)),
+                ),
+            )
+        )
+        or 0
+    )
 
 
 def _implausible_note(session: Session) -> list[str]:
@@ -368,9 +464,11 @@ def _implausible_note(session: Session) -> list[str]:
     if not count:
         return []
     rules = get_rule_settings()
-    return [f"{count} record{'s' if count > 1 else ''} with a time before {rules.earliest_date.isoformat()} or more "
-            f"than {rules.etr_horizon_days:g} days ahead (not plausible) {'are' if count > 1 else 'is'} left out of "
-            "every index. Fix: correct the times (PATCH /api/interruptions/{id}) or void the record."]
+    return [
+        f"{count} record{'s' if count > 1 else ''} with a time before {rules.earliest_date.isoformat()} or more "
+        f"than {rules.etr_horizon_days:g} days ahead (not plausible) {'are' if count > 1 else 'is'} left out of "
+        "every index. Fix: correct the times (PATCH /api/interruptions/{id}) or void the record."
+    ]
 
 
 def cause_labels(*, session: Session) -> dict[str, str]:
@@ -415,26 +513,47 @@ class _Record:
 
 def _replayable(records: pd.DataFrame, steps: pd.DataFrame, net: Network) -> list[_Record]:
     """``records`` (and their ``steps``) as :class:`_Record` in start order, steps in time order."""
+
     def opt(v: int) -> int | None:
         return None if v < 0 else v
 
     by_record: dict[int, list[_Step]] = {}
     if len(steps):
         s = steps[steps["record_id"].isin(records["record_id"])].sort_values(["record_id", "at", "step_id"])
-        for rid, sid, at, n, dev in zip(s["record_id"].tolist(), s["step_id"].tolist(),
-                                        s["at"].dt.to_pydatetime().tolist(), s["members_restored"].tolist(),
-                                        s["device_id"].tolist()):
+        for rid, sid, at, n, dev in zip(
+            s["record_id"].tolist(),
+            s["step_id"].tolist(),
+            s["at"].dt.to_pydatetime().tolist(),
+            s["members_restored"].tolist(),
+            s["device_id"].tolist(),
+        ):
             by_record.setdefault(rid, []).append(_Step(sid, at, n, opt(dev)))
     out = []
     for rid, start, restored, members, extent, feeder, device, line, momentary in zip(
-            records["record_id"].tolist(), records["start"].dt.to_pydatetime().tolist(),
-            records["restored"].dt.to_pydatetime().tolist(), records["members_out"].tolist(),
-            records["extent"].tolist(), records["feeder_id"].tolist(), records["device_id"].tolist(),
-            records["transmission_line_id"].tolist(), records["momentary"].tolist()):
+        records["record_id"].tolist(),
+        records["start"].dt.to_pydatetime().tolist(),
+        records["restored"].dt.to_pydatetime().tolist(),
+        records["members_out"].tolist(),
+        records["extent"].tolist(),
+        records["feeder_id"].tolist(),
+        records["device_id"].tolist(),
+        records["transmission_line_id"].tolist(),
+        records["momentary"].tolist(),
+    ):
         # a closed record without steps (written directly, not by the service) came back whole at its restoration
         own = by_record.get(rid) or [_Step(-1, restored, members, None)]
-        r = _Record(rid, start, restored, members, extent or "facility", opt(feeder), opt(device), opt(line),
-                    None if momentary is pd.NA else momentary, own)
+        r = _Record(
+            rid,
+            start,
+            restored,
+            members,
+            extent or "facility",
+            opt(feeder),
+            opt(device),
+            opt(line),
+            None if momentary is pd.NA else momentary,
+            own,
+        )
         if r.extent == "facility" and members < net.served(**ps.facility_of(r)):
             r.extent, r.read_as_part = "part", True
         out.append(r)
@@ -515,8 +634,15 @@ class MemberModel:
     hits: pd.DataFrame
 
 
-def member_model(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame, momentary: np.ndarray,
-                 net: Network, hits_for: np.ndarray | None = None) -> MemberModel:
+def member_model(
+    *,
+    session: Session,
+    records: pd.DataFrame,
+    steps: pd.DataFrame,
+    momentary: np.ndarray,
+    net: Network,
+    hits_for: np.ndarray | None = None,
+) -> MemberModel:
     """Replay ``records`` (closed records and their ``steps``: frames of :func:`load_records`; ``momentary``
     their flags) on the network (:func:`outages.power_state.states_of`) and merge each member's dark
     intervals, sustained with sustained and momentary with momentary
@@ -562,17 +688,28 @@ def member_model(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame
                 if wanted[i]:
                     unknown_rid.append(np.full(count, ids[i], np.int64))
                     unknown_min.append(np.full(count, m))
-    figures = pd.DataFrame({"member_interruptions": located + unlocated,
-                            "member_minutes": minutes + unlocated_minutes, "located": located,
-                            "unlocated": unlocated, "approximate": approximate, "read_as_part": as_part,
-                            "momentary": flag},
-                           index=pd.Index(ids, name="record_id"))
+    figures = pd.DataFrame(
+        {
+            "member_interruptions": located + unlocated,
+            "member_minutes": minutes + unlocated_minutes,
+            "located": located,
+            "unlocated": unlocated,
+            "approximate": approximate,
+            "read_as_part": as_part,
+            "momentary": flag,
+        },
+        index=pd.Index(ids, name="record_id"),
+    )
     u_rid = np.concatenate(unknown_rid) if unknown_rid else np.empty(0, np.int64)
     u_min = np.concatenate(unknown_min) if unknown_min else np.empty(0)
     member = np.concatenate([p[0] for p in parts] + [-1 - np.arange(len(u_rid), dtype=np.int64)])
-    hits = pd.DataFrame({"member_id": member,
-                         "record_id": np.concatenate([p[1] for p in parts] + [u_rid]),
-                         "minutes": np.concatenate([p[2] for p in parts] + [u_min])})
+    hits = pd.DataFrame(
+        {
+            "member_id": member,
+            "record_id": np.concatenate([p[1] for p in parts] + [u_rid]),
+            "minutes": np.concatenate([p[2] for p in parts] + [u_min]),
+        }
+    )
     return MemberModel(figures=figures, hits=hits)
 
 
@@ -585,33 +722,46 @@ def _states(session: Session, rows: list[_Record], net: Network) -> list[ps.Reco
     return [ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(rows, simple)]
 
 
-def member_hits(*, session: Session, records: pd.DataFrame, steps: pd.DataFrame | None = None,
-                net: Network | None = None, momentary_max_minutes: float | None = None) -> pd.DataFrame:
+def member_hits(
+    *,
+    session: Session,
+    records: pd.DataFrame,
+    steps: pd.DataFrame | None = None,
+    net: Network | None = None,
+    momentary_max_minutes: float | None = None,
+) -> pd.DataFrame:
     """Which member (``member_id``: service point id, negative for an unlocated member) each closed record
     (``record_id``) left dark, for how long (``minutes``), from the network's per-member model: a member
     dark under overlapping records of the same kind is one interruption, the first record's (module
     docstring).  ``records``, ``steps``: frames of :func:`load_records` (the steps are read when not
     given)."""
     if len(records) == 0:
-        return pd.DataFrame({"member_id": np.empty(0, np.int64), "record_id": np.empty(0, np.int64),
-                             "minutes": np.empty(0)})
+        return pd.DataFrame(
+            {"member_id": np.empty(0, np.int64), "record_id": np.empty(0, np.int64), "minutes": np.empty(0)}
+        )
     net = net or network(session)
     mmm = get_rule_settings().momentary_max_minutes if momentary_max_minutes is None else momentary_max_minutes
     if steps is None:
         steps = _steps_of(session, records["record_id"].to_numpy(dtype=np.int64))
-    return member_model(session=session, records=records, steps=steps, momentary=_momentary_of(records, mmm),
-                        net=net).hits
+    return member_model(
+        session=session, records=records, steps=steps, momentary=_momentary_of(records, mmm), net=net
+    ).hits
 
 
 def _steps_of(session: Session, record_ids: np.ndarray) -> pd.DataFrame:
     """The restoration steps of these records, as the ``steps`` frame of :func:`load_records`."""
     rows = []
     for first in range(0, len(record_ids), ps.CHUNK):
-        chunk = [int(i) for i in record_ids[first:first + ps.CHUNK]]
-        rows += session.execute(select(RestorationStep.interruption_id, _raw_time(RestorationStep.at),
-                                       RestorationStep.members_restored, RestorationStep.id,
-                                       func.coalesce(RestorationStep.device_id, -1))
-                                .where(RestorationStep.interruption_id.in_(chunk))).all()
+        chunk = [int(i) for i in record_ids[first : first + ps.CHUNK]]
+        rows += session.execute(
+            select(
+                RestorationStep.interruption_id,
+                _raw_time(RestorationStep.at),
+                RestorationStep.members_restored,
+                RestorationStep.id,
+                func.coalesce(RestorationStep.device_id, -1),
+            ).where(RestorationStep.interruption_id.in_(chunk))
+        ).all()
     return _steps_frame(_columns(rows, STEP_COLUMNS))
 
 
@@ -636,24 +786,35 @@ def _model_notes(model: MemberModel, record_ids: np.ndarray) -> list[str]:
         g = f[f["momentary"] == kind]
         total, unl = float(g["member_interruptions"].sum()), float(g["unlocated"].sum())
         if unl:
-            notes.append(f"{unl:,.0f} of the {total:,.0f} {label} member interruptions ({unl / total:.1%}) were "
-                         "unlocated (records on part of a facility without the members named): they count in "
-                         + ("SAIFI and SAIDI" if not kind else "MAIFI") + ", and each counts as a distinct "
-                         "unknown member in the indices over members"
-                         + (" (CN and CELID_s are upper bounds, CAIFI and CTAIDI lower bounds, CEMI_n for n >= 1 "
-                            "a lower bound)." if not kind else " (MAIFIe and CEMSMI_n)."))
+            notes.append(
+                f"{unl:,.0f} of the {total:,.0f} {label} member interruptions ({unl / total:.1%}) were "
+                "unlocated (records on part of a facility without the members named): they count in "
+                + ("SAIFI and SAIDI" if not kind else "MAIFI")
+                + ", and each counts as a distinct "
+                "unknown member in the indices over members"
+                + (
+                    " (CN and CELID_s are upper bounds, CAIFI and CTAIDI lower bounds, CEMI_n for n >= 1 "
+                    "a lower bound)."
+                    if not kind
+                    else " (MAIFIe and CEMSMI_n)."
+                )
+            )
     approx = int(f["approximate"].sum())
     if approx:
-        notes.append(f"{approx:,} record{'s' if approx > 1 else ''} restored located members by count only (old "
-                     "data or imports): which members came back at each step follows the network order, so the "
-                     "members' durations (CTAIDI, CELID) are approximate; counts and member-minutes are the "
-                     "steps'.")
+        notes.append(
+            f"{approx:,} record{'s' if approx > 1 else ''} restored located members by count only (old "
+            "data or imports): which members came back at each step follows the network order, so the "
+            "members' durations (CTAIDI, CELID) are approximate; counts and member-minutes are the "
+            "steps'."
+        )
     read = int(f["read_as_part"].sum())
     if read:
-        notes.append(f"{read:,} whole-facility record{'s' if read > 1 else ''} counting fewer members than "
-                     f"{'their facilities serve' if read > 1 else 'its facility serves'} (old imports): read as that "
-                     "many unlocated members of the facility, as migration 0010 reads old records. Fix: correct "
-                     "the record's members or facility.")
+        notes.append(
+            f"{read:,} whole-facility record{'s' if read > 1 else ''} counting fewer members than "
+            f"{'their facilities serve' if read > 1 else 'its facility serves'} (old imports): read as that "
+            "many unlocated members of the facility, as migration 0010 reads old records. Fix: correct "
+            "the record's members or facility."
+        )
     return notes
 
 
@@ -690,12 +851,15 @@ class PeriodIndices:
 
 def _check_celid(hours: float, field: str) -> None:
     if not isinstance(hours, (int, float)) or isinstance(hours, bool) or not 0 < hours <= 8784:
-        raise InvalidInput(f"{field}={hours!r} is not a duration in hours. Fix: give hours between 0 and 8784 (a "
-                           "leap year), e.g. 8.", field=field)
+        raise InvalidInput(
+            f"{field}={hours!r} is not a duration in hours. Fix: give hours between 0 and 8784 (a leap year), e.g. 8.",
+            field=field,
+        )
 
 
-def _records_and_tail(session: Session, start: Any, end: pd.Timestamp,
-                      feeder_division: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _records_and_tail(
+    session: Session, start: Any, end: pd.Timestamp, feeder_division: dict[str, str | None]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`load_records` of ``[start, end)``, plus the records starting after ``end`` while one of those is
     still dark: the per-member model merges a member's overlapping interruptions across the period's end
     (the engine counts only the period's own records)."""
@@ -709,8 +873,15 @@ def _records_and_tail(session: Session, start: Any, end: pd.Timestamp,
     return records, steps
 
 
-def _exact(session: Session, records: pd.DataFrame, steps: pd.DataFrame, mmm: float, net: Network,
-           lo: pd.Timestamp, hi: pd.Timestamp) -> tuple[pd.DataFrame, MemberModel, np.ndarray]:
+def _exact(
+    session: Session,
+    records: pd.DataFrame,
+    steps: pd.DataFrame,
+    mmm: float,
+    net: Network,
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+) -> tuple[pd.DataFrame, MemberModel, np.ndarray]:
     """The records with the per-member model's figures, the model (hits of the records starting in
     ``[lo, hi)``) and those records' ids.  Replayed: the period's records and every record that may
     overlap another (the history's too, so that daily SAIDI and T_MED count a member once as well)."""
@@ -718,15 +889,19 @@ def _exact(session: Session, records: pd.DataFrame, steps: pd.DataFrame, mmm: fl
     in_period = ((records["start"] >= lo) & (records["start"] < hi)).to_numpy()
     replay = in_period | overlapping(records, momentary, net)
     period_ids = records["record_id"].to_numpy()[in_period]
-    model = member_model(session=session, records=records[replay], steps=steps, momentary=momentary[replay],
-                         net=net, hits_for=period_ids)
+    model = member_model(
+        session=session, records=records[replay], steps=steps, momentary=momentary[replay], net=net, hits_for=period_ids
+    )
     return with_member_figures(records, model), model, period_ids
 
 
 def _check_grouping(group_by: str | None) -> None:
     if group_by is not None and group_by not in GROUPINGS:
-        raise InvalidInput(f"group_by={group_by!r} is not a grouping. Fix: use one of {', '.join(GROUPINGS)}, "
-                           "or leave it out for the system.", field="group_by")
+        raise InvalidInput(
+            f"group_by={group_by!r} is not a grouping. Fix: use one of {', '.join(GROUPINGS)}, "
+            "or leave it out for the system.",
+            field="group_by",
+        )
 
 
 def _momentary(records: pd.DataFrame, momentary_max_minutes: float | None) -> float:
@@ -735,8 +910,10 @@ def _momentary(records: pd.DataFrame, momentary_max_minutes: float | None) -> fl
     if momentary_max_minutes is None or momentary_max_minutes == configured:
         return configured
     if momentary_max_minutes <= 0:
-        raise InvalidInput("momentary_max_minutes must be positive. Fix: give minutes, e.g. 5 (IEEE 1366).",
-                           field="momentary_max_minutes")
+        raise InvalidInput(
+            "momentary_max_minutes must be positive. Fix: give minutes, e.g. 5 (IEEE 1366).",
+            field="momentary_max_minutes",
+        )
     records["momentary"] = pd.array([pd.NA] * len(records), dtype="boolean")
     return float(momentary_max_minutes)
 
@@ -753,9 +930,18 @@ def _history_from(period_start: pd.Timestamp, tz: str) -> pd.Timestamp:
     return _midnight(date(period_start.tz_convert(tz).year - HISTORY_YEARS, 1, 1), tz)
 
 
-def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None = None, zone: Any = None,
-                momentary_max_minutes: float | None = None, n: int = 3, celid_s_hours: float = ix.CELID_S_HOURS,
-                celid_t_hours: float = ix.CELID_T_HOURS) -> PeriodIndices:
+def indices_for(
+    *,
+    session: Session,
+    start: Any,
+    end: Any,
+    group_by: str | None = None,
+    zone: Any = None,
+    momentary_max_minutes: float | None = None,
+    n: int = 3,
+    celid_s_hours: float = ix.CELID_S_HOURS,
+    celid_t_hours: float = ix.CELID_T_HOURS,
+) -> PeriodIndices:
     """Every index of ``[start, end)`` (system or per group) on all days, normal days and major event days.
 
     Parameters
@@ -789,9 +975,11 @@ def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None 
     tz = _tz_name(zone)
     lo, hi = _instant(start, tz, "start"), _instant(end, tz, "end")
     if hi <= lo:
-        raise InvalidInput(f"end {hi.isoformat()} is not after start {lo.isoformat()}. Fix: give an end later "
-                           "than the start (the end is exclusive: start=2025-01-01&end=2026-01-01 is 2025).",
-                           field="end")
+        raise InvalidInput(
+            f"end {hi.isoformat()} is not after start {lo.isoformat()}. Fix: give an end later "
+            "than the start (the end is exclusive: start=2025-01-01&end=2026-01-01 is 2025).",
+            field="end",
+        )
     _check_grouping(group_by)
     if n < 0:
         raise InvalidInput("n must be 0 or more. Fix: give the CEMI_n threshold, e.g. 3.", field="n")
@@ -803,22 +991,45 @@ def indices_for(*, session: Session, start: Any, end: Any, group_by: str | None 
     records, steps = _records_and_tail(session, min(_history_from(lo, tz), lo), hi, members.feeder_division)
     mmm = _momentary(records, momentary_max_minutes)
     records, model, period_ids = _exact(session, records, steps, mmm, net, lo, hi)
-    meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=tz,
-                               momentary_max_minutes=mmm)
-    table = ix.indices_by_day_type(records, steps, members.for_group(group_by), lo, hi,
-                                   major_event_days=meds.dates, group_by=group_by, n=n, member_hits=model.hits,
-                                   tz=tz, momentary_max_minutes=mmm, celid_s_hours=celid_s_hours,
-                                   celid_t_hours=celid_t_hours)
+    meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=tz, momentary_max_minutes=mmm)
+    table = ix.indices_by_day_type(
+        records,
+        steps,
+        members.for_group(group_by),
+        lo,
+        hi,
+        major_event_days=meds.dates,
+        group_by=group_by,
+        n=n,
+        member_hits=model.hits,
+        tz=tz,
+        momentary_max_minutes=mmm,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
     period = records[(records["start"] >= lo) & (records["start"] < hi)]
     notes = [MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, period_ids) + _implausible_note(session)
     if meds.t_med.note:
         notes.append(f"Major event days: {meds.t_med.note}.")
     if group_by in ("feeder", "substation", "division") and period["feeder"].isna().any():
-        notes.append("Transmission-line records have no feeder, substation or division: they count in the system "
-                     "indices and appear here as (unassigned).")
-    return PeriodIndices(start=lo, end=hi, zone=tz, group_by=group_by, n=n, members=members, table=table,
-                         major_event_days=meds, momentary_max_minutes=mmm, notes=notes,
-                         celid_s_hours=celid_s_hours, celid_t_hours=celid_t_hours)
+        notes.append(
+            "Transmission-line records have no feeder, substation or division: they count in the system "
+            "indices and appear here as (unassigned)."
+        )
+    return PeriodIndices(
+        start=lo,
+        end=hi,
+        zone=tz,
+        group_by=group_by,
+        n=n,
+        members=members,
+        table=table,
+        major_event_days=meds,
+        momentary_max_minutes=mmm,
+        notes=notes,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -878,8 +1089,18 @@ def _hits_by_year(hits: pd.DataFrame, records: pd.DataFrame, years: list[int], t
 
 def _worst(records, steps, members: MembersServed, lo, hi, exclude, tz, mmm, fraction) -> pd.DataFrame:
     served = members.feeder[members.feeder > 0]
-    out = ix.worst_feeders(records, steps, served, lo, hi, worst_fraction=fraction, system_members=members.system,
-                           exclude_days=exclude, tz=tz, momentary_max_minutes=mmm)
+    out = ix.worst_feeders(
+        records,
+        steps,
+        served,
+        lo,
+        hi,
+        worst_fraction=fraction,
+        system_members=members.system,
+        exclude_days=exclude,
+        tz=tz,
+        momentary_max_minutes=mmm,
+    )
     out.insert(0, "substation", [members.feeder_substation.get(f) for f in out.index])
     out.insert(1, "division", [members.feeder_division.get(f) for f in out.index])
     return out
@@ -887,7 +1108,7 @@ def _worst(records, steps, members: MembersServed, lo, hi, exclude, tz, mmm, fra
 
 def _eia861(summary: pd.DataFrame, year: int, members: int, med: ix.MajorEventDays, mmm: float) -> list:
     every, normal = summary.loc[(year, "all")], summary.loc[(year, "normal")]
-    momentary = ("5 minutes or less (IEEE 1366)" if mmm == 5 else f"{mmm:g} minutes or less")
+    momentary = "5 minutes or less (IEEE 1366)" if mmm == 5 else f"{mmm:g} minutes or less"
     t = med.t_med.value
     return [
         ("Reporting year", year),
@@ -899,16 +1120,27 @@ def _eia861(summary: pd.DataFrame, year: int, members: int, med: ix.MajorEventDa
         ("CAIDI excluding major event days (minutes)", float(normal["caidi"])),
         ("Number of customers (members served)", int(members)),
         ("Major event days in the year", len(med.dates)),
-        ("Major event definition", "IEEE 1366 2.5 beta method" + (f" (T_MED {t:.2f} min)" if math.isfinite(t)
-                                                                   else " (T_MED undefined: too little history)")),
+        (
+            "Major event definition",
+            "IEEE 1366 2.5 beta method"
+            + (f" (T_MED {t:.2f} min)" if math.isfinite(t) else " (T_MED undefined: too little history)"),
+        ),
         ("Momentary interruption definition", momentary),
     ]
 
 
-def annual_reliability(*, session: Session, year: int, zone: Any = None, momentary_max_minutes: float | None = None,
-                       n: int = 3, worst_fraction: float = 0.10, today: date | None = None,
-                       celid_s_hours: float = ix.CELID_S_HOURS,
-                       celid_t_hours: float = ix.CELID_T_HOURS) -> AnnualReliability:
+def annual_reliability(
+    *,
+    session: Session,
+    year: int,
+    zone: Any = None,
+    momentary_max_minutes: float | None = None,
+    n: int = 3,
+    worst_fraction: float = 0.10,
+    today: date | None = None,
+    celid_s_hours: float = ix.CELID_S_HOURS,
+    celid_t_hours: float = ix.CELID_T_HOURS,
+) -> AnnualReliability:
     """Everything the annual reliability report needs for ``year`` (and the four years before it).
 
     System indices with and without major event days (all / normal / MED days) for each of the five
@@ -946,8 +1178,9 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
     tz = _tz_name(zone)
     today = today or utcnow().astimezone(ZoneInfo(tz)).date()
     if not isinstance(year, int) or isinstance(year, bool) or year < 1900:
-        raise InvalidInput(f"year {year!r} is not a calendar year. Fix: give a year such as {today.year - 1}.",
-                           field="year")
+        raise InvalidInput(
+            f"year {year!r} is not a calendar year. Fix: give a year such as {today.year - 1}.", field="year"
+        )
     latest = today.year if today > date(today.year, 1, 1) else today.year - 1  # a year with a finished day
     if year > latest:
         raise InvalidInput(f"year {year} has no finished day yet. Fix: ask for {latest} or earlier.", field="year")
@@ -973,11 +1206,21 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
     for y in years:
         y_lo, y_hi = _year_bounds(y, tz)
         y_hi = min(y_hi, hi)
-        meds[y] = ix.major_event_days(records, steps, nt, y_lo, y_hi, history_start, tz=tz,
-                                      momentary_max_minutes=mmm)
+        meds[y] = ix.major_event_days(records, steps, nt, y_lo, y_hi, history_start, tz=tz, momentary_max_minutes=mmm)
         hits = hits_of[y]
-        table = ix.indices_by_day_type(records, steps, nt, y_lo, y_hi, major_event_days=meds[y].dates, n=n,
-                                       member_hits=hits, tz=tz, momentary_max_minutes=mmm, **celid).droplevel(1)
+        table = ix.indices_by_day_type(
+            records,
+            steps,
+            nt,
+            y_lo,
+            y_hi,
+            major_event_days=meds[y].dates,
+            n=n,
+            member_hits=hits,
+            tz=tz,
+            momentary_max_minutes=mmm,
+            **celid,
+        ).droplevel(1)
         table["major_event_days"] = len(meds[y].dates)
         table["t_med"] = meds[y].t_med.value
         summary_parts[y] = table
@@ -991,45 +1234,102 @@ def annual_reliability(*, session: Session, year: int, zone: Any = None, momenta
         m_lo = _midnight(date(year, month, 1), tz)
         m_hi = _midnight(date(year + (month == 12), month % 12 + 1, 1), tz)
         if m_lo >= hi:
-            monthly_rows[month] = dict(saidi=math.nan, saifi=math.nan, saidi_normal=math.nan,
-                                       saifi_normal=math.nan, sustained_records=0, member_minutes=math.nan)
+            monthly_rows[month] = dict(
+                saidi=math.nan,
+                saifi=math.nan,
+                saidi_normal=math.nan,
+                saifi_normal=math.nan,
+                sustained_records=0,
+                member_minutes=math.nan,
+            )
             continue
-        t = ix.indices_by_day_type(records, steps, nt, m_lo, min(m_hi, hi), major_event_days=med_dates, n=n,
-                                   tz=tz, momentary_max_minutes=mmm).droplevel(1)
-        monthly_rows[month] = dict(saidi=t.loc["all", "saidi"], saifi=t.loc["all", "saifi"],
-                                   saidi_normal=t.loc["normal", "saidi"], saifi_normal=t.loc["normal", "saifi"],
-                                   sustained_records=int(t.loc["all", "sustained_records"]),
-                                   member_minutes=t.loc["all", "member_minutes"])
+        t = ix.indices_by_day_type(
+            records, steps, nt, m_lo, min(m_hi, hi), major_event_days=med_dates, n=n, tz=tz, momentary_max_minutes=mmm
+        ).droplevel(1)
+        monthly_rows[month] = dict(
+            saidi=t.loc["all", "saidi"],
+            saifi=t.loc["all", "saifi"],
+            saidi_normal=t.loc["normal", "saidi"],
+            saifi_normal=t.loc["normal", "saifi"],
+            sustained_records=int(t.loc["all", "sustained_records"]),
+            member_minutes=t.loc["all", "member_minutes"],
+        )
     monthly = pd.DataFrame.from_dict(monthly_rows, orient="index")
     monthly.index.name = "month"
 
-    by_cause = ix.indices_by_day_type(records, steps, nt, lo, hi, major_event_days=med_dates, group_by="cause",
-                                      n=n, member_hits=year_hits, tz=tz, momentary_max_minutes=mmm, **celid)
+    by_cause = ix.indices_by_day_type(
+        records,
+        steps,
+        nt,
+        lo,
+        hi,
+        major_event_days=med_dates,
+        group_by="cause",
+        n=n,
+        member_hits=year_hits,
+        tz=tz,
+        momentary_max_minutes=mmm,
+        **celid,
+    )
     labels = cause_labels(session=session)
     by_cause.insert(0, "label", [labels.get(c, c) for c in by_cause.index.get_level_values(1)])
-    by_division = ix.indices_by_day_type(records, steps, members.division, lo, hi, major_event_days=med_dates,
-                                         group_by="division", n=n, member_hits=year_hits, tz=tz,
-                                         momentary_max_minutes=mmm, **celid)
+    by_division = ix.indices_by_day_type(
+        records,
+        steps,
+        members.division,
+        lo,
+        hi,
+        major_event_days=med_dates,
+        group_by="division",
+        n=n,
+        member_hits=year_hits,
+        tz=tz,
+        momentary_max_minutes=mmm,
+        **celid,
+    )
 
     worst_one = _worst(records, steps, members, lo, hi, med_dates, tz, mmm, worst_fraction)
     two_lo = _year_bounds(year - 1, tz)[0]
-    worst_two = _worst(records, steps, members, two_lo, hi, list(meds[year - 1].dates) + list(med_dates), tz,
-                       mmm, worst_fraction)
+    worst_two = _worst(
+        records, steps, members, two_lo, hi, list(meds[year - 1].dates) + list(med_dates), tz, mmm, worst_fraction
+    )
 
     in_year = ((records["start"] >= lo) & (records["start"] < hi)).to_numpy()
-    notes = ([MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, records["record_id"].to_numpy()[in_year])
-             + _implausible_note(session))
+    notes = (
+        [MEMBERS_NOTE, HITS_NOTE]
+        + _model_notes(model, records["record_id"].to_numpy()[in_year])
+        + _implausible_note(session)
+    )
     for y in years:
         if meds[y].t_med.note:
             notes.append(f"Major event days {y}: {meds[y].t_med.note}.")
     if year_to_date:
         notes.append(f"{year} is not over: the report covers 1 January to {(today - timedelta(days=1)).isoformat()}.")
-    notes.append("Transmission-line records count in the system indices but belong to no feeder, substation or "
-                 "division (the (unassigned) row by division).")
+    notes.append(
+        "Transmission-line records count in the system indices but belong to no feeder, substation or "
+        "division (the (unassigned) row by division)."
+    )
     notes.append("Worst-performing feeders are ranked on normal days (major event days left out).")
     return AnnualReliability(
-        year=year, zone=tz, period_start=lo, period_end=hi, year_to_date=year_to_date, generated_at=utcnow(),
-        members_served=nt, n=n, momentary_max_minutes=mmm, years=years, summary=summary, monthly=monthly,
-        by_cause=by_cause, by_division=by_division, meds=meds, worst_one_year=worst_one, worst_two_years=worst_two,
-        eia861=_eia861(summary, year, nt, meds[year], mmm), notes=notes, celid_s_hours=celid_s_hours,
-        celid_t_hours=celid_t_hours)
+        year=year,
+        zone=tz,
+        period_start=lo,
+        period_end=hi,
+        year_to_date=year_to_date,
+        generated_at=utcnow(),
+        members_served=nt,
+        n=n,
+        momentary_max_minutes=mmm,
+        years=years,
+        summary=summary,
+        monthly=monthly,
+        by_cause=by_cause,
+        by_division=by_division,
+        meds=meds,
+        worst_one_year=worst_one,
+        worst_two_years=worst_two,
+        eia861=_eia861(summary, year, nt, meds[year], mmm),
+        notes=notes,
+        celid_s_hours=celid_s_hours,
+        celid_t_hours=celid_t_hours,
+    )

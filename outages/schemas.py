@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
@@ -23,10 +23,11 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=get_rule_settings().zone)
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:
-        raise ValueError(f"{value.isoformat()} is outside the range of dates. Fix: give a real date and time, "
-                         "e.g. 2025-06-02T10:00.") from None
+        raise ValueError(
+            f"{value.isoformat()} is outside the range of dates. Fix: give a real date and time, e.g. 2025-06-02T10:00."
+        ) from None
 
 
 def _text_only(value: Any) -> Any:
@@ -34,9 +35,16 @@ def _text_only(value: Any) -> Any:
     rather than read as seconds since 1970."""
     if isinstance(value, datetime) or (isinstance(value, str) and not _NUMBER.fullmatch(value)):
         return value
-    raise PydanticCustomError("timestamp_text", "{problem}", {"problem": (
-        f"{value!r} is not a date and time written as text. Fix: send ISO 8601 text such as "
-        "\"2025-06-02T10:00\" (times without a zone are read in the cooperative's zone).")})
+    raise PydanticCustomError(
+        "timestamp_text",
+        "{problem}",
+        {
+            "problem": (
+                f"{value!r} is not a date and time written as text. Fix: send ISO 8601 text such as "
+                '"2025-06-02T10:00" (times without a zone are read in the cooperative\'s zone).'
+            )
+        },
+    )
 
 
 def _plausible(value: datetime) -> datetime:
@@ -56,8 +64,11 @@ def earliest_problem(value: datetime) -> tuple[str, str] | None:
     rules = get_rule_settings()
     if value >= rules.earliest_at:
         return None
-    return (f"{value.astimezone(timezone.utc).isoformat()} is before {rules.earliest_date.isoformat()}, the earliest "
-            "time the log accepts", "check the year (four digits) and give the time it happened")
+    return (
+        f"{value.astimezone(UTC).isoformat()} is before {rules.earliest_date.isoformat()}, the earliest "
+        "time the log accepts",
+        "check the year (four digits) and give the time it happened",
+    )
 
 
 def time_problem(value: datetime, *, ahead: bool = False, now: datetime | None = None) -> tuple[str, str] | None:
@@ -66,8 +77,10 @@ def time_problem(value: datetime, *, ahead: bool = False, now: datetime | None =
     with ``ahead``, more than ``OUTAGES_ETR_HORIZON_DAYS`` ahead (an ETR, the start of planned work)."""
     rules, now = get_rule_settings(), now or utcnow()
     if ahead and value > now + timedelta(days=rules.etr_horizon_days):
-        return (f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
-                "check the date; give a time within that horizon")
+        return (
+            f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
+            "check the date; give a time within that horizon",
+        )
     if not ahead and value > now + timedelta(minutes=rules.clock_skew_minutes):
         return f"{value.isoformat()} is in the future", "give the time it happened"
     return earliest_problem(value)
@@ -81,8 +94,10 @@ Count = Annotated[DbCount, Field(strict=True, gt=0)]
 Version = Annotated[DbId, Field(strict=True, description="The record's version you last read (409 if stale).")]
 Text = Annotated[str, Field(max_length=300)]
 MAX_METERS = 20_000
-Meters = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]],
-                   Field(min_length=1, max_length=MAX_METERS, description="Meter numbers (as on the bill).")]
+Meters = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=40)]],
+    Field(min_length=1, max_length=MAX_METERS, description="Meter numbers (as on the bill)."),
+]
 
 
 class _In(BaseModel):
@@ -94,7 +109,8 @@ class InterruptionCreate(_In):
     protective device on it) or a transmission line."""
 
     incident_id: Annotated[DbId, Field(strict=True)] | None = Field(
-        None, description="Add to this incident; omit to open a new incident.")
+        None, description="Add to this incident; omit to open a new incident."
+    )
     feeder: str | None = Field(None, examples=["JC-014"])
     device: str | None = Field(None, description="Protective device on the feeder, if known.")
     transmission_line: str | None = None
@@ -102,13 +118,21 @@ class InterruptionCreate(_In):
     scheduled: StrictBool = False
     members_notified: StrictBool | None = Field(None, description="Scheduled only: were members told in advance?")
     start_at: Timestamp
-    members_out: Count | None = Field(None, description=(
-        "Members out. Omit it when everyone below the facility is out (it is then what the facility serves) "
-        "or when meters are listed (it is then their number). A smaller count than the facility serves, with "
-        "no meters, is an unlocated part of the facility."))
-    meters: Meters | None = Field(None, description=(
-        "The meters known out, on part of the facility (from members' reports or a list). members_out may be "
-        "larger: the rest are out but not located yet."))
+    members_out: Count | None = Field(
+        None,
+        description=(
+            "Members out. Omit it when everyone below the facility is out (it is then what the facility serves) "
+            "or when meters are listed (it is then their number). A smaller count than the facility serves, with "
+            "no meters, is an unlocated part of the facility."
+        ),
+    )
+    meters: Meters | None = Field(
+        None,
+        description=(
+            "The meters known out, on part of the facility (from members' reports or a list). members_out may be "
+            "larger: the rest are out but not located yet."
+        ),
+    )
     restored_at: Timestamp | None = Field(None, description="Give it to log an interruption already over.")
     etr_at: Timestamp | None = None
     location: Text | None = None
@@ -202,8 +226,10 @@ class InterruptionOut(BaseModel):
     members_located: int = Field(description="Members out whose service points are known.")
     members_out_now: int
     members_unlocated_now: int = Field(description="Members still out that nobody has located.")
-    held_dark: list[HeldDark] = Field(default_factory=list, description=(
-        "Closed records: members still dark because an open record below (or above) keeps them out."))
+    held_dark: list[HeldDark] = Field(
+        default_factory=list,
+        description=("Closed records: members still dark because an open record below (or above) keeps them out."),
+    )
     member_minutes: float
     steps: list[StepOut]
     etr_at: datetime | None

@@ -110,13 +110,20 @@ def incident_summaries(*, session: Session, incidents: Sequence[Incident], now: 
             status = "open"
         else:
             status = "closed" if kept else "voided"
-        out.append({
-            "id": incident.id, "ref": incident.ref, "title": incident.title, "created_at": incident.created_at,
-            "created_by": incident.created_by, "status": status, "interruptions": len(kept),
-            "members_out_now": OutNow(net, by_incident.get(incident.id, ())).members_out,
-            "start_at": min((r.start_at for r in kept), default=None),
-            "restored_at": None if status == "open" else max((r.restored_at for r in kept), default=None),
-        })
+        out.append(
+            {
+                "id": incident.id,
+                "ref": incident.ref,
+                "title": incident.title,
+                "created_at": incident.created_at,
+                "created_by": incident.created_by,
+                "status": status,
+                "interruptions": len(kept),
+                "members_out_now": OutNow(net, by_incident.get(incident.id, ())).members_out,
+                "start_at": min((r.start_at for r in kept), default=None),
+                "restored_at": None if status == "open" else max((r.restored_at for r in kept), default=None),
+            }
+        )
     return out
 
 
@@ -136,32 +143,58 @@ def list_incidents(*, session: Session, status: str | None = None, limit: int = 
 # --- interruption records ----------------------------------------------------------------------
 
 
-def _facility(session: Session, *, feeder: str | None, device: str | None, transmission_line: str | None,
-              net: Network) -> dict:
+def _facility(
+    session: Session, *, feeder: str | None, device: str | None, transmission_line: str | None, net: Network
+) -> dict:
     if bool(feeder) == bool(transmission_line):
-        raise InvalidInput("Name exactly one facility. Fix: give either feeder (optionally with device) "
-                           "or transmission_line.", field="feeder")
+        raise InvalidInput(
+            "Name exactly one facility. Fix: give either feeder (optionally with device) or transmission_line.",
+            field="feeder",
+        )
     if transmission_line:
         if device:
             raise InvalidInput("A device belongs to a feeder. Fix: give the feeder, or drop device.", field="device")
-        line = get_by_code(session=session, model=TransmissionLine, code=transmission_line,
-                           what="transmission-line", field="transmission_line")
-        return {"substation": None, "feeder": None, "device": None, "transmission_line": line,
-                "served": net.served(transmission_line_id=line.id), "label": f"transmission line {line.code}",
-                "ranges": net.downstream(transmission_line_id=line.id)}
-    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation,
-                      field="feeder")
+        line = get_by_code(
+            session=session,
+            model=TransmissionLine,
+            code=transmission_line,
+            what="transmission-line",
+            field="transmission_line",
+        )
+        return {
+            "substation": None,
+            "feeder": None,
+            "device": None,
+            "transmission_line": line,
+            "served": net.served(transmission_line_id=line.id),
+            "label": f"transmission line {line.code}",
+            "ranges": net.downstream(transmission_line_id=line.id),
+        }
+    fdr = get_by_code(session=session, model=Feeder, code=feeder, what="feeder", load=Feeder.substation, field="feeder")
     if device:
         dev = get_by_code(session=session, model=Device, code=device, what="device", field="device")
         if dev.feeder_id != fdr.id:
-            raise InvalidInput(f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.",
-                               field="device")
-        return {"substation": fdr.substation, "feeder": fdr, "device": dev, "transmission_line": None,
-                "served": net.served(device_id=dev.id), "label": f"device {dev.code}",
-                "ranges": net.downstream(device_id=dev.id)}
-    return {"substation": fdr.substation, "feeder": fdr, "device": None, "transmission_line": None,
-            "served": net.served(feeder_id=fdr.id), "label": f"feeder {fdr.code}",
-            "ranges": net.downstream(feeder_id=fdr.id)}
+            raise InvalidInput(
+                f"Device {device} is not on feeder {feeder}. Fix: give the device's own feeder.", field="device"
+            )
+        return {
+            "substation": fdr.substation,
+            "feeder": fdr,
+            "device": dev,
+            "transmission_line": None,
+            "served": net.served(device_id=dev.id),
+            "label": f"device {dev.code}",
+            "ranges": net.downstream(device_id=dev.id),
+        }
+    return {
+        "substation": fdr.substation,
+        "feeder": fdr,
+        "device": None,
+        "transmission_line": None,
+        "served": net.served(feeder_id=fdr.id),
+        "label": f"feeder {fdr.code}",
+        "ranges": net.downstream(feeder_id=fdr.id),
+    }
 
 
 def _listed(items: list[str], limit: int = 5) -> str:
@@ -175,12 +208,20 @@ def service_points_of_meters(session: Session, meters: list[str], *, field: str 
     wanted = list(dict.fromkeys(m.strip() for m in meters))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 5000):
-        found.update(session.execute(select(ServicePoint.meter_number, ServicePoint.id)
-                                     .where(ServicePoint.meter_number.in_(wanted[start:start + 5000]))).all())
+        found.update(
+            session.execute(
+                select(ServicePoint.meter_number, ServicePoint.id).where(
+                    ServicePoint.meter_number.in_(wanted[start : start + 5000])
+                )
+            ).all()
+        )
     missing = [m for m in wanted if m not in found]
     if missing:
-        raise InvalidInput(f"{field}: no service point has meter {_listed(missing)}. Fix: check the meter numbers "
-                           "(as printed on the bill).", field=field)
+        raise InvalidInput(
+            f"{field}: no service point has meter {_listed(missing)}. Fix: check the meter numbers "
+            "(as printed on the bill).",
+            field=field,
+        )
     return [found[m] for m in wanted]
 
 
@@ -190,11 +231,19 @@ def _positions_within(session: Session, net: Network, ids, ranges, what: str, fi
     pos = np.array([net.position(int(i)) for i in ids], dtype=np.int64)
     outside = ~net.mask(ranges)[pos] if len(pos) else np.zeros(0, bool)
     if outside.any():
-        meters = list(session.scalars(select(ServicePoint.meter_number)
-                                      .where(ServicePoint.id.in_([int(i) for i in net.ids[pos[outside][:5]]]))))
+        meters = list(
+            session.scalars(
+                select(ServicePoint.meter_number).where(
+                    ServicePoint.id.in_([int(i) for i in net.ids[pos[outside][:5]]])
+                )
+            )
+        )
         more = int(outside.sum()) - len(meters)
-        raise InvalidInput(f"{field}: meter {', '.join(meters)}{f' and {more} more' if more else ''} is not "
-                           f"{what}. Fix: list only meters {what}.", field=field)
+        raise InvalidInput(
+            f"{field}: meter {', '.join(meters)}{f' and {more} more' if more else ''} is not "
+            f"{what}. Fix: list only meters {what}.",
+            field=field,
+        )
     return np.unique(pos)
 
 
@@ -207,13 +256,21 @@ def check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
 
 def _check_members(members_out: int, served: int, label: str) -> None:
     if members_out > served:
-        raise InvalidInput(f"members_out {members_out} is more than the {served} members served by {label}. "
-                           "Fix: check the count or the facility.", field="members_out")
+        raise InvalidInput(
+            f"members_out {members_out} is more than the {served} members served by {label}. "
+            "Fix: check the count or the facility.",
+            field="members_out",
+        )
 
 
-def create_interruption(*, session: Session, data: InterruptionCreate, actor: str,
-                        idempotency_key: str | None = None, service_point_ids: list[int] | None = None
-                        ) -> tuple[Interruption, bool]:
+def create_interruption(
+    *,
+    session: Session,
+    data: InterruptionCreate,
+    actor: str,
+    idempotency_key: str | None = None,
+    service_point_ids: list[int] | None = None,
+) -> tuple[Interruption, bool]:
     """Log an interruption; returns ``(record, created)``.  A repeated idempotency key returns the
     record the first request made instead of a duplicate.  ``service_point_ids`` locates a part of the
     facility like ``data.meters`` does (members' confirmed reports)."""
@@ -222,39 +279,63 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
         if existing is not None:
             return existing, False
     net = network(session)
-    facility = _facility(session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line,
-                         net=net)
+    facility = _facility(
+        session, feeder=data.feeder, device=data.device, transmission_line=data.transmission_line, net=net
+    )
     _check_cause(session, data.cause)
     if data.meters:
         service_point_ids = service_points_of_meters(session, data.meters)
-    located = (_positions_within(session, net, service_point_ids, facility["ranges"],
-                                 f"below {facility['label']}", "meters") if service_point_ids else None)
+    located = (
+        _positions_within(session, net, service_point_ids, facility["ranges"], f"below {facility['label']}", "meters")
+        if service_point_ids
+        else None
+    )
     members_out = data.members_out or (len(located) if located is not None else facility["served"])
     if located is not None and members_out < len(located):
-        raise InvalidInput(f"members_out {members_out} is fewer than the {len(located)} meters listed. Fix: give "
-                           "at least as many members as meters, or omit members_out.", field="members_out")
+        raise InvalidInput(
+            f"members_out {members_out} is fewer than the {len(located)} meters listed. Fix: give "
+            "at least as many members as meters, or omit members_out.",
+            field="members_out",
+        )
     _check_members(members_out, facility["served"], facility["label"])
     check_time(data.start_at, "start_at", ahead=data.scheduled)
     if data.members_notified is not None and not data.scheduled:
-        raise InvalidInput("members_notified applies to scheduled interruptions only. Fix: set scheduled "
-                           "to true or drop members_notified.", field="members_notified")
+        raise InvalidInput(
+            "members_notified applies to scheduled interruptions only. Fix: set scheduled "
+            "to true or drop members_notified.",
+            field="members_notified",
+        )
     if data.etr_at is not None and data.etr_at <= data.start_at:
-        raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.",
-                           field="etr_at")
+        raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.", field="etr_at")
     if data.etr_at is not None:
         check_time(data.etr_at, "etr_at", ahead=True)
-    incident = (get_incident(session=session, incident_id=data.incident_id, field="incident_id")
-                if data.incident_id is not None
-                else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}",
-                              created_by=actor))
+    incident = (
+        get_incident(session=session, incident_id=data.incident_id, field="incident_id")
+        if data.incident_id is not None
+        else Incident(title=f"{DEFAULT_CAUSES.get(data.cause, data.cause)} on {facility['label']}", created_by=actor)
+    )
     extent = "part" if located is not None or members_out < facility["served"] else "facility"
     record = Interruption(
-        incident=incident, idempotency_key=idempotency_key, status="open", scheduled=data.scheduled,
-        members_notified=data.members_notified if data.scheduled else None, cause_code=data.cause,
-        start_at=data.start_at, members_out=members_out, extent=extent, location=data.location, notes=data.notes,
-        substation=facility["substation"], feeder=facility["feeder"], device=facility["device"],
-        transmission_line=facility["transmission_line"], created_by=actor, updated_by=actor,
-        etr_at=data.etr_at, steps=[], etr_history=[],
+        incident=incident,
+        idempotency_key=idempotency_key,
+        status="open",
+        scheduled=data.scheduled,
+        members_notified=data.members_notified if data.scheduled else None,
+        cause_code=data.cause,
+        start_at=data.start_at,
+        members_out=members_out,
+        extent=extent,
+        location=data.location,
+        notes=data.notes,
+        substation=facility["substation"],
+        feeder=facility["feeder"],
+        device=facility["device"],
+        transmission_line=facility["transmission_line"],
+        created_by=actor,
+        updated_by=actor,
+        etr_at=data.etr_at,
+        steps=[],
+        etr_history=[],
     )
     if data.etr_at is not None:
         record.etr_history.append(EtrChange(etr_at=data.etr_at, set_by=actor))
@@ -266,8 +347,10 @@ def create_interruption(*, session: Session, data: InterruptionCreate, actor: st
     else:
         session.flush()
     if located is not None:
-        session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(i)}
-                                                    for i in net.ids[located]])
+        session.execute(
+            insert(InterruptionPoint),
+            [{"interruption_id": record.id, "service_point_id": int(i)} for i in net.ids[located]],
+        )
     if extent == "part":
         remember(net, record, located if located is not None else EMPTY)
     # who is told: the located members, or everyone below a whole facility; members of an unlocated count are
@@ -289,9 +372,14 @@ def record_state(session: Session, record: Interruption, net: Network | None = N
     return states_of(session, [record], net or network(session))[0]
 
 
-RECORD_VIEW = (joinedload(Interruption.substation), joinedload(Interruption.feeder), joinedload(Interruption.device),
-               joinedload(Interruption.transmission_line), selectinload(Interruption.steps),
-               selectinload(Interruption.etr_history))
+RECORD_VIEW = (
+    joinedload(Interruption.substation),
+    joinedload(Interruption.feeder),
+    joinedload(Interruption.device),
+    joinedload(Interruption.transmission_line),
+    selectinload(Interruption.steps),
+    selectinload(Interruption.etr_history),
+)
 
 
 def get_interruption(*, session: Session, interruption_id: int) -> Interruption:
@@ -306,9 +394,11 @@ def get_interruption(*, session: Session, interruption_id: int) -> Interruption:
 def _editable(session: Session, interruption_id: int, version: int) -> Interruption:
     record = get_interruption(session=session, interruption_id=interruption_id)
     if record.version != version:
-        raise Conflict(f"Interruption {record.id} was changed by {record.updated_by} at "
-                       f"{record.updated_at.isoformat(timespec='seconds')} (now version {record.version}, "
-                       f"you sent {version}). Fix: reload it and apply your change again.")
+        raise Conflict(
+            f"Interruption {record.id} was changed by {record.updated_by} at "
+            f"{record.updated_at.isoformat(timespec='seconds')} (now version {record.version}, "
+            f"you sent {version}). Fix: reload it and apply your change again."
+        )
     if record.status == "voided":
         raise Conflict(f"Interruption {record.id} is voided. Fix: log a new record instead.")
     return record
@@ -319,8 +409,9 @@ def _touch(record: Interruption, actor: str) -> None:
     record.updated_at = utcnow()
 
 
-def update_interruption(*, session: Session, interruption_id: int, data: InterruptionUpdate,
-                        actor: str) -> Interruption:
+def update_interruption(
+    *, session: Session, interruption_id: int, data: InterruptionUpdate, actor: str
+) -> Interruption:
     """Correct fields of a record (open or closed); every change is audited.  Moving the start of an open
     scheduled record moves its ETR by as much (the planned work keeps its length) and tells its members."""
     record = _editable(session, interruption_id, data.version)
@@ -338,8 +429,9 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
         if rescheduled and record.etr_at is not None:
             record.etr_at += record.start_at - old_start
             check_time(record.etr_at, "etr_at", ahead=True)
-            record.etr_history.append(EtrChange(etr_at=record.etr_at, set_by=actor,
-                                                note="moved with the planned start"))
+            record.etr_history.append(
+                EtrChange(etr_at=record.etr_at, set_by=actor, note="moved with the planned start")
+            )
         _check_timeline(record)
         if record.status == "closed":
             _rebalance_final_step(record)
@@ -347,8 +439,13 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
         _touch(record, actor)
     session.flush()
     if rescheduled and record.start_at > utcnow():
-        record_event(session, record, "planned", ref=record.version,  # members hear the new time
-                     service_point_ids=_dark_ids(session, record))
+        record_event(
+            session,
+            record,
+            "planned",
+            ref=record.version,  # members hear the new time
+            service_point_ids=_dark_ids(session, record),
+        )
     _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
     return record
 
@@ -356,23 +453,32 @@ def update_interruption(*, session: Session, interruption_id: int, data: Interru
 def _check_timeline(record: Interruption) -> None:
     check_time(record.start_at, "start_at", ahead=record.scheduled)
     if record.steps and record.steps[0].at <= record.start_at:
-        raise InvalidInput("start_at is not before the first restoration step. Fix: correct the start or the "
-                           "steps.", field="start_at")
+        raise InvalidInput(
+            "start_at is not before the first restoration step. Fix: correct the start or the steps.", field="start_at"
+        )
     if record.status == "open" and record.etr_at is not None and record.etr_at <= record.start_at:
-        raise InvalidInput("start_at is not before the estimated restoration time. Fix: set a later ETR first, "
-                           "then move the start.", field="start_at")
+        raise InvalidInput(
+            "start_at is not before the estimated restoration time. Fix: set a later ETR first, then move the start.",
+            field="start_at",
+        )
     steps = record.steps[:-1] if record.status == "closed" else record.steps
     earlier = sum(s.members_restored for s in steps)
     if record.members_out <= earlier:
-        raise InvalidInput(f"members_out {record.members_out} is not more than the {earlier} members restored in "
-                           "earlier steps. Fix: check the count.", field="members_out")
+        raise InvalidInput(
+            f"members_out {record.members_out} is not more than the {earlier} members restored in "
+            "earlier steps. Fix: check the count.",
+            field="members_out",
+        )
     session = Session.object_session(record)
     served = network(session).served(**facility_of(record))
     _check_members(record.members_out, served, "that facility")
     located = session.scalar(select(func.count()).where(InterruptionPoint.interruption_id == record.id))
     if record.members_out < located:
-        raise InvalidInput(f"members_out {record.members_out} is fewer than the {located} meters located out. "
-                           "Fix: give at least that many.", field="members_out")
+        raise InvalidInput(
+            f"members_out {record.members_out} is fewer than the {located} meters located out. "
+            "Fix: give at least that many.",
+            field="members_out",
+        )
     if record.extent == "facility" and record.members_out < served:
         record.extent = "part"  # fewer than everyone below: the rest of the count is unlocated
     elif record.extent == "part" and not located and record.members_out == served:
@@ -388,16 +494,18 @@ def _is_momentary(record: Interruption) -> bool:
     return duration_minutes(record.start_at, record.restored_at) <= get_rule_settings().momentary_max_minutes
 
 
-def add_restoration(*, session: Session, interruption_id: int, data: RestorationCreate,
-                    actor: str) -> Interruption:
+def add_restoration(*, session: Session, interruption_id: int, data: RestorationCreate, actor: str) -> Interruption:
     """Record a partial (step) restoration naming what came back: a device that closed, meters, or (for
     members nobody located) a count.  Bringing back the last members closes the record."""
     record = _editable(session, interruption_id, data.version)
     if record.status != "open":
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
     if sum(x is not None for x in (data.device, data.meters, data.members_restored)) != 1:
-        raise InvalidInput("Say what came back. Fix: give exactly one of device (it closed), meters (back on) or "
-                           "members_restored (members nobody located).", field="device")
+        raise InvalidInput(
+            "Say what came back. Fix: give exactly one of device (it closed), meters (back on) or "
+            "members_restored (members nobody located).",
+            field="device",
+        )
     before = snapshot(record)
     _check_step_time(record, data.at, "at")
     net = network(session)
@@ -411,19 +519,31 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
         back = dark.positions()
         back = back[(back >= lo) & (back < hi)]
         if not len(back):
-            raise InvalidInput(f"Nothing this record keeps dark is below device {dev.code}. Fix: name a device below "
-                               "the record's facility that is still out, or the meters back on.", field="device")
+            raise InvalidInput(
+                f"Nothing this record keeps dark is below device {dev.code}. Fix: name a device below "
+                "the record's facility that is still out, or the meters back on.",
+                field="device",
+            )
         step.device_id, step.members_restored = dev.id, len(back)
     elif data.meters is not None:
         ids = service_points_of_meters(session, data.meters)
-        back = _positions_within(session, net, ids, dark.ranges + [(int(p), int(p) + 1) for p in dark.points],
-                                 "still dark in this record", "meters")
+        back = _positions_within(
+            session,
+            net,
+            ids,
+            dark.ranges + [(int(p), int(p) + 1) for p in dark.points],
+            "still dark in this record",
+            "meters",
+        )
         step.members_restored = len(back)
     else:
         if data.members_restored > state.unlocated_left:
-            raise InvalidInput(f"members_restored {data.members_restored} is more than the {state.unlocated_left} "
-                               "members of this record nobody has located. Fix: name the device that closed or the "
-                               "meters back on.", field="members_restored")
+            raise InvalidInput(
+                f"members_restored {data.members_restored} is more than the {state.unlocated_left} "
+                "members of this record nobody has located. Fix: name the device that closed or the "
+                "meters back on.",
+                field="members_restored",
+            )
         step.members_restored = data.members_restored
     remaining = record.members_out - sum(s.members_restored for s in record.steps)
     record.steps.append(step)
@@ -443,11 +563,17 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
 
 def _check_step_time(record: Interruption, at: datetime, field: str) -> None:
     if at <= record.start_at:
-        raise InvalidInput(f"{field} {at.isoformat()} is not after the start {record.start_at.isoformat()}. "
-                           "Fix: restoration comes after the interruption began.", field=field)
+        raise InvalidInput(
+            f"{field} {at.isoformat()} is not after the start {record.start_at.isoformat()}. "
+            "Fix: restoration comes after the interruption began.",
+            field=field,
+        )
     if record.steps and at < record.steps[-1].at:
-        raise InvalidInput(f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
-                           "Fix: steps are recorded in time order.", field=field)
+        raise InvalidInput(
+            f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
+            "Fix: steps are recorded in time order.",
+            field=field,
+        )
     check_time(at, field)
 
 
@@ -474,8 +600,9 @@ def close_interruption(*, session: Session, interruption_id: int, data: CloseIn,
     _close(session, record, data.restored_at, actor)
     held, by = still_dark_elsewhere(session, record, _every_position(state), net)
     session.info[(HELD_KEY, record.id, record.version)] = by  # the answer's held_dark, read just after
-    record_event(session, record, "restored", ref=record.steps[-1].id,
-                 service_point_ids=net.ids[np.setdiff1d(back, held)])
+    record_event(
+        session, record, "restored", ref=record.steps[-1].id, service_point_ids=net.ids[np.setdiff1d(back, held)]
+    )
     _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
     return record
 
@@ -519,8 +646,7 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
     if record.status != "open":
         raise Conflict(f"Interruption {record.id} is closed; an ETR applies to open records only.")
     if data.etr_at is not None and data.etr_at <= record.start_at:
-        raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.",
-                           field="etr_at")
+        raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.", field="etr_at")
     if data.etr_at is not None:
         check_time(data.etr_at, "etr_at", ahead=True)
     before = snapshot(record)
@@ -551,10 +677,19 @@ def void_interruption(*, session: Session, interruption_id: int, data: VoidIn, a
     return record
 
 
-def list_interruptions(*, session: Session, start_from: datetime | None = None, start_to: datetime | None = None,
-                       feeder: str | None = None, substation: str | None = None, status: str | None = None,
-                       cause: str | None = None, incident_id: int | None = None, limit: int = 50,
-                       offset: int = 0) -> tuple[list[Interruption], int]:
+def list_interruptions(
+    *,
+    session: Session,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    feeder: str | None = None,
+    substation: str | None = None,
+    status: str | None = None,
+    cause: str | None = None,
+    incident_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Interruption], int]:
     """Records filtered by start time range, facility, status, cause and incident; newest first."""
     _check_page(limit, offset)
     stmt = select(Interruption)
@@ -563,12 +698,17 @@ def list_interruptions(*, session: Session, start_from: datetime | None = None, 
     if start_to is not None:
         stmt = stmt.where(Interruption.start_at < start_to)
     if feeder:
-        stmt = stmt.where(Interruption.feeder_id == get_by_code(session=session, model=Feeder, code=feeder,
-                                                                 what="feeder").id)
+        stmt = stmt.where(
+            Interruption.feeder_id == get_by_code(session=session, model=Feeder, code=feeder, what="feeder").id
+        )
     if substation:
         sub = get_by_code(session=session, model=Substation, code=substation, what="substation")
-        stmt = stmt.where(or_(Interruption.substation_id == sub.id,
-                              Interruption.transmission_line_id.in_([t.id for t in sub.transmission_lines])))
+        stmt = stmt.where(
+            or_(
+                Interruption.substation_id == sub.id,
+                Interruption.transmission_line_id.in_([t.id for t in sub.transmission_lines]),
+            )
+        )
     if status:
         if status not in ("open", "closed", "voided"):
             raise InvalidInput(f"status={status!r}. Fix: use open, closed or voided.", field="status")
@@ -579,14 +719,20 @@ def list_interruptions(*, session: Session, start_from: datetime | None = None, 
     if incident_id is not None:
         stmt = stmt.where(Interruption.incident_id == incident_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.options(*_LOAD).order_by(Interruption.start_at.desc(), Interruption.id.desc())
-                            .limit(limit).offset(offset)).all()
+    items = session.scalars(
+        stmt.options(*_LOAD).order_by(Interruption.start_at.desc(), Interruption.id.desc()).limit(limit).offset(offset)
+    ).all()
     return list(items), total
 
 
-_LOAD = (selectinload(Interruption.steps), selectinload(Interruption.etr_history),
-         selectinload(Interruption.substation), selectinload(Interruption.feeder),
-         selectinload(Interruption.device), selectinload(Interruption.transmission_line))
+_LOAD = (
+    selectinload(Interruption.steps),
+    selectinload(Interruption.etr_history),
+    selectinload(Interruption.substation),
+    selectinload(Interruption.feeder),
+    selectinload(Interruption.device),
+    selectinload(Interruption.transmission_line),
+)
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -605,15 +751,17 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
         cutoff = now.replace(year=now.year - years)
     except ValueError:  # 29 February
         cutoff = now.replace(year=now.year - years, day=28)
-    old = list(session.scalars(select(Interruption).where(Interruption.start_at < cutoff,
-                                                          Interruption.created_at < cutoff)))
+    old = list(
+        session.scalars(select(Interruption).where(Interruption.start_at < cutoff, Interruption.created_at < cutoff))
+    )
     ids = [r.id for r in old]
     for record in old:
         session.delete(record)
     session.flush()
     if ids:
-        session.execute(AuditEntry.__table__.delete().where(AuditEntry.entity == "interruption",
-                                                             AuditEntry.entity_id.in_(ids)))
+        session.execute(
+            AuditEntry.__table__.delete().where(AuditEntry.entity == "interruption", AuditEntry.entity_id.in_(ids))
+        )
     orphans = select(Incident.id).where(~Incident.interruptions.any())
     session.execute(Incident.__table__.delete().where(Incident.id.in_(orphans), Incident.created_at < cutoff))
     return len(ids)
@@ -623,15 +771,18 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
 
 
 def _audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
-    session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before,
-                           after=after))
+    session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before, after=after))
 
 
 def audit_trail(*, session: Session, entity: str, entity_id: int) -> list[AuditEntry]:
     """Every audited change of one record, oldest first."""
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
-                                                         AuditEntry.entity_id == entity_id)
-                                .order_by(AuditEntry.id)))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -641,12 +792,20 @@ def _iso(value: datetime | None) -> str | None:
 def snapshot(record: Interruption) -> dict:
     """The auditable state of a record, JSON-ready."""
     return {
-        "status": record.status, "cause": record.cause_code, "scheduled": record.scheduled,
-        "members_notified": record.members_notified, "start_at": _iso(record.start_at),
-        "restored_at": _iso(record.restored_at), "members_out": record.members_out,
-        "feeder_id": record.feeder_id, "device_id": record.device_id,
-        "transmission_line_id": record.transmission_line_id, "location": record.location, "notes": record.notes,
-        "etr_at": _iso(record.etr_at), "void_reason": record.void_reason,
+        "status": record.status,
+        "cause": record.cause_code,
+        "scheduled": record.scheduled,
+        "members_notified": record.members_notified,
+        "start_at": _iso(record.start_at),
+        "restored_at": _iso(record.restored_at),
+        "members_out": record.members_out,
+        "feeder_id": record.feeder_id,
+        "device_id": record.device_id,
+        "transmission_line_id": record.transmission_line_id,
+        "location": record.location,
+        "notes": record.notes,
+        "etr_at": _iso(record.etr_at),
+        "void_reason": record.void_reason,
         "extent": record.extent,
         "steps": [[_iso(s.at), s.members_restored] + ([s.device_id] if s.device_id else []) for s in record.steps],
     }
@@ -670,8 +829,14 @@ def to_out(record: Interruption, state: RecordState, held: list[HeldDark] = ()) 
     steps, left = [], record.members_out
     for s in record.steps:
         left -= s.members_restored
-        steps.append(StepOut(at=s.at, members_restored=s.members_restored, members_out_after=left,
-                             device=s.device.code if s.device is not None else None))
+        steps.append(
+            StepOut(
+                at=s.at,
+                members_restored=s.members_restored,
+                members_out_after=left,
+                device=s.device.code if s.device is not None else None,
+            )
+        )
     if record.transmission_line is not None:
         substation = ",".join(sorted(s.code for s in record.transmission_line.substations))
     else:
@@ -679,20 +844,41 @@ def to_out(record: Interruption, state: RecordState, held: list[HeldDark] = ()) 
     kind = "ongoing" if record.restored_at is None else ("momentary" if record.momentary else "sustained")
     out_now = _members_out_now(record, utcnow())
     return InterruptionOut(
-        id=record.id, incident_id=record.incident_id, record_ref=record.record_ref, status=record.status, kind=kind,
-        scheduled=record.scheduled, members_notified=record.members_notified, cause=record.cause_code,
-        substation=substation, feeder=record.feeder.code if record.feeder else None,
+        id=record.id,
+        incident_id=record.incident_id,
+        record_ref=record.record_ref,
+        status=record.status,
+        kind=kind,
+        scheduled=record.scheduled,
+        members_notified=record.members_notified,
+        cause=record.cause_code,
+        substation=substation,
+        feeder=record.feeder.code if record.feeder else None,
         device=record.device.code if record.device else None,
         transmission_line=record.transmission_line.code if record.transmission_line else None,
-        start_at=record.start_at, restored_at=record.restored_at,
+        start_at=record.start_at,
+        restored_at=record.restored_at,
         duration_minutes=duration_minutes(record.start_at, record.restored_at),
-        members_out=record.members_out, extent=record.extent, members_located=state.located,
-        members_out_now=out_now, members_unlocated_now=min(state.unlocated_left, out_now), held_dark=list(held),
+        members_out=record.members_out,
+        extent=record.extent,
+        members_located=state.located,
+        members_out_now=out_now,
+        members_unlocated_now=min(state.unlocated_left, out_now),
+        held_dark=list(held),
         member_minutes=member_minutes(record.start_at, [(s.at, s.members_restored) for s in record.steps]),
-        steps=steps, etr_at=record.etr_at,
-        etr_history=[{"etr_at": e.etr_at, "set_at": e.set_at, "set_by": e.set_by, "note": e.note}
-                     for e in record.etr_history],
-        location=record.location, notes=record.notes, void_reason=record.void_reason, voided_at=record.voided_at,
-        voided_by=record.voided_by, created_at=record.created_at, created_by=record.created_by,
-        updated_at=record.updated_at, updated_by=record.updated_by, version=record.version,
+        steps=steps,
+        etr_at=record.etr_at,
+        etr_history=[
+            {"etr_at": e.etr_at, "set_at": e.set_at, "set_by": e.set_by, "note": e.note} for e in record.etr_history
+        ],
+        location=record.location,
+        notes=record.notes,
+        void_reason=record.void_reason,
+        voided_at=record.voided_at,
+        voided_by=record.voided_by,
+        created_at=record.created_at,
+        created_by=record.created_by,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+        version=record.version,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -57,7 +57,7 @@ class RuleSettings(BaseSettings):
     def earliest_at(self) -> datetime:
         """The earliest plausible instant (UTC): local midnight at the start of ``earliest_date``."""
         d = self.earliest_date
-        return datetime(d.year, d.month, d.day, tzinfo=self.zone).astimezone(timezone.utc)
+        return datetime(d.year, d.month, d.day, tzinfo=self.zone).astimezone(UTC)
 
     def latest_at(self, now: datetime) -> datetime:
         """The latest plausible instant of anything in the log at ``now``: the ETR horizon ahead (plus the

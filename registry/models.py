@@ -32,8 +32,9 @@ GROUPS = ("essential", "community_impact", "interruptible", "critical_care", "ot
 
 class RegistryCategory(Base):
     __tablename__ = "registry_categories"
-    __table_args__ = (CheckConstraint(
-        "grp IN ('essential','community_impact','interruptible','critical_care','other')", name="grp"),)
+    __table_args__ = (
+        CheckConstraint("grp IN ('essential','community_impact','interruptible','critical_care','other')", name="grp"),
+    )
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     label: Mapped[str] = mapped_column(String(120))
@@ -71,7 +72,8 @@ class RegistryEntry(Base):
     service_point: Mapped[ServicePoint | None] = relationship()
     feeder: Mapped[Feeder] = relationship()
     contacts: Mapped[list[RegistryContact]] = relationship(
-        back_populates="entry", order_by="RegistryContact.id", cascade="all, delete-orphan")
+        back_populates="entry", order_by="RegistryContact.id", cascade="all, delete-orphan"
+    )
 
 
 class RegistryContact(Base):

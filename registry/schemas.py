@@ -26,8 +26,10 @@ def normalise_phone(value: str | None) -> str | None:
         return None
     raw = str(value).strip()
     if len(raw) > PHONE_MAX:
-        raise ValueError(f"the phone number is {len(raw):,} characters long, more than {PHONE_MAX}; write it like "
-                         "512-555-0142 or 512-555-0142 x12")
+        raise ValueError(
+            f"the phone number is {len(raw):,} characters long, more than {PHONE_MAX}; write it like "
+            "512-555-0142 or 512-555-0142 x12"
+        )
     digits = re.sub(r"[\s().\-]", "", raw)
     ext = ""
     if "x" in digits.lower():
@@ -67,16 +69,28 @@ def normalise_email(value: str | None, *, limit: int = EMAIL_MAX) -> str:
     if not text:
         raise EmailError("the e-mail address is empty", kind="empty", limit=limit)
     if len(text) > limit:
-        raise EmailError(f"the e-mail address is {len(text):,} characters long, more than {limit}",
-                         kind="too_long", shown=_shown(text), limit=limit)
+        raise EmailError(
+            f"the e-mail address is {len(text):,} characters long, more than {limit}",
+            kind="too_long",
+            shown=_shown(text),
+            limit=limit,
+        )
     try:
         address = validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError as err:
-        raise EmailError(f"{_shown(text)} is not an e-mail address ({str(err).rstrip('.')})", kind="invalid",
-                         shown=_shown(text), limit=limit) from None
+        raise EmailError(
+            f"{_shown(text)} is not an e-mail address ({str(err).rstrip('.')})",
+            kind="invalid",
+            shown=_shown(text),
+            limit=limit,
+        ) from None
     if len(address) > limit:
-        raise EmailError(f"the e-mail address is {len(address):,} characters long, more than {limit}",
-                         kind="too_long", shown=_shown(text), limit=limit)
+        raise EmailError(
+            f"the e-mail address is {len(address):,} characters long, more than {limit}",
+            kind="too_long",
+            shown=_shown(text),
+            limit=limit,
+        )
     return address
 
 
@@ -93,11 +107,13 @@ def check_email(value: str | None) -> str | None:
 def _plain(check):
     """A check raising ``ValueError`` as a pydantic validator whose message is the plain reason (no "Value
     error, " before it)."""
+
     def validate(value):
         try:
             return check(value)
         except ValueError as err:
             raise PydanticCustomError("value_error", "{problem}", {"problem": str(err)}) from None
+
     return validate
 
 
@@ -126,7 +142,8 @@ class EntryIn(_In):
     same service point), or, where only an address point is known, a feeder and the location."""
 
     ref: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
-        None, description="The keeper's identifier; made up when omitted.")
+        None, description="The keeper's identifier; made up when omitted."
+    )
     name: Annotated[str, Field(min_length=2, max_length=200)]
     category: Code
     account_number: Code | None = None

@@ -24,8 +24,11 @@ DUE_SOON_DAYS = 30
 def ensure_categories(*, session: Session) -> None:
     """Add the default categories that are missing (keepers may add more)."""
     have = set(session.scalars(select(RegistryCategory.code)))
-    session.add_all(RegistryCategory(code=c, label=label, grp=grp)
-                    for c, (label, grp) in DEFAULT_CATEGORIES.items() if c not in have)
+    session.add_all(
+        RegistryCategory(code=c, label=label, grp=grp)
+        for c, (label, grp) in DEFAULT_CATEGORIES.items()
+        if c not in have
+    )
     session.flush()
 
 
@@ -59,34 +62,50 @@ def place(*, session: Session, data: EntryIn, territory: AreaIndex) -> Placement
     sp = None
     if data.account_number or data.meter_number:
         if not (data.account_number and data.meter_number):
-            raise InvalidInput("Give both account_number and meter_number of the service point. Fix: fill in "
-                               "the missing one.", field="meter_number" if data.account_number else "account_number")
-        sp = session.scalar(select(ServicePoint).where(ServicePoint.account_number == data.account_number,
-                                                       ServicePoint.meter_number == data.meter_number))
+            raise InvalidInput(
+                "Give both account_number and meter_number of the service point. Fix: fill in the missing one.",
+                field="meter_number" if data.account_number else "account_number",
+            )
+        sp = session.scalar(
+            select(ServicePoint).where(
+                ServicePoint.account_number == data.account_number, ServicePoint.meter_number == data.meter_number
+            )
+        )
         if sp is None:
-            raise InvalidInput(f"No service point has account {data.account_number} and meter "
-                               f"{data.meter_number}. Fix: check both numbers on the bill.", field="meter_number")
+            raise InvalidInput(
+                f"No service point has account {data.account_number} and meter "
+                f"{data.meter_number}. Fix: check both numbers on the bill.",
+                field="meter_number",
+            )
         feeder = session.get(Feeder, sp.feeder_id)
         if data.feeder and data.feeder != feeder.code:
-            raise InvalidInput(f"That service point is on feeder {feeder.code}, not {data.feeder}. Fix: drop "
-                               "feeder or correct it.", field="feeder")
+            raise InvalidInput(
+                f"That service point is on feeder {feeder.code}, not {data.feeder}. Fix: drop feeder or correct it.",
+                field="feeder",
+            )
     elif data.feeder:
         feeder = get_by_code(session=session, model=Feeder, code=data.feeder, what="feeder", field="feeder")
     else:
-        raise InvalidInput("Say where the entry is served from. Fix: give account_number and meter_number, or a "
-                           "feeder (use the link look-up to find the nearest).", field="account_number")
+        raise InvalidInput(
+            "Say where the entry is served from. Fix: give account_number and meter_number, or a "
+            "feeder (use the link look-up to find the nearest).",
+            field="account_number",
+        )
     lon, lat = data.lon, data.lat
     if lon is None or lat is None:
         if sp is None:
-            raise InvalidInput("An entry linked to a feeder needs its location. Fix: give lon and lat.",
-                               field="lon")
-        geom = shapely.from_wkb(bytes(session.scalar(select(func.ST_AsBinary(ServicePoint.geom))
-                                                     .where(ServicePoint.id == sp.id))))
+            raise InvalidInput("An entry linked to a feeder needs its location. Fix: give lon and lat.", field="lon")
+        geom = shapely.from_wkb(
+            bytes(session.scalar(select(func.ST_AsBinary(ServicePoint.geom)).where(ServicePoint.id == sp.id)))
+        )
         lon, lat = geom.x, geom.y
     lon, lat = round(lon, 7), round(lat, 7)  # 1 cm; keeps spreadsheet round trips exact
     if not territory.in_territory(lon, lat):
-        raise InvalidInput(f"({lon}, {lat}) is outside the service territory. Fix: check the location "
-                           "(longitude first, west is negative).", field="lon")
+        raise InvalidInput(
+            f"({lon}, {lat}) is outside the service territory. Fix: check the location "
+            "(longitude first, west is negative).",
+            field="lon",
+        )
     return Placement(sp, feeder, lon, lat)
 
 
@@ -95,9 +114,15 @@ def link_candidates(*, session: Session, lon: float, lat: float, tolerance_m: fl
     found = []
     try:
         sp, d = nearest_service_point(session=session, lon=lon, lat=lat, tolerance_m=tolerance_m)
-        found.append(LinkCandidate(kind="service_point", feeder=session.get(Feeder, sp.feeder_id).code,
-                                   account_number=sp.account_number, meter_number=sp.meter_number,
-                                   distance_m=round(d, 1)))
+        found.append(
+            LinkCandidate(
+                kind="service_point",
+                feeder=session.get(Feeder, sp.feeder_id).code,
+                account_number=sp.account_number,
+                meter_number=sp.meter_number,
+                distance_m=round(d, 1),
+            )
+        )
     except NotFound:
         pass
     try:
@@ -106,8 +131,9 @@ def link_candidates(*, session: Session, lon: float, lat: float, tolerance_m: fl
     except NotFound:
         pass
     if not found:
-        raise NotFound(f"Nothing within {tolerance_m:g} m of ({lon}, {lat}). Fix: check the location or widen "
-                       "tolerance_m.")
+        raise NotFound(
+            f"Nothing within {tolerance_m:g} m of ({lon}, {lat}). Fix: check the location or widen tolerance_m."
+        )
     return found
 
 
@@ -117,8 +143,9 @@ def link_candidates(*, session: Session, lon: float, lat: float, tolerance_m: fl
 def _check_category(session: Session, code: str) -> None:
     if session.get(RegistryCategory, code) is None:
         known = ", ".join(session.scalars(select(RegistryCategory.code).order_by(RegistryCategory.code)))
-        raise InvalidInput(f"category {code!r} is unknown. Fix: use one of {known}, or add the category first.",
-                           field="category")
+        raise InvalidInput(
+            f"category {code!r} is unknown. Fix: use one of {known}, or add the category first.", field="category"
+        )
 
 
 def apply_entry(entry: RegistryEntry, *, data: EntryIn, placement: Placement, actor: str) -> None:
@@ -134,8 +161,15 @@ def apply_entry(entry: RegistryEntry, *, data: EntryIn, placement: Placement, ac
     entry.contacts = [RegistryContact(**c.model_dump()) for c in data.contacts]
 
 
-def create_entry(*, session: Session, data: EntryIn, actor: str, territory: AreaIndex | None = None,
-                 verified_at: datetime | None = None, verified_by: str | None = None) -> RegistryEntry:
+def create_entry(
+    *,
+    session: Session,
+    data: EntryIn,
+    actor: str,
+    territory: AreaIndex | None = None,
+    verified_at: datetime | None = None,
+    verified_by: str | None = None,
+) -> RegistryEntry:
     """Add an entry.  A new entry counts as verified now by its author unless told otherwise."""
     _check_category(session, data.category)
     placement = place(session=session, data=data, territory=territory or AreaIndex(session))
@@ -166,11 +200,13 @@ def update_entry(*, session: Session, entry_id: int, data: EntryUpdate, actor: s
     """Change an entry; the version you read must still be current (409 otherwise)."""
     entry = get_entry(session=session, entry_id=entry_id)
     if entry.version != data.version:
-        raise Conflict(f"Entry {entry.ref} was changed by {entry.updated_by} meanwhile. Fix: reload and apply "
-                       "your change again.")
+        raise Conflict(
+            f"Entry {entry.ref} was changed by {entry.updated_by} meanwhile. Fix: reload and apply your change again."
+        )
     _check_category(session, data.category)
-    apply_entry(entry, data=data, placement=place(session=session, data=data, territory=AreaIndex(session)),
-                actor=actor)
+    apply_entry(
+        entry, data=data, placement=place(session=session, data=data, territory=AreaIndex(session)), actor=actor
+    )
     if data.ref and data.ref != entry.ref:
         raise InvalidInput("ref cannot change. Fix: leave ref as it is.", field="ref")
     session.flush()
@@ -192,17 +228,21 @@ def verify_entry(*, session: Session, entry_id: int, actor: str, at: datetime | 
     return entry
 
 
-def list_entries(*, session: Session, category: str | None = None, feeder: str | None = None,
-                 q: str | None = None, ids=None) -> list[RegistryEntry]:
-    stmt = select(RegistryEntry).options(selectinload(RegistryEntry.contacts),
-                                         selectinload(RegistryEntry.service_point),
-                                         selectinload(RegistryEntry.feeder).selectinload(Feeder.substation))
+def list_entries(
+    *, session: Session, category: str | None = None, feeder: str | None = None, q: str | None = None, ids=None
+) -> list[RegistryEntry]:
+    stmt = select(RegistryEntry).options(
+        selectinload(RegistryEntry.contacts),
+        selectinload(RegistryEntry.service_point),
+        selectinload(RegistryEntry.feeder).selectinload(Feeder.substation),
+    )
     if category:
         _check_category(session, category)
         stmt = stmt.where(RegistryEntry.category_code == category)
     if feeder:
-        stmt = stmt.where(RegistryEntry.feeder_id == get_by_code(session=session, model=Feeder, code=feeder,
-                                                                 what="feeder").id)
+        stmt = stmt.where(
+            RegistryEntry.feeder_id == get_by_code(session=session, model=Feeder, code=feeder, what="feeder").id
+        )
     if q:
         stmt = stmt.where(RegistryEntry.name.ilike(f"%{q}%"))
     if ids is not None:
@@ -250,9 +290,10 @@ class FacilityEntries:
         self.service_point_of: dict[int, int | None] = {}  # entry id -> its service point (None: feeder only)
         self.feeder_of: dict[int, int] = {}  # entry id -> its feeder
         for entry_id, feeder_id, device_id, sp_id in session.execute(
-                select(RegistryEntry.id, RegistryEntry.feeder_id, ServicePoint.device_id,
-                       RegistryEntry.service_point_id)
-                .outerjoin(ServicePoint, ServicePoint.id == RegistryEntry.service_point_id)):
+            select(
+                RegistryEntry.id, RegistryEntry.feeder_id, ServicePoint.device_id, RegistryEntry.service_point_id
+            ).outerjoin(ServicePoint, ServicePoint.id == RegistryEntry.service_point_id)
+        ):
             self.service_point_of[entry_id], self.feeder_of[entry_id] = sp_id, feeder_id
             self.on_feeder.setdefault(feeder_id, set()).add(entry_id)
             if device_id is not None:
@@ -262,8 +303,9 @@ class FacilityEntries:
         """Ids of the entries served by these facilities: below a device (through their service point), on
         a feeder, or on any feeder of a substation or of the substations a line feeds.  An entry linked
         only to a feeder counts when its whole feeder (or more) is out, not for a device on it."""
-        substations = set(substation_ids).union(*(self.net.substations_of_line.get(t, ())
-                                                  for t in transmission_line_ids))
+        substations = set(substation_ids).union(
+            *(self.net.substations_of_line.get(t, ()) for t in transmission_line_ids)
+        )
         feeders = set(feeder_ids).union(*(self.feeders_of.get(s, ()) for s in substations))
         found = set().union(*(self.on_feeder.get(f, set()) for f in feeders))
         for device in self.net.devices_below(device_ids):
@@ -271,11 +313,16 @@ class FacilityEntries:
         return found
 
 
-def entries_on_facilities(*, session: Session, feeder_ids=(), device_ids=(), substation_ids=(),
-                          transmission_line_ids=()) -> list[RegistryEntry]:
+def entries_on_facilities(
+    *, session: Session, feeder_ids=(), device_ids=(), substation_ids=(), transmission_line_ids=()
+) -> list[RegistryEntry]:
     """Registry entries served by these facilities (see :meth:`FacilityEntries.on`)."""
-    ids = FacilityEntries(session).on(feeder_ids=feeder_ids, device_ids=device_ids, substation_ids=substation_ids,
-                                      transmission_line_ids=transmission_line_ids)
+    ids = FacilityEntries(session).on(
+        feeder_ids=feeder_ids,
+        device_ids=device_ids,
+        substation_ids=substation_ids,
+        transmission_line_ids=transmission_line_ids,
+    )
     return list_entries(session=session, ids=ids) if ids else []
 
 
@@ -286,8 +333,11 @@ def to_out(session: Session, entries: list[RegistryEntry], *, today: date, zone)
     """API views of entries, with their areas and review status."""
     if not entries:
         return []
-    coords = session.execute(select(RegistryEntry.id, func.ST_X(RegistryEntry.geom), func.ST_Y(RegistryEntry.geom))
-                             .where(RegistryEntry.id.in_([e.id for e in entries]))).all()
+    coords = session.execute(
+        select(RegistryEntry.id, func.ST_X(RegistryEntry.geom), func.ST_Y(RegistryEntry.geom)).where(
+            RegistryEntry.id.in_([e.id for e in entries])
+        )
+    ).all()
     where = {i: (x, y) for i, x, y in coords}
     lons = [where[e.id][0] for e in entries]
     lats = [where[e.id][1] for e in entries]
@@ -295,14 +345,33 @@ def to_out(session: Session, entries: list[RegistryEntry], *, today: date, zone)
     out = []
     for k, e in enumerate(entries):
         sp = e.service_point
-        out.append(EntryOut(
-            id=e.id, ref=e.ref, name=e.name, category=e.category_code, category_label=e.category.label,
-            group=e.category.grp, account_number=sp.account_number if sp else None,
-            meter_number=sp.meter_number if sp else None, feeder=e.feeder.code, substation=e.feeder.substation.code,
-            division=names.at[k, "division"], community=names.at[k, "community"], county=names.at[k, "county"],
-            lon=lons[k], lat=lats[k], backup_generation=e.backup_generation, fuel_hours=e.fuel_hours,
-            priority_tier=e.priority_tier, notes=e.notes, last_verified_at=e.last_verified_at,
-            last_verified_by=e.last_verified_by, review_due=review_due(e.last_verified_at, zone),
-            review_status=review_status(e.last_verified_at, today, zone),
-            contacts=[ContactOut.model_validate(c, from_attributes=True) for c in e.contacts], version=e.version))
+        out.append(
+            EntryOut(
+                id=e.id,
+                ref=e.ref,
+                name=e.name,
+                category=e.category_code,
+                category_label=e.category.label,
+                group=e.category.grp,
+                account_number=sp.account_number if sp else None,
+                meter_number=sp.meter_number if sp else None,
+                feeder=e.feeder.code,
+                substation=e.feeder.substation.code,
+                division=names.at[k, "division"],
+                community=names.at[k, "community"],
+                county=names.at[k, "county"],
+                lon=lons[k],
+                lat=lats[k],
+                backup_generation=e.backup_generation,
+                fuel_hours=e.fuel_hours,
+                priority_tier=e.priority_tier,
+                notes=e.notes,
+                last_verified_at=e.last_verified_at,
+                last_verified_by=e.last_verified_by,
+                review_due=review_due(e.last_verified_at, zone),
+                review_status=review_status(e.last_verified_at, today, zone),
+                contacts=[ContactOut.model_validate(c, from_attributes=True) for c in e.contacts],
+                version=e.version,
+            )
+        )
     return out

@@ -26,8 +26,22 @@ from registry.models import RegistryCategory, RegistryEntry
 from registry.schemas import ContactIn, EntryIn
 from registry.service import apply_entry, list_entries, place
 
-ENTRY_COLUMNS = ["ref", "name", "category", "account_number", "meter_number", "feeder", "lon", "lat",
-                 "backup_generation", "fuel_hours", "priority_tier", "notes", "last_verified", "verified_by"]
+ENTRY_COLUMNS = [
+    "ref",
+    "name",
+    "category",
+    "account_number",
+    "meter_number",
+    "feeder",
+    "lon",
+    "lat",
+    "backup_generation",
+    "fuel_hours",
+    "priority_tier",
+    "notes",
+    "last_verified",
+    "verified_by",
+]
 CONTACT_COLUMNS = ["ref", "name", "role", "phone", "alt_phone", "email", "around_the_clock"]
 MAX_PROBLEMS = 200
 
@@ -36,8 +50,9 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def registry_workbook(*, entries: Iterable[list], contacts: Iterable[list],
-                      categories: Iterable[tuple[str, str, str]]) -> Workbook:
+def registry_workbook(
+    *, entries: Iterable[list], contacts: Iterable[list], categories: Iterable[tuple[str, str, str]]
+) -> Workbook:
     """The registry's one workbook layout, for the template, an export and the synthetic sample alike: sheets
     ``entries`` and ``contacts`` (rows in :data:`ENTRY_COLUMNS` and :data:`CONTACT_COLUMNS` order) and
     ``categories`` (code, label, group), bold frozen headers, account and meter numbers as text cells, a
@@ -60,8 +75,13 @@ def registry_workbook(*, entries: Iterable[list], contacts: Iterable[list],
     listing.append(["code", "label", "group"])
     for row in categories:
         listing.append(neutralise_row(row))
-    check = DataValidation(type="list", formula1=f"=categories!$A$2:$A${listing.max_row}", allow_blank=False,
-                           showErrorMessage=True, error="Use a category code from the 'categories' sheet.")
+    check = DataValidation(
+        type="list",
+        formula1=f"=categories!$A$2:$A${listing.max_row}",
+        allow_blank=False,
+        showErrorMessage=True,
+        error="Use a category code from the 'categories' sheet.",
+    )
     sheet.add_data_validation(check)
     check.add(f"C2:C{max(5000, sheet.max_row)}")
     for ws in (sheet, contact_sheet, listing):
@@ -69,8 +89,9 @@ def registry_workbook(*, entries: Iterable[list], contacts: Iterable[list],
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for column in ws.columns:
-            ws.column_dimensions[column[0].column_letter].width = max(10, min(40, max(
-                len(str(c.value or "")) for c in column) + 2))
+            ws.column_dimensions[column[0].column_letter].width = max(
+                10, min(40, max(len(str(c.value or "")) for c in column) + 2)
+            )
     return book
 
 
@@ -80,15 +101,30 @@ def _workbook(session: Session, entries: list[RegistryEntry], zone) -> Workbook:
     for e in entries:
         lon, lat = coords[e.id]
         sp = e.service_point
-        rows.append([e.ref, e.name, e.category_code, sp.account_number if sp else None,
-                     sp.meter_number if sp else None, e.feeder.code, lon, lat, _yes(e.backup_generation),
-                     e.fuel_hours, e.priority_tier, e.notes,
-                     e.last_verified_at.astimezone(zone).isoformat() if e.last_verified_at else None,
-                     e.last_verified_by])
-        contacts += [[e.ref, c.name, c.role, c.phone, c.alt_phone, c.email, _yes(c.around_the_clock)]
-                     for c in e.contacts]
-    categories = [(c.code, c.label, c.grp)
-                  for c in session.scalars(select(RegistryCategory).order_by(RegistryCategory.code))]
+        rows.append(
+            [
+                e.ref,
+                e.name,
+                e.category_code,
+                sp.account_number if sp else None,
+                sp.meter_number if sp else None,
+                e.feeder.code,
+                lon,
+                lat,
+                _yes(e.backup_generation),
+                e.fuel_hours,
+                e.priority_tier,
+                e.notes,
+                e.last_verified_at.astimezone(zone).isoformat() if e.last_verified_at else None,
+                e.last_verified_by,
+            ]
+        )
+        contacts += [
+            [e.ref, c.name, c.role, c.phone, c.alt_phone, c.email, _yes(c.around_the_clock)] for c in e.contacts
+        ]
+    categories = [
+        (c.code, c.label, c.grp) for c in session.scalars(select(RegistryCategory).order_by(RegistryCategory.code))
+    ]
     return registry_workbook(entries=rows, contacts=contacts, categories=categories)
 
 
@@ -142,8 +178,9 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable upload gets the same plain answer
-        raise InvalidInput(f"{filename} is not an Excel workbook. Fix: upload the .xlsx from the template or "
-                           "an export.", field="file") from None
+        raise InvalidInput(
+            f"{filename} is not an Excel workbook. Fix: upload the .xlsx from the template or an export.", field="file"
+        ) from None
     problems: list[dict] = []
 
     def problem(sheet: str, row: int, column: str, message: str) -> None:
@@ -157,23 +194,35 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
         try:
             values = list(book[name].iter_rows(values_only=True))
         except Exception:  # noqa: BLE001 - a damaged sheet is read lazily, after load_workbook succeeded
-            raise InvalidInput(f"{filename}, sheet {name} could not be read (the file is damaged). Fix: save it "
-                               "again from the spreadsheet as an Excel Workbook (.xlsx) and upload that.",
-                               field="file") from None
+            raise InvalidInput(
+                f"{filename}, sheet {name} could not be read (the file is damaged). Fix: save it "
+                "again from the spreadsheet as an Excel Workbook (.xlsx) and upload that.",
+                field="file",
+            ) from None
         header = [str(v).strip() if v is not None else "" for v in (values[0] if values else [])]
         missing = [c for c in columns if c not in header]
         if missing:
-            raise InvalidInput(f"{filename}, sheet {name}: missing column(s) {', '.join(missing)}. Fix: start from "
-                               "the template.", field="file")
-        rows[name] = [(n, {c: _cell(r[header.index(c)]) if header.index(c) < len(r) else None for c in columns})
-                      for n, r in enumerate(values[1:], start=2) if any(v is not None for v in r)]
+            raise InvalidInput(
+                f"{filename}, sheet {name}: missing column(s) {', '.join(missing)}. Fix: start from the template.",
+                field="file",
+            )
+        rows[name] = [
+            (n, {c: _cell(r[header.index(c)]) if header.index(c) < len(r) else None for c in columns})
+            for n, r in enumerate(values[1:], start=2)
+            if any(v is not None for v in r)
+        ]
 
     contacts: dict[str, list[ContactIn]] = {}
     for n, row in rows["contacts"]:
         try:
-            contact = ContactIn(name=row["name"] or "", role=row["role"], phone=_text(row["phone"]),
-                                alt_phone=_text(row["alt_phone"]), email=row["email"],
-                                around_the_clock=_flag(row["around_the_clock"]))
+            contact = ContactIn(
+                name=row["name"] or "",
+                role=row["role"],
+                phone=_text(row["phone"]),
+                alt_phone=_text(row["alt_phone"]),
+                email=row["email"],
+                around_the_clock=_flag(row["around_the_clock"]),
+            )
             contacts.setdefault(str(row["ref"]), []).append(contact)
         except ValidationError as err:
             for e in err.errors():
@@ -194,16 +243,28 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
             problem("entries", n, "ref", f"ref {ref} appears twice")
         seen_refs.add(ref)
         if row["category"] not in known:
-            problem("entries", n, "category", f"unknown category {row['category']!r}; use a code from the "
-                                              "'categories' sheet")
+            problem(
+                "entries",
+                n,
+                "category",
+                f"unknown category {row['category']!r}; use a code from the 'categories' sheet",
+            )
         try:
             entry_in = EntryIn(
-                ref=ref, name=row["name"] or "", category=row["category"] or "",
-                account_number=_text(row["account_number"]), meter_number=_text(row["meter_number"]),
-                feeder=row["feeder"], lon=row["lon"], lat=row["lat"],
-                backup_generation=_flag(row["backup_generation"]), fuel_hours=row["fuel_hours"],
+                ref=ref,
+                name=row["name"] or "",
+                category=row["category"] or "",
+                account_number=_text(row["account_number"]),
+                meter_number=_text(row["meter_number"]),
+                feeder=row["feeder"],
+                lon=row["lon"],
+                lat=row["lat"],
+                backup_generation=_flag(row["backup_generation"]),
+                fuel_hours=row["fuel_hours"],
                 priority_tier=int(row["priority_tier"]) if row["priority_tier"] is not None else 3,
-                notes=row["notes"], contacts=contacts.get(ref, []))
+                notes=row["notes"],
+                contacts=contacts.get(ref, []),
+            )
         except ValidationError as err:
             for e in err.errors():
                 problem("entries", n, str(e["loc"][0]) if e["loc"] else "row", _plain(e["msg"]))
@@ -233,14 +294,19 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
         raise InvalidInput(
             f"{filename}, sheet {first['sheet']}, row {first['row']}, column {first['column']}: {first['message']}. "
             f"Fix: correct the cell and upload again ({len(problems)} problem(s) in all; nothing was imported).",
-            field=first["column"], problems=problems)
+            field=first["column"],
+            problems=problems,
+        )
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for entry_in, placement, verified, verified_by in plans:
         entry = existing.get(entry_in.ref) if entry_in.ref else None
         if entry is None:
-            entry = RegistryEntry(ref=entry_in.ref or f"REG-NEW-{counts['created'] + 1}",
-                                  last_verified_at=verified or utcnow(), last_verified_by=verified_by or actor)
+            entry = RegistryEntry(
+                ref=entry_in.ref or f"REG-NEW-{counts['created'] + 1}",
+                last_verified_at=verified or utcnow(),
+                last_verified_by=verified_by or actor,
+            )
             apply_entry(entry, data=entry_in, placement=placement, actor=actor)
             session.add(entry)
             counts["created"] += 1
@@ -269,8 +335,13 @@ def _plain(message: str) -> str:
 
 
 def _column(field: str | None) -> str:
-    return {"lon": "lon", "lat": "lat", "feeder": "feeder", "account_number": "account_number",
-            "meter_number": "meter_number"}.get(field or "", field or "row")
+    return {
+        "lon": "lon",
+        "lat": "lat",
+        "feeder": "feeder",
+        "account_number": "account_number",
+        "meter_number": "meter_number",
+    }.get(field or "", field or "row")
 
 
 def _when(value, zone):
@@ -289,11 +360,21 @@ def _same(session, entry: RegistryEntry, data: EntryIn, placement, verified, ver
     lon, lat = _coordinates(session, entry.id)[entry.id]
     current = [(c.name, c.role, c.phone, c.alt_phone, c.email, c.around_the_clock) for c in entry.contacts]
     wanted = [(c.name, c.role, c.phone, c.alt_phone, c.email, c.around_the_clock) for c in data.contacts]
-    return (entry.name == data.name and entry.category_code == data.category
-            and entry.service_point_id == (placement.service_point.id if placement.service_point else None)
-            and entry.feeder_id == placement.feeder.id and (lon, lat) == (placement.lon, placement.lat)
-            and entry.backup_generation == data.backup_generation and entry.fuel_hours == data.fuel_hours
-            and entry.priority_tier == data.priority_tier and entry.notes == data.notes and current == wanted
-            and (verified is None or (verified == entry.last_verified_at
-                                      and (verified_by or entry.last_verified_by) == entry.last_verified_by)))
-
+    return (
+        entry.name == data.name
+        and entry.category_code == data.category
+        and entry.service_point_id == (placement.service_point.id if placement.service_point else None)
+        and entry.feeder_id == placement.feeder.id
+        and (lon, lat) == (placement.lon, placement.lat)
+        and entry.backup_generation == data.backup_generation
+        and entry.fuel_hours == data.fuel_hours
+        and entry.priority_tier == data.priority_tier
+        and entry.notes == data.notes
+        and current == wanted
+        and (
+            verified is None
+            or (
+                verified == entry.last_verified_at and (verified_by or entry.last_verified_by) == entry.last_verified_by
+            )
+        )
+    )

@@ -40,8 +40,10 @@ class SmtpSettings(BaseSettings):
         try:
             return ",".join(normalise_email(r) for r in value.split(",") if r.strip())
         except ValueError as err:
-            raise ValueError(f"OUTAGES_SMTP_RECIPIENTS: {err}. Fix: list the executives' addresses separated by "
-                             "commas, e.g. ceo@your-coop.org,coo@your-coop.org") from None
+            raise ValueError(
+                f"OUTAGES_SMTP_RECIPIENTS: {err}. Fix: list the executives' addresses separated by "
+                "commas, e.g. ceo@your-coop.org,coo@your-coop.org"
+            ) from None
 
     @property
     def recipient_list(self) -> list[str]:
@@ -62,9 +64,16 @@ def _date_and_id(settings: SmtpSettings) -> tuple[str, str]:
     return formatdate(localtime=False, usegmt=True), make_msgid(domain=settings.sender.rpartition("@")[2] or None)
 
 
-def email_message(settings: SmtpSettings, *, to: str, subject: str, text: str, html: str | None = None,
-                  attachments: list[tuple[str, str, bytes]] = (), headers: dict[str, str] | None = None
-                  ) -> EmailMessage:
+def email_message(
+    settings: SmtpSettings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
     """One message from the configured sender, dated and with its own Message-ID (RFC 5322): plain text,
     optional HTML alternative and attachments."""
     message = EmailMessage()
@@ -85,8 +94,9 @@ _QP = Charset("utf-8")
 _QP.header_encoding = _QP.body_encoding = QP
 
 
-def bulk_text_message(settings: SmtpSettings, *, to: str, subject: str, text: str,
-                      headers: dict[str, str] | None = None) -> MIMEText:
+def bulk_text_message(
+    settings: SmtpSettings, *, to: str, subject: str, text: str, headers: dict[str, str] | None = None
+) -> MIMEText:
     """A plain-text message for bulk sending (members' alerts), built with the older ``email`` API: a fifth of
     the cost of :func:`email_message`, which is what limits the delivery rate in a storm."""
     message = MIMEText(text, "plain", _QP)

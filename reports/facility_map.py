@@ -22,7 +22,7 @@ import io
 import math
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import geopandas as gpd
 import numpy as np
@@ -52,8 +52,12 @@ AREA_STYLE = {  # kind -> (edge colour, line width, line style, fill colour, fil
     "community": ("#00897b", 0.7, "solid", "#00897b", 0.10),
     "division": ("#f57c00", 1.5, "solid", "none", 0.0),
 }
-AREA_LABELS = {"system": "System boundary", "division": "Division boundary", "county": "County line",
-               "community": "Community"}
+AREA_LABELS = {
+    "system": "System boundary",
+    "division": "Division boundary",
+    "county": "County line",
+    "community": "Community",
+}
 FEEDER, LINE, SELECTED = "#1565c0", "#6a1b9a", "#111111"
 ENTRY_STYLE = {  # category group -> (marker, colour, legend label)
     "essential": ("^", "#c62828", "Essential service"),
@@ -86,8 +90,11 @@ def read_map_data(*, session: Session, area: str | None = None) -> MapData:
 
     ``area`` is a service area code (a division, county, community or the system); unknown codes raise
     :class:`~gis.errors.NotFound` naming the ``area`` parameter."""
-    areas = read_layer(session, ServiceArea, {"id": ServiceArea.id, "code": ServiceArea.code,
-                                              "name": ServiceArea.name, "kind": ServiceArea.kind})
+    areas = read_layer(
+        session,
+        ServiceArea,
+        {"id": ServiceArea.id, "code": ServiceArea.code, "name": ServiceArea.name, "kind": ServiceArea.kind},
+    )
     chosen = None
     if area is not None:
         code = area.strip()
@@ -96,23 +103,33 @@ def read_map_data(*, session: Session, area: str | None = None) -> MapData:
             hit = areas[areas.code.str.upper() == code.upper()]
         if hit.empty:
             examples = ", ".join(areas[areas.kind == "division"].code.head(3)) or "a code from /api/service-areas"
-            raise NotFound(f"area={area!r} is not a service area. Fix: give the code of a division, county or "
-                           f"community (e.g. {examples}), or leave area out for the whole system.", field="area")
+            raise NotFound(
+                f"area={area!r} is not a service area. Fix: give the code of a division, county or "
+                f"community (e.g. {examples}), or leave area out for the whole system.",
+                field="area",
+            )
         row = hit.iloc[0]
         chosen = {"code": row.code, "name": row["name"], "kind": row.kind, "geometry": row.geometry}
-        members = session.scalar(select(func.count()).select_from(ServicePointArea)
-                                 .where(ServicePointArea.service_area_id == int(row.id))) or 0
+        members = (
+            session.scalar(
+                select(func.count())
+                .select_from(ServicePointArea)
+                .where(ServicePointArea.service_area_id == int(row.id))
+            )
+            or 0
+        )
     else:
         members = system_members(session=session)
-    group = (select(RegistryCategory.grp).where(RegistryCategory.code == RegistryEntry.category_code)
-             .scalar_subquery())
+    group = select(RegistryCategory.grp).where(RegistryCategory.code == RegistryEntry.category_code).scalar_subquery()
     return MapData(
         areas=areas.drop(columns="id"),
         feeders=read_layer(session, Feeder, {"code": Feeder.code}),
         lines=read_layer(session, TransmissionLine, {"code": TransmissionLine.code}),
         substations=read_layer(session, Substation, {"code": Substation.code, "name": Substation.name}),
         entries=read_layer(session, RegistryEntry, {"ref": RegistryEntry.ref, "grp": group}),
-        members=int(members), area=chosen)
+        members=int(members),
+        area=chosen,
+    )
 
 
 def file_name(data: MapData, fmt: str, as_of: datetime, zone: tzinfo) -> str:
@@ -130,8 +147,9 @@ def _view(data: MapData) -> tuple[float, float, float, float]:
     if data.area is not None:
         x0, y0, x1, y1 = data.area["geometry"].bounds
     else:
-        boxes = np.array([f.total_bounds for f in (data.areas, data.feeders, data.lines, data.substations,
-                                                    data.entries) if len(f)])
+        boxes = np.array(
+            [f.total_bounds for f in (data.areas, data.feeders, data.lines, data.substations, data.entries) if len(f)]
+        )
         if not len(boxes):
             return -1.0, -1.0, 1.0, 1.0
         x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
@@ -156,7 +174,7 @@ def _fit(view, width_in: float, height_in: float) -> tuple[float, float, float, 
 
 
 def _clip(frame: gpd.GeoDataFrame, box) -> gpd.GeoDataFrame:
-    return frame.cx[box[0]:box[2], box[1]:box[3]] if len(frame) else frame
+    return frame.cx[box[0] : box[2], box[1] : box[3]] if len(frame) else frame
 
 
 def _line_segments(geoms, tolerance: float) -> list[np.ndarray]:
@@ -210,8 +228,12 @@ def draw_map(data: MapData, *, fmt: str, cooperative: str, as_of: datetime, zone
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with _DRAWING, matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans",
-                                          "svg.fonttype": "none", "path.simplify": True}):
+    with (
+        _DRAWING,
+        matplotlib.rc_context(
+            {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none", "path.simplify": True}
+        ),
+    ):
         fig = Figure(figsize=PAGE_INCHES, dpi=PNG_DPI)
         FigureCanvasAgg(fig)
         local = as_of.astimezone(zone)
@@ -220,13 +242,29 @@ def draw_map(data: MapData, *, fmt: str, cooperative: str, as_of: datetime, zone
         _draw(fig, data, cooperative=cooperative, title=title, when=f"{local:%a %Y-%m-%d %H:%M %Z}")
         buffer = io.BytesIO()
         if fmt == "png":
-            fig.savefig(buffer, format="png", dpi=PNG_DPI, metadata={
-                "Title": f"{title} · {cooperative}", "Author": cooperative, "Software": "coop-outages",
-                "Creation Time": f"{local:%Y-%m-%d %H:%M %Z}"})
+            fig.savefig(
+                buffer,
+                format="png",
+                dpi=PNG_DPI,
+                metadata={
+                    "Title": f"{title} · {cooperative}",
+                    "Author": cooperative,
+                    "Software": "coop-outages",
+                    "Creation Time": f"{local:%Y-%m-%d %H:%M %Z}",
+                },
+            )
         else:
-            fig.savefig(buffer, format="pdf", metadata={
-                "Title": f"{title} · {cooperative}", "Author": cooperative, "Subject": "Facility map",
-                "Creator": "coop-outages", "CreationDate": as_of.astimezone(timezone.utc)})
+            fig.savefig(
+                buffer,
+                format="pdf",
+                metadata={
+                    "Title": f"{title} · {cooperative}",
+                    "Author": cooperative,
+                    "Subject": "Facility map",
+                    "Creator": "coop-outages",
+                    "CreationDate": as_of.astimezone(UTC),
+                },
+            )
         return buffer.getvalue()
 
 
@@ -255,27 +293,58 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
         paths = [p for p in (_polygon_path(g, tolerance) for g in areas[areas.kind == kind].geometry) if p]
         if fill != "none":
             ax.add_collection(PathCollection(paths, facecolors=fill, edgecolors="none", alpha=alpha, zorder=z))
-        ax.add_collection(PathCollection(paths, facecolors="none", edgecolors=edge, linewidths=lw, linestyles=ls,
-                                         zorder=z + 0.5))
+        ax.add_collection(
+            PathCollection(paths, facecolors="none", edgecolors=edge, linewidths=lw, linestyles=ls, zorder=z + 0.5)
+        )
 
     # facilities
     feeders, lines = _clip(data.feeders, box), _clip(data.lines, box)
     subs, entries = _clip(data.substations, box), _clip(data.entries, box)
-    ax.add_collection(LineCollection(_line_segments(feeders.geometry.values, tolerance), colors=FEEDER,
-                                     linewidths=0.7 if focus is None else 1.0, capstyle="round",
-                                     joinstyle="round", zorder=6))
-    ax.add_collection(LineCollection(_line_segments(lines.geometry.values, tolerance), colors=LINE,
-                                     linewidths=1.5, linestyles=(0, (6, 3)), zorder=7))
+    ax.add_collection(
+        LineCollection(
+            _line_segments(feeders.geometry.values, tolerance),
+            colors=FEEDER,
+            linewidths=0.7 if focus is None else 1.0,
+            capstyle="round",
+            joinstyle="round",
+            zorder=6,
+        )
+    )
+    ax.add_collection(
+        LineCollection(
+            _line_segments(lines.geometry.values, tolerance),
+            colors=LINE,
+            linewidths=1.5,
+            linestyles=(0, (6, 3)),
+            zorder=7,
+        )
+    )
     if len(subs):
-        ax.scatter(subs.geometry.x, subs.geometry.y, s=30, marker="o", facecolors="white", edgecolors="black",
-                   linewidths=1.1, zorder=8)
+        ax.scatter(
+            subs.geometry.x,
+            subs.geometry.y,
+            s=30,
+            marker="o",
+            facecolors="white",
+            edgecolors="black",
+            linewidths=1.1,
+            zorder=8,
+        )
     entry_group = entries.grp.fillna("other") if len(entries) else entries.get("grp")
     groups = [g for g in ENTRY_STYLE if len(entries) and (entry_group == g).any()]
     for g in groups:
         marker, colour, _label = ENTRY_STYLE[g]
         pts = entries[entry_group == g]
-        ax.scatter(pts.geometry.x, pts.geometry.y, s=22, marker=marker, facecolors=colour, edgecolors="white",
-                   linewidths=0.5, zorder=9)
+        ax.scatter(
+            pts.geometry.x,
+            pts.geometry.y,
+            s=22,
+            marker=marker,
+            facecolors=colour,
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=9,
+        )
 
     # the chosen area: everything outside it dimmed, its outline on top
     if focus is not None:
@@ -290,8 +359,10 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
     # labels: division names; community names on area maps; substation codes when there is room
     to_paper = _Paper(box, width_in, height_in)
     placed: list[tuple[float, float, float, float]] = []
-    for kind, size, style, colour, z in (("division", 9.5, "normal", "#a84300", 9.5),
-                                         ("community", 7.5, "italic", "#00695c", 9.4)):
+    for kind, size, style, colour, z in (
+        ("division", 9.5, "normal", "#a84300", 9.5),
+        ("community", 7.5, "italic", "#00695c", 9.4),
+    ):
         if kind == "community" and focus is None:
             continue
         for _, row in areas[areas.kind == kind].iterrows():
@@ -299,9 +370,20 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
                 continue  # named in the title
             p = row.geometry.representative_point()
             if x0 < p.x < x1 and y0 < p.y < y1:
-                _haloed(ax.text, p.x, p.y, row["name"], fontsize=size, fontstyle=style, color=colour,
-                        ha="center", va="center", fontweight="bold" if kind == "division" else "normal",
-                        zorder=z, clip_on=True)
+                _haloed(
+                    ax.text,
+                    p.x,
+                    p.y,
+                    row["name"],
+                    fontsize=size,
+                    fontstyle=style,
+                    color=colour,
+                    ha="center",
+                    va="center",
+                    fontweight="bold" if kind == "division" else "normal",
+                    zorder=z,
+                    clip_on=True,
+                )
                 placed.append(to_paper.text_box(p.x, p.y, row["name"], size, centred=True))
     paper = width_in * height_in
     if len(subs) and paper / len(subs) >= LABEL_SQ_INCHES:
@@ -309,18 +391,33 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
         own = shapely.intersects(subs.geometry.values, focus) if focus is not None else np.ones(len(subs), bool)
         order = np.argsort(~own, kind="stable")  # the area's own substations choose their places first
         r = 3.5 / 72  # a substation marker's half width [in]: labels keep off the markers too
-        placed += [(px - r, py - r, px + r, py + r)
-                   for px, py in (to_paper.point(x, y) for x, y in zip(subs.geometry.x, subs.geometry.y))]
+        placed += [
+            (px - r, py - r, px + r, py + r)
+            for px, py in (to_paper.point(x, y) for x, y in zip(subs.geometry.x, subs.geometry.y))
+        ]
         for i in order:
             code, pt = subs.code.iloc[i], subs.geometry.iloc[i]
             dx, dy = to_paper.free_offset(pt.x, pt.y, code, size, placed)
-            _haloed(ax.annotate, code, (pt.x, pt.y), xytext=(dx, dy), textcoords="offset points", fontsize=size,
-                    ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top", color="#111",
-                    zorder=11.5 if own[i] else 9.6, annotation_clip=True, clip_on=True)
+            _haloed(
+                ax.annotate,
+                code,
+                (pt.x, pt.y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=size,
+                ha="left" if dx >= 0 else "right",
+                va="bottom" if dy >= 0 else "top",
+                color="#111",
+                zorder=11.5 if own[i] else 9.6,
+                annotation_clip=True,
+                clip_on=True,
+            )
         sub_note = "Substations are labelled with their codes."
     elif len(subs):
-        sub_note = (f"Substation codes are left off at this scale ({len(subs):,} substations); export a division "
-                    "for a map that shows them.")
+        sub_note = (
+            f"Substation codes are left off at this scale ({len(subs):,} substations); export a division "
+            "for a map that shows them."
+        )
     else:
         sub_note = ""
 
@@ -353,13 +450,30 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
         f"North is up. WGS 84 longitude/latitude, equirectangular at {abs((y0 + y1) / 2):.2f}°"
         f"{'N' if (y0 + y1) >= 0 else 'S'}.",
     ] + ([sub_note] if sub_note else [])
-    side.text(0, 0, "\n".join(_wrap(n, 44) for n in notes), transform=side.transAxes, fontsize=7.5, color="#333",
-              va="bottom", ha="left", linespacing=1.4)
-    fig.text(MAP_BOX[0], 0.02, _wrap(
-        f"Source: the facility layer (GIS: substations, feeders, transmission lines, service areas) and the "
-        f"essential-services registry of {cooperative}, as held by the outage and reliability service on {when}. "
-        "Registry entries are placed where the service is delivered; their contacts are in the registry annex.",
-        185), fontsize=7, color="#555", va="bottom")
+    side.text(
+        0,
+        0,
+        "\n".join(_wrap(n, 44) for n in notes),
+        transform=side.transAxes,
+        fontsize=7.5,
+        color="#333",
+        va="bottom",
+        ha="left",
+        linespacing=1.4,
+    )
+    fig.text(
+        MAP_BOX[0],
+        0.02,
+        _wrap(
+            f"Source: the facility layer (GIS: substations, feeders, transmission lines, service areas) and the "
+            f"essential-services registry of {cooperative}, as held by the outage and reliability service on {when}. "
+            "Registry entries are placed where the service is delivered; their contacts are in the registry annex.",
+            185,
+        ),
+        fontsize=7,
+        color="#555",
+        va="bottom",
+    )
 
 
 def _legend(side, kinds, groups, focus, selected, feeders, lines, subs, entries, entry_group) -> None:
@@ -375,18 +489,39 @@ def _legend(side, kinds, groups, focus, selected, feeders, lines, subs, entries,
     def heading(text):
         return Line2D([], [], linestyle="none", label=text)
 
-    handles = [heading("Facilities"),
-               Line2D([], [], color=FEEDER, linewidth=1.6, label=f"Feeder ({inside(feeders):,})"),
-               Line2D([], [], color=LINE, linewidth=1.6, linestyle=(0, (6, 3)),
-                      label=f"Transmission line ({inside(lines):,})"),
-               Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor="white",
-                      markeredgecolor="black", label=f"Substation ({inside(subs):,})"),
-               heading("Essential-services registry")]
+    handles = [
+        heading("Facilities"),
+        Line2D([], [], color=FEEDER, linewidth=1.6, label=f"Feeder ({inside(feeders):,})"),
+        Line2D(
+            [], [], color=LINE, linewidth=1.6, linestyle=(0, (6, 3)), label=f"Transmission line ({inside(lines):,})"
+        ),
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=6,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            label=f"Substation ({inside(subs):,})",
+        ),
+        heading("Essential-services registry"),
+    ]
     for g in groups:
         marker, colour, label = ENTRY_STYLE[g]
         n = inside(entries[entry_group == g])
-        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=6.5, markerfacecolor=colour,
-                              markeredgecolor="white", label=f"{label} ({n:,})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=marker,
+                markersize=6.5,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+                label=f"{label} ({n:,})",
+            )
+        )
     if not groups:
         handles.append(Line2D([], [], linestyle="none", label="no entries here"))
     handles.append(heading("Service areas"))
@@ -395,11 +530,23 @@ def _legend(side, kinds, groups, focus, selected, feeders, lines, subs, entries,
         face = "none" if fill == "none" else (*_rgb(fill), alpha)
         handles.append(Patch(facecolor=face, edgecolor=edge, linewidth=lw, linestyle=ls, label=AREA_LABELS[kind]))
     if selected is not None:
-        handles += [Patch(facecolor="none", edgecolor=SELECTED, linewidth=2.2, label=f"{selected['name']}"),
-                    Patch(facecolor="#d8d8d8", edgecolor="none", label="Outside it (dimmed)")]
+        handles += [
+            Patch(facecolor="none", edgecolor=SELECTED, linewidth=2.2, label=f"{selected['name']}"),
+            Patch(facecolor="#d8d8d8", edgecolor="none", label="Outside it (dimmed)"),
+        ]
     title = "Legend" if focus is None else "Legend (counts inside the area)"
-    legend = side.legend(handles=handles, loc="upper left", frameon=False, fontsize=8, title=title,
-                         title_fontsize=10, alignment="left", handlelength=2.4, borderaxespad=0, labelspacing=0.62)
+    legend = side.legend(
+        handles=handles,
+        loc="upper left",
+        frameon=False,
+        fontsize=8,
+        title=title,
+        title_fontsize=10,
+        alignment="left",
+        handlelength=2.4,
+        borderaxespad=0,
+        labelspacing=0.62,
+    )
     headings = {"Facilities", "Essential-services registry", "Service areas"}
     for text in legend.get_texts():
         if text.get_text() in headings:
@@ -464,13 +611,29 @@ def _haloed(draw, *args, **kwargs) -> None:
 def _north_arrow(ax) -> None:
     from matplotlib.patches import FancyBboxPatch
 
-    ax.add_patch(FancyBboxPatch((0.938, 0.835), 0.05, 0.145, boxstyle="round,pad=0.004", transform=ax.transAxes,
-                                facecolor="white", edgecolor="#999", linewidth=0.6, alpha=0.88, zorder=12))
-    ax.annotate("", xy=(0.963, 0.97), xytext=(0.963, 0.885), xycoords="axes fraction",
-                arrowprops={"arrowstyle": "-|>,head_width=0.4,head_length=0.8", "color": "black", "lw": 2},
-                zorder=13)
-    ax.text(0.963, 0.875, "N", transform=ax.transAxes, ha="center", va="top", fontsize=12, fontweight="bold",
-            zorder=13)
+    ax.add_patch(
+        FancyBboxPatch(
+            (0.938, 0.835),
+            0.05,
+            0.145,
+            boxstyle="round,pad=0.004",
+            transform=ax.transAxes,
+            facecolor="white",
+            edgecolor="#999",
+            linewidth=0.6,
+            alpha=0.88,
+            zorder=12,
+        )
+    )
+    ax.annotate(
+        "",
+        xy=(0.963, 0.97),
+        xytext=(0.963, 0.885),
+        xycoords="axes fraction",
+        arrowprops={"arrowstyle": "-|>,head_width=0.4,head_length=0.8", "color": "black", "lw": 2},
+        zorder=13,
+    )
+    ax.text(0.963, 0.875, "N", transform=ax.transAxes, ha="center", va="top", fontsize=12, fontweight="bold", zorder=13)
 
 
 def _scale_bar(ax, box, k: float, view_metres: float) -> None:
@@ -486,25 +649,44 @@ def _scale_bar(ax, box, k: float, view_metres: float) -> None:
         length = _nice(view_metres / 5 / metres_per_unit)
         bars.append((unit, length, length * metres_per_unit / metres_per_degree_x))
     widest = max(b[2] for b in bars)
-    ax.add_patch(Rectangle((x0 + dx_view * 0.015, y0 + dy_view * 0.015), widest + dx_view * 0.06,
-                           dy_view * 0.115, facecolor="white", edgecolor="#999", linewidth=0.6, alpha=0.88,
-                           zorder=12))
+    ax.add_patch(
+        Rectangle(
+            (x0 + dx_view * 0.015, y0 + dy_view * 0.015),
+            widest + dx_view * 0.06,
+            dy_view * 0.115,
+            facecolor="white",
+            edgecolor="#999",
+            linewidth=0.6,
+            alpha=0.88,
+            zorder=12,
+        )
+    )
     h = dy_view * 0.009
     for row, (unit, length, dx) in enumerate(bars):
         y = y0 + dy_view * (0.077 if row == 0 else 0.03)
         for i in range(4):  # alternating quarters
-            ax.add_patch(Rectangle((left + dx * i / 4, y), dx / 4, h, facecolor="black" if i % 2 == 0 else "white",
-                                   edgecolor="black", linewidth=0.6, zorder=13))
+            ax.add_patch(
+                Rectangle(
+                    (left + dx * i / 4, y),
+                    dx / 4,
+                    h,
+                    facecolor="black" if i % 2 == 0 else "white",
+                    edgecolor="black",
+                    linewidth=0.6,
+                    zorder=13,
+                )
+            )
         for frac in (0, 0.5, 1):
-            ax.text(left + dx * frac, y + h * 1.5, f"{length * frac:g}", fontsize=6.5, ha="center", va="bottom",
-                    zorder=13)
+            ax.text(
+                left + dx * frac, y + h * 1.5, f"{length * frac:g}", fontsize=6.5, ha="center", va="bottom", zorder=13
+            )
         ax.text(left + dx + dx_view * 0.012, y + h / 2, unit, fontsize=7, ha="left", va="center", zorder=13)
 
 
 def _nice_ratio(ratio: float) -> int:
     """A representative fraction rounded to two significant figures (1:412,345 -> 1:410,000)."""
     digits = max(int(math.floor(math.log10(ratio))) - 1, 0)
-    return int(round(ratio / 10 ** digits) * 10 ** digits)
+    return int(round(ratio / 10**digits) * 10**digits)
 
 
 def _wrap(text: str, width: int) -> str:

@@ -69,8 +69,9 @@ class SmsSettings(BaseSettings):
 
     @property
     def available(self) -> bool:
-        return (self.gateway == "email" and bool(self.email_domain)) or (self.gateway == "webhook"
-                                                                         and bool(self.webhook_url))
+        return (self.gateway == "email" and bool(self.email_domain)) or (
+            self.gateway == "webhook" and bool(self.webhook_url)
+        )
 
 
 @lru_cache
@@ -92,22 +93,35 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
     made = seen = 0
     while seen < limit:
         with transaction(sessions) as session:
-            batch = (select(AlertEvent.id).where(AlertEvent.queued_at.is_(None)).order_by(AlertEvent.id)
-                     .limit(min(QUEUE_BATCH, limit - seen)))
+            batch = (
+                select(AlertEvent.id)
+                .where(AlertEvent.queued_at.is_(None))
+                .order_by(AlertEvent.id)
+                .limit(min(QUEUE_BATCH, limit - seen))
+            )
             claimed = session.execute(
-                update(AlertEvent).where(AlertEvent.id.in_(batch.scalar_subquery()), AlertEvent.queued_at.is_(None))
-                .values(queued_at=now).returning(AlertEvent.id, AlertEvent.kind, AlertEvent.interruption_id)
-                .execution_options(synchronize_session=False)).all()
+                update(AlertEvent)
+                .where(AlertEvent.id.in_(batch.scalar_subquery()), AlertEvent.queued_at.is_(None))
+                .values(queued_at=now)
+                .returning(AlertEvent.id, AlertEvent.kind, AlertEvent.interruption_id)
+                .execution_options(synchronize_session=False)
+            ).all()
             ids = [event_id for event_id, _kind, _record in claimed]
             if [event_id for event_id, kind, _r in claimed if kind != "cancelled"]:
                 session.execute(insert(AlertDelivery).from_select(DELIVERY_COLUMNS, _subscribers(ids, now)))
             for event_id, _kind, record_id in sorted(c for c in claimed if c[1] == "cancelled"):
-                session.execute(insert(AlertDelivery).from_select(DELIVERY_COLUMNS, _correction(
-                    session, event_id, record_id, now)))
+                session.execute(
+                    insert(AlertDelivery).from_select(DELIVERY_COLUMNS, _correction(session, event_id, record_id, now))
+                )
             if ids:
-                session.execute(update(AlertEvent).where(AlertEvent.id.in_(ids)).values(
-                    recipients=select(func.count()).where(AlertDelivery.event_id == AlertEvent.id)
-                    .scalar_subquery()).execution_options(synchronize_session=False))
+                session.execute(
+                    update(AlertEvent)
+                    .where(AlertEvent.id.in_(ids))
+                    .values(
+                        recipients=select(func.count()).where(AlertDelivery.event_id == AlertEvent.id).scalar_subquery()
+                    )
+                    .execution_options(synchronize_session=False)
+                )
                 made += session.scalar(select(func.count()).where(AlertDelivery.event_id.in_(ids)))
         seen += len(claimed)
         if not claimed:
@@ -119,15 +133,28 @@ def _subscribers(event_ids: list[int], now: datetime):
     """For each event (other than a correction), the confirmed recipients of members with a service point the
     event is about and wanting its kind for it: one row per event and recipient (its lowest such service
     point), however many of the member's meters it names."""
-    return (select(AlertEventPoint.event_id, AlertRecipient.id, func.min(MemberServicePoint.service_point_id),
-                   literal("pending"), literal(0), literal(now, UTCDateTime()))
-            .select_from(AlertEventPoint)
-            .join(AlertEvent, AlertEvent.id == AlertEventPoint.event_id)
-            .join(MemberServicePoint, MemberServicePoint.service_point_id == AlertEventPoint.service_point_id)
-            .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
-            .where(AlertEventPoint.event_id.in_(event_ids), AlertEvent.kind != "cancelled", _wants(AlertEvent.kind),
-                   AlertRecipient.confirmed_at.is_not(None), AlertRecipient.unsubscribed_at.is_(None))
-            .group_by(AlertEventPoint.event_id, AlertRecipient.id))
+    return (
+        select(
+            AlertEventPoint.event_id,
+            AlertRecipient.id,
+            func.min(MemberServicePoint.service_point_id),
+            literal("pending"),
+            literal(0),
+            literal(now, UTCDateTime()),
+        )
+        .select_from(AlertEventPoint)
+        .join(AlertEvent, AlertEvent.id == AlertEventPoint.event_id)
+        .join(MemberServicePoint, MemberServicePoint.service_point_id == AlertEventPoint.service_point_id)
+        .join(AlertRecipient, AlertRecipient.account_id == MemberServicePoint.account_id)
+        .where(
+            AlertEventPoint.event_id.in_(event_ids),
+            AlertEvent.kind != "cancelled",
+            _wants(AlertEvent.kind),
+            AlertRecipient.confirmed_at.is_not(None),
+            AlertRecipient.unsubscribed_at.is_(None),
+        )
+        .group_by(AlertEventPoint.event_id, AlertRecipient.id)
+    )
 
 
 def _wants(kind):
@@ -141,19 +168,33 @@ def _correction(session, event_id: int, record_id: int, now: datetime):
     """A voided record: its alerts not sent yet are cancelled, and exactly those who were told of the outage
     get the correction."""
     earlier = select(AlertEvent.id).where(AlertEvent.interruption_id == record_id, AlertEvent.id != event_id)
-    told = (select(literal(event_id), AlertDelivery.recipient_id, func.min(AlertDelivery.service_point_id),
-                   literal("pending"), literal(0), literal(now, UTCDateTime()))
-            .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
-            .where(AlertDelivery.event_id.in_(earlier), AlertEvent.kind.in_(("outage", "planned")),
-                   AlertDelivery.status == "sent")
-            .group_by(AlertDelivery.recipient_id))
-    session.execute(update(AlertDelivery).where(AlertDelivery.event_id.in_(earlier),
-                                                AlertDelivery.status.in_(("pending", "failed")))
-                    .values(status="cancelled", last_error="the record was voided"))
+    told = (
+        select(
+            literal(event_id),
+            AlertDelivery.recipient_id,
+            func.min(AlertDelivery.service_point_id),
+            literal("pending"),
+            literal(0),
+            literal(now, UTCDateTime()),
+        )
+        .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+        .where(
+            AlertDelivery.event_id.in_(earlier),
+            AlertEvent.kind.in_(("outage", "planned")),
+            AlertDelivery.status == "sent",
+        )
+        .group_by(AlertDelivery.recipient_id)
+    )
+    session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.event_id.in_(earlier), AlertDelivery.status.in_(("pending", "failed")))
+        .values(status="cancelled", last_error="the record was voided")
+    )
     return told
 
 
 # --- 2. words (the texts themselves: outages.members.texts.ALERTS) -------------------------------------
+
 
 def when(iso: str | None, language: str, zone: ZoneInfo) -> str | None:
     """A time as members read it, in the cooperative's zone: 'Thu Nov 26, 2:30 PM CST' / 'jue 26 nov, 14:30 CST'."""
@@ -173,7 +214,7 @@ def listed(items: Sequence[str], language: str, limit: int | None = None) -> str
     words = ALERTS[language]
     items = list(items)
     if limit is not None and len(items) > limit:
-        items = [*items[:limit - 1], words["more"].format(n=len(items) - limit + 1)]
+        items = [*items[: limit - 1], words["more"].format(n=len(items) - limit + 1)]
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {words['and']} {items[-1]}"
 
 
@@ -189,17 +230,28 @@ def meter_phrases(meters: Sequence[str], language: str, limit: int | None = None
     return {"meters": noun, "the_meters": the, "to_the_meters": f"{to} {the}" if plural else f"al {noun}"}
 
 
-def alert_words(kind: str, fields: dict, *, language: str, meters: Sequence[str] | str, coop: str,
-                public_url: str, unsubscribe_key: str, zone: ZoneInfo) -> tuple[str, str, str]:
+def alert_words(
+    kind: str,
+    fields: dict,
+    *,
+    language: str,
+    meters: Sequence[str] | str,
+    coop: str,
+    public_url: str,
+    unsubscribe_key: str,
+    zone: ZoneInfo,
+) -> tuple[str, str, str]:
     """(subject, e-mail body, text message) of one alert, in the recipient's language, naming the meters."""
     words = ALERTS[language]
     meters = [meters] if isinstance(meters, str) else list(meters)
     cause = fields["cause"]
-    values = {"start": when(fields["start_at"], language, zone),
-              "etr": when(fields["etr_at"], language, zone) or words["assessing"],
-              "restored": when(fields["restored_at"], language, zone),
-              "cause": ALERT_CAUSES_ES.get(cause, cause) if language == "es" else DEFAULT_CAUSES.get(cause, cause).lower(),
-              "report_url": f"{public_url}/members/report"}
+    values = {
+        "start": when(fields["start_at"], language, zone),
+        "etr": when(fields["etr_at"], language, zone) or words["assessing"],
+        "restored": when(fields["restored_at"], language, zone),
+        "cause": ALERT_CAUSES_ES.get(cause, cause) if language == "es" else DEFAULT_CAUSES.get(cause, cause).lower(),
+        "report_url": f"{public_url}/members/report",
+    }
     subject_words, body_words = words[kind]
     subject = subject_words.format(**values, **meter_phrases(meters, language, SUBJECT_METERS))
     body = body_words.format(**values, **meter_phrases(meters, language))
@@ -239,8 +291,9 @@ class Sender:
             self._smtp_cm = smtp_connection(self.smtp_settings)
             self._smtp = self._smtp_cm.__enter__()
         try:
-            self._smtp.send_message(bulk_text_message(self.smtp_settings, to=to, subject=subject, text=text,
-                                                      headers=headers))
+            self._smtp.send_message(
+                bulk_text_message(self.smtp_settings, to=to, subject=subject, text=text, headers=headers)
+            )
         except (OSError, smtplib.SMTPServerDisconnected):
             self._drop_smtp()
             raise
@@ -256,8 +309,9 @@ class Sender:
             token = self.sms.webhook_token
             auth = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
             self._http = httpx.Client(timeout=self.sms.timeout, headers=auth)
-        self._http.post(self.sms.webhook_url, json={"to": to, "text": text, "id": key},
-                        headers={"Idempotency-Key": key}).raise_for_status()
+        self._http.post(
+            self.sms.webhook_url, json={"to": to, "text": text, "id": key}, headers={"Idempotency-Key": key}
+        ).raise_for_status()
 
 
 @dataclass
@@ -268,26 +322,51 @@ class AlertRound:
     more: bool = False  # deliveries were left for the next round
 
 
-def deliver_alerts(sessions: sessionmaker, *, now: datetime, coop: str, public_url: str,
-                   smtp: SmtpSettings | None = None, sms: SmsSettings | None = None, limit: int = BATCH
-                   ) -> AlertRound:
+def deliver_alerts(
+    sessions: sessionmaker,
+    *,
+    now: datetime,
+    coop: str,
+    public_url: str,
+    smtp: SmtpSettings | None = None,
+    sms: SmsSettings | None = None,
+    limit: int = BATCH,
+) -> AlertRound:
     """Send one batch of due deliveries (see the module docstring)."""
-    smtp, sms, zone, claim = smtp or get_smtp_settings(), sms or get_sms_settings(), get_rule_settings().zone, \
-        secrets.token_hex(8)
+    smtp, sms, zone, claim = (
+        smtp or get_smtp_settings(),
+        sms or get_sms_settings(),
+        get_rule_settings().zone,
+        secrets.token_hex(8),
+    )
     free = or_(AlertDelivery.claimed_until.is_(None), AlertDelivery.claimed_until < now)
     due = (AlertDelivery.status.in_(("pending", "failed")), AlertDelivery.next_attempt_at <= now, free)
     with transaction(sessions) as session:
         ids = select(AlertDelivery.id).where(*due).order_by(AlertDelivery.id).limit(limit)
-        session.execute(update(AlertDelivery).where(AlertDelivery.id.in_(ids), *due)  # rechecked under the lock
-                        .values(claim=claim, claimed_until=now + CLAIM))
+        session.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.id.in_(ids), *due)  # rechecked under the lock
+            .values(claim=claim, claimed_until=now + CLAIM)
+        )
         rows = session.execute(
-            select(AlertDelivery.id, AlertDelivery.attempts, AlertEvent.kind, AlertEvent.fields,
-                   AlertRecipient.channel, AlertRecipient.address, AlertRecipient.language,
-                   AlertRecipient.unsubscribe_key, AlertRecipient.unsubscribed_at, ServicePoint.meter_number)
+            select(
+                AlertDelivery.id,
+                AlertDelivery.attempts,
+                AlertEvent.kind,
+                AlertEvent.fields,
+                AlertRecipient.channel,
+                AlertRecipient.address,
+                AlertRecipient.language,
+                AlertRecipient.unsubscribe_key,
+                AlertRecipient.unsubscribed_at,
+                ServicePoint.meter_number,
+            )
             .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
             .join(AlertRecipient, AlertRecipient.id == AlertDelivery.recipient_id)
             .join(ServicePoint, ServicePoint.id == AlertDelivery.service_point_id)
-            .where(AlertDelivery.claim == claim).order_by(AlertDelivery.id)).all()  # in the events' order
+            .where(AlertDelivery.claim == claim)
+            .order_by(AlertDelivery.id)
+        ).all()  # in the events' order
         meters = _meters_of(session, claim)
     outcomes, result = [], AlertRound(more=len(rows) == limit)
     with Sender(smtp, sms) as sender:
@@ -296,19 +375,36 @@ def deliver_alerts(sessions: sessionmaker, *, now: datetime, coop: str, public_u
             if row.unsubscribed_at is not None:
                 outcomes.append({**done, "status": "cancelled", "last_error": "the recipient unsubscribed"})
                 continue
-            subject, body, text = alert_words(row.kind, row.fields, language=row.language,
-                                              meters=meters.get(row.id) or [row.meter_number], coop=coop,
-                                              public_url=public_url, zone=zone, unsubscribe_key=row.unsubscribe_key)
+            subject, body, text = alert_words(
+                row.kind,
+                row.fields,
+                language=row.language,
+                meters=meters.get(row.id) or [row.meter_number],
+                coop=coop,
+                public_url=public_url,
+                zone=zone,
+                unsubscribe_key=row.unsubscribe_key,
+            )
             try:
                 if row.channel == "email":
                     url = f"{public_url}/api/members/alerts/unsubscribe?key={row.unsubscribe_key}"
-                    sender.email(row.address, subject, body, {"List-Unsubscribe": f"<{url}>",
-                                                              "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+                    sender.email(
+                        row.address,
+                        subject,
+                        body,
+                        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+                    )
                 else:
                     sender.text(row.address, text, key=f"alert-{row.id}")
             except Exception as err:  # noqa: BLE001 - kept on the delivery and retried with back-off
-                outcomes.append({**done, "status": "failed", "last_error": f"{type(err).__name__}: {err}",
-                                 "next_attempt_at": next_try(now, row.attempts + 1)})
+                outcomes.append(
+                    {
+                        **done,
+                        "status": "failed",
+                        "last_error": f"{type(err).__name__}: {err}",
+                        "next_attempt_at": next_try(now, row.attempts + 1),
+                    }
+                )
                 result.failed += 1
             else:
                 outcomes.append({**done, "status": "sent", "sent_at": utcnow(), "last_error": None})
@@ -327,31 +423,50 @@ def _meters_of(session: Session, claim: str) -> dict[int, list[str]]:
     told_event = aliased(AlertEvent)
     told = aliased(AlertDelivery)
     common = (AlertDelivery.claim == claim, AlertEventPoint.service_point_id == MemberServicePoint.service_point_id)
-    about = (select(AlertDelivery.id, ServicePoint.meter_number)
-             .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
-             .join(AlertEventPoint, AlertEventPoint.event_id == AlertDelivery.event_id)
-             .where(AlertEvent.kind != "cancelled", _wants(AlertEvent.kind)))
-    corrected = (select(AlertDelivery.id, ServicePoint.meter_number)
-                 .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
-                 .join(told, and_(told.recipient_id == AlertDelivery.recipient_id, told.status == "sent"))
-                 .join(told_event, and_(told_event.id == told.event_id,
-                                        told_event.interruption_id == AlertEvent.interruption_id,
-                                        told_event.kind.in_(("outage", "planned"))))
-                 .join(AlertEventPoint, AlertEventPoint.event_id == told_event.id)
-                 .where(AlertEvent.kind == "cancelled", _wants(told_event.kind)))
+    about = (
+        select(AlertDelivery.id, ServicePoint.meter_number)
+        .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+        .join(AlertEventPoint, AlertEventPoint.event_id == AlertDelivery.event_id)
+        .where(AlertEvent.kind != "cancelled", _wants(AlertEvent.kind))
+    )
+    corrected = (
+        select(AlertDelivery.id, ServicePoint.meter_number)
+        .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
+        .join(told, and_(told.recipient_id == AlertDelivery.recipient_id, told.status == "sent"))
+        .join(
+            told_event,
+            and_(
+                told_event.id == told.event_id,
+                told_event.interruption_id == AlertEvent.interruption_id,
+                told_event.kind.in_(("outage", "planned")),
+            ),
+        )
+        .join(AlertEventPoint, AlertEventPoint.event_id == told_event.id)
+        .where(AlertEvent.kind == "cancelled", _wants(told_event.kind))
+    )
     out: dict[int, list[str]] = {}
     for stmt in (about, corrected):
-        stmt = (stmt.join(AlertRecipient, AlertRecipient.id == AlertDelivery.recipient_id)
-                .join(MemberServicePoint, MemberServicePoint.account_id == AlertRecipient.account_id)
-                .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
-                .where(*common).distinct())
+        stmt = (
+            stmt.join(AlertRecipient, AlertRecipient.id == AlertDelivery.recipient_id)
+            .join(MemberServicePoint, MemberServicePoint.account_id == AlertRecipient.account_id)
+            .join(ServicePoint, ServicePoint.id == MemberServicePoint.service_point_id)
+            .where(*common)
+            .distinct()
+        )
         for delivery_id, meter in session.execute(stmt):
             out.setdefault(delivery_id, []).append(meter)
     return {k: sorted(v) for k, v in out.items()}
 
 
-def alert_round(sessions: sessionmaker, *, coop: str, public_url: str, now: datetime | None = None,
-                smtp: SmtpSettings | None = None, sms: SmsSettings | None = None) -> AlertRound:
+def alert_round(
+    sessions: sessionmaker,
+    *,
+    coop: str,
+    public_url: str,
+    now: datetime | None = None,
+    smtp: SmtpSettings | None = None,
+    sms: SmsSettings | None = None,
+) -> AlertRound:
     """Queue what new events owe, then send one batch; ``more`` says another batch is waiting."""
     now = now or utcnow()
     queued = queue_alerts(sessions, now=now)
@@ -360,11 +475,20 @@ def alert_round(sessions: sessionmaker, *, coop: str, public_url: str, now: date
     return result
 
 
-def send_confirmation(recipient: AlertRecipient, token: str, *, coop: str, public_url: str,
-                      smtp: SmtpSettings | None = None, sms: SmsSettings | None = None) -> None:
+def send_confirmation(
+    recipient: AlertRecipient,
+    token: str,
+    *,
+    coop: str,
+    public_url: str,
+    smtp: SmtpSettings | None = None,
+    sms: SmsSettings | None = None,
+) -> None:
     """Ask a new extra recipient to confirm (they receive nothing else before they do)."""
-    subject, body = (w.format(coop=coop, url=f"{public_url}/members/confirm?token={token}")
-                     for w in ALERTS[recipient.language]["confirm"])
+    subject, body = (
+        w.format(coop=coop, url=f"{public_url}/members/confirm?token={token}")
+        for w in ALERTS[recipient.language]["confirm"]
+    )
     with Sender(smtp or get_smtp_settings(), sms or get_sms_settings()) as sender:
         if recipient.channel == "email":
             sender.email(recipient.address, subject, body)
@@ -412,40 +536,76 @@ class AlertEventSummary:
 def alert_summary(*, session: Session, since: datetime, limit: int = 50) -> list[AlertEventSummary]:
     """The latest alert events created since ``since``, newest first, with their delivery counts by status and
     the most frequent error of the failed ones — two grouped queries, whatever the number of events."""
-    latest = (select(AlertEvent.id).where(AlertEvent.created_at >= since)
-              .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc()).limit(limit).subquery())
-    counts = (select(AlertDelivery.event_id,
-                     *(func.sum(case((AlertDelivery.status == status, 1), else_=0)).label(status)
-                       for status in DELIVERY_STATUSES))
-              .where(AlertDelivery.event_id.in_(select(latest.c.id)))
-              .group_by(AlertDelivery.event_id).subquery())
+    latest = (
+        select(AlertEvent.id)
+        .where(AlertEvent.created_at >= since)
+        .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    counts = (
+        select(
+            AlertDelivery.event_id,
+            *(
+                func.sum(case((AlertDelivery.status == status, 1), else_=0)).label(status)
+                for status in DELIVERY_STATUSES
+            ),
+        )
+        .where(AlertDelivery.event_id.in_(select(latest.c.id)))
+        .group_by(AlertDelivery.event_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(AlertEvent.id, AlertEvent.interruption_id, AlertEvent.kind, AlertEvent.created_at,
-               AlertEvent.queued_at, AlertEvent.recipients, Feeder.code.label("feeder"),
-               Device.code.label("device"), TransmissionLine.code.label("transmission_line"),
-               *(func.coalesce(counts.c[status], 0).label(status) for status in DELIVERY_STATUSES))
+        select(
+            AlertEvent.id,
+            AlertEvent.interruption_id,
+            AlertEvent.kind,
+            AlertEvent.created_at,
+            AlertEvent.queued_at,
+            AlertEvent.recipients,
+            Feeder.code.label("feeder"),
+            Device.code.label("device"),
+            TransmissionLine.code.label("transmission_line"),
+            *(func.coalesce(counts.c[status], 0).label(status) for status in DELIVERY_STATUSES),
+        )
         .join(latest, latest.c.id == AlertEvent.id)
         .join(Interruption, Interruption.id == AlertEvent.interruption_id)
         .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
         .outerjoin(Device, Device.id == Interruption.device_id)
         .outerjoin(TransmissionLine, TransmissionLine.id == Interruption.transmission_line_id)
         .outerjoin(counts, counts.c.event_id == AlertEvent.id)
-        .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc())).all()
+        .order_by(AlertEvent.created_at.desc(), AlertEvent.id.desc())
+    ).all()
     errors: dict[int, Counter] = {}
     failing = [row.id for row in rows if row.failed]
     if failing:
         for event_id, error, n in session.execute(
-                select(AlertDelivery.event_id, AlertDelivery.last_error, func.count())
-                .where(AlertDelivery.event_id.in_(failing), AlertDelivery.status == "failed")
-                .group_by(AlertDelivery.event_id, AlertDelivery.last_error)):
+            select(AlertDelivery.event_id, AlertDelivery.last_error, func.count())
+            .where(AlertDelivery.event_id.in_(failing), AlertDelivery.status == "failed")
+            .group_by(AlertDelivery.event_id, AlertDelivery.last_error)
+        ):
             # grouped again after redaction: "550 <a@x>" and "550 <b@x>" are the same error
             errors.setdefault(event_id, Counter())[redact_addresses(error) or "(no error text)"] += n
     out = []
     for row in rows:
         top, top_n = min(errors[row.id].items(), key=lambda kv: (-kv[1], kv[0])) if row.id in errors else (None, 0)
-        out.append(AlertEventSummary(
-            event_id=row.id, interruption_id=row.interruption_id, feeder=row.feeder, device=row.device,
-            transmission_line=row.transmission_line, kind=row.kind, created_at=row.created_at,
-            queued_at=row.queued_at, recipients=row.recipients, sent=int(row.sent), pending=int(row.pending),
-            failed=int(row.failed), cancelled=int(row.cancelled), top_error=top, top_error_count=top_n))
+        out.append(
+            AlertEventSummary(
+                event_id=row.id,
+                interruption_id=row.interruption_id,
+                feeder=row.feeder,
+                device=row.device,
+                transmission_line=row.transmission_line,
+                kind=row.kind,
+                created_at=row.created_at,
+                queued_at=row.queued_at,
+                recipients=row.recipients,
+                sent=int(row.sent),
+                pending=int(row.pending),
+                failed=int(row.failed),
+                cancelled=int(row.cancelled),
+                top_error=top,
+                top_error_count=top_n,
+            )
+        )
     return out

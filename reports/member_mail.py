@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outages.members.models import AlertRecipient
 from outages.members.service import Outgoing
+from outages.members.texts import MAIL
 from reports.delivery import SmtpSettings, send_email
 from reports.member_alerts import SmsSettings, redact_addresses, send_confirmation
-from outages.members.texts import MAIL
 
 log = logging.getLogger(__name__)
 LINKS = {"activate": "/members/activate", "reset": "/members/reset"}
@@ -35,16 +35,27 @@ def send_account_mail(mail: Outgoing | None, *, public_url: str, smtp: SmtpSetti
     _logged(mail.kind, mail.to, lambda: send_email(smtp, to=mail.to, subject=subject, text=text))
 
 
-def send_recipient_confirmation(readers: sessionmaker[Session], *, recipient_id: int, token: str, coop: str,
-                                public_url: str, smtp: SmtpSettings, sms: SmsSettings) -> None:
+def send_recipient_confirmation(
+    readers: sessionmaker[Session],
+    *,
+    recipient_id: int,
+    token: str,
+    coop: str,
+    public_url: str,
+    smtp: SmtpSettings,
+    sms: SmsSettings,
+) -> None:
     """Ask a new extra recipient to confirm (:func:`reports.member_alerts.send_confirmation`), read in a session
     of its own that only reads (none if the member removed it meanwhile)."""
     with readers() as session:
         recipient = session.get(AlertRecipient, recipient_id)
     if recipient is None:
         return
-    _logged("confirmation", recipient.address, lambda: send_confirmation(
-        recipient, token, coop=coop, public_url=public_url, smtp=smtp, sms=sms))
+    _logged(
+        "confirmation",
+        recipient.address,
+        lambda: send_confirmation(recipient, token, coop=coop, public_url=public_url, smtp=smtp, sms=sms),
+    )
 
 
 def _logged(kind: str, to: str, send: Callable[[], None]) -> None:

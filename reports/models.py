@@ -16,8 +16,10 @@ class Notice(Base):
     """The initial notice (sequence 0) or a daily update (sequence 1, 2, …) of a significant incident."""
 
     __tablename__ = "notices"
-    __table_args__ = (UniqueConstraint("incident_id", "kind", "sequence", name="uq_notices_once"),
-                      CheckConstraint("kind IN ('initial','update')", name="kind"))
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "sequence", name="uq_notices_once"),
+        CheckConstraint("kind IN ('initial','update')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)

@@ -38,8 +38,9 @@ def general_location(incident: Incident, facts: FacilityFacts) -> str:
     return "; ".join(p for p in parts if p) or "the service territory"
 
 
-def notice_fields(incident: Incident, result: Classification, facts: FacilityFacts, *, kind: str, sequence: int,
-                  now: datetime, zone) -> dict:
+def notice_fields(
+    incident: Incident, result: Classification, facts: FacilityFacts, *, kind: str, sequence: int, now: datetime, zone
+) -> dict:
     """Everything a notice says, frozen at the moment it is made (resends say the same)."""
     live = [r for r in incident.interruptions if r.status != "voided"]
     causes = sorted({r.cause_code for r in live} - {"unknown"})
@@ -54,12 +55,17 @@ def notice_fields(incident: Incident, result: Classification, facts: FacilityFac
     out_now = result.members_out_now if result.ongoing else 0
     restored = sum(s.members_restored for r in live for s in r.steps if s.at <= now)
     return {
-        "kind": kind, "sequence": sequence, "incident_id": incident.id, "title": incident.title,
+        "kind": kind,
+        "sequence": sequence,
+        "incident_id": incident.id,
+        "title": incident.title,
         "location": general_location(incident, facts),
         "members_affected": approximately(max(result.peak_members_out, out_now)),
         "cause": ", ".join(DEFAULT_CAUSES.get(c, c) for c in causes) or "under investigation",
         "time_of_event": format_time(result.started_at, zone),
-        "etr": etr, "members_out_now": out_now, "members_restored_so_far": restored,
+        "etr": etr,
+        "members_out_now": out_now,
+        "members_restored_so_far": restored,
         "criteria": [c.evidence for c in result.criteria],
         "as_of": format_time(now, zone),
     }
@@ -67,33 +73,42 @@ def notice_fields(incident: Incident, result: Classification, facts: FacilityFac
 
 def subject(fields: dict) -> str:
     head = "Initial notice" if fields["kind"] == "initial" else f"Daily update {fields['sequence']}"
-    return f"{head}: significant interruption, {fields['location'].split(';')[0]}, {fields['members_affected']} " \
-           "members"
+    return f"{head}: significant interruption, {fields['location'].split(';')[0]}, {fields['members_affected']} members"
 
 
 def _lines(fields: dict) -> list[tuple[str, str]]:
-    lines = [("General location", fields["location"]), ("Members affected", fields["members_affected"]),
-             ("Cause", fields["cause"]), ("Time of the event", fields["time_of_event"]),
-             ("Estimated time of full restoration", fields["etr"])]
+    lines = [
+        ("General location", fields["location"]),
+        ("Members affected", fields["members_affected"]),
+        ("Cause", fields["cause"]),
+        ("Time of the event", fields["time_of_event"]),
+        ("Estimated time of full restoration", fields["etr"]),
+    ]
     if fields["kind"] == "update":
-        lines[2:2] = [("Members out now", f"{fields['members_out_now']:,}"),
-                      ("Members restored so far", f"{fields['members_restored_so_far']:,}")]
+        lines[2:2] = [
+            ("Members out now", f"{fields['members_out_now']:,}"),
+            ("Members restored so far", f"{fields['members_restored_so_far']:,}"),
+        ]
     return lines
 
 
 def notice_text(fields: dict, cooperative: str) -> str:
     rows = "\n".join(f"{label}: {value}" for label, value in _lines(fields))
     why = "\n".join(f"  - {c}" for c in fields["criteria"])
-    return (f"{subject(fields)}\n{cooperative}, as of {fields['as_of']}\n\n{rows}\n\n"
-            f"Why it is significant:\n{why}\n\nIncident {fields['incident_id']}: {fields['title']}\n")
+    return (
+        f"{subject(fields)}\n{cooperative}, as of {fields['as_of']}\n\n{rows}\n\n"
+        f"Why it is significant:\n{why}\n\nIncident {fields['incident_id']}: {fields['title']}\n"
+    )
 
 
 def _body_html(fields: dict, cooperative: str) -> str:
     rows = table(["", ""], [[label, value] for label, value in _lines(fields)])
     why = "".join(f"<li>{escape(c)}</li>" for c in fields["criteria"])
-    return (f"<h1>{escape(subject(fields))}</h1><p class='meta'>{escape(cooperative)}, as of "
-            f"{escape(fields['as_of'])} · incident {fields['incident_id']}</p>{rows}"
-            f"<h2>Why it is significant</h2><ul>{why}</ul>")
+    return (
+        f"<h1>{escape(subject(fields))}</h1><p class='meta'>{escape(cooperative)}, as of "
+        f"{escape(fields['as_of'])} · incident {fields['incident_id']}</p>{rows}"
+        f"<h2>Why it is significant</h2><ul>{why}</ul>"
+    )
 
 
 def notice_html(fields: dict, cooperative: str) -> str:

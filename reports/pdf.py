@@ -28,8 +28,10 @@ def table(headers: list[str], rows: list, *, numeric: set[int] = frozenset(), cl
             body.append(f'<tr class="group"><td colspan="{len(headers)}">{escape(row)}</td></tr>')
             continue
         css = f' class="{classes[i]}"' if classes and classes.get(i) else ""
-        cells = "".join(f'<td{" class=num" if j in numeric else ""}>{escape("" if v is None else str(v))}</td>'
-                        for j, v in enumerate(row))
+        cells = "".join(
+            f"<td{' class=num' if j in numeric else ''}>{escape('' if v is None else str(v))}</td>"
+            for j, v in enumerate(row)
+        )
         body.append(f"<tr{css}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -38,8 +40,10 @@ def render_pdf(title: str, body_html: str) -> bytes:
     """A PDF of an HTML body under the house style."""
     from weasyprint import HTML
 
-    html = f"<html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{STYLE}</style></head>" \
-           f"<body>{body_html}</body></html>"
+    html = (
+        f"<html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body_html}</body></html>"
+    )
     return HTML(string=html).write_pdf()
 
 

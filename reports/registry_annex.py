@@ -16,8 +16,21 @@ from gis.spreadsheets import neutralise, neutralise_row
 from registry.schemas import EntryOut
 from reports.pdf import render_pdf, table
 
-COLUMNS = ["Division", "Feeder", "Substation", "Ref", "Entry", "Category", "Priority tier", "Backup generation",
-           "Fuel (h)", "Last verified", "Verified by", "Review due", "Review status"]
+COLUMNS = [
+    "Division",
+    "Feeder",
+    "Substation",
+    "Ref",
+    "Entry",
+    "Category",
+    "Priority tier",
+    "Backup generation",
+    "Fuel (h)",
+    "Last verified",
+    "Verified by",
+    "Review due",
+    "Review status",
+]
 TITLE = "Registry of essential services — annex to the emergency operations plan"
 
 
@@ -26,10 +39,21 @@ def _ordered(entries: list[EntryOut]) -> list[EntryOut]:
 
 
 def _row(e: EntryOut) -> list:
-    return [e.division or "(outside divisions)", e.feeder, e.substation, e.ref, e.name, e.category_label,
-            e.priority_tier, "yes" if e.backup_generation else "no", e.fuel_hours,
-            e.last_verified_at.date().isoformat() if e.last_verified_at else "never", e.last_verified_by or "",
-            e.review_due.isoformat() if e.review_due else "", e.review_status.replace("_", " ")]
+    return [
+        e.division or "(outside divisions)",
+        e.feeder,
+        e.substation,
+        e.ref,
+        e.name,
+        e.category_label,
+        e.priority_tier,
+        "yes" if e.backup_generation else "no",
+        e.fuel_hours,
+        e.last_verified_at.date().isoformat() if e.last_verified_at else "never",
+        e.last_verified_by or "",
+        e.review_due.isoformat() if e.review_due else "",
+        e.review_status.replace("_", " "),
+    ]
 
 
 def summary(entries: list[EntryOut]) -> dict[str, Counter]:
@@ -49,8 +73,9 @@ def annex_workbook(entries: list[EntryOut], *, cooperative: str, as_of: date) ->
     sheet = book.active
     sheet.title = "Annex"
     sheet.append([neutralise(f"{cooperative}: {TITLE}")])
-    sheet.append([f"As of {as_of.isoformat()}; {len(entries)} entries. Every entry is verified at least once "
-                  "every 12 months."])
+    sheet.append(
+        [f"As of {as_of.isoformat()}; {len(entries)} entries. Every entry is verified at least once every 12 months."]
+    )
     sheet.append(COLUMNS)
     sheet["A1"].font = Font(bold=True, size=13)
     for cell in sheet[3]:
@@ -81,9 +106,12 @@ def annex_workbook(entries: list[EntryOut], *, cooperative: str, as_of: date) ->
 
 def annex_pdf(entries: list[EntryOut], *, cooperative: str, as_of: date) -> bytes:
     """The annex as a PDF, grouped by division and feeder, with the summary counts first."""
-    parts = [f"<h1>{escape(TITLE)}</h1>",
-             f"<p class='meta'>{escape(cooperative)} · as of {as_of.isoformat()} · {len(entries)} entries · "
-             "each entry verified at least once every 12 months</p>", "<h2>Summary</h2>"]
+    parts = [
+        f"<h1>{escape(TITLE)}</h1>",
+        f"<p class='meta'>{escape(cooperative)} · as of {as_of.isoformat()} · {len(entries)} entries · "
+        "each entry verified at least once every 12 months</p>",
+        "<h2>Summary</h2>",
+    ]
     for heading, counter in summary(entries).items():
         parts.append(table([heading, "Entries"], [[k, v] for k, v in sorted(counter.items())], numeric={1}))
     parts.append("<h2>Entries by division and feeder</h2>")

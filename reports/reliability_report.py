@@ -26,8 +26,11 @@ from outages.reliability import AnnualReliability
 from reports.pdf import render_pdf, table
 
 TITLE = "Reliability report"
-DAY_LABELS = {"all": "All days (with MEDs)", "normal": "Normal days (without MEDs)",
-              "major_event": "Major event days only"}
+DAY_LABELS = {
+    "all": "All days (with MEDs)",
+    "normal": "Normal days (without MEDs)",
+    "major_event": "Major event days only",
+}
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF4")
 F_FREQ, F_MIN, F_ASAI, F_INT, F_PCT = "0.000", "0.00", "0.000000", "#,##0", "0.0%"
@@ -106,14 +109,17 @@ def _years_label(years: list[int]) -> str:
 
 def _period(data: AnnualReliability) -> str:
     last = (data.period_end - pd.Timedelta(days=1)).date()
-    return f"{data.period_start.date().isoformat()} to {last.isoformat()}" + (" (year to date)"
-                                                                             if data.year_to_date else "")
+    return f"{data.period_start.date().isoformat()} to {last.isoformat()}" + (
+        " (year to date)" if data.year_to_date else ""
+    )
 
 
 def _subtitle(data: AnnualReliability) -> str:
-    return (f"{_period(data)}, local days in {data.zone}; members served (N_T) {data.members_served:,} (current "
-            f"count); IEEE Std 1366, momentary {data.momentary_max_minutes:g} minutes or less; major event days by "
-            f"the 2.5 beta method; generated {data.generated_at:%Y-%m-%d %H:%M} UTC.")
+    return (
+        f"{_period(data)}, local days in {data.zone}; members served (N_T) {data.members_served:,} (current "
+        f"count); IEEE Std 1366, momentary {data.momentary_max_minutes:g} minutes or less; major event days by "
+        f"the 2.5 beta method; generated {data.generated_at:%Y-%m-%d %H:%M} UTC."
+    )
 
 
 class _Sheet:
@@ -189,35 +195,61 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
     for days in ("all", "normal"):
         # without MEDs, only the years whose major event days could be identified are comparable
         years = previous if days == "all" else _classified(data, previous)
-        avg = (data.summary.loc[[(y, days) for y in years]].mean(numeric_only=True) if years
-               else pd.Series(dtype=float))
+        avg = data.summary.loc[[(y, days) for y in years]].mean(numeric_only=True) if years else pd.Series(dtype=float)
         rows.append([f"Average {_years_label(years)}", DAY_LABELS[days]] + [avg.get(c) for c, _, _ in cols])
     s.rows(rows, [F_INT.replace(",", ""), None] + [f for _, _, f in cols], bold=bold)
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 3)
     s.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols) + 2)}{header_row + len(rows)}"
     unclassified = [y for y in data.years if y not in _classified(data, data.years)]
-    extra = [f"CEMI_{data.n}/CEMSMI_{data.n}: members with more than {data.n} interruptions.",
-             f"CELID_s: members with a single sustained interruption longer than {_hours(data.celid_s_hours)}; "
-             f"CELID_t: members whose sustained interruptions add up to more than {_hours(data.celid_t_hours)} in "
-             "the year (IEEE 1366, customers experiencing long interruption durations)."]
+    extra = [
+        f"CEMI_{data.n}/CEMSMI_{data.n}: members with more than {data.n} interruptions.",
+        f"CELID_s: members with a single sustained interruption longer than {_hours(data.celid_s_hours)}; "
+        f"CELID_t: members whose sustained interruptions add up to more than {_hours(data.celid_t_hours)} in "
+        "the year (IEEE 1366, customers experiencing long interruption durations).",
+    ]
     if unclassified:
-        extra.append(f"Major event days could not be identified for {_years_label(unclassified)} (too little "
-                     "earlier history for T_MED): 'without MEDs' equals 'with MEDs' there, and the average "
-                     "without MEDs leaves those years out.")
+        extra.append(
+            f"Major event days could not be identified for {_years_label(unclassified)} (too little "
+            "earlier history for T_MED): 'without MEDs' equals 'with MEDs' there, and the average "
+            "without MEDs leaves those years out."
+        )
     s.notes(data.notes + extra)
     s.widths([12, 26] + [12] * len(cols))
 
 
 def _monthly_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(book.create_sheet("Monthly"), f"SAIDI and SAIFI by month, {data.year}",
-               "An interruption counts in the month (local time) it began; normal days leave out the major "
-               "event days.")
-    header_row = s.header(["Month", "SAIDI all days (min)", "SAIDI normal days (min)", "SAIFI all days",
-                           "SAIFI normal days", "Sustained records", "Member-minutes"])
+    s = _Sheet(
+        book.create_sheet("Monthly"),
+        f"SAIDI and SAIFI by month, {data.year}",
+        "An interruption counts in the month (local time) it began; normal days leave out the major event days.",
+    )
+    header_row = s.header(
+        [
+            "Month",
+            "SAIDI all days (min)",
+            "SAIDI normal days (min)",
+            "SAIFI all days",
+            "SAIFI normal days",
+            "Sustained records",
+            "Member-minutes",
+        ]
+    )
     m = data.monthly
-    s.rows([[MONTHS[i - 1], m.at[i, "saidi"], m.at[i, "saidi_normal"], m.at[i, "saifi"], m.at[i, "saifi_normal"],
-             m.at[i, "sustained_records"], m.at[i, "member_minutes"]] for i in m.index],
-           [None, F_MIN, F_MIN, F_FREQ, F_FREQ, F_INT, F_INT])
+    s.rows(
+        [
+            [
+                MONTHS[i - 1],
+                m.at[i, "saidi"],
+                m.at[i, "saidi_normal"],
+                m.at[i, "saifi"],
+                m.at[i, "saifi_normal"],
+                m.at[i, "sustained_records"],
+                m.at[i, "member_minutes"],
+            ]
+            for i in m.index
+        ],
+        [None, F_MIN, F_MIN, F_FREQ, F_FREQ, F_INT, F_INT],
+    )
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 2)
     s.widths([10, 14, 14, 12, 12, 12, 16])
     first, last = header_row + 1, header_row + len(m)
@@ -255,18 +287,49 @@ def _group_rows(frame: pd.DataFrame, label_of=lambda g: g) -> list[tuple[Any, pd
 
 
 def _cause_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(book.create_sheet("By cause"), f"Indices by cause, {data.year}",
-               "Every cause is divided by the system's members served, so the causes add up to the system.")
-    header_row = s.header(["Cause code", "Cause", "Sustained records", "Momentary records", "Member interruptions",
-                           "Member-minutes", "SAIFI", "SAIDI (min)", "CAIDI (min)", "Share of SAIDI", "MAIFI",
-                           "SAIFI normal days", "SAIDI normal days (min)"])
+    s = _Sheet(
+        book.create_sheet("By cause"),
+        f"Indices by cause, {data.year}",
+        "Every cause is divided by the system's members served, so the causes add up to the system.",
+    )
+    header_row = s.header(
+        [
+            "Cause code",
+            "Cause",
+            "Sustained records",
+            "Momentary records",
+            "Member interruptions",
+            "Member-minutes",
+            "SAIFI",
+            "SAIDI (min)",
+            "CAIDI (min)",
+            "Share of SAIDI",
+            "MAIFI",
+            "SAIFI normal days",
+            "SAIDI normal days (min)",
+        ]
+    )
     total = data.system(days="all")["member_minutes"]
     rows = []
     for cause, a, nrm in _group_rows(data.by_cause):
         share = a["member_minutes"] / total if total else math.nan
-        rows.append([cause, a["label"], a["sustained_records"], a["momentary_records"], a["member_interruptions"],
-                     a["member_minutes"], a["saifi"], a["saidi"], a["caidi"], share, a["maifi"], nrm["saifi"],
-                     nrm["saidi"]])
+        rows.append(
+            [
+                cause,
+                a["label"],
+                a["sustained_records"],
+                a["momentary_records"],
+                a["member_interruptions"],
+                a["member_minutes"],
+                a["saifi"],
+                a["saidi"],
+                a["caidi"],
+                share,
+                a["maifi"],
+                nrm["saifi"],
+                nrm["saidi"],
+            ]
+        )
     rows.sort(key=lambda r: -(r[7] if r[7] is not None and math.isfinite(r[7]) else -1))
     s.rows(rows, [None, None, F_INT, F_INT, F_INT, F_INT, F_FREQ, F_MIN, F_MIN, F_PCT, F_FREQ, F_FREQ, F_MIN])
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 3)
@@ -275,36 +338,93 @@ def _cause_sheet(book: Workbook, data: AnnualReliability) -> None:
 
 
 def _division_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(book.create_sheet("By division"), f"Indices by division, {data.year}",
-               "A feeder belongs to the division holding most of its service points; a division's members "
-               "served are those of its feeders. Transmission-line records belong to no division.")
-    cols = ["Division", "Members served", "Sustained records", "Member interruptions", "Member-minutes", "SAIFI",
-            "SAIDI (min)", "CAIDI (min)", "ASAI", "MAIFI", "CAIFI", "SAIFI normal days", "SAIDI normal days (min)",
-            "CAIDI normal days (min)"]
+    s = _Sheet(
+        book.create_sheet("By division"),
+        f"Indices by division, {data.year}",
+        "A feeder belongs to the division holding most of its service points; a division's members "
+        "served are those of its feeders. Transmission-line records belong to no division.",
+    )
+    cols = [
+        "Division",
+        "Members served",
+        "Sustained records",
+        "Member interruptions",
+        "Member-minutes",
+        "SAIFI",
+        "SAIDI (min)",
+        "CAIDI (min)",
+        "ASAI",
+        "MAIFI",
+        "CAIFI",
+        "SAIFI normal days",
+        "SAIDI normal days (min)",
+        "CAIDI normal days (min)",
+    ]
     header_row = s.header(cols)
-    rows = [[("(transmission lines, no division)" if g == "(unassigned)" else g), a["members_served"],
-             a["sustained_records"], a["member_interruptions"], a["member_minutes"], a["saifi"], a["saidi"],
-             a["caidi"], a["asai"], a["maifi"], a["caifi"], nrm["saifi"], nrm["saidi"], nrm["caidi"]]
-            for g, a, nrm in _group_rows(data.by_division)]
-    s.rows(rows, [None, F_INT, F_INT, F_INT, F_INT, F_FREQ, F_MIN, F_MIN, F_ASAI, F_FREQ, F_FREQ, F_FREQ, F_MIN,
-                  F_MIN])
+    rows = [
+        [
+            ("(transmission lines, no division)" if g == "(unassigned)" else g),
+            a["members_served"],
+            a["sustained_records"],
+            a["member_interruptions"],
+            a["member_minutes"],
+            a["saifi"],
+            a["saidi"],
+            a["caidi"],
+            a["asai"],
+            a["maifi"],
+            a["caifi"],
+            nrm["saifi"],
+            nrm["saidi"],
+            nrm["caidi"],
+        ]
+        for g, a, nrm in _group_rows(data.by_division)
+    ]
+    s.rows(rows, [None, F_INT, F_INT, F_INT, F_INT, F_FREQ, F_MIN, F_MIN, F_ASAI, F_FREQ, F_FREQ, F_FREQ, F_MIN, F_MIN])
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 2)
     s.widths([30] + [12] * (len(cols) - 1))
 
 
 def _med_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(book.create_sheet("Major event days"), "Major event days (IEEE 1366, 2.5 beta method)",
-               "T_MED = exp(alpha + 2.5 beta) from the daily SAIDI of up to five years before each year (zero "
-               "days dropped, natural logs, sample standard deviation); a day whose SAIDI exceeds T_MED is a "
-               "major event day. Days are local calendar days; an interruption counts on the day it began.")
+    s = _Sheet(
+        book.create_sheet("Major event days"),
+        "Major event days (IEEE 1366, 2.5 beta method)",
+        "T_MED = exp(alpha + 2.5 beta) from the daily SAIDI of up to five years before each year (zero "
+        "days dropped, natural logs, sample standard deviation); a day whose SAIDI exceeds T_MED is a "
+        "major event day. Days are local calendar days; an interruption counts on the day it began.",
+    )
     s.heading("Threshold per year")
-    s.header(["Year", "T_MED (min)", "alpha", "beta", "History from", "History to", "Years of history",
-              "Days with SAIDI > 0", "Major event days", "Note"])
+    s.header(
+        [
+            "Year",
+            "T_MED (min)",
+            "alpha",
+            "beta",
+            "History from",
+            "History to",
+            "Years of history",
+            "Days with SAIDI > 0",
+            "Major event days",
+            "Note",
+        ]
+    )
     rows = []
     for year in data.years:
         t = data.meds[year].t_med
-        rows.append([year, t.value, t.alpha, t.beta, t.first_day, t.last_day, t.years, t.nonzero_days,
-                     len(data.meds[year].dates), t.note or ""])
+        rows.append(
+            [
+                year,
+                t.value,
+                t.alpha,
+                t.beta,
+                t.first_day,
+                t.last_day,
+                t.years,
+                t.nonzero_days,
+                len(data.meds[year].dates),
+                t.note or "",
+            ]
+        )
     s.rows(rows, ["0", F_MIN, "0.0000", "0.0000", "yyyy-mm-dd", "yyyy-mm-dd", "0.00", F_INT, F_INT, None])
     s.sheet.append([])
     s.heading("Major event days")
@@ -314,19 +434,34 @@ def _med_sheet(book: Workbook, data: AnnualReliability) -> None:
         days = data.meds[year].days
         for day, r in days.iterrows():
             rows.append([day, day.strftime("%A"), year, r["saidi"], r["t_med"], r["saidi"] / r["t_med"]])
-    s.rows(rows, ["yyyy-mm-dd", None, "0", F_MIN, F_MIN, "0.0"], bold={i for i, r in enumerate(rows)
-                                                                     if r[2] == data.year})
+    s.rows(
+        rows, ["yyyy-mm-dd", None, "0", F_MIN, F_MIN, "0.0"], bold={i for i, r in enumerate(rows) if r[2] == data.year}
+    )
     if not rows:
         s.sheet.append(["No major event days in these years."])
     s.sheet.freeze_panes = s.sheet.cell(4, 1)
     s.widths([12, 12, 8, 14, 12, 14, 12, 12, 12, 60])
 
 
-WORST_COLUMNS = [("Period", None), ("SAIDI rank", "0"), ("Feeder", None), ("Substation", None), ("Division", None),
-                 ("Members served", F_INT), ("Member interruptions", F_INT), ("Member-minutes", F_INT),
-                 ("SAIFI", F_FREQ), ("SAIDI (min)", F_MIN), ("SAIFI rank", "0"), ("Worst 10 % by SAIDI", None),
-                 ("Worst 10 % by SAIFI", None), ("SAIDI > 200 % of system", None), ("SAIDI > 300 % of system", None),
-                 ("SAIFI > 200 % of system", None), ("SAIFI > 300 % of system", None)]
+WORST_COLUMNS = [
+    ("Period", None),
+    ("SAIDI rank", "0"),
+    ("Feeder", None),
+    ("Substation", None),
+    ("Division", None),
+    ("Members served", F_INT),
+    ("Member interruptions", F_INT),
+    ("Member-minutes", F_INT),
+    ("SAIFI", F_FREQ),
+    ("SAIDI (min)", F_MIN),
+    ("SAIFI rank", "0"),
+    ("Worst 10 % by SAIDI", None),
+    ("Worst 10 % by SAIFI", None),
+    ("SAIDI > 200 % of system", None),
+    ("SAIDI > 300 % of system", None),
+    ("SAIFI > 200 % of system", None),
+    ("SAIFI > 300 % of system", None),
+]
 
 
 def _flagged(worst: pd.DataFrame) -> pd.DataFrame:
@@ -335,27 +470,52 @@ def _flagged(worst: pd.DataFrame) -> pd.DataFrame:
 
 
 def _worst_periods(data: AnnualReliability) -> list[tuple[str, pd.DataFrame]]:
-    return [(str(data.year), data.worst_one_year), (f"{data.year - 1}–{data.year} (two years)",
-                                                    data.worst_two_years)]
+    return [(str(data.year), data.worst_one_year), (f"{data.year - 1}–{data.year} (two years)", data.worst_two_years)]
 
 
 def _worst_sheet(book: Workbook, data: AnnualReliability) -> None:
     periods = _worst_periods(data)
-    averages = "; ".join(f"{label}: system SAIDI {w.attrs['system_saidi']:.2f} min, SAIFI {w.attrs['system_saifi']:.3f}"
-                         for label, w in periods)
-    s = _Sheet(book.create_sheet("Worst feeders"), f"Worst-performing feeders, {data.year} and "
-               f"{data.year - 1}–{data.year}", "Normal days (major event days left out); feeders in the worst 10 % "
-               f"by SAIDI or SAIFI, or above 200 % of the system average (feeders with at least 10 members). "
-               f"Two-year figures are totals over both years. {averages}.")
+    averages = "; ".join(
+        f"{label}: system SAIDI {w.attrs['system_saidi']:.2f} min, SAIFI {w.attrs['system_saifi']:.3f}"
+        for label, w in periods
+    )
+    s = _Sheet(
+        book.create_sheet("Worst feeders"),
+        f"Worst-performing feeders, {data.year} and {data.year - 1}–{data.year}",
+        "Normal days (major event days left out); feeders in the worst 10 % "
+        f"by SAIDI or SAIFI, or above 200 % of the system average (feeders with at least 10 members). "
+        f"Two-year figures are totals over both years. {averages}.",
+    )
     header_row = s.header([h for h, _ in WORST_COLUMNS])
     rows = []
     for label, worst in periods:
         for feeder, r in _flagged(worst).iterrows():
-            rows.append([label, r["saidi_rank"], feeder, r["substation"], r["division"], r["members_served"],
-                         r["member_interruptions"], r["member_minutes"], r["saifi"], r["saidi"], r["saifi_rank"]]
-                        + ["yes" if bool(r[c]) else "" for c in ("worst_saidi", "worst_saifi", "saidi_over_200pct",
-                                                                  "saidi_over_300pct", "saifi_over_200pct",
-                                                                  "saifi_over_300pct")])
+            rows.append(
+                [
+                    label,
+                    r["saidi_rank"],
+                    feeder,
+                    r["substation"],
+                    r["division"],
+                    r["members_served"],
+                    r["member_interruptions"],
+                    r["member_minutes"],
+                    r["saifi"],
+                    r["saidi"],
+                    r["saifi_rank"],
+                ]
+                + [
+                    "yes" if bool(r[c]) else ""
+                    for c in (
+                        "worst_saidi",
+                        "worst_saifi",
+                        "saidi_over_200pct",
+                        "saidi_over_300pct",
+                        "saifi_over_200pct",
+                        "saifi_over_300pct",
+                    )
+                ]
+            )
     s.rows(rows, [f for _, f in WORST_COLUMNS])
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 4)
     s.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(WORST_COLUMNS))}{header_row + len(rows)}"
@@ -363,13 +523,23 @@ def _worst_sheet(book: Workbook, data: AnnualReliability) -> None:
 
 
 def _eia_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(book.create_sheet("EIA-861"), f"Form EIA-861 reliability items, {data.year}",
-               "SAIDI, SAIFI and CAIDI with and without major event days (IEEE 1366); customers = members "
-               "served (service points).")
+    s = _Sheet(
+        book.create_sheet("EIA-861"),
+        f"Form EIA-861 reliability items, {data.year}",
+        "SAIDI, SAIFI and CAIDI with and without major event days (IEEE 1366); customers = members "
+        "served (service points).",
+    )
     header_row = s.header(["Item", "Value"])
     for item, value in data.eia861:
-        fmt = (F_FREQ if "SAIFI" in item else F_MIN if ("SAIDI" in item or "CAIDI" in item) else
-               F_INT if isinstance(value, int) and item != "Reporting year" else None)
+        fmt = (
+            F_FREQ
+            if "SAIFI" in item
+            else F_MIN
+            if ("SAIDI" in item or "CAIDI" in item)
+            else F_INT
+            if isinstance(value, int) and item != "Reporting year"
+            else None
+        )
         s.rows([[item, value]], [None, fmt])
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 1)
     s.widths([62, 44])
@@ -456,8 +626,14 @@ def plot_years(data: AnnualReliability) -> str:
         if year not in classified:
             bar.set_hatch("////")
             bar.set_facecolor("#b8c8da")
-            ax.annotate("MEDs not\nidentified", (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
-                        ha="center", va="center", fontsize=5.5, rotation=90)
+            ax.annotate(
+                "MEDs not\nidentified",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
+                ha="center",
+                va="center",
+                fontsize=5.5,
+                rotation=90,
+            )
     for xi, v in zip(x, every):
         ax.annotate(f"{v:.0f}", (xi - 0.2, v), ha="center", va="bottom", fontsize=6.5)
     for xi, v in zip(x, normal):
@@ -466,8 +642,14 @@ def plot_years(data: AnnualReliability) -> str:
     ax.set_ylabel("SAIDI (min)", fontsize=8)
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color="#d0703c", label="with major event days"),
-                       Patch(color="#4a78a8", label="without major event days")], fontsize=7, frameon=False)
+    ax.legend(
+        handles=[
+            Patch(color="#d0703c", label="with major event days"),
+            Patch(color="#4a78a8", label="without major event days"),
+        ],
+        fontsize=7,
+        frameon=False,
+    )
     _style(ax)
     ax.set_title(f"SAIDI by year, {data.years[0]}–{data.year}", fontsize=9)
     return _png(fig)
@@ -557,15 +739,23 @@ def headline(data: AnnualReliability) -> list[list[str]]:
     the previous years whose major event days could be identified."""
     prev = _classified(data, data.years[:-1])
     rows = []
-    for key, label, digits in (("saidi", "SAIDI (minutes per member)", 1),
-                               ("saifi", "SAIFI (interruptions per member)", 3),
-                               ("caidi", "CAIDI (minutes per interruption)", 1)):
+    for key, label, digits in (
+        ("saidi", "SAIDI (minutes per member)", 1),
+        ("saifi", "SAIFI (interruptions per member)", 3),
+        ("caidi", "CAIDI (minutes per interruption)", 1),
+    ):
         now_all = float(data.summary.loc[(data.year, "all"), key])
         now_normal = float(data.summary.loc[(data.year, "normal"), key])
-        avg_normal = (float(np.nanmean([data.summary.loc[(y, "normal"), key] for y in prev])) if prev
-                      else math.nan)
-        rows.append([label, _f(now_all, digits), _f(now_normal, digits), _f(avg_normal, digits),
-                     _change(now_normal, avg_normal)])
+        avg_normal = float(np.nanmean([data.summary.loc[(y, "normal"), key] for y in prev])) if prev else math.nan
+        rows.append(
+            [
+                label,
+                _f(now_all, digits),
+                _f(now_normal, digits),
+                _f(avg_normal, digits),
+                _change(now_normal, avg_normal),
+            ]
+        )
     return rows
 
 
@@ -573,46 +763,104 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
     """The annual report for executives: headline figures, plots, the five-year summary, major event days,
     worst feeders, divisions, causes and the EIA-861 items."""
     prev = _classified(data, data.years[:-1])
-    parts = [PDF_STYLE, f"<h1>{escape(cooperative)}: {TITLE} {data.year}</h1>",
-             f"<p class='meta'>{escape(_subtitle(data))}</p>"]
+    parts = [
+        PDF_STYLE,
+        f"<h1>{escape(cooperative)}: {TITLE} {data.year}</h1>",
+        f"<p class='meta'>{escape(_subtitle(data))}</p>",
+    ]
     parts.append("<h2>Headline</h2>")
-    parts.append(table(["Index", f"{data.year} with major event days", f"{data.year} without major event days",
-                        f"Average {_years_label(prev)} without MEDs", "Change (without MEDs)"], headline(data),
-                       numeric={1, 2, 3, 4}).replace("<table>", "<table class='headline'>", 1))
+    parts.append(
+        table(
+            [
+                "Index",
+                f"{data.year} with major event days",
+                f"{data.year} without major event days",
+                f"Average {_years_label(prev)} without MEDs",
+                "Change (without MEDs)",
+            ],
+            headline(data),
+            numeric={1, 2, 3, 4},
+        ).replace("<table>", "<table class='headline'>", 1)
+    )
     meds = data.med.dates
     t = data.med.t_med.value
-    parts.append(f"<p>{len(meds)} major event day(s) in {data.year}"
-                 + (f" (T_MED {t:.2f} min): {', '.join(d.isoformat() for d in meds)}" if meds else
-                    f" (T_MED {_f(t, 2)} min)") + f". Members served: {data.members_served:,}.</p>")
+    parts.append(
+        f"<p>{len(meds)} major event day(s) in {data.year}"
+        + (f" (T_MED {t:.2f} min): {', '.join(d.isoformat() for d in meds)}" if meds else f" (T_MED {_f(t, 2)} min)")
+        + f". Members served: {data.members_served:,}.</p>"
+    )
     unclassified = [y for y in data.years if y not in _classified(data, data.years)]
     if unclassified:
-        parts.append(f"<p class='meta'>Major event days could not be identified for {_years_label(unclassified)}: "
-                     "there is too little earlier history for T_MED, so those years' figures include every "
-                     "day and are left out of the average without MEDs.</p>")
+        parts.append(
+            f"<p class='meta'>Major event days could not be identified for {_years_label(unclassified)}: "
+            "there is too little earlier history for T_MED, so those years' figures include every "
+            "day and are left out of the average without MEDs.</p>"
+        )
     plots = [plot_monthly(data), plot_years(data), plot_daily(data), plot_causes(data)]
-    parts.append("<table class='plots'>"
-                 f"<tr><td><img src='{plots[0]}'></td><td><img src='{plots[1]}'></td></tr>"
-                 f"<tr><td><img src='{plots[2]}'></td><td><img src='{plots[3]}'></td></tr></table>")
+    parts.append(
+        "<table class='plots'>"
+        f"<tr><td><img src='{plots[0]}'></td><td><img src='{plots[1]}'></td></tr>"
+        f"<tr><td><img src='{plots[2]}'></td><td><img src='{plots[3]}'></td></tr></table>"
+    )
 
     parts.append(f"<h2>System indices {data.years[0]}–{data.year}</h2>")
     rows = []
     for year in data.years:
         for days in ("all", "normal"):
             r = data.summary.loc[(year, days)]
-            rows.append([str(year), DAY_LABELS[days], _f(r["saifi"], 3), _f(r["saidi"], 1), _f(r["caidi"], 1),
-                         _f(r["maifi"], 3), f"{r['asai'] * 100:.4f} %" if math.isfinite(r["asai"]) else "–",
-                         _f(r[f"cemi_{data.n}"] * 100, 1) + " %", _f(r["celid_s"] * 100, 1) + " %",
-                         _f(r["celid_t"] * 100, 1) + " %", str(int(r["major_event_days"]))])
-    parts.append(table(["Year", "Days", "SAIFI", "SAIDI (min)", "CAIDI (min)", "MAIFI", "ASAI", f"CEMI{data.n}",
-                        f"CELID_s {_hours(data.celid_s_hours)}", f"CELID_t {_hours(data.celid_t_hours)}", "MEDs"],
-                       rows, numeric={2, 3, 4, 5, 6, 7, 8, 9, 10}))
+            rows.append(
+                [
+                    str(year),
+                    DAY_LABELS[days],
+                    _f(r["saifi"], 3),
+                    _f(r["saidi"], 1),
+                    _f(r["caidi"], 1),
+                    _f(r["maifi"], 3),
+                    f"{r['asai'] * 100:.4f} %" if math.isfinite(r["asai"]) else "–",
+                    _f(r[f"cemi_{data.n}"] * 100, 1) + " %",
+                    _f(r["celid_s"] * 100, 1) + " %",
+                    _f(r["celid_t"] * 100, 1) + " %",
+                    str(int(r["major_event_days"])),
+                ]
+            )
+    parts.append(
+        table(
+            [
+                "Year",
+                "Days",
+                "SAIFI",
+                "SAIDI (min)",
+                "CAIDI (min)",
+                "MAIFI",
+                "ASAI",
+                f"CEMI{data.n}",
+                f"CELID_s {_hours(data.celid_s_hours)}",
+                f"CELID_t {_hours(data.celid_t_hours)}",
+                "MEDs",
+            ],
+            rows,
+            numeric={2, 3, 4, 5, 6, 7, 8, 9, 10},
+        )
+    )
 
     parts.append(f"<h2>Major event days {data.year}</h2>")
     if meds:
-        parts.append(table(["Date", "Weekday", "Daily SAIDI (min)", "T_MED (min)", "SAIDI / T_MED"],
-                           [[d.isoformat(), d.strftime("%A"), _f(r["saidi"], 1), _f(r["t_med"], 2),
-                             _f(r["saidi"] / r["t_med"], 1)] for d, r in data.med.days.iterrows()],
-                           numeric={2, 3, 4}))
+        parts.append(
+            table(
+                ["Date", "Weekday", "Daily SAIDI (min)", "T_MED (min)", "SAIDI / T_MED"],
+                [
+                    [
+                        d.isoformat(),
+                        d.strftime("%A"),
+                        _f(r["saidi"], 1),
+                        _f(r["t_med"], 2),
+                        _f(r["saidi"] / r["t_med"], 1),
+                    ]
+                    for d, r in data.med.days.iterrows()
+                ],
+                numeric={2, 3, 4},
+            )
+        )
     else:
         parts.append("<p>No major event days.</p>")
     if data.med.t_med.note:
@@ -620,38 +868,99 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
 
     parts.append(f"<h2>Worst-performing feeders, {data.year} (normal days)</h2>")
     w = data.worst_one_year.head(10)
-    parts.append(table(["Rank", "Feeder", "Substation", "Division", "Members", "SAIFI", "SAIDI (min)",
-                        "SAIDI vs system"],
-                       [[str(r["saidi_rank"]), f, r["substation"] or "", r["division"] or "",
-                         f"{int(r['members_served']):,}", _f(r["saifi"], 3), _f(r["saidi"], 1),
-                         f"{r['saidi'] / w.attrs['system_saidi'] * 100:.0f} %" if w.attrs["system_saidi"] else "–"]
-                        for f, r in w.iterrows()], numeric={0, 4, 5, 6, 7}))
+    parts.append(
+        table(
+            ["Rank", "Feeder", "Substation", "Division", "Members", "SAIFI", "SAIDI (min)", "SAIDI vs system"],
+            [
+                [
+                    str(r["saidi_rank"]),
+                    f,
+                    r["substation"] or "",
+                    r["division"] or "",
+                    f"{int(r['members_served']):,}",
+                    _f(r["saifi"], 3),
+                    _f(r["saidi"], 1),
+                    f"{r['saidi'] / w.attrs['system_saidi'] * 100:.0f} %" if w.attrs["system_saidi"] else "–",
+                ]
+                for f, r in w.iterrows()
+            ],
+            numeric={0, 4, 5, 6, 7},
+        )
+    )
     w2 = data.worst_two_years
-    parts.append(f"<p class='meta'>Over {data.year - 1}–{data.year}: "
-                 + ", ".join(f"{f} ({_f(r['saidi'], 0)} min)" for f, r in w2.head(10).iterrows())
-                 + f"; system SAIDI {_f(w2.attrs['system_saidi'], 1)} min over the two years.</p>")
+    parts.append(
+        f"<p class='meta'>Over {data.year - 1}–{data.year}: "
+        + ", ".join(f"{f} ({_f(r['saidi'], 0)} min)" for f, r in w2.head(10).iterrows())
+        + f"; system SAIDI {_f(w2.attrs['system_saidi'], 1)} min over the two years.</p>"
+    )
 
     parts.append(f"<h2>By division, {data.year}</h2>")
-    parts.append(table(["Division", "Members", "SAIFI", "SAIDI (min)", "CAIDI (min)", "SAIFI normal days",
-                        "SAIDI normal days (min)"],
-                       [[("(transmission lines)" if g == "(unassigned)" else g),
-                         f"{int(a['members_served']):,}" if math.isfinite(a["members_served"]) else "–",
-                         _f(a["saifi"], 3), _f(a["saidi"], 1), _f(a["caidi"], 1), _f(n["saifi"], 3), _f(n["saidi"], 1)]
-                        for g, a, n in _group_rows(data.by_division)], numeric={1, 2, 3, 4, 5, 6}))
+    parts.append(
+        table(
+            [
+                "Division",
+                "Members",
+                "SAIFI",
+                "SAIDI (min)",
+                "CAIDI (min)",
+                "SAIFI normal days",
+                "SAIDI normal days (min)",
+            ],
+            [
+                [
+                    ("(transmission lines)" if g == "(unassigned)" else g),
+                    f"{int(a['members_served']):,}" if math.isfinite(a["members_served"]) else "–",
+                    _f(a["saifi"], 3),
+                    _f(a["saidi"], 1),
+                    _f(a["caidi"], 1),
+                    _f(n["saifi"], 3),
+                    _f(n["saidi"], 1),
+                ]
+                for g, a, n in _group_rows(data.by_division)
+            ],
+            numeric={1, 2, 3, 4, 5, 6},
+        )
+    )
 
     parts.append(f"<h2>By cause, {data.year}</h2>")
     every = _days(data.by_cause, "all").sort_values("saidi", ascending=False)
-    parts.append(table(["Cause", "Sustained records", "SAIFI", "SAIDI (min)", "CAIDI (min)"],
-                       [[r["label"], f"{int(r['sustained_records']):,}", _f(r["saifi"], 3), _f(r["saidi"], 1),
-                         _f(r["caidi"], 1)] for _c, r in every.iterrows() if r["sustained_records"] > 0],
-                       numeric={1, 2, 3, 4}))
+    parts.append(
+        table(
+            ["Cause", "Sustained records", "SAIFI", "SAIDI (min)", "CAIDI (min)"],
+            [
+                [
+                    r["label"],
+                    f"{int(r['sustained_records']):,}",
+                    _f(r["saifi"], 3),
+                    _f(r["saidi"], 1),
+                    _f(r["caidi"], 1),
+                ]
+                for _c, r in every.iterrows()
+                if r["sustained_records"] > 0
+            ],
+            numeric={1, 2, 3, 4},
+        )
+    )
 
     parts.append("<h2>Form EIA-861 reliability items</h2>")
-    parts.append(table(["Item", "Value"], [[item, _f(v, 3 if "SAIFI" in item else 1) if isinstance(v, float)
-                                            else f"{v:,}" if isinstance(v, int) and item != "Reporting year"
-                                            else str(v)] for item, v in data.eia861], numeric={1}))
-    parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes)
-                 + "</ul>")
+    parts.append(
+        table(
+            ["Item", "Value"],
+            [
+                [
+                    item,
+                    _f(v, 3 if "SAIFI" in item else 1)
+                    if isinstance(v, float)
+                    else f"{v:,}"
+                    if isinstance(v, int) and item != "Reporting year"
+                    else str(v),
+                ]
+                for item, v in data.eia861
+            ],
+            numeric={1},
+        )
+    )
+    parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes) + "</ul>")
     return render_pdf(f"{TITLE} {data.year}", "".join(parts))
 
 
@@ -660,5 +969,13 @@ def report_filename(year: int, suffix: str) -> str:
     return f"reliability-{year}.{suffix}"
 
 
-__all__ = ["reliability_workbook", "reliability_pdf", "headline", "plot_monthly", "plot_years", "plot_daily",
-           "plot_causes", "report_filename"]
+__all__ = [
+    "reliability_workbook",
+    "reliability_pdf",
+    "headline",
+    "plot_monthly",
+    "plot_years",
+    "plot_daily",
+    "plot_causes",
+    "report_filename",
+]

@@ -51,11 +51,15 @@ TITLE = "Summary report of a significant interruption"
 PDF_TABLE_FACILITIES = 20
 PDF_TABLE_STEPS = 40
 DUE_NOTE = "end of the third working day after the day of full restoration"
-MEMBER_MINUTES_NOTE = ("sum over restoration steps of members restored × minutes from the interruption's "
-                       "start to that step, over all affected facilities; a member out on overlapping records "
-                       "counts once, for the minutes the member was without power")
-ROWS_NOTE = ("Each facility row counts its own record: a member out on two overlapping records counts in both "
-             "rows, so the rows add up to more than the incident's totals, which count each member once.")
+MEMBER_MINUTES_NOTE = (
+    "sum over restoration steps of members restored × minutes from the interruption's "
+    "start to that step, over all affected facilities; a member out on overlapping records "
+    "counts once, for the minutes the member was without power"
+)
+ROWS_NOTE = (
+    "Each facility row counts its own record: a member out on two overlapping records counts in both "
+    "rows, so the rows add up to more than the incident's totals, which count each member once."
+)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -150,8 +154,10 @@ class SummaryData:
     @property
     def rows_overlap(self) -> bool:
         """The facility rows add up to more than the incident's totals (overlapping records)."""
-        return (sum(f.members_affected for f in self.facilities) > self.total_members_affected
-                or sum(f.member_minutes for f in self.facilities) > self.total_member_minutes + 0.5)
+        return (
+            sum(f.members_affected for f in self.facilities) > self.total_members_affected
+            or sum(f.member_minutes for f in self.facilities) > self.total_member_minutes + 0.5
+        )
 
     @property
     def members_affected_text(self) -> str:
@@ -258,7 +264,7 @@ class _Book:
         self.book = Workbook(write_only=True)
         self.blocks: dict[str, tuple[str, int, str]] = {}  # marker -> (sheet title, first row, <row> elements)
 
-    def sheet(self, title: str, widths: list[float]) -> "_Sheet":
+    def sheet(self, title: str, widths: list[float]) -> _Sheet:
         return _Sheet(self, title, widths)
 
     def save(self) -> bytes:
@@ -273,12 +279,17 @@ class _Book:
                 if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
                     content = self._splice(content.decode("utf-8"), spliced).encode("utf-8")
                 target.writestr(item, content, compress_type=zipfile.ZIP_DEFLATED)
-        lost = [f"sheet {title!r} (marker {marker}, row {row})" for marker, (title, row, _xml) in self.blocks.items()
-                if marker not in spliced]
+        lost = [
+            f"sheet {title!r} (marker {marker}, row {row})"
+            for marker, (title, row, _xml) in self.blocks.items()
+            if marker not in spliced
+        ]
         if lost:
-            raise RuntimeError(f"The summary workbook would lack the data rows of {', '.join(lost)}: the saved file "
-                               "no longer holds the marker row they replace. Fix: check how this openpyxl version "
-                               "writes a write-only text cell (an inline string is expected) and adapt _Book._splice.")
+            raise RuntimeError(
+                f"The summary workbook would lack the data rows of {', '.join(lost)}: the saved file "
+                "no longer holds the marker row they replace. Fix: check how this openpyxl version "
+                "writes a write-only text cell (an inline string is expected) and adapt _Book._splice."
+            )
         return result.getvalue()
 
     def _splice(self, xml: str, spliced: set[str]) -> str:
@@ -290,9 +301,11 @@ class _Book:
                 continue  # another sheet's block
             start = xml.rfind(f'<row r="{row}"', 0, at)
             if start < 0:
-                raise RuntimeError(f"The summary workbook's sheet {title!r} holds its marker {marker} outside row "
-                                   f"{row}. Fix: append every row above the block through _Sheet.append, which "
-                                   "counts them.")
+                raise RuntimeError(
+                    f"The summary workbook's sheet {title!r} holds its marker {marker} outside row "
+                    f"{row}. Fix: append every row above the block through _Sheet.append, which "
+                    "counts them."
+                )
             end = xml.index("</row>", at) + len("</row>")
             xml = xml[:start] + rows_xml + xml[end:]
             spliced.add(marker)
@@ -310,8 +323,9 @@ class _Sheet:
         for i, width in enumerate(widths):
             self.ws.column_dimensions[_LETTERS[i]].width = width
 
-    def cell(self, value=None, *, number_format: str | None = None, font: Font | None = None,
-             fill: PatternFill | None = None) -> WriteOnlyCell:
+    def cell(
+        self, value=None, *, number_format: str | None = None, font: Font | None = None, fill: PatternFill | None = None
+    ) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=neutralise(value))
         if number_format:
             cell.number_format = number_format
@@ -361,8 +375,12 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     sheet.ws.freeze_panes = "A6"
     sheet.title(f"{data.cooperative}: {TITLE}")
     sheet.append([f"Incident #{data.incident_id}: {data.incident_title}"])
-    sheet.append([f"Times are local time in {zone_name(z)} (column C shows the zone abbreviation); "
-                  "durations are real elapsed time."])
+    sheet.append(
+        [
+            f"Times are local time in {zone_name(z)} (column C shows the zone abbreviation); "
+            "durations are real elapsed time."
+        ]
+    )
     sheet.append([])
     sheet.header(["Field", "Value", "As shown / unit"])
 
@@ -376,14 +394,26 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     sheet.append(["Incident", data.incident_id, data.incident_title])
     when("Date and time of the significant interruption", data.started_at)
     when("Date and time of full restoration", data.restored_at)
-    sheet.append(["Duration", sheet.cell(data.duration, number_format=DURATION_FORMAT),
-                  f"{format_duration(data.duration)} (real elapsed time)"])
+    sheet.append(
+        [
+            "Duration",
+            sheet.cell(data.duration, number_format=DURATION_FORMAT),
+            f"{format_duration(data.duration)} (real elapsed time)",
+        ]
+    )
     sheet.append(["Cause(s)", causes_text(data)])
     sheet.append(["Location", data.location])
     count("Affected facilities", len(data.facilities), "see the Facilities sheet")
-    count("Total members affected", data.total_members_affected,
-          "members, each counted once" + (f"; {format_count(data.members_unlocated)} of them counted but never "
-                                          "located" if data.members_unlocated else ""))
+    count(
+        "Total members affected",
+        data.total_members_affected,
+        "members, each counted once"
+        + (
+            f"; {format_count(data.members_unlocated)} of them counted but never located"
+            if data.members_unlocated
+            else ""
+        ),
+    )
     count("Peak members out", data.peak_members_out, "members out at the same time")
     when("Peak members out at", data.peak_at)
     count("Partial or step restorations", len(data.steps), "see the Restoration steps sheet")
@@ -395,8 +425,20 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
         sheet.append(["Note", note])
 
 
-FACILITY_COLUMNS = ["Substation", "Feeder", "Transmission line", "Device", "Cause", "Start", "TZ",
-                    "Full restoration", "TZ", "Duration", "Members affected", "Member-minutes"]
+FACILITY_COLUMNS = [
+    "Substation",
+    "Feeder",
+    "Transmission line",
+    "Device",
+    "Cause",
+    "Start",
+    "TZ",
+    "Full restoration",
+    "TZ",
+    "Duration",
+    "Members affected",
+    "Member-minutes",
+]
 
 
 def _facilities_sheet(book: _Book, data: SummaryData) -> None:
@@ -404,23 +446,46 @@ def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     sheet = book.sheet("Facilities", [12, 14, 16, 16, 26, 22, 6, 22, 6, 10, 17, 18])
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Affected facilities: {len(data.facilities):,}")
-    sheet.append([f"Incident #{data.incident_id}. Times are local ({zone_name(z)}); "
-                  "duration is real elapsed time (h:mm)." + (f" {ROWS_NOTE}" if data.rows_overlap else "")])
+    sheet.append(
+        [
+            f"Incident #{data.incident_id}. Times are local ({zone_name(z)}); "
+            "duration is real elapsed time (h:mm)." + (f" {ROWS_NOTE}" if data.rows_overlap else "")
+        ]
+    )
     sheet.header(FACILITY_COLUMNS)
     when, length, number = sheet.style(DATETIME_FORMAT), sheet.style(DURATION_FORMAT), sheet.style(COUNT_FORMAT)
     styles = [0, 0, 0, 0, 0, when, 0, when, 0, length, number, number]
     rows = []
     members = minutes = 0
     for f in data.facilities:
-        rows.append(([f.substation, f.feeder, f.transmission_line, f.device, f.cause,
-                      _excel_time(f.started_at, z), f.started_at.astimezone(z).tzname(),
-                      _excel_time(f.restored_at, z), f.restored_at.astimezone(z).tzname(),
-                      f.duration, f.members_affected, f.member_minutes], styles))
+        rows.append(
+            (
+                [
+                    f.substation,
+                    f.feeder,
+                    f.transmission_line,
+                    f.device,
+                    f.cause,
+                    _excel_time(f.started_at, z),
+                    f.started_at.astimezone(z).tzname(),
+                    _excel_time(f.restored_at, z),
+                    f.restored_at.astimezone(z).tzname(),
+                    f.duration,
+                    f.members_affected,
+                    f.member_minutes,
+                ],
+                styles,
+            )
+        )
         members += f.members_affected
         minutes += f.member_minutes
     bold, bold_number = sheet.style(font=_BOLD), sheet.style(COUNT_FORMAT, _BOLD)
-    rows.append(([f"Total ({len(data.facilities):,} facilities)"] + [None] * 9 + [members, minutes],
-                 [bold] + [0] * 9 + [bold_number, bold_number]))
+    rows.append(
+        (
+            [f"Total ({len(data.facilities):,} facilities)"] + [None] * 9 + [members, minutes],
+            [bold] + [0] * 9 + [bold_number, bold_number],
+        )
+    )
     first, last = sheet.block(rows)
     if data.facilities:
         sheet.ws.auto_filter.ref = f"A3:L{last - 1}"
@@ -441,8 +506,19 @@ def _steps_sheet(book: _Book, data: SummaryData) -> None:
     rows = []
     for s in data.ordered_steps:
         t = s.at.astimezone(z)
-        rows.append(([t.date(), t.time().replace(microsecond=0), t.tzname(), s.facility, s.members_restored,
-                      s.members_out_after], styles))
+        rows.append(
+            (
+                [
+                    t.date(),
+                    t.time().replace(microsecond=0),
+                    t.tzname(),
+                    s.facility,
+                    s.members_restored,
+                    s.members_out_after,
+                ],
+                styles,
+            )
+        )
     first, last = sheet.block(rows)
     if data.steps:
         sheet.ws.auto_filter.ref = f"A3:F{last}"
@@ -464,8 +540,12 @@ def _timeline_sheet(book: _Book, data: SummaryData) -> None:
     sheet = book.sheet("Members out over time", [22, 6, 14, 3, 22, 18])
     sheet.ws.freeze_panes = "A4"
     sheet.title("Members out over time")
-    sheet.append([f"Columns A-C: members out from each moment on, local time ({zone_name(z)}). "
-                  "Columns E-F: the same as a step line, for the chart."])
+    sheet.append(
+        [
+            f"Columns A-C: members out from each moment on, local time ({zone_name(z)}). "
+            "Columns E-F: the same as a step line, for the chart."
+        ]
+    )
     sheet.header(["Time", "TZ", "Members out", "", "Chart: time", "Chart: members out"])
     points = sorted(data.timeline, key=lambda p: p[0])
     stairs = step_points(points)
@@ -565,28 +645,66 @@ def _chart_img(data: SummaryData) -> str:
 
 
 def _facility_row(f: FacilityRow, zone: tzinfo) -> list:
-    return [f.substation or "", f.line, f.device or "", f.cause, format_time(f.started_at, zone),
-            format_time(f.restored_at, zone), format_duration(f.duration), format_count(f.members_affected),
-            format_count(f.member_minutes)]
+    return [
+        f.substation or "",
+        f.line,
+        f.device or "",
+        f.cause,
+        format_time(f.started_at, zone),
+        format_time(f.restored_at, zone),
+        format_duration(f.duration),
+        format_count(f.members_affected),
+        format_count(f.member_minutes),
+    ]
 
 
-FACILITY_HEADERS = ["Substation", "Feeder / transmission line", "Device", "Cause", "Start", "Full restoration",
-                    "Duration", "Members affected", "Member-minutes"]
+FACILITY_HEADERS = [
+    "Substation",
+    "Feeder / transmission line",
+    "Device",
+    "Cause",
+    "Start",
+    "Full restoration",
+    "Duration",
+    "Members affected",
+    "Member-minutes",
+]
 STEP_HEADERS = ["Date", "Time", "Facility", "Members restored", "Members still out"]
 
 
 def _facilities_table(data: SummaryData) -> str:
     rows = [_facility_row(f, data.zone) for f in data.facilities]
-    rows.append(["Total", "", "", "", "", "", "", format_count(sum(f.members_affected for f in data.facilities)),
-                 format_count(sum(f.member_minutes for f in data.facilities))])
-    return ("<div class='facilities'>"
-            f"{table(FACILITY_HEADERS, rows, numeric={7, 8}, classes={len(rows) - 1: 'total'})}</div>")
+    rows.append(
+        [
+            "Total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            format_count(sum(f.members_affected for f in data.facilities)),
+            format_count(sum(f.member_minutes for f in data.facilities)),
+        ]
+    )
+    return (
+        "<div class='facilities'>"
+        f"{table(FACILITY_HEADERS, rows, numeric={7, 8}, classes={len(rows) - 1: 'total'})}</div>"
+    )
 
 
 def _steps_table(data: SummaryData) -> str:
     z = data.zone
-    rows = [[format_date(s.at, z), format_clock(s.at, z), s.facility, format_count(s.members_restored),
-             format_count(s.members_out_after)] for s in data.ordered_steps]
+    rows = [
+        [
+            format_date(s.at, z),
+            format_clock(s.at, z),
+            s.facility,
+            format_count(s.members_restored),
+            format_count(s.members_out_after),
+        ]
+        for s in data.ordered_steps
+    ]
     return table(STEP_HEADERS, rows, numeric={3, 4})
 
 
@@ -604,28 +722,64 @@ LISTING_CHARS = 216
 def _facilities_listing(data: SummaryData) -> list[str]:
     """Every facility as one fixed-width line (times without the year when the incident is in one year)."""
     z = data.zone
-    one_year = len({f.started_at.astimezone(z).year for f in data.facilities}
-                   | {f.restored_at.astimezone(z).year for f in data.facilities}) <= 1
+    one_year = (
+        len(
+            {f.started_at.astimezone(z).year for f in data.facilities}
+            | {f.restored_at.astimezone(z).year for f in data.facilities}
+        )
+        <= 1
+    )
 
     def short(moment: datetime) -> str:
         t = moment.astimezone(z)
         year = "" if one_year else f" {t.year}"
         return f"{t.day:2d} {MONTHS[t.month - 1]}{year} {t.hour:02d}:{t.minute:02d} {t.tzname()}"
 
-    headers = ["Substation", "Feeder / line", "Device", "Start", "Full restoration", "Members",
-               "Member-minutes", "Cause"]
-    rows = [[f.substation or "-", f.line or "-", f.device or "-", short(f.started_at), short(f.restored_at),
-             format_count(f.members_affected), format_count(f.member_minutes), f.cause] for f in data.facilities]
-    rows.append(["Total", "", "", "", "", format_count(sum(f.members_affected for f in data.facilities)),
-                 format_count(sum(f.member_minutes for f in data.facilities)), ""])
+    headers = [
+        "Substation",
+        "Feeder / line",
+        "Device",
+        "Start",
+        "Full restoration",
+        "Members",
+        "Member-minutes",
+        "Cause",
+    ]
+    rows = [
+        [
+            f.substation or "-",
+            f.line or "-",
+            f.device or "-",
+            short(f.started_at),
+            short(f.restored_at),
+            format_count(f.members_affected),
+            format_count(f.member_minutes),
+            f.cause,
+        ]
+        for f in data.facilities
+    ]
+    rows.append(
+        [
+            "Total",
+            "",
+            "",
+            "",
+            "",
+            format_count(sum(f.members_affected for f in data.facilities)),
+            format_count(sum(f.member_minutes for f in data.facilities)),
+            "",
+        ]
+    )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     widths[-1] = 0
     right = {5, 6}
     note = []
     if one_year and data.facilities:
         note = [f"All times in {data.facilities[0].started_at.astimezone(z).year}, local ({zone_name(z)})."]
-    lines = note + [_fixed(headers, widths, right).rstrip(),
-                    _fixed(["-" * w for w in widths[:-1]] + [""], widths, right).rstrip()]
+    lines = note + [
+        _fixed(headers, widths, right).rstrip(),
+        _fixed(["-" * w for w in widths[:-1]] + [""], widths, right).rstrip(),
+    ]
     lines += [_fixed(r, widths, right).rstrip() for r in rows]
     return lines
 
@@ -637,14 +791,20 @@ def _steps_listing(data: SummaryData) -> list[str]:
     entries = []
     for s in data.ordered_steps:
         t = s.at.astimezone(z)
-        entries.append((f"{format_date(s.at, z)} ({t.tzname()})",
-                        f"{t.hour:02d}:{t.minute:02d} {s.facility} {format_count(s.members_restored)} "
-                        f"({format_count(s.members_out_after)})"))
+        entries.append(
+            (
+                f"{format_date(s.at, z)} ({t.tzname()})",
+                f"{t.hour:02d}:{t.minute:02d} {s.facility} {format_count(s.members_restored)} "
+                f"({format_count(s.members_out_after)})",
+            )
+        )
     # Entries of one width line up in columns; pad them to one width when that costs little.
     width = max((len(e) for _, e in entries), default=0)
     pad = width * len(entries) <= 1.15 * sum(len(e) for _, e in entries)
-    lines = ["Each entry: local time, facility, members restored (members still out incident-wide "
-             "after the step); read across, then down."]
+    lines = [
+        "Each entry: local time, facility, members restored (members still out incident-wide "
+        "after the step); read across, then down."
+    ]
     heading, current = None, ""
     for day, entry in entries:
         if day != heading:
@@ -673,8 +833,9 @@ ul.criteria { margin: 0 0 3mm 0; padding-left: 5mm; }
 
 
 def _fields_table(data: SummaryData) -> str:
-    rows = "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
-                   for label, value in summary_fields(data))
+    rows = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in summary_fields(data)
+    )
     return f"<table class='fields'><tbody>{rows}</tbody></table>"
 
 
@@ -696,7 +857,8 @@ def _body(data: SummaryData, *, compact_facilities: bool, compact_steps: bool) -
         LISTED_AFTER if compact_facilities else _facilities_table(data),
         f"<p class='meta'>{escape(ROWS_NOTE)}</p>" if data.rows_overlap else "",
         f"<h2>Partial and step restorations ({len(data.steps):,})</h2>",
-        (LISTED_AFTER if compact_steps else _steps_table(data)) if data.steps
+        (LISTED_AFTER if compact_steps else _steps_table(data))
+        if data.steps
         else "<p>No partial or step restorations recorded.</p>",
         f"<p class='meta'>Member-minutes: {escape(MEMBER_MINUTES_NOTE)}. Durations are real elapsed time. "
         f"The report is due at the {escape(DUE_NOTE)}.</p>",
@@ -715,16 +877,18 @@ def summary_pdf(data: SummaryData, *, compact: bool | None = None) -> bytes:
     facilities = len(data.facilities) > PDF_TABLE_FACILITIES if compact is None else compact
     steps = (len(data.steps) > PDF_TABLE_STEPS if compact is None else compact) and bool(data.steps)
     main = render_pdf(_title(data), _body(data, compact_facilities=facilities, compact_steps=steps))
-    sections = ([(f"Affected facilities ({len(data.facilities):,})", _facilities_listing(data))] if facilities
-                else []) + ([(f"Partial and step restorations ({len(data.steps):,})", _steps_listing(data))]
-                            if steps else [])
+    sections = (
+        [(f"Affected facilities ({len(data.facilities):,})", _facilities_listing(data))] if facilities else []
+    ) + ([(f"Partial and step restorations ({len(data.steps):,})", _steps_listing(data))] if steps else [])
     return merge_pdfs([main, listing_pdf(_title(data), sections, font_size=LISTING_FONT_PT)]) if sections else main
 
 
 def summary_html(data: SummaryData) -> str:
     """The summary report as a standalone HTML page (inline style and chart), full tables."""
     screen = "body { max-width: 1100px; margin: 1.5em auto; font-size: 10pt; } h1 { font-size: 16pt; }"
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{escape(_title(data))}</title><style>{STYLE}{screen}</style></head><body>"
-            f"{_body(data, compact_facilities=False, compact_steps=False)}</body></html>")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(_title(data))}</title><style>{STYLE}{screen}</style></head><body>"
+        f"{_body(data, compact_facilities=False, compact_steps=False)}</body></html>"
+    )

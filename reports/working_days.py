@@ -44,8 +44,9 @@ def _years(years: int | Iterable[int]) -> list[int]:
     return [years] if isinstance(years, int) else sorted(set(years))
 
 
-def cooperative_holidays(years: int | Iterable[int], *, extra: Iterable[date] = (),
-                         dropped: Iterable[date] = ()) -> set[date]:
+def cooperative_holidays(
+    years: int | Iterable[int], *, extra: Iterable[date] = (), dropped: Iterable[date] = ()
+) -> set[date]:
     """The cooperative's holiday calendar for ``years``: the US federal holidays with their observed days,
     the day after Thanksgiving and Christmas Eve, plus ``extra``, minus ``dropped``.
 
@@ -91,9 +92,13 @@ def working_days_between(start: date, end: date, holidays: set[date] | frozenset
     return days
 
 
-def summary_report_due(restored_at: datetime, *, zone: ZoneInfo = DEFAULT_ZONE,
-                       holidays: set[date] | frozenset[date] | None = None,
-                       working_days: int = REPORT_WORKING_DAYS) -> datetime:
+def summary_report_due(
+    restored_at: datetime,
+    *,
+    zone: ZoneInfo = DEFAULT_ZONE,
+    holidays: set[date] | frozenset[date] | None = None,
+    working_days: int = REPORT_WORKING_DAYS,
+) -> datetime:
     """When the summary report of an incident fully restored at ``restored_at`` is due (D11).
 
     ``restored_at`` must be timezone-aware (any zone; stored times are UTC).  Its local date in ``zone``

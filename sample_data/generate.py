@@ -100,38 +100,112 @@ EXTRA_COUNTY_SEATS = [
 ]
 
 CREEKS = (
-    "Pedernales River", "Cypress Creek", "Onion Creek", "Barton Creek", "Miller Creek",
-    "Guadalupe River", "Llano River", "Sandy Creek", "Hamilton Creek", "Cow Creek",
-    "Flat Creek", "Bear Creek", "Blanco River", "South Fork", "Spring Branch",
+    "Pedernales River",
+    "Cypress Creek",
+    "Onion Creek",
+    "Barton Creek",
+    "Miller Creek",
+    "Guadalupe River",
+    "Llano River",
+    "Sandy Creek",
+    "Hamilton Creek",
+    "Cow Creek",
+    "Flat Creek",
+    "Bear Creek",
+    "Blanco River",
+    "South Fork",
+    "Spring Branch",
 )
 
 NAME_PREFIX = (
-    "Cedar", "Oak", "Mesquite", "Limestone", "Granite", "Pecan", "Cypress", "Sycamore",
-    "Bluebonnet", "Walnut", "Elm", "Rocky", "Sandy", "Bear", "Deer", "Turkey", "Hawk",
-    "Eagle", "Fox", "Buck", "Live Oak", "Post Oak", "Persimmon", "Agarita",
+    "Cedar",
+    "Oak",
+    "Mesquite",
+    "Limestone",
+    "Granite",
+    "Pecan",
+    "Cypress",
+    "Sycamore",
+    "Bluebonnet",
+    "Walnut",
+    "Elm",
+    "Rocky",
+    "Sandy",
+    "Bear",
+    "Deer",
+    "Turkey",
+    "Hawk",
+    "Eagle",
+    "Fox",
+    "Buck",
+    "Live Oak",
+    "Post Oak",
+    "Persimmon",
+    "Agarita",
 )
 NAME_SUFFIX = (
-    "Creek", "Hollow", "Ridge", "Springs", "Valley", "Mesa", "Bend", "Crossing", "Flat",
-    "Gap", "Hill", "Draw",
+    "Creek",
+    "Hollow",
+    "Ridge",
+    "Springs",
+    "Valley",
+    "Mesa",
+    "Bend",
+    "Crossing",
+    "Flat",
+    "Gap",
+    "Hill",
+    "Draw",
 )
 
 CAUSES = (
-    "lightning", "wind", "ice_snow", "flood", "heat", "vegetation", "animal",
-    "equipment_failure", "public_vehicle", "power_supply", "planned", "overload", "unknown",
+    "lightning",
+    "wind",
+    "ice_snow",
+    "flood",
+    "heat",
+    "vegetation",
+    "animal",
+    "equipment_failure",
+    "public_vehicle",
+    "power_supply",
+    "planned",
+    "overload",
+    "unknown",
 )
 C = {c: i for i, c in enumerate(CAUSES)}
 
 CSV_COLUMNS = (
-    "record_ref", "incident_ref", "feeder_id", "transmission_line_id", "device_id", "cause",
-    "scheduled", "members_notified", "start", "restored_at", "members_out", "steps",
-    "location", "notes",
+    "record_ref",
+    "incident_ref",
+    "feeder_id",
+    "transmission_line_id",
+    "device_id",
+    "cause",
+    "scheduled",
+    "members_notified",
+    "start",
+    "restored_at",
+    "members_out",
+    "steps",
+    "location",
+    "notes",
 )
 
 # Normal (non-storm) sustained outages, per feeder-year.
 SUSTAINED_RATE = {
-    "lightning": 0.52, "wind": 0.44, "ice_snow": 0.06, "flood": 0.05, "heat": 0.22,
-    "vegetation": 1.20, "animal": 1.12, "equipment_failure": 1.25, "public_vehicle": 0.34,
-    "power_supply": 0.04, "overload": 0.10, "unknown": 0.50,
+    "lightning": 0.52,
+    "wind": 0.44,
+    "ice_snow": 0.06,
+    "flood": 0.05,
+    "heat": 0.22,
+    "vegetation": 1.20,
+    "animal": 1.12,
+    "equipment_failure": 1.25,
+    "public_vehicle": 0.34,
+    "power_supply": 0.04,
+    "overload": 0.10,
+    "unknown": 0.50,
 }
 MOMENTARY_RATE = {"lightning": 0.8, "wind": 0.62, "vegetation": 0.8, "animal": 0.45, "unknown": 0.5}
 PLANNED_RATE = 0.40  # per feeder-year
@@ -169,41 +243,88 @@ HOURLY = {
     "flat": _hours([], 1.0),
 }
 CAUSE_HOURS = {
-    "lightning": "storm", "wind": "storm", "flood": "storm", "ice_snow": "night", "heat": "day",
-    "vegetation": "day", "animal": "animal", "equipment_failure": "day", "public_vehicle": "vehicle",
-    "power_supply": "day", "overload": "day", "unknown": "flat",
+    "lightning": "storm",
+    "wind": "storm",
+    "flood": "storm",
+    "ice_snow": "night",
+    "heat": "day",
+    "vegetation": "day",
+    "animal": "animal",
+    "equipment_failure": "day",
+    "public_vehicle": "vehicle",
+    "power_supply": "day",
+    "overload": "day",
+    "unknown": "flat",
 }
 # record kind probabilities [small group, device lockout, whole feeder]
 CAUSE_KIND = {
-    "animal": (0.45, 0.50, 0.05), "vegetation": (0.35, 0.50, 0.15),
-    "equipment_failure": (0.55, 0.33, 0.12), "lightning": (0.35, 0.50, 0.15),
-    "wind": (0.30, 0.50, 0.20), "public_vehicle": (0.30, 0.40, 0.30), "heat": (0.70, 0.25, 0.05),
-    "ice_snow": (0.40, 0.45, 0.15), "flood": (0.40, 0.40, 0.20), "overload": (0.60, 0.30, 0.10),
-    "unknown": (0.40, 0.45, 0.15), "power_supply": (0.0, 0.0, 1.0),
+    "animal": (0.45, 0.50, 0.05),
+    "vegetation": (0.35, 0.50, 0.15),
+    "equipment_failure": (0.55, 0.33, 0.12),
+    "lightning": (0.35, 0.50, 0.15),
+    "wind": (0.30, 0.50, 0.20),
+    "public_vehicle": (0.30, 0.40, 0.30),
+    "heat": (0.70, 0.25, 0.05),
+    "ice_snow": (0.40, 0.45, 0.15),
+    "flood": (0.40, 0.40, 0.20),
+    "overload": (0.60, 0.30, 0.10),
+    "unknown": (0.40, 0.45, 0.15),
+    "power_supply": (0.0, 0.0, 1.0),
 }
 MEDIAN_MIN = {  # median sustained duration (minutes)
-    "lightning": 95, "wind": 100, "ice_snow": 200, "flood": 240, "heat": 75, "vegetation": 95,
-    "animal": 55, "equipment_failure": 115, "public_vehicle": 170, "power_supply": 60,
-    "overload": 70, "unknown": 65,
+    "lightning": 95,
+    "wind": 100,
+    "ice_snow": 200,
+    "flood": 240,
+    "heat": 75,
+    "vegetation": 95,
+    "animal": 55,
+    "equipment_failure": 115,
+    "public_vehicle": 170,
+    "power_supply": 60,
+    "overload": 70,
+    "unknown": 65,
 }
 
 NOTES = {
-    "animal": ("Squirrel contact on transformer", "Squirrel on cutout", "Bird contact on jumper",
-               "Raccoon contact at riser", "Snake in pad-mount"),
-    "vegetation": ("Tree limb on line", "Cedar contact on phase", "Oak limb broke conductor",
-                   "Dead tree fell into line", "Vines on guy and primary"),
+    "animal": (
+        "Squirrel contact on transformer",
+        "Squirrel on cutout",
+        "Bird contact on jumper",
+        "Raccoon contact at riser",
+        "Snake in pad-mount",
+    ),
+    "vegetation": (
+        "Tree limb on line",
+        "Cedar contact on phase",
+        "Oak limb broke conductor",
+        "Dead tree fell into line",
+        "Vines on guy and primary",
+    ),
     "lightning": ("Lightning arrester failed", "Lightning strike on pole", "Transformer failed after strike"),
     "wind": ("Conductor slap in high wind", "Broken crossarm", "Pole down in wind", "Limb blown into line"),
-    "equipment_failure": ("Failed transformer", "Cutout failure", "Underground cable fault",
-                          "Crossarm failure", "Connector burned open", "Insulator failure"),
+    "equipment_failure": (
+        "Failed transformer",
+        "Cutout failure",
+        "Underground cable fault",
+        "Crossarm failure",
+        "Connector burned open",
+        "Insulator failure",
+    ),
     "public_vehicle": ("Vehicle struck pole", "Dig-in on underground cable", "Oversized load hit line"),
     "heat": ("Transformer overheated", "Heat-related connector failure"),
     "ice_snow": ("Ice-laden limbs on line", "Conductor down under ice load", "Pole broken under ice"),
     "flood": ("Pad-mount transformer flooded", "Low-water crossing blocked access"),
     "overload": ("Cold load pickup", "Overloaded transformer"),
     "power_supply": ("Loss of transmission source", "Substation transformer tripped"),
-    "planned": ("Pole replacement", "Line upgrade", "Recloser maintenance", "Transformer change-out",
-                "Reconductoring", "Tree trimming near primary"),
+    "planned": (
+        "Pole replacement",
+        "Line upgrade",
+        "Recloser maintenance",
+        "Transformer change-out",
+        "Reconductoring",
+        "Tree trimming near primary",
+    ),
     "unknown": ("Patrolled, no cause found", "Fuse replaced, no cause found"),
 }
 
@@ -224,8 +345,15 @@ def _to_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([(np.asarray(lon) - LON0) * KX, (np.asarray(lat) - LAT0) * KY])
 
 
-def _walk(rng: np.random.Generator, start: np.ndarray, heading: float, length: float,
-          step: float = 0.2, noise: float = 0.12, persist: float = 0.9):
+def _walk(
+    rng: np.random.Generator,
+    start: np.ndarray,
+    heading: float,
+    length: float,
+    step: float = 0.2,
+    noise: float = 0.12,
+    persist: float = 0.9,
+):
     """A jittered, road-like route: heading meanders around `heading`."""
     n = max(2, int(math.ceil(length / step)))
     step = length / n
@@ -377,7 +505,7 @@ def _build_network(rng: np.random.Generator, scale: float) -> Network:
             size = int(rng.choice([2, 3, 4, 5], p=[0.2, 0.35, 0.3, 0.15]))
             if r - size == 1:
                 size = size + 1 if size < 5 else size - 1
-        groups.append(tour[i:i + size])
+        groups.append(tour[i : i + size])
         i += size
     tl_id, tl_name, tl_kv, tl_coords = [], [], [], []
     for g_i, g in enumerate(groups):
@@ -506,7 +634,7 @@ def _build_network(rng: np.random.Generator, scale: float) -> Network:
             letter = {"recloser": "R", "fuse": "F", "sectionalizer": "S"}
             g0 = len(dv_id)
             seg0 = len(seg_verts)
-            for (ls, pos, kd) in devs:
+            for ls, pos, kd in devs:
                 counters[kd] += 1
                 dv_id.append(f"{fid}-{letter[kd]}{counters[kd]}")
                 dv_feeder.append(f)
@@ -521,15 +649,15 @@ def _build_network(rng: np.random.Generator, scale: float) -> Network:
 
             def governing(ls: int, pos: float, strict: bool, base_local: list[int]) -> int:
                 best, bp = -1, -1.0
-                for di, (dls, dpos, _k) in enumerate(devs):
+                for di, (dls, dpos, _k) in enumerate(devs):  # noqa: B023 - called within this iteration
                     if dls == ls and (dpos < pos if strict else dpos <= pos) and dpos > bp:
-                        best, bp = g0 + di, dpos
+                        best, bp = g0 + di, dpos  # noqa: B023
                 return best if best >= 0 else base_local[ls]
 
             base_local: list[int] = []
-            for ls, (_sv, _sh, _st, parent, bpos) in enumerate(segs):
+            for _sv, _sh, _st, parent, bpos in segs:
                 base_local.append(-1 if parent < 0 else governing(parent, bpos, False, base_local))
-            for di, (ls, pos, _k) in enumerate(devs):
+            for _di, (ls, pos, _k) in enumerate(devs):
                 dv_up.append(governing(ls, pos, True, base_local))
             for ls, (sv, _sh, sstep, _p, _b) in enumerate(segs):
                 seg_feeder.append(f)
@@ -544,15 +672,31 @@ def _build_network(rng: np.random.Generator, scale: float) -> Network:
 
     net = Network(
         town_idx_active=sorted(set(sub_town)),
-        sub_id=sub_id, sub_name=sub_name, sub_town=sub_town_a, sub_xy=sub_xy,
-        tl_id=tl_id, tl_name=tl_name, tl_kv=tl_kv, tl_subs=groups, tl_coords=tl_coords,
-        fd_id=fd_id, fd_sub=np.array(fd_sub), fd_name=fd_name, fd_kv=np.array(fd_kv),
+        sub_id=sub_id,
+        sub_name=sub_name,
+        sub_town=sub_town_a,
+        sub_xy=sub_xy,
+        tl_id=tl_id,
+        tl_name=tl_name,
+        tl_kv=tl_kv,
+        tl_subs=groups,
+        tl_coords=tl_coords,
+        fd_id=fd_id,
+        fd_sub=np.array(fd_sub),
+        fd_name=fd_name,
+        fd_kv=np.array(fd_kv),
         fd_len=np.array(fd_len),
-        seg_feeder=np.array(seg_feeder), seg_verts=seg_verts, seg_step=np.array(seg_step),
+        seg_feeder=np.array(seg_feeder),
+        seg_verts=seg_verts,
+        seg_step=np.array(seg_step),
         seg_base_dev=np.array(seg_base, dtype=np.int64),
-        dv_id=dv_id, dv_feeder=np.array(dv_feeder, dtype=np.int64), dv_kind=dv_kind,
-        dv_seg=np.array(dv_seg, dtype=np.int64), dv_pos=np.array(dv_pos),
-        dv_up=np.array(dv_up, dtype=np.int64), dv_xy=np.array(dv_xy),
+        dv_id=dv_id,
+        dv_feeder=np.array(dv_feeder, dtype=np.int64),
+        dv_kind=dv_kind,
+        dv_seg=np.array(dv_seg, dtype=np.int64),
+        dv_pos=np.array(dv_pos),
+        dv_up=np.array(dv_up, dtype=np.int64),
+        dv_xy=np.array(dv_xy),
     )
     anc: list[frozenset] = []
     for d in range(len(dv_id)):
@@ -642,16 +786,29 @@ def _place_service_points(rng: np.random.Generator, net: Network, n_sp: int) -> 
     fd_by_sub = [[] for _ in net.sub_id]
     for f, s in enumerate(net.fd_sub):
         fd_by_sub[s].append(f)
-    net.tl_n = np.array([sum(int(counts[f]) for s in g for f in fd_by_sub[s]) for g in net.tl_subs],
-                        dtype=np.int64)
+    net.tl_n = np.array([sum(int(counts[f]) for s in g for f in fd_by_sub[s]) for g in net.tl_subs], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------
 # Interruptions
 # ---------------------------------------------------------------------------
 class _Recs:
-    COLS = ("feeder", "tline", "device", "cause", "scheduled", "notified", "start", "dur",
-            "members", "incident", "lx", "ly", "step_p", "ctx")
+    COLS = (
+        "feeder",
+        "tline",
+        "device",
+        "cause",
+        "scheduled",
+        "notified",
+        "start",
+        "dur",
+        "members",
+        "incident",
+        "lx",
+        "ly",
+        "step_p",
+        "ctx",
+    )
 
     def __init__(self) -> None:
         self.parts: dict[str, list] = {c: [] for c in self.COLS}
@@ -675,16 +832,20 @@ class _IGen:
         self.net = net
         self.days = np.arange(np.datetime64(FIRST_DAY), np.datetime64(LAST_DAY) + 1)
         nd = len(self.days)
-        self.month = (self.days.astype("datetime64[M]").astype(int) % 12)
+        self.month = self.days.astype("datetime64[M]").astype(int) % 12
         self.weekday = (self.days.astype(int) + 3) % 7  # Monday = 0
         d0 = FIRST_DAY
         self.midnight = np.array(
-            [int(datetime(dd.year, dd.month, dd.day, tzinfo=TZ).timestamp())
-             for dd in (d0 + timedelta(days=i) for i in range(nd + 1))], dtype=np.int64)
+            [
+                int(datetime(dd.year, dd.month, dd.day, tzinfo=TZ).timestamp())
+                for dd in (d0 + timedelta(days=i) for i in range(nd + 1))
+            ],
+            dtype=np.int64,
+        )
         self.n_f = len(net.fd_id)
         self.recs = _Recs()
         # feeder exposure (fixed per feeder)
-        self.exposure = net.fd_len ** 0.7 * rng.lognormal(0.0, 0.35, self.n_f)
+        self.exposure = net.fd_len**0.7 * rng.lognormal(0.0, 0.35, self.n_f)
         self.exposure[net.fd_n == 0] = 0
         self.exp_cum = np.cumsum(self.exposure)
         # device pick weights (flat, devices are in feeder order)
@@ -758,22 +919,40 @@ class _IGen:
         m = np.exp(np.log(median_min) + self.rng.normal(0, sigma, len(median_min)))
         return (np.clip(m, lo_min, hi_min) * 60).astype(np.int64) + self.rng.integers(0, 60, len(median_min))
 
-    def add(self, *, feeder, device, cause, start, dur, members, lxy, incident="", scheduled=False,
-            notified=False, step_p=0.0, ctx="normal", tline=None):
+    def add(
+        self,
+        *,
+        feeder,
+        device,
+        cause,
+        start,
+        dur,
+        members,
+        lxy,
+        incident="",
+        scheduled=False,
+        notified=False,
+        step_p=0.0,
+        ctx="normal",
+        tline=None,
+    ):
         n = len(start)
         if n == 0:
             return
         self.recs.add(
-            n, feeder=np.asarray(feeder, dtype=np.int64) if np.ndim(feeder) else np.full(n, feeder),
+            n,
+            feeder=np.asarray(feeder, dtype=np.int64) if np.ndim(feeder) else np.full(n, feeder),
             tline=np.full(n, -1) if tline is None else np.asarray(tline),
             device=np.asarray(device, dtype=np.int64) if np.ndim(device) else np.full(n, device),
             cause=np.asarray(cause) if np.ndim(cause) else np.full(n, cause),
             scheduled=np.asarray(scheduled) if np.ndim(scheduled) else np.full(n, scheduled),
             notified=np.asarray(notified) if np.ndim(notified) else np.full(n, notified),
-            start=np.asarray(start, dtype=np.int64), dur=np.asarray(dur, dtype=np.int64),
+            start=np.asarray(start, dtype=np.int64),
+            dur=np.asarray(dur, dtype=np.int64),
             members=np.asarray(members, dtype=np.int64),
             incident=np.array(incident, dtype=object) if np.ndim(incident) else np.full(n, incident, dtype=object),
-            lx=lxy[:, 0], ly=lxy[:, 1],
+            lx=lxy[:, 0],
+            ly=lxy[:, 1],
             step_p=np.asarray(step_p, dtype=float) if np.ndim(step_p) else np.full(n, step_p),
             ctx=np.array(ctx, dtype=object) if np.ndim(ctx) else np.full(n, ctx, dtype=object),
         )
@@ -784,7 +963,7 @@ class _IGen:
         nd = len(self.days)
         uri = (self.day_index(date(2021, 2, 14)), self.day_index(date(2021, 2, 20)))
         keep_day = np.ones(nd, bool)
-        keep_day[uri[0]:uri[1]] = False
+        keep_day[uri[0] : uri[1]] = False
         # sustained
         for cname, rate in SUSTAINED_RATE.items():
             s = np.array(SEASON[cname], float)
@@ -802,8 +981,7 @@ class _IGen:
             med[kinds == 2] *= 0.7
             dur = self.dur_sustained(med, 0.75)
             start = self.ts(day, self.tod(CAUSE_HOURS[cname], n))
-            self.add(feeder=fd, device=dev, cause=C[cname], start=start, dur=dur, members=mem,
-                     lxy=lxy, step_p=0.12)
+            self.add(feeder=fd, device=dev, cause=C[cname], start=start, dur=dur, members=mem, lxy=lxy, step_p=0.12)
         # momentary (recloser / breaker operations)
         for cname, rate in MOMENTARY_RATE.items():
             s = np.array(SEASON[cname], float)
@@ -828,8 +1006,19 @@ class _IGen:
         tod[kinds == 2] = rng.integers(1 * 3600, 4 * 3600, (kinds == 2).sum())
         dur = self.dur_sustained(np.full(n, 110.0), 0.45, 30, 300)
         notified = rng.random(n) < 0.92
-        self.add(feeder=fd, device=dev, cause=C["planned"], start=self.ts(day, tod), dur=dur,
-                 members=mem, lxy=lxy, scheduled=True, notified=notified, step_p=0.05, ctx="planned")
+        self.add(
+            feeder=fd,
+            device=dev,
+            cause=C["planned"],
+            start=self.ts(day, tod),
+            dur=dur,
+            members=mem,
+            lxy=lxy,
+            scheduled=True,
+            notified=notified,
+            step_p=0.05,
+            ctx="planned",
+        )
         # transmission
         n_tl = len(self.net.tl_id)
         s = np.array(SEASON["wind"], float)
@@ -840,9 +1029,19 @@ class _IGen:
             day = np.array([self.day_index(date(2024, 6, 11))])
         n = len(day)
         tl = rng.integers(0, n_tl, n)
-        causes = rng.choice([C["lightning"], C["wind"], C["equipment_failure"], C["vegetation"],
-                             C["power_supply"], C["animal"], C["unknown"]], n,
-                            p=[0.3, 0.15, 0.25, 0.1, 0.1, 0.05, 0.05])
+        causes = rng.choice(
+            [
+                C["lightning"],
+                C["wind"],
+                C["equipment_failure"],
+                C["vegetation"],
+                C["power_supply"],
+                C["animal"],
+                C["unknown"],
+            ],
+            n,
+            p=[0.3, 0.15, 0.25, 0.1, 0.1, 0.05, 0.05],
+        )
         dur = self.dur_sustained(np.full(n, 50.0), 0.7, 6, 600)
         self._tline(tl, causes, self.ts(day, self.tod("storm", n)), dur, "", 0.2, "tline")
 
@@ -855,15 +1054,27 @@ class _IGen:
         mem = np.where(use, net.dv_down[np.maximum(rec, 0)], net.fd_n[fd])
         lxy = np.where(use[:, None], net.dv_xy[np.maximum(rec, 0)], net.sub_xy[net.fd_sub[fd]])
         dur = np.clip(np.exp(rng.normal(math.log(25), 0.9, n)), 5, 240).astype(np.int64)
-        self.add(feeder=fd, device=dev, cause=cause, start=start, dur=dur, members=mem, lxy=lxy,
-                 incident=incident, ctx=ctx)
+        self.add(
+            feeder=fd, device=dev, cause=cause, start=start, dur=dur, members=mem, lxy=lxy, incident=incident, ctx=ctx
+        )
 
     def _tline(self, tl, causes, start, dur, incident, step_p, ctx) -> None:
         net = self.net
         n = len(tl)
         lxy = np.array([net.tl_coords[t][len(net.tl_coords[t]) // 2] for t in tl]).reshape(n, 2)
-        self.add(feeder=-1, tline=tl, device=-1, cause=causes, start=start, dur=dur,
-                 members=net.tl_n[tl], lxy=lxy, incident=incident, step_p=step_p, ctx=ctx)
+        self.add(
+            feeder=-1,
+            tline=tl,
+            device=-1,
+            cause=causes,
+            start=start,
+            dur=dur,
+            members=net.tl_n[tl],
+            lxy=lxy,
+            incident=incident,
+            step_p=step_p,
+            ctx=ctx,
+        )
 
     # -- storms ---------------------------------------------------------------
     def _storm_units(self, f: int, p_feeder: float, max_dev: int):
@@ -891,9 +1102,23 @@ class _IGen:
             out.append((d, m, net.dv_xy[d]))
         return out
 
-    def _event(self, feeders: list[int], incident: str, t0: int, cause_names, cause_p,
-               delay_mean_min: float, median_min: float, sigma: float, hi_min: float,
-               step_p: float, p_feeder: float, max_dev: int, ctx: str, t_end: int | None = None):
+    def _event(
+        self,
+        feeders: list[int],
+        incident: str,
+        t0: int,
+        cause_names,
+        cause_p,
+        delay_mean_min: float,
+        median_min: float,
+        sigma: float,
+        hi_min: float,
+        step_p: float,
+        p_feeder: float,
+        max_dev: int,
+        ctx: str,
+        t_end: int | None = None,
+    ):
         rng = self.rng
         fd, dev, mem, xy = [], [], [], []
         for f in feeders:
@@ -911,8 +1136,18 @@ class _IGen:
         dur = self.dur_sustained(np.full(n, median_min), sigma, 8, hi_min)
         if t_end is not None:
             dur = np.maximum(np.minimum(dur, t_end - start), 600 + rng.integers(0, 600, n))
-        self.add(feeder=np.array(fd), device=np.array(dev), cause=causes, start=start, dur=dur,
-                 members=np.array(mem), lxy=np.array(xy), incident=incident, step_p=step_p, ctx=ctx)
+        self.add(
+            feeder=np.array(fd),
+            device=np.array(dev),
+            cause=causes,
+            start=start,
+            dur=dur,
+            members=np.array(mem),
+            lxy=np.array(xy),
+            incident=incident,
+            step_p=step_p,
+            ctx=ctx,
+        )
 
     def storms(self) -> None:
         rng, net = self.rng, self.net
@@ -944,8 +1179,10 @@ class _IGen:
                 if winter:
                     cn, cp = ["ice_snow", "wind", "vegetation"], [0.5, 0.2, 0.3]
                 else:
-                    cn, cp = (["lightning", "wind", "vegetation", "equipment_failure", "flood"],
-                              [0.35, 0.33, 0.22, 0.06, 0.04])
+                    cn, cp = (
+                        ["lightning", "wind", "vegetation", "equipment_failure", "flood"],
+                        [0.35, 0.33, 0.22, 0.06, 0.04],
+                    )
                 self._event(hit, inc, t0, cn, cp, 100, 140, 0.85, 36 * 60, 0.45, 0.2, 3, "storm")
                 miss = affected[~hit_mask]
                 miss = miss[rng.random(len(miss)) < 0.35]
@@ -964,8 +1201,21 @@ class _IGen:
         affected = np.flatnonzero((dist < 55) & (net.fd_n > 0))
         hit = affected[rng.random(len(affected)) < 0.45].tolist()
         t0 = int(self.midnight[self.day_index(date(2023, 1, 31))]) + 22 * 3600
-        self._event(hit, "2023-02-01-STORM", t0, ["ice_snow", "vegetation"], [0.65, 0.35],
-                    360, 360, 0.8, 60 * 60, 0.5, 0.15, 4, "ice2023")
+        self._event(
+            hit,
+            "2023-02-01-STORM",
+            t0,
+            ["ice_snow", "vegetation"],
+            [0.65, 0.35],
+            360,
+            360,
+            0.8,
+            60 * 60,
+            0.5,
+            0.15,
+            4,
+            "ice2023",
+        )
 
     def winter_storm_2021(self) -> None:
         rng, net = self.rng, self.net
@@ -996,8 +1246,17 @@ class _IGen:
             st = ls_start + rng.integers(0, 6 * 3600, len(fl))
             dur = (rng.uniform(18, 70, len(fl)) * 3600).astype(np.int64)
             dur = np.minimum(dur, m15 + 3 * 86400 + 11 * 3600 - st)
-            self.add(feeder=fl, device=-1, cause=C["power_supply"], start=st, dur=dur,
-                     members=net.fd_n[fl], lxy=net.sub_xy[net.fd_sub[fl]], incident=inc, ctx="loadshed")
+            self.add(
+                feeder=fl,
+                device=-1,
+                cause=C["power_supply"],
+                start=st,
+                dur=dur,
+                members=net.fd_n[fl],
+                lxy=net.sub_xy[net.fd_sub[fl]],
+                incident=inc,
+                ctx="loadshed",
+            )
         # rotating outages
         rot_end = m15 + 2 * 86400 + 18 * 3600
         fr_l, st_l, du_l = [], [], []
@@ -1013,9 +1272,17 @@ class _IGen:
                 t += d + int(rng.uniform(45, 240) * 60)
         if fr_l:
             fr = np.array(fr_l)
-            self.add(feeder=fr, device=-1, cause=C["power_supply"], start=np.array(st_l),
-                     dur=np.array(du_l), members=net.fd_n[fr], lxy=net.sub_xy[net.fd_sub[fr]],
-                     incident=inc, ctx="loadshed")
+            self.add(
+                feeder=fr,
+                device=-1,
+                cause=C["power_supply"],
+                start=np.array(st_l),
+                dur=np.array(du_l),
+                members=net.fd_n[fr],
+                lxy=net.sub_xy[net.fd_sub[fr]],
+                incident=inc,
+                ctx="loadshed",
+            )
         # ice damage on other feeders (some out for days)
         n_ice = int(round(0.35 * len(rest)))
         ice, rest2 = rest[:n_ice], rest[n_ice:]
@@ -1031,8 +1298,18 @@ class _IGen:
             st = m14 + 20 * 3600 + np.minimum(rng.exponential(20 * 3600, n), 80 * 3600).astype(np.int64)
             dur = self.dur_sustained(np.full(n, 600.0), 0.9, 60, 96 * 60)
             dur = np.maximum(np.minimum(dur, t_end - st), 3600)
-            self.add(feeder=np.array(fd), device=np.array(dev), cause=C["ice_snow"], start=st, dur=dur,
-                     members=np.array(mem), lxy=np.array(xy), incident=inc, step_p=0.55, ctx="uri")
+            self.add(
+                feeder=np.array(fd),
+                device=np.array(dev),
+                cause=C["ice_snow"],
+                start=st,
+                dur=dur,
+                members=np.array(mem),
+                lxy=np.array(xy),
+                incident=inc,
+                step_p=0.55,
+                ctx="uri",
+            )
         # cold-load pickup overloads while restoring
         n_ol = max(1, int(round(0.04 * len(rest2)))) if len(rest2) else 0
         if n_ol:
@@ -1040,8 +1317,18 @@ class _IGen:
             dev, mem, lxy = self.units(fo, np.ones(n_ol, dtype=np.int64), partial_p=0.3)
             st = m15 + 2 * 86400 + rng.integers(0, 36 * 3600, n_ol)
             dur = self.dur_sustained(np.full(n_ol, 75.0), 0.5, 20, 240)
-            self.add(feeder=fo, device=dev, cause=C["overload"], start=st, dur=dur, members=mem,
-                     lxy=lxy, incident=inc, step_p=0.2, ctx="uri")
+            self.add(
+                feeder=fo,
+                device=dev,
+                cause=C["overload"],
+                start=st,
+                dur=dur,
+                members=mem,
+                lxy=lxy,
+                incident=inc,
+                step_p=0.2,
+                ctx="uri",
+            )
 
 
 def _iso(ts: int) -> str:
@@ -1132,16 +1419,24 @@ def _write_interruptions(rng: np.random.Generator, net: Network, gen: _IGen, pat
             note = opts[note_k[i] % len(opts)] if (opts and note_u[i] < 0.55) else ""
             if ctx in ("storm", "uri", "ice2023") and note_u[i] >= 0.85:
                 note = "Storm restoration; mutual aid crews"
-        rows.append((
-            ref, inc,
-            net.fd_id[f] if f >= 0 else "",
-            net.tl_id[tl] if tl >= 0 else "",
-            net.dv_id[dv] if dv >= 0 else "",
-            cname,
-            "true" if sched else "false",
-            ("true" if bool(r["notified"][i]) else "false") if sched else "",
-            s_iso, _iso(end[i]), str(int(members[i])), steps[i], loc, note,
-        ))
+        rows.append(
+            (
+                ref,
+                inc,
+                net.fd_id[f] if f >= 0 else "",
+                net.tl_id[tl] if tl >= 0 else "",
+                net.dv_id[dv] if dv >= 0 else "",
+                cname,
+                "true" if sched else "false",
+                ("true" if bool(r["notified"][i]) else "false") if sched else "",
+                s_iso,
+                _iso(end[i]),
+                str(int(members[i])),
+                steps[i],
+                loc,
+                note,
+            )
+        )
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(CSV_COLUMNS)
@@ -1213,8 +1508,9 @@ def _service_areas(net: Network, feeder_geoms):
 
     for i, t in enumerate(TOWNS):
         r_km = min(8.0, 3.0 + 0.75 * t[4])
-        circ = shapely.affinity.affine_transform(Point(0, 0).buffer(r_km, quad_segs=16),
-                                                 [1 / KX, 0, 0, 1 / KY, t[2], t[3]])
+        circ = shapely.affinity.affine_transform(
+            Point(0, 0).buffer(r_km, quad_segs=16), [1 / KX, 0, 0, 1 / KY, t[2], t[3]]
+        )
         g = _multi(shapely.intersection(shapely.intersection(circ, town_cells[i]), system))
         if g is not None:
             rows.append((f"COM-{t[1].upper().replace(' ', '-')}", t[1], "community", g))
@@ -1235,45 +1531,72 @@ def _write_gpkg(net: Network, path: Path) -> dict[str, int]:
         counts[layer] = len(gdf)
 
     sub_ll = _to_lonlat(net.sub_xy)
-    write("substations", {"substation_id": net.sub_id, "name": net.sub_name},
-          shapely.points(sub_ll))
+    write("substations", {"substation_id": net.sub_id, "name": net.sub_name}, shapely.points(sub_ll))
 
     tl_geoms = [shapely.linestrings(_to_lonlat(c)) for c in net.tl_coords]
-    write("transmission_lines", {
-        "line_id": net.tl_id, "name": net.tl_name,
-        "voltage_kv": np.array(net.tl_kv, dtype=np.int64),
-        "substation_ids": [",".join(net.sub_id[s] for s in g) for g in net.tl_subs],
-    }, tl_geoms)
+    write(
+        "transmission_lines",
+        {
+            "line_id": net.tl_id,
+            "name": net.tl_name,
+            "voltage_kv": np.array(net.tl_kv, dtype=np.int64),
+            "substation_ids": [",".join(net.sub_id[s] for s in g) for g in net.tl_subs],
+        },
+        tl_geoms,
+    )
 
     allv = _to_lonlat(np.vstack(net.seg_verts))
     seg_idx = np.repeat(np.arange(len(net.seg_verts)), [len(v) for v in net.seg_verts])
     lines = shapely.linestrings(allv, indices=seg_idx)
     feeder_geoms = shapely.multilinestrings(lines, indices=net.seg_feeder)
-    write("feeders", {
-        "feeder_id": net.fd_id, "substation_id": [net.sub_id[s] for s in net.fd_sub],
-        "name": net.fd_name, "voltage_kv": net.fd_kv.astype(float),
-    }, feeder_geoms)
+    write(
+        "feeders",
+        {
+            "feeder_id": net.fd_id,
+            "substation_id": [net.sub_id[s] for s in net.fd_sub],
+            "name": net.fd_name,
+            "voltage_kv": net.fd_kv.astype(float),
+        },
+        feeder_geoms,
+    )
 
     up = [net.dv_id[u] if u >= 0 else None for u in net.dv_up]
-    write("devices", {
-        "device_id": net.dv_id, "feeder_id": [net.fd_id[f] for f in net.dv_feeder],
-        "kind": net.dv_kind, "upstream_device_id": np.array(up, dtype=object),
-    }, shapely.points(_to_lonlat(net.dv_xy)))
+    write(
+        "devices",
+        {
+            "device_id": net.dv_id,
+            "feeder_id": [net.fd_id[f] for f in net.dv_feeder],
+            "kind": net.dv_kind,
+            "upstream_device_id": np.array(up, dtype=object),
+        },
+        shapely.points(_to_lonlat(net.dv_xy)),
+    )
 
     sp_ll = _to_lonlat(net.sp_xy)
     areas = _service_areas(net, feeder_geoms)
-    write("service_areas", {
-        "area_id": [a[0] for a in areas], "name": [a[1] for a in areas], "kind": [a[2] for a in areas],
-    }, [a[3] for a in areas])
+    write(
+        "service_areas",
+        {
+            "area_id": [a[0] for a in areas],
+            "name": [a[1] for a in areas],
+            "kind": [a[2] for a in areas],
+        },
+        [a[3] for a in areas],
+    )
 
     fid_arr = np.array(net.fd_id, dtype=object)
     dev_arr = np.array(list(net.dv_id) + [None], dtype=object)
-    write("service_points", {
-        "meter_number": net.sp_meter, "account_number": net.sp_account,
-        "feeder_id": fid_arr[net.sp_feeder],
-        "device_id": dev_arr[np.where(net.sp_dev >= 0, net.sp_dev, len(net.dv_id))],
-        "interruptible": net.sp_interruptible.astype(bool),
-    }, shapely.points(sp_ll))
+    write(
+        "service_points",
+        {
+            "meter_number": net.sp_meter,
+            "account_number": net.sp_account,
+            "feeder_id": fid_arr[net.sp_feeder],
+            "device_id": dev_arr[np.where(net.sp_dev >= 0, net.sp_dev, len(net.dv_id))],
+            "interruptible": net.sp_interruptible.astype(bool),
+        },
+        shapely.points(sp_ll),
+    )
     return counts
 
 
@@ -1286,8 +1609,12 @@ def generate(out_dir: Path, *, seed: int = 2026, scale: float = 1.0, progress: b
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     net = _build_network(rng, scale)
-    _log(progress, t0, f"network: {len(net.sub_id)} substations, {len(net.fd_id)} feeders, "
-                       f"{len(net.dv_id)} devices, {len(net.tl_id)} transmission lines")
+    _log(
+        progress,
+        t0,
+        f"network: {len(net.sub_id)} substations, {len(net.fd_id)} feeders, "
+        f"{len(net.dv_id)} devices, {len(net.tl_id)} transmission lines",
+    )
     n_sp = max(300, int(round(N_SERVICE_POINTS * scale)))
     _place_service_points(rng, net, n_sp)
     _log(progress, t0, f"service points: {n_sp}")

@@ -6,7 +6,7 @@ headless Chromium and a page on it."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import httpx
@@ -105,16 +105,19 @@ def app(engine, database_url):
 @pytest.fixture(scope="session")
 def tokens(app) -> dict[str, str]:
     with TestClient(app) as client:
-        return {role: client.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
-                for role, pw in PASSWORDS.items()}
+        return {
+            role: client.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
+            for role, pw in PASSWORDS.items()
+        }
 
 
 @pytest.fixture
 def api(app, sessions, tokens):
     app.state.sessions = sessions
     # GET requests read the test's own transaction too, through sessions that refuse to write (as in the app)
-    app.state.readers = refuse_writes(sessionmaker(bind=sessions.kw["bind"], join_transaction_mode="create_savepoint",
-                                                   expire_on_commit=False))
+    app.state.readers = refuse_writes(
+        sessionmaker(bind=sessions.kw["bind"], join_transaction_mode="create_savepoint", expire_on_commit=False)
+    )
     with TestClient(app) as client:
         yield Api(client, tokens)
 
@@ -125,27 +128,62 @@ def api(app, sessions, tokens):
 def _seed(http: httpx.Client, tokens: dict[str, str], sessions, now: datetime) -> dict:
     """Committed data through the API: registry entries, an open significant storm on JC-014 with an
     ETR about to expire, and an interruption that lasted 30 h and ended 2 h ago (its summary report is due)."""
+
     def call(method, url, role, **kw):
         response = http.request(method, url, headers={"Authorization": f"Bearer {tokens[role]}"}, **kw)
         assert response.status_code < 300, response.text
         return response.json()
 
-    for n, (name, category) in enumerate([("Pedernales Valley Hospital", "hospital"),
-                                          ("Johnson City Water Plant", "water")]):
+    for n, (name, category) in enumerate(
+        [("Pedernales Valley Hospital", "hospital"), ("Johnson City Water Plant", "water")]
+    ):
         meter = 9_500 + n
-        call("POST", "/api/registry/entries", "registry", json={
-            "name": name, "category": category, "priority_tier": 1, "account_number": str(1_000_000_000 + meter),
-            "meter_number": f"M{meter:08d}", "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}]})
+        call(
+            "POST",
+            "/api/registry/entries",
+            "registry",
+            json={
+                "name": name,
+                "category": category,
+                "priority_tier": 1,
+                "account_number": str(1_000_000_000 + meter),
+                "meter_number": f"M{meter:08d}",
+                "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}],
+            },
+        )
     iso = lambda t: t.isoformat()  # noqa: E731
-    storm = call("POST", "/api/interruptions", "dispatcher", json={
-        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "start_at": iso(now - timedelta(hours=2)),
-        "members_out": 6_000, "etr_at": iso(now + timedelta(minutes=20))})
-    past = call("POST", "/api/interruptions", "dispatcher", json={
-        "feeder": "JC-014", "cause": "ice_snow", "start_at": iso(now - timedelta(hours=32)),
-        "restored_at": iso(now - timedelta(hours=2)), "members_out": 2_400})
+    storm = call(
+        "POST",
+        "/api/interruptions",
+        "dispatcher",
+        json={
+            "feeder": "JC-014",
+            "device": "JC-014-R1",
+            "cause": "wind",
+            "start_at": iso(now - timedelta(hours=2)),
+            "members_out": 6_000,
+            "etr_at": iso(now + timedelta(minutes=20)),
+        },
+    )
+    past = call(
+        "POST",
+        "/api/interruptions",
+        "dispatcher",
+        json={
+            "feeder": "JC-014",
+            "cause": "ice_snow",
+            "start_at": iso(now - timedelta(hours=32)),
+            "restored_at": iso(now - timedelta(hours=2)),
+            "members_out": 2_400,
+        },
+    )
     # the scheduler's round: classify, notify (the SMTP port is closed: failed deliveries), open summary reports
-    tick(sessions, cooperative=COOPERATIVE, now=now,
-         smtp=SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org"))
+    tick(
+        sessions,
+        cooperative=COOPERATIVE,
+        now=now,
+        smtp=SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org"),
+    )
     return {"storm": storm, "past": past}
 
 
@@ -157,9 +195,11 @@ def live(tmp_path_factory, facility_file):
     engine = make_engine(url)
     load_test_cooperative(engine, facility_file)
     with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
-        tokens = {role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
-                  for role, pw in PASSWORDS.items()}
-        data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(timezone.utc))
+        tokens = {
+            role: http.post("/api/auth/token", data={"username": role, "password": pw}).json()["access_token"]
+            for role, pw in PASSWORDS.items()
+        }
+        data = _seed(http, tokens, make_sessionmaker(engine), datetime.now(UTC))
         yield SimpleNamespace(base=base, http=http, tokens=tokens, **data)
     engine.dispose()
 
@@ -195,8 +235,9 @@ def inbox():
     box = Inbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
-    box.settings = SmtpSettings(host="127.0.0.1", port=controller.port, recipients=RECIPIENTS,
-                                sender="outages@coop.example")
+    box.settings = SmtpSettings(
+        host="127.0.0.1", port=controller.port, recipients=RECIPIENTS, sender="outages@coop.example"
+    )
     yield box
     controller.stop()
 

@@ -25,33 +25,68 @@ def facility_layers(members: dict[str, int] | None = None) -> dict[str, gpd.GeoD
     """Layers in the file schema of :mod:`gis.files`, EPSG:4326 (``members`` per feeder: the benchmarks
     scale them; the tests keep :data:`MEMBERS`)."""
     feeders = {
-        "JC-014": _line(JC, 0.10, 0.0),   # east of Johnson City
+        "JC-014": _line(JC, 0.10, 0.0),  # east of Johnson City
         "JC-015": _line(JC, -0.08, 0.0),  # west
-        "MF-001": _line(MF, 0.0, 0.08),   # north of Marble Falls
+        "MF-001": _line(MF, 0.0, 0.08),  # north of Marble Falls
     }
     crs = 4326
     layers = {
         "substations": gpd.GeoDataFrame(
             {"substation_id": ["JC-S01", "MF-S01"], "name": ["Johnson City", "Marble Falls"]},
-            geometry=[Point(JC), Point(MF)], crs=crs),
+            geometry=[Point(JC), Point(MF)],
+            crs=crs,
+        ),
         "transmission_lines": gpd.GeoDataFrame(
-            {"line_id": ["TL-001"], "name": ["Johnson City - Marble Falls 138 kV"], "voltage_kv": [138.0],
-             "substation_ids": ["JC-S01,MF-S01"]}, geometry=[LineString([JC, MF])], crs=crs),
+            {
+                "line_id": ["TL-001"],
+                "name": ["Johnson City - Marble Falls 138 kV"],
+                "voltage_kv": [138.0],
+                "substation_ids": ["JC-S01,MF-S01"],
+            },
+            geometry=[LineString([JC, MF])],
+            crs=crs,
+        ),
         "feeders": gpd.GeoDataFrame(
-            {"feeder_id": list(feeders), "substation_id": ["JC-S01", "JC-S01", "MF-S01"],
-             "name": ["JC 14 East", "JC 15 West", "MF 1 North"], "voltage_kv": [12.47, 12.47, 24.9]},
-            geometry=[MultiLineString([g]) for g in feeders.values()], crs=crs),
+            {
+                "feeder_id": list(feeders),
+                "substation_id": ["JC-S01", "JC-S01", "MF-S01"],
+                "name": ["JC 14 East", "JC 15 West", "MF 1 North"],
+                "voltage_kv": [12.47, 12.47, 24.9],
+            },
+            geometry=[MultiLineString([g]) for g in feeders.values()],
+            crs=crs,
+        ),
         "devices": gpd.GeoDataFrame(
-            {"device_id": ["JC-014-R1", "JC-014-F1"], "feeder_id": ["JC-014", "JC-014"],
-             "kind": ["recloser", "fuse"], "upstream_device_id": [None, "JC-014-R1"]},
-            geometry=[Point(JC[0] + 0.04, JC[1]), Point(JC[0] + 0.08, JC[1])], crs=crs),
+            {
+                "device_id": ["JC-014-R1", "JC-014-F1"],
+                "feeder_id": ["JC-014", "JC-014"],
+                "kind": ["recloser", "fuse"],
+                "upstream_device_id": [None, "JC-014-R1"],
+            },
+            geometry=[Point(JC[0] + 0.04, JC[1]), Point(JC[0] + 0.08, JC[1])],
+            crs=crs,
+        ),
         "service_areas": gpd.GeoDataFrame(
-            {"area_id": ["SYSTEM", "DIV-JC", "DIV-MF", "COM-JOHNSON-CITY", "CTY-BLANCO"],
-             "name": ["Test system", "Johnson City Division", "Marble Falls Division", "Johnson City",
-                      "Blanco County"],
-             "kind": ["system", "division", "division", "community", "county"]},
-            geometry=[box(-98.6, 30.1, -98.1, 30.8), box(-98.6, 30.1, -98.1, 30.45), box(-98.6, 30.45, -98.1, 30.8),
-                      box(-98.45, 30.25, -98.38, 30.30), box(-98.6, 30.1, -98.1, 30.8)], crs=crs),
+            {
+                "area_id": ["SYSTEM", "DIV-JC", "DIV-MF", "COM-JOHNSON-CITY", "CTY-BLANCO"],
+                "name": [
+                    "Test system",
+                    "Johnson City Division",
+                    "Marble Falls Division",
+                    "Johnson City",
+                    "Blanco County",
+                ],
+                "kind": ["system", "division", "division", "community", "county"],
+            },
+            geometry=[
+                box(-98.6, 30.1, -98.1, 30.8),
+                box(-98.6, 30.1, -98.1, 30.45),
+                box(-98.6, 30.45, -98.1, 30.8),
+                box(-98.45, 30.25, -98.38, 30.30),
+                box(-98.6, 30.1, -98.1, 30.8),
+            ],
+            crs=crs,
+        ),
     }
     meters, accounts, feeder_col, device_col, geoms = [], [], [], [], []
     for feeder, count in (members or MEMBERS).items():
@@ -68,8 +103,16 @@ def facility_layers(members: dict[str, int] | None = None) -> dict[str, gpd.GeoD
             device_col.append(device)
             geoms.append(Point(p.x, p.y + 0.0005))
     layers["service_points"] = gpd.GeoDataFrame(
-        {"meter_number": meters, "account_number": accounts, "feeder_id": feeder_col, "device_id": device_col,
-         "interruptible": [i == INTERRUPTIBLE for i in range(len(meters))]}, geometry=geoms, crs=crs)
+        {
+            "meter_number": meters,
+            "account_number": accounts,
+            "feeder_id": feeder_col,
+            "device_id": device_col,
+            "interruptible": [i == INTERRUPTIBLE for i in range(len(meters))],
+        },
+        geometry=geoms,
+        crs=crs,
+    )
     return layers
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,8 +65,9 @@ def live_server(url: str) -> Iterator[str]:
     port = free_port()
     settings, configured = get_settings(), get_settings().public_url
     settings.public_url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -98,10 +99,19 @@ class Api:
 
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
-LEAFLET_JS = Path(__file__).resolve().parents[1] / "dashboards" / "static" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+LEAFLET_JS = (
+    Path(__file__).resolve().parents[1] / "dashboards" / "static" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+)
 
 
 def _playwright():
@@ -139,7 +149,7 @@ def shoot(page, name: str) -> None:
 # ------------------------------------------------------------------------------------------- e-mail
 
 
-T = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)  # Mon 2 June 2025, 10:00 CDT
+T = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)  # Mon 2 June 2025, 10:00 CDT
 RECIPIENTS = "ceo@example.org,coo@example.org"
 
 
@@ -153,8 +163,13 @@ class Inbox:
 
 
 def log(session, *, start=T, out=2_400, feeder="JC-014", **more):
-    record, _ = create_interruption(session=session, actor="dispatcher", data=InterruptionCreate(
-        feeder=feeder, cause=more.pop("cause", "wind"), start_at=start, members_out=out, **more))
+    record, _ = create_interruption(
+        session=session,
+        actor="dispatcher",
+        data=InterruptionCreate(
+            feeder=feeder, cause=more.pop("cause", "wind"), start_at=start, members_out=out, **more
+        ),
+    )
     session.flush()
     return record
 
@@ -166,8 +181,12 @@ PASSPHRASE = "correct horse battery staple on the pedernales"
 
 
 def register(api, email="ana@example.org", password=PASSPHRASE, language="en", **point):
-    return api("POST", "/api/members/register", as_=None, json={
-        "email": email, "password": password, "language": language, **(point or JC014_POINT)})
+    return api(
+        "POST",
+        "/api/members/register",
+        as_=None,
+        json={"email": email, "password": password, "language": language, **(point or JC014_POINT)},
+    )
 
 
 def link_token(message) -> str:
@@ -210,13 +229,22 @@ def body(message) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def log_outage(api, **more):
-    made = api("POST", "/api/interruptions", json={
-        "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "members_out": 6_000,
-        "start_at": (now() - timedelta(minutes=30)).isoformat(), **more})
+    made = api(
+        "POST",
+        "/api/interruptions",
+        json={
+            "feeder": "JC-014",
+            "device": "JC-014-R1",
+            "cause": "wind",
+            "members_out": 6_000,
+            "start_at": (now() - timedelta(minutes=30)).isoformat(),
+            **more,
+        },
+    )
     assert made.status_code == 201, made.text
     return made.json()
 
@@ -225,7 +253,7 @@ def log_outage(api, **more):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _ago(minutes: float) -> str:
@@ -250,29 +278,58 @@ def _data(api) -> dict:
 # JC-014: meters 1-10,000 (4,001-10,000 below recloser R1, 9,001-10,000 below fuse F1); JC-015: 10,001-10,500;
 # MF-001: 10,501-12,000.
 ENTRIES = {
-    "hospital": dict(name="Pedernales Valley Hospital", category="hospital", priority_tier=1,
-                     backup_generation=True, fuel_hours=72, **sp(9_500)),
-    "water": dict(name="Johnson City Water Plant", category="water", priority_tier=1, backup_generation=False,
-                  **sp(100)),
+    "hospital": dict(
+        name="Pedernales Valley Hospital",
+        category="hospital",
+        priority_tier=1,
+        backup_generation=True,
+        fuel_hours=72,
+        **sp(9_500),
+    ),
+    "water": dict(
+        name="Johnson City Water Plant", category="water", priority_tier=1, backup_generation=False, **sp(100)
+    ),
     "school": dict(name="LBJ Middle School", category="school", priority_tier=3, **sp(5_000)),
-    "radio": dict(name="KJCT Radio Tower", category="communications", priority_tier=2, feeder="JC-014",
-                  lon=-98.33, lat=30.2775),
-    "west": dict(name="West Side Fire Station", category="fire", priority_tier=1, backup_generation=True,
-                 **sp(10_200)),
-    "north": dict(name="Marble Falls Police", category="police", priority_tier=1, backup_generation=True,
-                  **sp(11_000)),
+    "radio": dict(
+        name="KJCT Radio Tower", category="communications", priority_tier=2, feeder="JC-014", lon=-98.33, lat=30.2775
+    ),
+    "west": dict(name="West Side Fire Station", category="fire", priority_tier=1, backup_generation=True, **sp(10_200)),
+    "north": dict(name="Marble Falls Police", category="police", priority_tier=1, backup_generation=True, **sp(11_000)),
 }
-CONTACTS = [{"name": "Dana Ruiz", "role": "Facility manager", "phone": "(512) 555-0142",
-             "email": "Dana.Ruiz@example.org", "around_the_clock": True},
-            {"name": "Lee Park", "role": "Engineer", "phone": "830.555.0199 x12"}]
+CONTACTS = [
+    {
+        "name": "Dana Ruiz",
+        "role": "Facility manager",
+        "phone": "(512) 555-0142",
+        "email": "Dana.Ruiz@example.org",
+        "around_the_clock": True,
+    },
+    {"name": "Lee Park", "role": "Engineer", "phone": "830.555.0199 x12"},
+]
 
 
 def _workbook(rows: list[list], contacts: list[list] = ()) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "entries"
-    sheet.append(["ref", "name", "category", "account_number", "meter_number", "feeder", "lon", "lat",
-                  "backup_generation", "fuel_hours", "priority_tier", "notes", "last_verified", "verified_by"])
+    sheet.append(
+        [
+            "ref",
+            "name",
+            "category",
+            "account_number",
+            "meter_number",
+            "feeder",
+            "lon",
+            "lat",
+            "backup_generation",
+            "fuel_hours",
+            "priority_tier",
+            "notes",
+            "last_verified",
+            "verified_by",
+        ]
+    )
     for row in rows:
         sheet.append(row)
     other = book.create_sheet("contacts")
@@ -302,8 +359,7 @@ def csv(*rows: str) -> bytes:
 
 
 def n_records(session) -> tuple[int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Interruption, RestorationStep,
-                                                                               Incident))
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Interruption, RestorationStep, Incident))
 
 
 def upload(api, data: bytes, name: str = "history.csv"):
@@ -314,7 +370,7 @@ def upload(api, data: bytes, name: str = "history.csv"):
 
 
 CHICAGO = ZoneInfo("America/Chicago")
-UTC = timezone.utc
+UTC = UTC
 HOLIDAYS = cooperative_holidays(range(2021, 2028))
 
 
@@ -323,11 +379,13 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=CHICAGO).astimezone(UTC)
 
 
-START = local(2025, 11, 23, 10, 0)      # Sun 23 Nov 2025 10:00 CST
+START = local(2025, 11, 23, 10, 0)  # Sun 23 Nov 2025 10:00 CST
 RESTORED = local(2025, 11, 25, 14, 15)  # Tue 25 Nov 2025 14:15 CST: 52 h 15 min later
 LOCATION = "Johnson City Division: Johnson City and Marble Falls communities (Blanco and Burnet counties)"
-CRITERIA = ["Community Johnson City: 100 % of its members out at once for 1 h 30 min or more (threshold 50 %)",
-            "Essential service: Pedernales Valley Hospital on JC-014 out for 6 h 15 min"]
+CRITERIA = [
+    "Community Johnson City: 100 % of its members out at once for 1 h 30 min or more (threshold 50 %)",
+    "Essential service: Pedernales Valley Hospital on JC-014 out for 6 h 15 min",
+]
 STEPS = [  # (local time, facility, members restored, members still out incident-wide)
     ((2025, 11, 23, 11, 30), "JC-014", 4_000, 6_000),
     ((2025, 11, 23, 14, 0), "JC-014", 5_000, 2_500),
@@ -341,20 +399,52 @@ def d12_report() -> SummaryData:
     """D12's example on JC-014 (10,000 out at 10:00; 4,000 back at 11:30, 5,000 at 14:00, 1,000 at 16:15:
     1,935,000 member-minutes), and MF-001 below recloser MF-001-R3 out for two days (1,500 members:
     1,000 x 1,225 min + 500 x 2,935 min = 2,692,500 member-minutes)."""
-    jc = FacilityRow(substation="JC-S01", feeder="JC-014", transmission_line=None, device=None,
-                     started_at=START, restored_at=local(2025, 11, 23, 16, 15), members_affected=10_000,
-                     member_minutes=4_000 * 90 + 5_000 * 240 + 1_000 * 375, cause="Ice / snow")
-    mf = FacilityRow(substation="MF-S01", feeder="MF-001", transmission_line=None, device="MF-001-R3",
-                     started_at=local(2025, 11, 23, 13, 20), restored_at=RESTORED, members_affected=1_500,
-                     member_minutes=1_000 * 1_225 + 500 * 2_935, cause="Trees & vegetation")
+    jc = FacilityRow(
+        substation="JC-S01",
+        feeder="JC-014",
+        transmission_line=None,
+        device=None,
+        started_at=START,
+        restored_at=local(2025, 11, 23, 16, 15),
+        members_affected=10_000,
+        member_minutes=4_000 * 90 + 5_000 * 240 + 1_000 * 375,
+        cause="Ice / snow",
+    )
+    mf = FacilityRow(
+        substation="MF-S01",
+        feeder="MF-001",
+        transmission_line=None,
+        device="MF-001-R3",
+        started_at=local(2025, 11, 23, 13, 20),
+        restored_at=RESTORED,
+        members_affected=1_500,
+        member_minutes=1_000 * 1_225 + 500 * 2_935,
+        cause="Trees & vegetation",
+    )
     return SummaryData(
-        cooperative="Hill Country Electric Cooperative (synthetic)", incident_id=417,
-        incident_title="November ice storm", started_at=START, restored_at=RESTORED, zone=CHICAGO,
-        causes=["Ice / snow", "Trees & vegetation"], location=LOCATION, criteria=CRITERIA, facilities=[jc, mf],
-        total_members_affected=11_500, peak_members_out=10_000, peak_at=START,
+        cooperative="Hill Country Electric Cooperative (synthetic)",
+        incident_id=417,
+        incident_title="November ice storm",
+        started_at=START,
+        restored_at=RESTORED,
+        zone=CHICAGO,
+        causes=["Ice / snow", "Trees & vegetation"],
+        location=LOCATION,
+        criteria=CRITERIA,
+        facilities=[jc, mf],
+        total_members_affected=11_500,
+        peak_members_out=10_000,
+        peak_at=START,
         steps=[StepRow(local(*t), f, r, o) for t, f, r, o in STEPS],
         total_member_minutes=jc.member_minutes + mf.member_minutes,
         due_at=summary_report_due(RESTORED, zone=CHICAGO, holidays=HOLIDAYS),
-        timeline=[(START, 10_000), (local(2025, 11, 23, 11, 30), 6_000), (local(2025, 11, 23, 13, 20), 7_500),
-                  (local(2025, 11, 23, 14, 0), 2_500), (local(2025, 11, 23, 16, 15), 1_500),
-                  (local(2025, 11, 24, 9, 45), 500), (RESTORED, 0)])
+        timeline=[
+            (START, 10_000),
+            (local(2025, 11, 23, 11, 30), 6_000),
+            (local(2025, 11, 23, 13, 20), 7_500),
+            (local(2025, 11, 23, 14, 0), 2_500),
+            (local(2025, 11, 23, 16, 15), 1_500),
+            (local(2025, 11, 24, 9, 45), 500),
+            (RESTORED, 0),
+        ],
+    )

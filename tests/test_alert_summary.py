@@ -46,8 +46,11 @@ def test_counts_before_and_after_a_delivery_round_newest_first(api, mail, sessio
     assert (outage["sent"], outage["pending"], outage["failed"], outage["cancelled"]) == (2, 0, 0, 0)
     assert outage["top_error"] is None and outage["top_error_count"] == 0
 
-    api("PUT", f"/api/interruptions/{record['id']}/etr",
-        json={"version": record["version"], "etr_at": (now() + timedelta(hours=2)).isoformat()})
+    api(
+        "PUT",
+        f"/api/interruptions/{record['id']}/etr",
+        json={"version": record["version"], "etr_at": (now() + timedelta(hours=2)).isoformat()},
+    )
     etr, again = summary(api, as_="registry")
     assert (etr["kind"], etr["recipients"], again["event_id"]) == ("etr", None, outage["event_id"])  # newest first
     queued = api("GET", "/api/member-alerts", as_="admin").json()
@@ -70,14 +73,25 @@ def test_a_failed_delivery_shows_as_failed_with_its_error(api, mail, sessions, s
     # an SMTP refusal names the address it refused: staff see the error, not the address, and the same
     # refusal for two members counts as one error
     with transaction(sessions) as s:
-        ids = s.scalars(select(AlertDelivery.id).join(AlertEvent).where(AlertEvent.interruption_id == record["id"])
-                        .order_by(AlertDelivery.id)).all()
+        ids = s.scalars(
+            select(AlertDelivery.id)
+            .join(AlertEvent)
+            .where(AlertEvent.interruption_id == record["id"])
+            .order_by(AlertDelivery.id)
+        ).all()
         for delivery_id, address in zip(ids, ADDRESSES, strict=True):
-            s.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id).values(
-                last_error=f"SMTPRecipientsRefused: {{'{address}': (550, b'5.1.1 <{address}>: mailbox unavailable')}}"))
+            s.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.id == delivery_id)
+                .values(
+                    last_error=f"SMTPRecipientsRefused: {{'{address}': (550, b'5.1.1 <{address}>: mailbox unavailable')}}"
+                )
+            )
     [event] = summary(api)
-    assert event["top_error"] == ("SMTPRecipientsRefused: {'<address>': (550, b'5.1.1 <<address>>: mailbox "
-                                  "unavailable')}") and event["top_error_count"] == 2
+    assert (
+        event["top_error"] == ("SMTPRecipientsRefused: {'<address>': (550, b'5.1.1 <<address>>: mailbox unavailable')}")
+        and event["top_error_count"] == 2
+    )
     assert redact_addresses("to +15125550142 via 5125550142@sms.example failed") == "to <phone> via <address> failed"
 
 
@@ -85,8 +99,11 @@ def test_hours_bounds_and_old_events(api, mail, sessions):
     _members(api, mail)
     record = log_outage(api)
     with transaction(sessions) as s:
-        s.execute(update(AlertEvent).where(AlertEvent.interruption_id == record["id"])
-                  .values(created_at=utcnow() - timedelta(hours=30)))
+        s.execute(
+            update(AlertEvent)
+            .where(AlertEvent.interruption_id == record["id"])
+            .values(created_at=utcnow() - timedelta(hours=30))
+        )
     assert summary(api, hours=24) == []
     assert [e["interruption_id"] for e in summary(api, hours=48)] == [record["id"]]
     for bad in (0, 721, "a day"):

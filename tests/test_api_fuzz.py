@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -68,8 +68,9 @@ KNOWN: dict[str, list] = {}
 def _known(values):
     if not isinstance(values, dict) or not any(k in KNOWN for k in values):
         return st.just(values)
-    return st.fixed_dictionaries({k: st.sampled_from([v, *KNOWN[k]]) if k in KNOWN else st.just(v)
-                                  for k, v in values.items()})
+    return st.fixed_dictionaries(
+        {k: st.sampled_from([v, *KNOWN[k]]) if k in KNOWN else st.just(v) for k, v in values.items()}
+    )
 
 
 @schema.hook
@@ -92,45 +93,80 @@ def as_role(api, sessions, tokens) -> dict[str | None, dict[str, str]]:
     """Headers per role, and a little of everything to find: an open record, a closed one, a significant
     incident over 24 h with its notice (its delivery failed) and summary report, a registry entry with a
     contact, and an active member with two service points."""
-    for body in ({"feeder": "JC-014", "cause": "vegetation", "start_at": "2025-06-02T10:00:00-05:00",
-                  "members_out": 120},
-                 {"feeder": "MF-001", "cause": "wind", "start_at": "2025-06-02T10:00:00-05:00",
-                  "restored_at": "2025-06-02T12:00:00-05:00", "members_out": 40},
-                 {"feeder": "JC-014", "cause": "ice_snow", "start_at": "2025-05-01T10:00:00-05:00",
-                  "restored_at": "2025-05-02T12:00:00-05:00", "members_out": 10_000}):
+    for body in (
+        {"feeder": "JC-014", "cause": "vegetation", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 120},
+        {
+            "feeder": "MF-001",
+            "cause": "wind",
+            "start_at": "2025-06-02T10:00:00-05:00",
+            "restored_at": "2025-06-02T12:00:00-05:00",
+            "members_out": 40,
+        },
+        {
+            "feeder": "JC-014",
+            "cause": "ice_snow",
+            "start_at": "2025-05-01T10:00:00-05:00",
+            "restored_at": "2025-05-02T12:00:00-05:00",
+            "members_out": 10_000,
+        },
+    ):
         assert api("POST", "/api/interruptions", json=body).status_code == 201
-    entry = {"name": "Pedernales Valley Hospital", "category": "hospital", "priority_tier": 1,
-             "account_number": "1000009500", "meter_number": "M00009500",
-             "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142", "email": "dana@example.org"}]}
+    entry = {
+        "name": "Pedernales Valley Hospital",
+        "category": "hospital",
+        "priority_tier": 1,
+        "account_number": "1000009500",
+        "meter_number": "M00009500",
+        "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142", "email": "dana@example.org"}],
+    }
     assert api("POST", "/api/registry/entries", as_="registry", json=entry).status_code == 201
     down = SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org", timeout=2)
-    assert tick(sessions, cooperative=COOPERATIVE, now=datetime(2025, 5, 3, 18, tzinfo=timezone.utc), smtp=down).notices
+    assert tick(sessions, cooperative=COOPERATIVE, now=datetime(2025, 5, 3, 18, tzinfo=UTC), smtp=down).notices
     with sessions() as session:
         ensure_demo_member(session=session)
         session.commit()
         member = session.scalar(select(MemberAccount).where(MemberAccount.email == DEMO_MEMBER[0]))
         points = members.service_points_of(session=session, account_id=member.id)
-        ids = {name: list(session.scalars(select(model.id))) for name, model in (
-            ("incident_id", Incident), ("interruption_id", Interruption), ("entry_id", RegistryEntry),
-            ("notice_id", Notice), ("report_id", SummaryReport), ("recipient_id", AlertRecipient))}
+        ids = {
+            name: list(session.scalars(select(model.id)))
+            for name, model in (
+                ("incident_id", Incident),
+                ("interruption_id", Interruption),
+                ("entry_id", RegistryEntry),
+                ("notice_id", Notice),
+                ("report_id", SummaryReport),
+                ("recipient_id", AlertRecipient),
+            )
+        }
     assert all(ids.values()), ids
     KNOWN.clear()
-    KNOWN.update(ids, year=[2024, 2025], feeder=["JC-014", "JC-015", "MF-001"], substation=["JC-S01"],
-                 device=["JC-014-R1", "JC-014-F1"], cause=["vegetation", "wind"],
-                 account_number=[p.account_number for p in points], meter_number=[p.meter_number for p in points],
-                 username=["dispatcher", DEMO_MEMBER[0]], password=[PASSWORDS["dispatcher"], DEMO_MEMBER[1]],
-                 email=[DEMO_MEMBER[0]])
+    KNOWN.update(
+        ids,
+        year=[2024, 2025],
+        feeder=["JC-014", "JC-015", "MF-001"],
+        substation=["JC-S01"],
+        device=["JC-014-R1", "JC-014-F1"],
+        cause=["vegetation", "wind"],
+        account_number=[p.account_number for p in points],
+        meter_number=[p.meter_number for p in points],
+        username=["dispatcher", DEMO_MEMBER[0]],
+        password=[PASSWORDS["dispatcher"], DEMO_MEMBER[1]],
+        email=[DEMO_MEMBER[0]],
+    )
     settings_ = get_settings()
-    signed_in = jwt.encode({"sub": f"member:{member.id}", "kind": "member",
-                            "exp": utcnow() + timedelta(minutes=settings_.token_minutes)},
-                           settings_.signing_key, algorithm="HS256")
+    signed_in = jwt.encode(
+        {"sub": f"member:{member.id}", "kind": "member", "exp": utcnow() + timedelta(minutes=settings_.token_minutes)},
+        settings_.signing_key,
+        algorithm="HS256",
+    )
     headers = {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
     return headers | {"member": {"Authorization": f"Bearer {signed_in}"}, None: {}}
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_every_operation_as_every_role(case, app, as_role):
     for role in ROLES:
         case.call_and_validate(app=app, headers=as_role[role], checks=CHECKS)
@@ -156,10 +192,14 @@ def _integers():
     """(method, path, where, name) of every integer the API takes: path, query and JSON body fields."""
     for path, operations in DOC["paths"].items():
         for method, op in operations.items():
-            places = [(p["in"], p["name"], p["schema"]) for p in op.get("parameters", []) if p["in"] in ("path", "query")]
+            places = [
+                (p["in"], p["name"], p["schema"]) for p in op.get("parameters", []) if p["in"] in ("path", "query")
+            ]
             body = op.get("requestBody", {}).get("content", {}).get("application/json")
             if body:
-                places += [("body", name, prop) for name, prop in _resolve(body["schema"]).get("properties", {}).items()]
+                places += [
+                    ("body", name, prop) for name, prop in _resolve(body["schema"]).get("properties", {}).items()
+                ]
             for where, name, node in places:
                 if _is_integer(node):
                     yield pytest.param(method.upper(), path, where, name, id=f"{method.upper()} {path} {where}:{name}")
@@ -175,11 +215,14 @@ def _placeholder(op: dict, name: str) -> str:
 def test_integers_out_of_range_are_a_4xx_naming_the_field(api, as_role, method, path, where, name):
     op = DOC["paths"][path][method.lower()]
     for value in (2**63, 2**64, -(2**64)):
-        url = re.sub(r"{(\w+)}", lambda m: str(value) if m.group(1) == name else _placeholder(op, m.group(1)), path)
+        url = re.sub(
+            r"{(\w+)}", lambda m, value=value: str(value) if m.group(1) == name else _placeholder(op, m.group(1)), path
+        )
         params = {name: str(value)} if where == "query" else None
         body = {name: value} if where == "body" else None
-        answers = {role: api.client.request(method, url, params=params, json=body, headers=as_role[role])
-                   for role in ROLES}
+        answers = {
+            role: api.client.request(method, url, params=params, json=body, headers=as_role[role]) for role in ROLES
+        }
         assert all(r.status_code < 500 for r in answers.values()), {k: r.text for k, r in answers.items()}
         past_sign_in = {role: r for role, r in answers.items() if r.status_code not in (401, 403)}
         assert past_sign_in, "no role may use this operation"
@@ -191,13 +234,15 @@ def test_integers_out_of_range_are_a_4xx_naming_the_field(api, as_role, method, 
 
 # --- the error contract, directly ---------------------------------------------------------------------
 
+
 def test_the_document_declares_the_error_answers_the_api_gives():
     assert not {"HTTPValidationError", "ValidationError"} & set(DOC["components"]["schemas"])
     for path, operations in DOC["paths"].items():
         for method, op in operations.items():
             responses, where = op["responses"], f"{method.upper()} {path}"
             assert responses["422"]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/ErrorOut"}, where
+                "$ref": "#/components/schemas/ErrorOut"
+            }, where
             if op.get("security"):
                 assert "401" in responses, where
             if any(p["in"] == "path" for p in op.get("parameters", [])):
@@ -209,15 +254,21 @@ def test_the_document_declares_the_error_answers_the_api_gives():
     assert bound == 2**63 - 1 and isinstance(bound, int)  # exact, not 9.223372036854776e18
 
 
-@pytest.mark.parametrize(("url", "body", "field"), [
-    ("/api/interruptions", {"feeder": "NOPE"}, "feeder"),
-    ("/api/interruptions", {"feeder": "JC-014", "device": "NOPE"}, "device"),
-    ("/api/interruptions", {"transmission_line": "NOPE"}, "transmission_line"),
-    ("/api/interruptions", {"feeder": "JC-014", "incident_id": 999_999}, "incident_id"),
-    ("/api/probable-outages/confirm", {"feeder": "NOPE"}, "feeder"),
-    ("/api/incidents/{incident}/contact-attempts", {"entry_id": 999_999, "contact_name": "Dana Ruiz",
-                                                   "outcome": "reached"}, "entry_id"),
-])
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/interruptions", {"feeder": "NOPE"}, "feeder"),
+        ("/api/interruptions", {"feeder": "JC-014", "device": "NOPE"}, "device"),
+        ("/api/interruptions", {"transmission_line": "NOPE"}, "transmission_line"),
+        ("/api/interruptions", {"feeder": "JC-014", "incident_id": 999_999}, "incident_id"),
+        ("/api/probable-outages/confirm", {"feeder": "NOPE"}, "feeder"),
+        (
+            "/api/incidents/{incident}/contact-attempts",
+            {"entry_id": 999_999, "contact_name": "Dana Ruiz", "outcome": "reached"},
+            "entry_id",
+        ),
+    ],
+)
 def test_an_unknown_thing_named_in_a_body_is_a_422_naming_its_field(api, as_role, url, body, field):
     base = {"cause": "wind", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 5}
     url = url.format(incident=KNOWN["incident_id"][0])
@@ -227,18 +278,26 @@ def test_an_unknown_thing_named_in_a_body_is_a_422_naming_its_field(api, as_role
 
 
 def test_an_unknown_feeder_for_a_registry_entry_is_a_422_naming_it(api, as_role):
-    answer = api("POST", "/api/registry/entries", as_="registry", json={
-        "name": "Somewhere Clinic", "category": "hospital", "feeder": "NOPE", "lon": -98.4, "lat": 30.27})
+    answer = api(
+        "POST",
+        "/api/registry/entries",
+        as_="registry",
+        json={"name": "Somewhere Clinic", "category": "hospital", "feeder": "NOPE", "lon": -98.4, "lat": 30.27},
+    )
     assert (answer.status_code, answer.json().get("field")) == (422, "feeder"), answer.text
 
 
 def test_a_missing_path_is_404_and_a_step_on_a_closed_record_409(api, as_role):
     assert api("GET", "/api/incidents/999999").status_code == 404
-    assert api("POST", "/api/interruptions/999999/void", json={"version": 1, "reason": "typed twice"}
-               ).status_code == 404
+    assert (
+        api("POST", "/api/interruptions/999999/void", json={"version": 1, "reason": "typed twice"}).status_code == 404
+    )
     closed = next(r for r in api("GET", "/api/interruptions", params={"status": "closed"}).json()["items"])
-    step = api("POST", f"/api/interruptions/{closed['id']}/restorations",
-               json={"version": closed["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 1})
+    step = api(
+        "POST",
+        f"/api/interruptions/{closed['id']}/restorations",
+        json={"version": closed["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 1},
+    )
     assert step.status_code == 409 and "closed" in step.json()["detail"]
 
 

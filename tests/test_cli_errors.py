@@ -44,8 +44,9 @@ def plain(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "check"], ["serve"], ["tick"], ["registry", "review"]],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["db", "check"], ["serve"], ["tick"], ["registry", "review"]], ids=" ".join
+)
 def test_unreachable_postgresql_is_one_sentence(outages, command):
     port = free_port()  # nothing listens there
     line = plain(outages(PG.format(port=port), *command))
@@ -97,30 +98,66 @@ def _pg_error(cls, message: str, error=exc.OperationalError):
     return error("SELECT 1", {}, cls(message))
 
 
-@pytest.mark.parametrize(("error", "says"), [
-    (_pg_error(psycopg.OperationalError, 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
-               'FATAL:  password authentication failed for user "outages"'),
-     'refused the password of role "outages". Fix: correct the password in OUTAGES_DATABASE_URL, or create the role '
-     "with a password: sudo -u postgres createuser --pwprompt outages"),
-    (_pg_error(psycopg.OperationalError, 'connection failed: connection to server at "::1", port 5432 failed: '
-               'Connection refused\nconnection to server at "127.0.0.1", port 5432 failed: FATAL:  password '
-               'authentication failed for user "outages"'), "refused the password"),
-    (_pg_error(psycopg.OperationalError, 'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
-               'FATAL:  database "outages" does not exist'),
-     "Fix: sudo -u postgres createdb -O outages outages && sudo -u postgres psql -d outages -c 'CREATE EXTENSION "
-     "postgis'."),
-    (_pg_error(psycopg.OperationalError, 'connection failed: FATAL:  role "outages" does not exist'),
-     "Fix: sudo -u postgres createuser --pwprompt outages."),
-    (_pg_error(psycopg.OperationalError, 'connection failed: FATAL:  no pg_hba.conf entry for host "10.0.0.5", '
-               'user "outages", database "outages", no encryption'), "pg_hba.conf"),
-    (_pg_error(psycopg.errors.UndefinedObject, 'type "geometry" does not exist', exc.ProgrammingError),
-     "The PostGIS extension is not installed in database \"outages\". Fix: sudo -u postgres psql -d outages -c "
-     "'CREATE EXTENSION postgis'"),
-    (_pg_error(psycopg.errors.InsufficientPrivilege, "permission denied for schema public", exc.ProgrammingError),
-     "Fix: sudo -u postgres psql -c 'ALTER DATABASE outages OWNER TO outages'"),
-    (_pg_error(psycopg.errors.UndefinedTable, 'relation "users" does not exist', exc.ProgrammingError),
-     "has no users table"),
-], ids=["password", "password-after-refused", "database", "role", "pg_hba", "postgis", "schema-public", "table"])
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (
+            _pg_error(
+                psycopg.OperationalError,
+                'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+                'FATAL:  password authentication failed for user "outages"',
+            ),
+            'refused the password of role "outages". Fix: correct the password in OUTAGES_DATABASE_URL, or create the role '
+            "with a password: sudo -u postgres createuser --pwprompt outages",
+        ),
+        (
+            _pg_error(
+                psycopg.OperationalError,
+                'connection failed: connection to server at "::1", port 5432 failed: '
+                'Connection refused\nconnection to server at "127.0.0.1", port 5432 failed: FATAL:  password '
+                'authentication failed for user "outages"',
+            ),
+            "refused the password",
+        ),
+        (
+            _pg_error(
+                psycopg.OperationalError,
+                'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+                'FATAL:  database "outages" does not exist',
+            ),
+            "Fix: sudo -u postgres createdb -O outages outages && sudo -u postgres psql -d outages -c 'CREATE EXTENSION "
+            "postgis'.",
+        ),
+        (
+            _pg_error(psycopg.OperationalError, 'connection failed: FATAL:  role "outages" does not exist'),
+            "Fix: sudo -u postgres createuser --pwprompt outages.",
+        ),
+        (
+            _pg_error(
+                psycopg.OperationalError,
+                'connection failed: FATAL:  no pg_hba.conf entry for host "10.0.0.5", '
+                'user "outages", database "outages", no encryption',
+            ),
+            "pg_hba.conf",
+        ),
+        (
+            _pg_error(psycopg.errors.UndefinedObject, 'type "geometry" does not exist', exc.ProgrammingError),
+            'The PostGIS extension is not installed in database "outages". Fix: sudo -u postgres psql -d outages -c '
+            "'CREATE EXTENSION postgis'",
+        ),
+        (
+            _pg_error(
+                psycopg.errors.InsufficientPrivilege, "permission denied for schema public", exc.ProgrammingError
+            ),
+            "Fix: sudo -u postgres psql -c 'ALTER DATABASE outages OWNER TO outages'",
+        ),
+        (
+            _pg_error(psycopg.errors.UndefinedTable, 'relation "users" does not exist', exc.ProgrammingError),
+            "has no users table",
+        ),
+    ],
+    ids=["password", "password-after-refused", "database", "role", "pg_hba", "postgis", "schema-public", "table"],
+)
 def test_postgresql_refusals_name_the_fix(error, says):
     sentence = explain(error, "postgresql+psycopg://outages:pw@db.example.coop/outages")
     assert says in sentence and "\n" not in sentence and "pw@" not in sentence

@@ -84,8 +84,15 @@ def test_create_refuses_two_different_passwords(outages, operator_db):
 
 
 def test_create_reads_standard_input_when_told(outages, operator_db):
-    done = outages("users", "create", "fay", "--role", "registry", "--password-stdin",
-                   input="a piped passphrase 2026\nignored second line\n")
+    done = outages(
+        "users",
+        "create",
+        "fay",
+        "--role",
+        "registry",
+        "--password-stdin",
+        input="a piped passphrase 2026\nignored second line\n",
+    )
     assert done.exit_code == 0, done.output
     assert "Password for" not in done.output
     assert has_password(account(operator_db, "fay"), "a piped passphrase 2026")

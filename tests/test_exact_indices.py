@@ -67,40 +67,71 @@ class Log:
         """Service point ids of meters ``first``..``last``."""
         return [self.meter[f"M{i:08d}"] for i in range(first, last + 1)]
 
-    def record(self, *, start: str, end: str, feeder: str | None = None, device: str | None = None,
-               line: str | None = None, members_out: int | None = None, extent: str = "facility",
-               located: list[int] = (), steps: list[tuple[str, int, dict]] = (), cause: str = "wind",
-               momentary: bool | None = None) -> Interruption:
+    def record(
+        self,
+        *,
+        start: str,
+        end: str,
+        feeder: str | None = None,
+        device: str | None = None,
+        line: str | None = None,
+        members_out: int | None = None,
+        extent: str = "facility",
+        located: list[int] = (),
+        steps: list[tuple[str, int, dict]] = (),
+        cause: str = "wind",
+        momentary: bool | None = None,
+    ) -> Interruption:
         """``steps``: (time, members restored, {"device": code} or {"points": ids} or {}) before the close,
         which brings back the rest."""
-        facility = ({"transmission_line_id": self.line[line]} if line else
-                    {"device_id": self.device[device]} if device else {"feeder_id": self.feeder[feeder]})
+        facility = (
+            {"transmission_line_id": self.line[line]}
+            if line
+            else {"device_id": self.device[device]}
+            if device
+            else {"feeder_id": self.feeder[feeder]}
+        )
         fid = self.feeder[feeder] if feeder else None
         start_at, end_at = at(start), at(end)
         members_out = members_out or self.net.served(**facility)
         record = Interruption(
-            incident=Incident(title="test", created_by="test"), status="closed", cause_code=cause,
-            start_at=start_at, restored_at=end_at, members_out=members_out, extent=extent, feeder_id=fid,
-            substation_id=self.substation_of[fid] if fid else None, device_id=facility.get("device_id"),
-            transmission_line_id=facility.get("transmission_line_id"), created_by="test", updated_by="test",
-            momentary=(end_at - start_at) <= timedelta(minutes=5) if momentary is None else momentary)
+            incident=Incident(title="test", created_by="test"),
+            status="closed",
+            cause_code=cause,
+            start_at=start_at,
+            restored_at=end_at,
+            members_out=members_out,
+            extent=extent,
+            feeder_id=fid,
+            substation_id=self.substation_of[fid] if fid else None,
+            device_id=facility.get("device_id"),
+            transmission_line_id=facility.get("transmission_line_id"),
+            created_by="test",
+            updated_by="test",
+            momentary=(end_at - start_at) <= timedelta(minutes=5) if momentary is None else momentary,
+        )
         named = []
         for when, restored, what in steps:
-            step = RestorationStep(at=at(when), members_restored=restored, created_by="test",
-                                   device_id=self.device[what["device"]] if "device" in what else None)
+            step = RestorationStep(
+                at=at(when),
+                members_restored=restored,
+                created_by="test",
+                device_id=self.device[what["device"]] if "device" in what else None,
+            )
             record.steps.append(step)
             named.append(what.get("points", ()))
-        record.steps.append(RestorationStep(at=end_at, created_by="test",
-                                            members_restored=members_out - sum(s[1] for s in steps)))
+        record.steps.append(
+            RestorationStep(at=end_at, created_by="test", members_restored=members_out - sum(s[1] for s in steps))
+        )
         self.session.add(record)
         self.session.flush()
         if located:
-            self.session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": p}
-                                                             for p in located])
+            self.session.execute(
+                insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": p} for p in located]
+            )
         for step, points in zip(record.steps, named):
             if points:
-                self.session.execute(insert(StepPoint), [{"step_id": step.id, "service_point_id": p}
-                                                         for p in points])
+                self.session.execute(insert(StepPoint), [{"step_id": step.id, "service_point_id": p} for p in points])
         return record
 
 
@@ -122,17 +153,24 @@ def system(session, days: str = "all", **params):
 def twice(log) -> dict[str, Interruption]:
     """The records of the module docstring."""
     return {
-        "r1": log.record(device="JC-014-F1", feeder="JC-014", start="2025-03-04 10:00", end="2025-03-04 15:00",
-                         cause="vegetation"),
-        "m1": log.record(device="JC-014-R1", feeder="JC-014", start="2025-04-08 09:00", end="2025-04-08 09:02",
-                         cause="lightning"),
+        "r1": log.record(
+            device="JC-014-F1", feeder="JC-014", start="2025-03-04 10:00", end="2025-03-04 15:00", cause="vegetation"
+        ),
+        "m1": log.record(
+            device="JC-014-R1", feeder="JC-014", start="2025-04-08 09:00", end="2025-04-08 09:02", cause="lightning"
+        ),
         "r2": log.record(device="JC-014-R1", feeder="JC-014", start="2025-04-08 10:00", end="2025-04-08 14:00"),
-        "r3": log.record(feeder="JC-014", extent="part", members_out=100, located=log.points(1, 3),
-                         start="2025-05-06 10:00", end="2025-05-06 11:00",
-                         steps=[("2025-05-06 10:20", 2, {"points": log.points(1, 2)}),
-                                ("2025-05-06 10:30", 40, {})], cause="animal"),
-        "r4": log.record(feeder="JC-015", start="2025-06-10 08:00", end="2025-06-10 17:30",
-                         cause="equipment_failure"),
+        "r3": log.record(
+            feeder="JC-014",
+            extent="part",
+            members_out=100,
+            located=log.points(1, 3),
+            start="2025-05-06 10:00",
+            end="2025-05-06 11:00",
+            steps=[("2025-05-06 10:20", 2, {"points": log.points(1, 2)}), ("2025-05-06 10:30", 40, {})],
+            cause="animal",
+        ),
+        "r4": log.record(feeder="JC-015", start="2025-06-10 08:00", end="2025-06-10 17:30", cause="equipment_failure"),
     }
 
 
@@ -185,14 +223,19 @@ def test_member_hits_name_the_members_and_their_minutes(session, log, twice):
 
 
 def test_the_api_and_the_report_carry_celid(api, session, twice):
-    body = api("GET", "/api/indices", as_="executive", params={**{k: str(v) for k, v in YEAR.items()}, "n": 1,
-                                                               "celid_s_hours": 4.5}).json()
+    body = api(
+        "GET",
+        "/api/indices",
+        as_="executive",
+        params={**{k: str(v) for k, v in YEAR.items()}, "n": 1, "celid_s_hours": 4.5},
+    ).json()
     (row,) = [r for r in body["rows"] if r["group"] == "system"]
     assert body["celid_s_hours"] == 4.5 and body["celid_t_hours"] == 8
     assert row["celid_s"] == pytest.approx(1_500 / N_T) and row["celid_t"] == pytest.approx(1_500 / N_T)
     assert row["distinct_members_interrupted"] == CN and row["cemi_n"] == pytest.approx(1_000 / N_T)
-    bad = api("GET", "/api/indices", as_="executive", params={**{k: str(v) for k, v in YEAR.items()},
-                                                              "celid_t_hours": 0})
+    bad = api(
+        "GET", "/api/indices", as_="executive", params={**{k: str(v) for k, v in YEAR.items()}, "celid_t_hours": 0}
+    )
     assert bad.status_code == 422 and bad.json()["field"] == "celid_t_hours"
 
 
@@ -208,8 +251,9 @@ def overlapping(log) -> dict[str, Interruption]:
         "o1": log.record(feeder="JC-014", start="2025-07-01 10:00", end="2025-07-01 12:00", cause="wind"),
         "o2": log.record(feeder="JC-014", start="2025-07-01 11:00", end="2025-07-01 13:00", cause="vegetation"),
         "o3": log.record(device="JC-014-R1", feeder="JC-014", start="2025-07-01 10:30", end="2025-07-01 11:30"),
-        "mo": log.record(device="JC-014-R1", feeder="JC-014", start="2025-07-01 10:10", end="2025-07-01 10:11",
-                         cause="lightning"),
+        "mo": log.record(
+            device="JC-014-R1", feeder="JC-014", start="2025-07-01 10:10", end="2025-07-01 10:11", cause="lightning"
+        ),
     }
 
 
@@ -269,11 +313,9 @@ def test_unlocated_and_approximate_records_are_counted_and_noted(session, log):
     # a count on JC-015 nobody located (200 of 500), stored as a whole-facility record by an old import
     log.record(feeder="JC-015", members_out=200, start="2025-02-03 10:00", end="2025-02-03 11:00")
     # a whole feeder brought back by counts only (old data): 200 after 30 min, the other 300 after an hour
-    log.record(feeder="JC-015", start="2025-02-10 10:00", end="2025-02-10 11:00",
-               steps=[("2025-02-10 10:30", 200, {})])
+    log.record(feeder="JC-015", start="2025-02-10 10:00", end="2025-02-10 11:00", steps=[("2025-02-10 10:30", 200, {})])
     row, result = system(session, n=0)
-    assert row["member_interruptions"] == 700 and row["member_minutes"] == pytest.approx(200 * 60 + 200 * 30
-                                                                                          + 300 * 60)
+    assert row["member_interruptions"] == 700 and row["member_minutes"] == pytest.approx(200 * 60 + 200 * 30 + 300 * 60)
     # the 200 unknown members are distinct from JC-015's 500: CN 700 is an upper bound (really 500 to 700)
     assert row["distinct_members_interrupted"] == 700 and row["cemi_0"] == pytest.approx(700 / N_T)
     notes = " ".join(result.notes)
@@ -292,8 +334,11 @@ def _naive(states, horizon_ns: int) -> set[tuple]:
     for s in states:
         t0 = int(s.record.start_at.timestamp() * 1e6) * 1000
         for piece in s.pieces:
-            t1 = horizon_ns if piece.restored_at is None else min(int(piece.restored_at.timestamp() * 1e6) * 1000,
-                                                                 horizon_ns)
+            t1 = (
+                horizon_ns
+                if piece.restored_at is None
+                else min(int(piece.restored_at.timestamp() * 1e6) * 1000, horizon_ns)
+            )
             for p in piece.positions().tolist():
                 if t1 > t0:
                     per.setdefault(p, []).append((t0, t1, s.record.id))

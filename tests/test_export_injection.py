@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -45,7 +45,7 @@ def test_the_guard_quotes_formula_text_only_and_is_undone_exactly():
         assert restore(written) == text, text
     assert neutralise("=1") == "'=1" and neutralise("'=1") == "''=1" and neutralise("-2+3") == "'-2+3"
     assert neutralise("plain") == "plain" and restore("'plain") == "'plain"
-    for value in (-2, -2.5, 0, 3.25, None, True, date(2025, 6, 2), datetime(2025, 6, 2, tzinfo=timezone.utc)):
+    for value in (-2, -2.5, 0, 3.25, None, True, date(2025, 6, 2), datetime(2025, 6, 2, tzinfo=UTC)):
         assert neutralise(value) is value and restore(value) is value  # numbers and dates stay what they are
 
 
@@ -53,9 +53,18 @@ def _records(api, session) -> dict[str, str]:
     """One record per payload with it as location and notes; record_ref (as exported) -> payload."""
     made = {}
     for n, text in enumerate(PAYLOADS):
-        record = api("POST", "/api/interruptions", json={
-            "feeder": "JC-014", "cause": "wind", "members_out": 10 + n, "start_at": f"2025-06-02T{10 + n}:00",
-            "location": "placeholder", "notes": "placeholder"})
+        record = api(
+            "POST",
+            "/api/interruptions",
+            json={
+                "feeder": "JC-014",
+                "cause": "wind",
+                "members_out": 10 + n,
+                "start_at": f"2025-06-02T{10 + n}:00",
+                "location": "placeholder",
+                "notes": "placeholder",
+            },
+        )
         assert record.status_code == 201, record.text
         row = session.get(Interruption, record.json()["id"])
         row.location, row.notes = text, text + " and more"  # as stored (the API strips a leading tab)
@@ -65,8 +74,11 @@ def _records(api, session) -> dict[str, str]:
 
 
 def _reimported(session, refs) -> dict[str, tuple[str, str]]:
-    rows = session.execute(select(Interruption.record_ref, Interruption.location, Interruption.notes)
-                           .where(Interruption.record_ref.in_(refs))).all()
+    rows = session.execute(
+        select(Interruption.record_ref, Interruption.location, Interruption.notes).where(
+            Interruption.record_ref.in_(refs)
+        )
+    ).all()
     return {ref: (location, notes) for ref, location, notes in rows}
 
 
@@ -107,9 +119,13 @@ def test_interruption_csv_export_quotes_formula_text_and_reimports_it(api, sessi
 def _entries(api) -> list[dict]:
     made = []
     for n, text in enumerate(PAYLOADS):
-        body = {"name": text if len(text.strip()) >= 2 else text + "x", "category": "hospital", "notes": text,
-                **sp(200 + n), "contacts": [{"name": text, "role": text, "email": f"={n}+{n}@example.org",
-                                             "phone": "512-555-0142"}]}
+        body = {
+            "name": text if len(text.strip()) >= 2 else text + "x",
+            "category": "hospital",
+            "notes": text,
+            **sp(200 + n),
+            "contacts": [{"name": text, "role": text, "email": f"={n}+{n}@example.org", "phone": "512-555-0142"}],
+        }
         response = api("POST", "/api/registry/entries", as_="registry", json=body)
         assert response.status_code == 201, response.text
         made.append(response.json())
@@ -117,8 +133,17 @@ def _entries(api) -> list[dict]:
 
 
 def _kept(entries: list[dict]) -> list[tuple]:
-    return sorted((e["ref"], e["name"], e["notes"], e["category"], e["account_number"],
-                   [(c["name"], c["role"], c["email"], c["phone"]) for c in e["contacts"]]) for e in entries)
+    return sorted(
+        (
+            e["ref"],
+            e["name"],
+            e["notes"],
+            e["category"],
+            e["account_number"],
+            [(c["name"], c["role"], c["email"], c["phone"]) for c in e["contacts"]],
+        )
+        for e in entries
+    )
 
 
 def test_registry_export_holds_no_formula_and_reimports_unchanged(api, session):
@@ -159,21 +184,35 @@ def test_registry_annex_workbook_holds_no_formula(api, session):
 def test_summary_report_workbook_holds_no_formula():
     data = d12_report()
     facilities = [replace(f, cause=text, device=f"@{f.feeder}") for f, text in zip(data.facilities, PAYLOADS)]
-    data = replace(data, incident_title='=HYPERLINK("http://x")', location="-2+3", causes=["+1", "@SUM(A1)"],
-                   criteria=["=1+1"], facilities=facilities)
+    data = replace(
+        data,
+        incident_title='=HYPERLINK("http://x")',
+        location="-2+3",
+        causes=["+1", "@SUM(A1)"],
+        criteria=["=1+1"],
+        facilities=facilities,
+    )
     book = load_workbook(io.BytesIO(summary_workbook(data)))
     assert inert(book) > 0
     values = {c for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row}
-    assert {"'=HYPERLINK(\"http://x\")", "'-2+3", "'+1; @SUM(A1)", "'=1+1", "'@JC-014", "'+1"} <= values
+    assert {'\'=HYPERLINK("http://x")', "'-2+3", "'+1; @SUM(A1)", "'=1+1", "'@JC-014", "'+1"} <= values
     assert any(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1_000_000 for v in values)
 
 
 def test_reliability_workbook_holds_no_formula(api, session):
     session.get(Cause, "wind").label = '=HYPERLINK("http://x","wind")'
     session.flush()
-    logged = api("POST", "/api/interruptions", json={"feeder": "JC-014", "cause": "wind", "members_out": 100,
-                                                     "start_at": "2025-06-02T10:00",
-                                                     "restored_at": "2025-06-02T12:00"})
+    logged = api(
+        "POST",
+        "/api/interruptions",
+        json={
+            "feeder": "JC-014",
+            "cause": "wind",
+            "members_out": 100,
+            "start_at": "2025-06-02T10:00",
+            "restored_at": "2025-06-02T12:00",
+        },
+    )
     assert logged.status_code == 201, logged.text
     response = api("GET", "/api/reports/reliability/2025.xlsx", as_="executive")
     assert response.status_code == 200, response.text

@@ -9,6 +9,7 @@ from shapely.geometry import Point, Polygon
 
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.files import read_facilities, write_facilities
+from gis.models import Device, Feeder
 from gis.service import (
     areas_containing,
     export_facilities,
@@ -19,7 +20,6 @@ from gis.service import (
     service_points_on_feeder,
     system_members,
 )
-from gis.models import Device, Feeder
 from tests.factories import JC, MEMBERS, TOTAL, VIA_F1, VIA_R1, facility_layers
 
 
@@ -72,8 +72,9 @@ def test_export_round_trips_without_loss(session, tmp_path, facility_file):
         key = frame.columns[0]
         merged = frame.merge(back, on=key, suffixes=("", "_back"))
         assert len(merged) == len(frame)
-        assert shapely.equals_exact(shapely.force_2d(merged.geometry.values),
-                                    gpd.GeoSeries(merged["geometry_back"]).values, 1e-9).all(), name
+        assert shapely.equals_exact(
+            shapely.force_2d(merged.geometry.values), gpd.GeoSeries(merged["geometry_back"]).values, 1e-9
+        ).all(), name
         for col in frame.columns:
             if col in ("geometry", key):
                 continue
@@ -109,14 +110,17 @@ def test_import_reads_geojson_and_shapefile_in_any_crs(tmp_path):
     assert read["substations"].geometry.iloc[0].distance(Point(JC)) < 1e-6
 
 
-@pytest.mark.parametrize(("layer", "breakage", "message", "row"), [
-    ("feeders", "unknown_substation", "names unknown substation 'XX-S99'", 2),
-    ("substations", "duplicate", "duplicate substation_id 'JC-S01'", 2),
-    ("substations", "empty_geometry", "empty geometry", 1),
-    ("service_areas", "invalid_geometry", "invalid geometry", 1),
-    ("service_points", "unknown_feeder", "names unknown feeder 'NOPE'", 3),
-    ("devices", "wrong_type", "is a Polygon", 1),
-])
+@pytest.mark.parametrize(
+    ("layer", "breakage", "message", "row"),
+    [
+        ("feeders", "unknown_substation", "names unknown substation 'XX-S99'", 2),
+        ("substations", "duplicate", "duplicate substation_id 'JC-S01'", 2),
+        ("substations", "empty_geometry", "empty geometry", 1),
+        ("service_areas", "invalid_geometry", "invalid geometry", 1),
+        ("service_points", "unknown_feeder", "names unknown feeder 'NOPE'", 3),
+        ("devices", "wrong_type", "is a Polygon", 1),
+    ],
+)
 def test_bad_facility_files_name_the_file_layer_row_and_fix(tmp_path, layer, breakage, message, row):
     layers = facility_layers()
     frame = layers[layer].copy()
@@ -187,7 +191,9 @@ def test_geojson_endpoints_for_staff(api):
     assert feeders["features"][0]["geometry"]["type"] == "MultiLineString"
     subs = api("GET", "/api/substations").json()
     assert {f["properties"]["substation_id"]: f["properties"]["members_served"] for f in subs["features"]} == {
-        "JC-S01": 10_500, "MF-S01": 1_500}
+        "JC-S01": 10_500,
+        "MF-S01": 1_500,
+    }
     divisions = api("GET", "/api/service-areas", params={"kind": "division"}).json()
     assert len(divisions["features"]) == 2
     near = api("GET", "/api/feeders/nearest", params={"lon": JC[0] + 0.05, "lat": JC[1] + 0.002}).json()
@@ -198,8 +204,12 @@ def test_geojson_endpoints_for_staff(api):
 
 def test_transmission_lines_and_cause_codes_for_staff(api):
     lines = api("GET", "/api/transmission-lines", as_="registry").json()
-    assert lines["features"][0]["properties"] == {"line_id": "TL-001", "name": "Johnson City - Marble Falls 138 kV",
-                                                  "voltage_kv": 138.0, "members_served": 12_000}
+    assert lines["features"][0]["properties"] == {
+        "line_id": "TL-001",
+        "name": "Johnson City - Marble Falls 138 kV",
+        "voltage_kv": 138.0,
+        "members_served": 12_000,
+    }
     codes = [c["code"] for c in api("GET", "/api/causes").json()]
     assert "vegetation" in codes and len(codes) == 13
     assert api("GET", "/api/causes", as_=None).status_code == 401

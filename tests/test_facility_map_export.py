@@ -95,12 +95,24 @@ def test_area_codes_are_matched_without_regard_to_case(api):
 
 
 def test_registry_entries_are_drawn_and_counted_by_category_group(api):
-    for name, category, meter in (("Pedernales Valley Hospital", "hospital", 9_500),
-                                  ("Marble Falls Police", "police", 11_000),
-                                  ("LBJ Middle School", "school", 5_000)):
-        created = api("POST", "/api/registry/entries", as_="registry", json={
-            "name": name, "category": category, "priority_tier": 1, "account_number": str(1_000_000_000 + meter),
-            "meter_number": f"M{meter:08d}", "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}]})
+    for name, category, meter in (
+        ("Pedernales Valley Hospital", "hospital", 9_500),
+        ("Marble Falls Police", "police", 11_000),
+        ("LBJ Middle School", "school", 5_000),
+    ):
+        created = api(
+            "POST",
+            "/api/registry/entries",
+            as_="registry",
+            json={
+                "name": name,
+                "category": category,
+                "priority_tier": 1,
+                "account_number": str(1_000_000_000 + meter),
+                "meter_number": f"M{meter:08d}",
+                "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142"}],
+            },
+        )
         assert created.status_code == 201, created.text
     _reader, text = _pdf_text(api("GET", "/api/facilities/map.pdf"))
     assert "Essential service (2)" in text and "Community impact (1)" in text

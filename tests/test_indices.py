@@ -44,9 +44,7 @@ def steps_frame(rows: list[tuple[int, pd.Timestamp, int]]) -> pd.DataFrame:
 
 def hits_frame(pairs: list[tuple[range, int]]) -> pd.DataFrame:
     """member_hits from (members, record_id) pairs."""
-    return pd.DataFrame(
-        [(m, rid) for members, rid in pairs for m in members], columns=["member_id", "record_id"]
-    )
+    return pd.DataFrame([(m, rid) for members, rid in pairs for m in members], columns=["member_id", "record_id"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,34 +57,100 @@ DIVISIONS = {"North": 90_000, "South": 10_000}  # F1, F2 in North; F3 in South
 
 @pytest.fixture
 def small():
-    rec = records_frame([
-        # D12 example: 10,000 out at 10:00; 4,000 back 11:30, 5,000 at 14:00, 1,000 at 16:15
-        dict(record_id=1, start=local("2024-06-03 10:00"), restored=local("2024-06-03 16:15"), members_out=10_000,
-             feeder="F1", substation="S1", division="North", cause="vegetation", momentary=False),
-        # no steps: all 2,000 back after 45 min
-        dict(record_id=2, start=local("2024-06-03 12:00"), restored=local("2024-06-03 12:45"), members_out=2_000,
-             feeder="F2", substation="S1", division="North", cause="animal", momentary=False),
-        # the same members as record 1 again: 300 back after 20 min, 200 after 60
-        dict(record_id=3, start=local("2024-06-03 18:00"), restored=local("2024-06-03 19:00"), members_out=500,
-             feeder="F1", substation="S1", division="North", cause="vegetation", momentary=False),
-        # momentary: two reclosings on F2 three minutes apart (one event), one on F1
-        dict(record_id=4, start=local("2024-06-03 20:00"), restored=local("2024-06-03 20:02"), members_out=3_000,
-             feeder="F2", substation="S1", division="North", cause="lightning", momentary=True),
-        dict(record_id=5, start=local("2024-06-03 20:03"), restored=local("2024-06-03 20:04"), members_out=1_000,
-             feeder="F2", substation="S1", division="North", cause="lightning", momentary=True),
-        dict(record_id=6, start=local("2024-06-03 21:00"), restored=local("2024-06-03 21:01"), members_out=1_000,
-             feeder="F1", substation="S1", division="North", cause="lightning", momentary=True),
-    ])
-    steps = steps_frame([
-        (1, local("2024-06-03 11:30"), 4_000), (1, local("2024-06-03 14:00"), 5_000),
-        (1, local("2024-06-03 16:15"), 1_000),
-        (3, local("2024-06-03 18:20"), 300), (3, local("2024-06-03 19:00"), 200),
-    ])
+    rec = records_frame(
+        [
+            # D12 example: 10,000 out at 10:00; 4,000 back 11:30, 5,000 at 14:00, 1,000 at 16:15
+            dict(
+                record_id=1,
+                start=local("2024-06-03 10:00"),
+                restored=local("2024-06-03 16:15"),
+                members_out=10_000,
+                feeder="F1",
+                substation="S1",
+                division="North",
+                cause="vegetation",
+                momentary=False,
+            ),
+            # no steps: all 2,000 back after 45 min
+            dict(
+                record_id=2,
+                start=local("2024-06-03 12:00"),
+                restored=local("2024-06-03 12:45"),
+                members_out=2_000,
+                feeder="F2",
+                substation="S1",
+                division="North",
+                cause="animal",
+                momentary=False,
+            ),
+            # the same members as record 1 again: 300 back after 20 min, 200 after 60
+            dict(
+                record_id=3,
+                start=local("2024-06-03 18:00"),
+                restored=local("2024-06-03 19:00"),
+                members_out=500,
+                feeder="F1",
+                substation="S1",
+                division="North",
+                cause="vegetation",
+                momentary=False,
+            ),
+            # momentary: two reclosings on F2 three minutes apart (one event), one on F1
+            dict(
+                record_id=4,
+                start=local("2024-06-03 20:00"),
+                restored=local("2024-06-03 20:02"),
+                members_out=3_000,
+                feeder="F2",
+                substation="S1",
+                division="North",
+                cause="lightning",
+                momentary=True,
+            ),
+            dict(
+                record_id=5,
+                start=local("2024-06-03 20:03"),
+                restored=local("2024-06-03 20:04"),
+                members_out=1_000,
+                feeder="F2",
+                substation="S1",
+                division="North",
+                cause="lightning",
+                momentary=True,
+            ),
+            dict(
+                record_id=6,
+                start=local("2024-06-03 21:00"),
+                restored=local("2024-06-03 21:01"),
+                members_out=1_000,
+                feeder="F1",
+                substation="S1",
+                division="North",
+                cause="lightning",
+                momentary=True,
+            ),
+        ]
+    )
+    steps = steps_frame(
+        [
+            (1, local("2024-06-03 11:30"), 4_000),
+            (1, local("2024-06-03 14:00"), 5_000),
+            (1, local("2024-06-03 16:15"), 1_000),
+            (3, local("2024-06-03 18:20"), 300),
+            (3, local("2024-06-03 19:00"), 200),
+        ]
+    )
     # F1 members are 0..59,999 and F2 members 60,000..89,999
-    hits = hits_frame([
-        (range(0, 10_000), 1), (range(60_000, 62_000), 2), (range(0, 500), 3),
-        (range(60_000, 63_000), 4), (range(62_000, 63_000), 5), (range(0, 1_000), 6),
-    ])
+    hits = hits_frame(
+        [
+            (range(0, 10_000), 1),
+            (range(60_000, 62_000), 2),
+            (range(0, 500), 3),
+            (range(60_000, 63_000), 4),
+            (range(62_000, 63_000), 5),
+            (range(0, 1_000), 6),
+        ]
+    )
     return rec, steps, hits
 
 
@@ -111,8 +175,9 @@ def test_every_index_on_a_small_system(small):
     row = ix.compute_indices(rec, steps, N_T, *Y2024, n=1, member_hits=hits).loc["system"]
     assert row["sustained_records"] == 3 and row["momentary_records"] == 3 and row["momentary_events"] == 2
     assert row["saifi"] == pytest.approx((10_000 + 2_000 + 500) / 100_000)
-    assert row["saidi"] == pytest.approx((4_000 * 90 + 5_000 * 240 + 1_000 * 375 + 2_000 * 45
-                                          + 300 * 20 + 200 * 60) / 100_000)
+    assert row["saidi"] == pytest.approx(
+        (4_000 * 90 + 5_000 * 240 + 1_000 * 375 + 2_000 * 45 + 300 * 20 + 200 * 60) / 100_000
+    )
     assert row["caidi"] == pytest.approx(MM / CI)
     assert row["caidi"] == pytest.approx(row["saidi"] / row["saifi"])
     assert row["asai"] == pytest.approx(1 - (MM / N_T) / (366 * 24 * 60))
@@ -175,15 +240,33 @@ def test_without_member_hits_distinct_member_indices_are_nan_with_a_note(small):
 
 
 def test_momentary_excluded_from_saifi_saidi_and_counted_in_maifi():
-    rec = records_frame([
-        dict(record_id=1, start=local("2024-02-01 08:00"), restored=local("2024-02-01 08:03"), members_out=700,
-             feeder="F1", momentary=True),
-        # momentary not given: derived from the duration, 5:00 is momentary (D3), 5:01 is not
-        dict(record_id=2, start=local("2024-02-01 09:00"), restored=local("2024-02-01 09:05"), members_out=300,
-             feeder="F2"),
-        dict(record_id=3, start=local("2024-02-01 10:00"), restored=local("2024-02-01 10:05:01"), members_out=100,
-             feeder="F3"),
-    ])
+    rec = records_frame(
+        [
+            dict(
+                record_id=1,
+                start=local("2024-02-01 08:00"),
+                restored=local("2024-02-01 08:03"),
+                members_out=700,
+                feeder="F1",
+                momentary=True,
+            ),
+            # momentary not given: derived from the duration, 5:00 is momentary (D3), 5:01 is not
+            dict(
+                record_id=2,
+                start=local("2024-02-01 09:00"),
+                restored=local("2024-02-01 09:05"),
+                members_out=300,
+                feeder="F2",
+            ),
+            dict(
+                record_id=3,
+                start=local("2024-02-01 10:00"),
+                restored=local("2024-02-01 10:05:01"),
+                members_out=100,
+                feeder="F3",
+            ),
+        ]
+    )
     row = ix.compute_indices(rec, None, 10_000, *Y2024).loc["system"]
     assert row["sustained_records"] == 1 and row["momentary_records"] == 2
     assert row["saifi"] == pytest.approx(100 / 10_000)
@@ -197,20 +280,58 @@ def test_momentary_excluded_from_saifi_saidi_and_counted_in_maifi():
 
 
 def test_maifie_events_are_anchored_on_their_first_record():
-    rec = records_frame([
-        dict(record_id=1, start=local("2024-05-01 10:00"), restored=local("2024-05-01 10:01"), members_out=100,
-             feeder="F1", momentary=True),
-        dict(record_id=2, start=local("2024-05-01 10:04"), restored=local("2024-05-01 10:05"), members_out=100,
-             feeder="F1", momentary=True),  # 4 min after the first: same event
-        dict(record_id=3, start=local("2024-05-01 10:08"), restored=local("2024-05-01 10:09"), members_out=100,
-             feeder="F1", momentary=True),  # 8 min after the first (4 after the previous): new event
-        dict(record_id=4, start=local("2024-05-01 10:13"), restored=local("2024-05-01 10:14"), members_out=80,
-             feeder="F1", momentary=True),  # exactly 5 min after record 3: same event as 3
-        dict(record_id=5, start=local("2024-05-01 10:01"), restored=local("2024-05-01 10:02"), members_out=50,
-             feeder="F2", momentary=True),  # another feeder: its own event
-        dict(record_id=6, start=local("2024-05-01 10:02"), restored=local("2024-05-01 10:03"), members_out=40,
-             substation="S9", momentary=True),  # no feeder: grouped by substation
-    ])
+    rec = records_frame(
+        [
+            dict(
+                record_id=1,
+                start=local("2024-05-01 10:00"),
+                restored=local("2024-05-01 10:01"),
+                members_out=100,
+                feeder="F1",
+                momentary=True,
+            ),
+            dict(
+                record_id=2,
+                start=local("2024-05-01 10:04"),
+                restored=local("2024-05-01 10:05"),
+                members_out=100,
+                feeder="F1",
+                momentary=True,
+            ),  # 4 min after the first: same event
+            dict(
+                record_id=3,
+                start=local("2024-05-01 10:08"),
+                restored=local("2024-05-01 10:09"),
+                members_out=100,
+                feeder="F1",
+                momentary=True,
+            ),  # 8 min after the first (4 after the previous): new event
+            dict(
+                record_id=4,
+                start=local("2024-05-01 10:13"),
+                restored=local("2024-05-01 10:14"),
+                members_out=80,
+                feeder="F1",
+                momentary=True,
+            ),  # exactly 5 min after record 3: same event as 3
+            dict(
+                record_id=5,
+                start=local("2024-05-01 10:01"),
+                restored=local("2024-05-01 10:02"),
+                members_out=50,
+                feeder="F2",
+                momentary=True,
+            ),  # another feeder: its own event
+            dict(
+                record_id=6,
+                start=local("2024-05-01 10:02"),
+                restored=local("2024-05-01 10:03"),
+                members_out=40,
+                substation="S9",
+                momentary=True,
+            ),  # no feeder: grouped by substation
+        ]
+    )
     events = ix.momentary_events(rec)
     assert events[0] == events[1] != events[2] == events[3]
     assert len(set(events)) == 4
@@ -221,14 +342,16 @@ def test_maifie_events_are_anchored_on_their_first_record():
 
 
 def test_records_belong_to_the_period_by_start_time():
-    rec = records_frame([
-        # starts before the period: not counted although restored inside it
-        dict(record_id=1, start=local("2023-12-31 23:50"), restored=local("2024-01-01 01:00"), members_out=100),
-        # starts in the last hour of the period: counted with all its minutes
-        dict(record_id=2, start=local("2024-12-31 23:00"), restored=local("2025-01-01 02:00"), members_out=10),
-        # still open: left out, with a note
-        dict(record_id=3, start=local("2024-07-01 09:00"), restored=pd.NaT, members_out=1_000),
-    ])
+    rec = records_frame(
+        [
+            # starts before the period: not counted although restored inside it
+            dict(record_id=1, start=local("2023-12-31 23:50"), restored=local("2024-01-01 01:00"), members_out=100),
+            # starts in the last hour of the period: counted with all its minutes
+            dict(record_id=2, start=local("2024-12-31 23:00"), restored=local("2025-01-01 02:00"), members_out=10),
+            # still open: left out, with a note
+            dict(record_id=3, start=local("2024-07-01 09:00"), restored=pd.NaT, members_out=1_000),
+        ]
+    )
     row = ix.compute_indices(rec, None, 1_000, *Y2024).loc["system"]
     assert row["saifi"] == pytest.approx(10 / 1_000)
     assert row["saidi"] == pytest.approx(10 * 180 / 1_000)
@@ -265,12 +388,25 @@ def test_indices_by_cause_use_the_system_denominator(small):
 
 
 def test_records_without_a_group_are_reported_apart():
-    rec = records_frame([
-        dict(record_id=1, start=local("2024-03-01 10:00"), restored=local("2024-03-01 11:00"), members_out=50,
-             feeder="F1"),
-        dict(record_id=2, start=local("2024-03-01 10:00"), restored=local("2024-03-01 11:00"), members_out=70,
-             feeder=None, substation="S1"),  # a transmission-line record
-    ])
+    rec = records_frame(
+        [
+            dict(
+                record_id=1,
+                start=local("2024-03-01 10:00"),
+                restored=local("2024-03-01 11:00"),
+                members_out=50,
+                feeder="F1",
+            ),
+            dict(
+                record_id=2,
+                start=local("2024-03-01 10:00"),
+                restored=local("2024-03-01 11:00"),
+                members_out=70,
+                feeder=None,
+                substation="S1",
+            ),  # a transmission-line record
+        ]
+    )
     out = ix.compute_indices(rec, None, {"F1": 500}, *Y2024, group_by="feeder")
     assert out.loc["F1", "saifi"] == pytest.approx(50 / 500)
     assert out.loc[ix.UNASSIGNED, "member_interruptions"] == 70
@@ -283,8 +419,9 @@ def test_records_without_a_group_are_reported_apart():
 
 def test_interruption_before_local_midnight_counts_on_its_starting_day():
     # 23:50 CST on 15 January is 05:50 UTC on the 16th
-    rec = records_frame([dict(record_id=1, start=local("2024-01-15 23:50"), restored=local("2024-01-16 01:50"),
-                              members_out=300)])
+    rec = records_frame(
+        [dict(record_id=1, start=local("2024-01-15 23:50"), restored=local("2024-01-16 01:50"), members_out=300)]
+    )
     assert rec.loc[0, "start"] == utc("2024-01-16 05:50")
     daily = ix.daily_saidi(rec, None, 1_000, local("2024-01-14"), local("2024-01-18"))
     assert list(daily.index) == [date(2024, 1, 14), date(2024, 1, 15), date(2024, 1, 16), date(2024, 1, 17)]
@@ -296,17 +433,19 @@ def test_daily_saidi_on_dst_days():
     def rec(record_id, start, restored, members_out):
         return dict(record_id=record_id, start=utc(start), restored=utc(restored), members_out=members_out)
 
-    rec = records_frame([
-        # spring forward, Sunday 10 March 2024: 02:00 CST -> 03:00 CDT, a 23-hour day
-        rec(1, "2024-03-10 06:30", "2024-03-10 07:30", 100),  # 00:30 CST
-        rec(2, "2024-03-10 07:50", "2024-03-10 08:10", 50),  # 01:50 CST -> 03:10 CDT: 20 min
-        rec(3, "2024-03-11 04:30", "2024-03-11 05:00", 200),  # 23:30 CDT on the 10th
-        rec(4, "2024-03-11 05:10", "2024-03-11 05:20", 300),  # 00:10 CDT on the 11th
-        # fall back, Sunday 3 November 2024: 02:00 CDT -> 01:00 CST, a 25-hour day; 01:30 happens twice
-        rec(5, "2024-11-03 06:30", "2024-11-03 07:30", 10),  # 01:30 CDT
-        rec(6, "2024-11-03 07:30", "2024-11-03 08:30", 20),  # 01:30 CST
-        rec(7, "2024-11-04 05:30", "2024-11-04 06:00", 40),  # 23:30 CST on the 3rd
-    ])
+    rec = records_frame(
+        [
+            # spring forward, Sunday 10 March 2024: 02:00 CST -> 03:00 CDT, a 23-hour day
+            rec(1, "2024-03-10 06:30", "2024-03-10 07:30", 100),  # 00:30 CST
+            rec(2, "2024-03-10 07:50", "2024-03-10 08:10", 50),  # 01:50 CST -> 03:10 CDT: 20 min
+            rec(3, "2024-03-11 04:30", "2024-03-11 05:00", 200),  # 23:30 CDT on the 10th
+            rec(4, "2024-03-11 05:10", "2024-03-11 05:20", 300),  # 00:10 CDT on the 11th
+            # fall back, Sunday 3 November 2024: 02:00 CDT -> 01:00 CST, a 25-hour day; 01:30 happens twice
+            rec(5, "2024-11-03 06:30", "2024-11-03 07:30", 10),  # 01:30 CDT
+            rec(6, "2024-11-03 07:30", "2024-11-03 08:30", 20),  # 01:30 CST
+            rec(7, "2024-11-04 05:30", "2024-11-04 06:00", 40),  # 23:30 CST on the 3rd
+        ]
+    )
     assert ix.record_member_minutes(rec, None).iloc[1] == 50 * 20  # real elapsed time across the change
     daily = ix.daily_saidi(rec, None, 1_000, *Y2024)
     assert len(daily) == 366 and daily.index.is_unique
@@ -323,8 +462,10 @@ def test_daily_saidi_on_dst_days():
 
 
 def test_t_med_by_hand():
-    history = pd.Series([math.e ** 1, math.e ** 2, 0.0, math.e ** 3],
-                        index=[date(2023, 12, 28), date(2023, 12, 29), date(2023, 12, 30), date(2023, 12, 31)])
+    history = pd.Series(
+        [math.e**1, math.e**2, 0.0, math.e**3],
+        index=[date(2023, 12, 28), date(2023, 12, 29), date(2023, 12, 30), date(2023, 12, 31)],
+    )
     result = ix.t_med(history)
     # ln: 1, 2, 3 (the zero day dropped); alpha = 2; beta = sqrt(((1-2)² + 0² + (3-2)²) / (3-1)) = 1
     assert result.alpha == pytest.approx(2.0)
@@ -357,11 +498,25 @@ def test_t_med_on_a_log_normal_history_with_a_planted_major_event_and_a_zero_day
 def _storm_year():
     """One record a day from 2022 to 2024 on a 10,000-member system, plus a storm on 4 July 2024."""
     days = pd.date_range("2022-01-01", "2024-12-31", freq="D")
-    rows = [dict(record_id=i, start=(d + pd.Timedelta(hours=9)).tz_localize(CHI),
-                 restored=(d + pd.Timedelta(hours=10)).tz_localize(CHI), members_out=50 + i % 101, feeder="F1")
-            for i, d in enumerate(days)]
-    rows.append(dict(record_id=10_000, start=local("2024-07-04 18:00"), restored=local("2024-07-05 04:00"),
-                     members_out=5_000, feeder="F2"))
+    rows = [
+        dict(
+            record_id=i,
+            start=(d + pd.Timedelta(hours=9)).tz_localize(CHI),
+            restored=(d + pd.Timedelta(hours=10)).tz_localize(CHI),
+            members_out=50 + i % 101,
+            feeder="F1",
+        )
+        for i, d in enumerate(days)
+    ]
+    rows.append(
+        dict(
+            record_id=10_000,
+            start=local("2024-07-04 18:00"),
+            restored=local("2024-07-05 04:00"),
+            members_out=5_000,
+            feeder="F2",
+        )
+    )
     return records_frame(rows)
 
 
@@ -392,12 +547,32 @@ def test_major_event_days_and_the_split():
 
 def test_worst_feeders():
     members = pd.Series({**{f"F{i:02d}": 1_000 for i in range(19)}, "F19": 5})
-    rows = [dict(record_id=i, start=local("2024-04-01 10:00"), restored=local("2024-04-01 11:00"),
-                 members_out=100, feeder=f"F{i:02d}") for i in range(18)]
-    rows += [dict(record_id=18, start=local("2024-04-02 10:00"), restored=local("2024-04-02 12:00"),
-                  members_out=1_000, feeder="F18"),
-             dict(record_id=19, start=local("2024-04-03 10:00"), restored=local("2024-04-03 20:00"),
-                  members_out=5, feeder="F19")]
+    rows = [
+        dict(
+            record_id=i,
+            start=local("2024-04-01 10:00"),
+            restored=local("2024-04-01 11:00"),
+            members_out=100,
+            feeder=f"F{i:02d}",
+        )
+        for i in range(18)
+    ]
+    rows += [
+        dict(
+            record_id=18,
+            start=local("2024-04-02 10:00"),
+            restored=local("2024-04-02 12:00"),
+            members_out=1_000,
+            feeder="F18",
+        ),
+        dict(
+            record_id=19,
+            start=local("2024-04-03 10:00"),
+            restored=local("2024-04-03 20:00"),
+            members_out=5,
+            feeder="F19",
+        ),
+    ]
     out = ix.worst_feeders(records_frame(rows), None, members, *Y2024)
     system_saidi = (18 * 100 * 60 + 1_000 * 120 + 5 * 600) / (19 * 1_000 + 5)
     system_saifi = (18 * 100 + 1_000 + 5) / (19 * 1_000 + 5)
@@ -417,10 +592,15 @@ def test_worst_feeders():
 
 
 def test_empty_input_gives_zeros_and_nan_without_raising():
-    empty = pd.DataFrame({"record_id": pd.Series([], dtype=int),
-                          "start": pd.Series([], dtype="datetime64[ns, UTC]"),
-                          "restored": pd.Series([], dtype="datetime64[ns, UTC]"),
-                          "members_out": pd.Series([], dtype=int), "feeder": pd.Series([], dtype=object)})
+    empty = pd.DataFrame(
+        {
+            "record_id": pd.Series([], dtype=int),
+            "start": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "restored": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "members_out": pd.Series([], dtype=int),
+            "feeder": pd.Series([], dtype=object),
+        }
+    )
     for frame in (pd.DataFrame(), empty):
         row = ix.compute_indices(frame, None, 1_000, *Y2024, member_hits=pd.DataFrame()).loc["system"]
         assert (row["saifi"], row["saidi"], row["maifi"], row["maifie"], row["asai"]) == (0, 0, 0, 0, 1)
@@ -438,8 +618,14 @@ def test_empty_input_gives_zeros_and_nan_without_raising():
 
 
 def test_bad_input_is_refused():
-    rec = pd.DataFrame({"record_id": [1], "start": [pd.Timestamp("2024-01-02 10:00")],
-                        "restored": [pd.Timestamp("2024-01-02 11:00")], "members_out": [5]})
+    rec = pd.DataFrame(
+        {
+            "record_id": [1],
+            "start": [pd.Timestamp("2024-01-02 10:00")],
+            "restored": [pd.Timestamp("2024-01-02 11:00")],
+            "members_out": [5],
+        }
+    )
     with pytest.raises(ValueError, match="timezone-aware"):
         ix.compute_indices(rec, None, 100, *Y2024)
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -456,8 +642,10 @@ def test_given_member_figures_stand_for_the_count_and_the_steps(small):
     rec, steps, hits = small
     # record 3's 500 members were already dark under record 1 (say): the model gives it no members of its
     # own; record 1's members were dark longer (1,000 more member-minutes); NA keeps the count and the steps
-    exact = rec.assign(member_interruptions=[10_000, np.nan, 0, np.nan, np.nan, np.nan],
-                       member_minutes=[MM_1 + 1_000, np.nan, 0.0, np.nan, np.nan, np.nan])
+    exact = rec.assign(
+        member_interruptions=[10_000, np.nan, 0, np.nan, np.nan, np.nan],
+        member_minutes=[MM_1 + 1_000, np.nan, 0.0, np.nan, np.nan, np.nan],
+    )
     row = ix.compute_indices(exact, steps, N_T, *Y2024, member_hits=hits).loc["system"]
     assert row["member_interruptions"] == 10_000 + 2_000 and row["saifi"] == pytest.approx(12_000 / N_T)
     assert row["member_minutes"] == pytest.approx(MM_1 + 1_000 + MM_2)
@@ -466,18 +654,43 @@ def test_given_member_figures_stand_for_the_count_and_the_steps(small):
 
 
 def test_celid_counts_long_single_and_long_total_interruptions():
-    rec = records_frame([
-        dict(record_id=1, start=local("2024-03-01 08:00"), restored=local("2024-03-01 18:00"), members_out=3,
-             feeder="F1", momentary=False),
-        dict(record_id=2, start=local("2024-04-01 08:00"), restored=local("2024-04-01 13:00"), members_out=2,
-             feeder="F1", momentary=False),
-        dict(record_id=3, start=local("2024-05-01 08:00"), restored=local("2024-05-01 08:02"), members_out=2,
-             feeder="F1", momentary=True),
-    ])
+    rec = records_frame(
+        [
+            dict(
+                record_id=1,
+                start=local("2024-03-01 08:00"),
+                restored=local("2024-03-01 18:00"),
+                members_out=3,
+                feeder="F1",
+                momentary=False,
+            ),
+            dict(
+                record_id=2,
+                start=local("2024-04-01 08:00"),
+                restored=local("2024-04-01 13:00"),
+                members_out=2,
+                feeder="F1",
+                momentary=False,
+            ),
+            dict(
+                record_id=3,
+                start=local("2024-05-01 08:00"),
+                restored=local("2024-05-01 08:02"),
+                members_out=2,
+                feeder="F1",
+                momentary=True,
+            ),
+        ]
+    )
     # member 1: 10 h once; member 2: 5 h + 4 h; member 3: 2 h + 5 h; members 2 and 3 also a momentary of 1,000 h
     # (nonsense minutes, but momentary records never count in CELID)
-    hits = pd.DataFrame({"member_id": [1, 2, 3, 2, 3, 2, 3], "record_id": [1, 1, 1, 2, 2, 3, 3],
-                         "minutes": [600.0, 300.0, 120.0, 240.0, 300.0, 60_000.0, 60_000.0]})
+    hits = pd.DataFrame(
+        {
+            "member_id": [1, 2, 3, 2, 3, 2, 3],
+            "record_id": [1, 1, 1, 2, 2, 3, 3],
+            "minutes": [600.0, 300.0, 120.0, 240.0, 300.0, 60_000.0, 60_000.0],
+        }
+    )
     row = ix.compute_indices(rec, None, 10, *Y2024, member_hits=hits).loc["system"]
     assert row["celid_s"] == pytest.approx(1 / 10)  # only member 1 had one interruption longer than 8 h
     assert row["celid_t"] == pytest.approx(2 / 10)  # members 1 (10 h) and 2 (9 h); member 3 has 7 h
@@ -491,6 +704,7 @@ def test_celid_counts_long_single_and_long_total_interruptions():
     # without minutes CELID is NaN, the other indices over members are not
     row = ix.compute_indices(rec, None, 10, *Y2024, member_hits=hits.drop(columns="minutes")).loc["system"]
     assert math.isnan(row["celid_s"]) and math.isnan(row["celid_t"]) and row["cemi_3"] == 0
-    by_feeder = ix.compute_indices(rec, None, {"F1": 10}, *Y2024, group_by="feeder", member_hits=hits,
-                                   celid_t_hours=6.5)
+    by_feeder = ix.compute_indices(
+        rec, None, {"F1": 10}, *Y2024, group_by="feeder", member_hits=hits, celid_t_hours=6.5
+    )
     assert by_feeder.loc["F1", "celid_t"] == pytest.approx(3 / 10) and by_feeder.attrs["celid_t_hours"] == 6.5

@@ -42,8 +42,9 @@ def _damaged_sheet(workbook: bytes) -> bytes:
     for name in source.namelist():
         files[name] = source.read(name)
         if name == "xl/worksheets/sheet1.xml":
-            files[name] = files[name].replace(b"</sheetData>", b'<row r="9"><c r="A9" t="n"><v>not a number</v>'
-                                                               b"</c></row></sheetData>")
+            files[name] = files[name].replace(
+                b"</sheetData>", b'<row r="9"><c r="A9" t="n"><v>not a number</v></c></row></sheetData>'
+            )
     return _zip(files)
 
 
@@ -75,8 +76,28 @@ def test_unreadable_interruption_files_get_a_422_on_file_and_nothing_is_written(
 
 
 def test_a_damaged_registry_workbook_gets_a_422_on_file(api):
-    data = _damaged_sheet(_workbook([["R-1", "Blanco County Jail", "police", "1000000020", "M00000020", None,
-                                      None, None, "yes", 48, 1, None, None, None]]))
+    data = _damaged_sheet(
+        _workbook(
+            [
+                [
+                    "R-1",
+                    "Blanco County Jail",
+                    "police",
+                    "1000000020",
+                    "M00000020",
+                    None,
+                    None,
+                    None,
+                    "yes",
+                    48,
+                    1,
+                    None,
+                    None,
+                    None,
+                ]
+            ]
+        )
+    )
     response = api("POST", "/api/registry/import", as_="registry", files={"file": ("damaged.xlsx", data)})
     assert response.status_code == 422, response.text
     assert response.json()["field"] == "file" and "Fix: " in response.json()["detail"]
@@ -85,8 +106,11 @@ def test_a_damaged_registry_workbook_gets_a_422_on_file(api):
 
 @pytest.mark.parametrize("address", [LONG, SCRIPT, "ana@example..org", '"ana"@example.org', "ana@-example.org"])
 def test_members_e_mail_is_checked_when_registering_resending_and_resetting(api, mail, address):
-    for path, body in (("/api/members/register", None), ("/api/members/resend-activation", {"email": address}),
-                       ("/api/members/password-reset", {"email": address})):
+    for path, body in (
+        ("/api/members/register", None),
+        ("/api/members/resend-activation", {"email": address}),
+        ("/api/members/password-reset", {"email": address}),
+    ):
         response = register(api, email=address) if body is None else api("POST", path, as_=None, json=body)
         assert response.status_code == 422, (path, response.text)
         assert response.json()["field"] == "email"
@@ -109,15 +133,30 @@ def test_members_e_mail_is_normalised_once_for_all(api, mail, session):
 def test_alert_recipients_e_mail_is_checked(api, mail):
     ana = _member(api, mail, email="ana@example.org", point=ANA)
     for address in (LONG, SCRIPT, "x@y"):
-        refused = api("POST", "/api/members/me/alert-recipients", as_=None, headers=ana,
-                      json={"channel": "email", "address": address, "language": "es"})
+        refused = api(
+            "POST",
+            "/api/members/me/alert-recipients",
+            as_=None,
+            headers=ana,
+            json={"channel": "email", "address": address, "language": "es"},
+        )
         assert refused.status_code == 422, refused.text
         assert refused.json()["field"] == "address" and " / " in refused.json()["detail"]
-    long_phone = api("POST", "/api/members/me/alert-recipients", as_=None, headers=ana,
-                     json={"channel": "sms", "address": "5" * 10_000, "language": "en"})
+    long_phone = api(
+        "POST",
+        "/api/members/me/alert-recipients",
+        as_=None,
+        headers=ana,
+        json={"channel": "sms", "address": "5" * 10_000, "language": "en"},
+    )
     assert long_phone.status_code == 422 and len(long_phone.json()["detail"]) < 500
-    added = api("POST", "/api/members/me/alert-recipients", as_=None, headers=ana,
-                json={"channel": "email", "address": "Helper@Example.ORG", "language": "en"})
+    added = api(
+        "POST",
+        "/api/members/me/alert-recipients",
+        as_=None,
+        headers=ana,
+        json={"channel": "email", "address": "Helper@Example.ORG", "language": "en"},
+    )
     assert added.status_code == 201 and added.json()["address"] == "helper@example.org"
 
 
@@ -129,19 +168,43 @@ def test_registry_contacts_e_mail_is_checked_by_the_same_rule(api):
         assert response.json()["field"] == "contacts.0.email"
         assert len(response.json()["detail"]) < 600
     assert api("GET", "/api/registry/entries").json() == []
-    data = _workbook([["R-1", "Blanco County Jail", "police", "1000000020", "M00000020", None, None, None, "yes",
-                       48, 1, None, None, None]], [["R-1", "Sgt. Wells", None, None, None, SCRIPT, "yes"]])
+    data = _workbook(
+        [
+            [
+                "R-1",
+                "Blanco County Jail",
+                "police",
+                "1000000020",
+                "M00000020",
+                None,
+                None,
+                None,
+                "yes",
+                48,
+                1,
+                None,
+                None,
+                None,
+            ]
+        ],
+        [["R-1", "Sgt. Wells", None, None, None, SCRIPT, "yes"]],
+    )
     refused = api("POST", "/api/registry/import", as_="registry", files={"file": ("new.xlsx", data)})
     assert refused.status_code == 422 and refused.json()["field"] == "email"
 
 
 def test_smtp_recipients_and_notice_resend_recipients_are_checked(api):
-    assert SmtpSettings(recipients=" CEO@Example.org, coo@example.org ").recipient_list == ["ceo@example.org",
-                                                                                             "coo@example.org"]
+    assert SmtpSettings(recipients=" CEO@Example.org, coo@example.org ").recipient_list == [
+        "ceo@example.org",
+        "coo@example.org",
+    ]
     with pytest.raises(ValidationError, match="OUTAGES_SMTP_RECIPIENTS"):
         SmtpSettings(recipients="ceo@example.org, x@y")
-    for recipients, field in (([SCRIPT], "recipients.0"), (["ceo@example.org", LONG], "recipients.1"),
-                              ([f"exec{i}@example.org" for i in range(51)], "recipients")):
+    for recipients, field in (
+        ([SCRIPT], "recipients.0"),
+        (["ceo@example.org", LONG], "recipients.1"),
+        ([f"exec{i}@example.org" for i in range(51)], "recipients"),
+    ):
         response = api("POST", "/api/notices/1/resend", as_="executive", json={"recipients": recipients})
         assert response.status_code == 422, response.text
         assert response.json()["field"] == field
@@ -158,28 +221,55 @@ def test_a_registry_entry_holds_at_most_50_contacts(api):
     assert api("GET", "/api/registry/entries").json() == []
     made = api("POST", "/api/registry/entries", as_="registry", json=ENTRIES["water"] | {"contacts": _contacts(50)})
     assert made.status_code == 201 and len(made.json()["contacts"]) == 50
-    changed = api("PUT", f"/api/registry/entries/{made.json()['id']}", as_="registry",
-                  json=ENTRIES["water"] | {"contacts": _contacts(10_000), "version": made.json()["version"]})
+    changed = api(
+        "PUT",
+        f"/api/registry/entries/{made.json()['id']}",
+        as_="registry",
+        json=ENTRIES["water"] | {"contacts": _contacts(10_000), "version": made.json()["version"]},
+    )
     assert changed.status_code == 422 and changed.json()["field"] == "contacts"
 
-    data = _workbook([["R-1", "Blanco County Jail", "police", "1000000020", "M00000020", None, None, None, "yes",
-                       48, 1, None, None, None]], [["R-1", f"Deputy {i}", None, "512-555-0100", None, None, "no"]
-                                                   for i in range(51)])
+    data = _workbook(
+        [
+            [
+                "R-1",
+                "Blanco County Jail",
+                "police",
+                "1000000020",
+                "M00000020",
+                None,
+                None,
+                None,
+                "yes",
+                48,
+                1,
+                None,
+                None,
+                None,
+            ]
+        ],
+        [["R-1", f"Deputy {i}", None, "512-555-0100", None, None, "no"] for i in range(51)],
+    )
     imported = api("POST", "/api/registry/import", as_="registry", files={"file": ("many.xlsx", data)})
     assert imported.status_code == 422 and imported.json()["field"] == "contacts", imported.text
     assert "50" in imported.json()["detail"]
     assert [e["name"] for e in api("GET", "/api/registry/entries").json()] == ["Johnson City Water Plant"]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"category": "c" * 10_000}, "category"),
-    ({"account_number": "1" * 10_000}, "account_number"),
-    ({"meter_number": "M" * 10_000}, "meter_number"),
-    ({"feeder": "F" * 10_000, "account_number": None, "meter_number": None, "lon": -98.33, "lat": 30.2775},
-     "feeder"),
-    ({"contacts": [{"name": "X", "phone": "512-555-0142 x" + "1" * 30}]}, "contacts.0.phone"),
-    ({"contacts": [{"name": "X", "alt_phone": "5" * 10_000}]}, "contacts.0.alt_phone"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"category": "c" * 10_000}, "category"),
+        ({"account_number": "1" * 10_000}, "account_number"),
+        ({"meter_number": "M" * 10_000}, "meter_number"),
+        (
+            {"feeder": "F" * 10_000, "account_number": None, "meter_number": None, "lon": -98.33, "lat": 30.2775},
+            "feeder",
+        ),
+        ({"contacts": [{"name": "X", "phone": "512-555-0142 x" + "1" * 30}]}, "contacts.0.phone"),
+        ({"contacts": [{"name": "X", "alt_phone": "5" * 10_000}]}, "contacts.0.alt_phone"),
+    ],
+)
 def test_registry_strings_have_limits(api, change, field):
     response = api("POST", "/api/registry/entries", as_="registry", json=ENTRIES["water"] | sp(100) | change)
     assert response.status_code == 422, response.text
@@ -189,8 +279,11 @@ def test_registry_strings_have_limits(api, change, field):
 
 
 def test_probable_outage_actions_have_limits(api):
-    for body, field in (({"feeder": "F" * 10_000}, "feeder"), ({"feeder": "JC-014", "device": "D" * 10_000}, "device"),
-                        ({"feeder": "JC-014", "cause": "c" * 10_000}, "cause")):
+    for body, field in (
+        ({"feeder": "F" * 10_000}, "feeder"),
+        ({"feeder": "JC-014", "device": "D" * 10_000}, "device"),
+        ({"feeder": "JC-014", "cause": "c" * 10_000}, "cause"),
+    ):
         response = api("POST", "/api/probable-outages/confirm", as_="dispatcher", json=body)
         assert response.status_code == 422 and response.json()["field"] == field, response.text
         assert "at most" in response.json()["detail"]

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
 
 from outages.models import AuditEntry, Incident, Interruption, RestorationStep
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def counts(session) -> tuple[int, int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(m))
-                 for m in (Interruption, RestorationStep, Incident, AuditEntry))
+    return tuple(
+        session.scalar(select(func.count()).select_from(m))
+        for m in (Interruption, RestorationStep, Incident, AuditEntry)
+    )
 
 
 def log(api, **fields):
-    body = {"feeder": "JC-014", "cause": "vegetation", "start_at": "2025-06-02T10:00:00-05:00",
-            "members_out": 10_000} | fields
+    body = {
+        "feeder": "JC-014",
+        "cause": "vegetation",
+        "start_at": "2025-06-02T10:00:00-05:00",
+        "members_out": 10_000,
+    } | fields
     return api("POST", "/api/interruptions", json=body)
 
 
@@ -34,14 +40,23 @@ def test_dispatcher_logs_steps_closes_and_reads_back_member_minutes(api):
     assert record["members_out_now"] == 9_000
     rid, version = record["id"], record["version"]
 
-    step = api("POST", f"/api/interruptions/{rid}/restorations",
-               json={"version": version, "at": "2025-06-02T11:30:00-05:00", "members_restored": 4_000})
+    step = api(
+        "POST",
+        f"/api/interruptions/{rid}/restorations",
+        json={"version": version, "at": "2025-06-02T11:30:00-05:00", "members_restored": 4_000},
+    )
     assert step.status_code == 200, step.text
-    step = api("POST", f"/api/interruptions/{rid}/restorations",
-               json={"version": step.json()["version"], "at": "2025-06-02T14:00:00-05:00", "members_restored": 4_000})
+    step = api(
+        "POST",
+        f"/api/interruptions/{rid}/restorations",
+        json={"version": step.json()["version"], "at": "2025-06-02T14:00:00-05:00", "members_restored": 4_000},
+    )
     assert step.json()["members_out_now"] == 1_000
-    closed = api("POST", f"/api/interruptions/{rid}/close",
-                 json={"version": step.json()["version"], "restored_at": "2025-06-02T16:15:00-05:00"})
+    closed = api(
+        "POST",
+        f"/api/interruptions/{rid}/close",
+        json={"version": step.json()["version"], "restored_at": "2025-06-02T16:15:00-05:00"},
+    )
     assert closed.status_code == 200, closed.text
 
     back = api("GET", f"/api/interruptions/{rid}", as_="executive").json()
@@ -57,25 +72,42 @@ def test_steps_on_a_whole_feeder_name_the_device_or_meters_that_came_back(api):
     # JC-014 (10,000): F1 (1,000) closes at 11:30, R1 (the other 5,000 below it) at 14:00, the rest at 16:15
     record = log(api).json()
     assert (record["extent"], record["members_located"], record["members_out"]) == ("facility", 10_000, 10_000)
-    count = api("POST", f"/api/interruptions/{record['id']}/restorations",
-                json={"version": record["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 10})
+    count = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": record["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 10},
+    )
     assert count.status_code == 422 and count.json()["field"] == "members_restored"
     assert "device" in count.json()["detail"] and "meters" in count.json()["detail"]
-    step = api("POST", f"/api/interruptions/{record['id']}/restorations",
-               json={"version": record["version"], "at": "2025-06-02T11:30:00-05:00", "device": "JC-014-F1"}).json()
+    step = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": record["version"], "at": "2025-06-02T11:30:00-05:00", "device": "JC-014-F1"},
+    ).json()
     assert (step["steps"][0]["members_restored"], step["steps"][0]["device"]) == (1_000, "JC-014-F1")
-    again = api("POST", f"/api/interruptions/{record['id']}/restorations",
-                json={"version": step["version"], "at": "2025-06-02T11:40:00-05:00", "device": "JC-014-F1"})
+    again = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": step["version"], "at": "2025-06-02T11:40:00-05:00", "device": "JC-014-F1"},
+    )
     assert again.status_code == 422 and again.json()["field"] == "device"
-    step = api("POST", f"/api/interruptions/{record['id']}/restorations",
-               json={"version": step["version"], "at": "2025-06-02T14:00:00-05:00", "device": "JC-014-R1"}).json()
+    step = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": step["version"], "at": "2025-06-02T14:00:00-05:00", "device": "JC-014-R1"},
+    ).json()
     assert step["steps"][1]["members_restored"] == 5_000 and step["members_out_now"] == 4_000
-    meters = api("POST", f"/api/interruptions/{record['id']}/restorations",
-                 json={"version": step["version"], "at": "2025-06-02T15:00:00-05:00",
-                       "meters": ["M00000001", "NOPE-1"]})
+    meters = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": step["version"], "at": "2025-06-02T15:00:00-05:00", "meters": ["M00000001", "NOPE-1"]},
+    )
     assert meters.status_code == 422 and meters.json()["field"] == "meters" and "NOPE-1" in meters.json()["detail"]
-    closed = api("POST", f"/api/interruptions/{record['id']}/close",
-                 json={"version": step["version"], "restored_at": "2025-06-02T16:15:00-05:00"}).json()
+    closed = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/close",
+        json={"version": step["version"], "restored_at": "2025-06-02T16:15:00-05:00"},
+    ).json()
     assert [s["members_restored"] for s in closed["steps"]] == [1_000, 5_000, 4_000]
     assert closed["member_minutes"] == 1_000 * 90 + 5_000 * 240 + 4_000 * 375  # D12, member by member
 
@@ -84,8 +116,11 @@ def test_duration_is_real_elapsed_time_across_dst(api):
     # 2024-03-10: clocks jump from 02:00 CST to 03:00 CDT; naive times are read in America/Chicago
     made = log(api, start_at="2024-03-10T01:30:00", members_out=10)
     assert made.status_code == 201, made.text
-    closed = api("POST", f"/api/interruptions/{made.json()['id']}/close",
-                 json={"version": made.json()["version"], "restored_at": "2024-03-10T03:30:00"}).json()
+    closed = api(
+        "POST",
+        f"/api/interruptions/{made.json()['id']}/close",
+        json={"version": made.json()["version"], "restored_at": "2024-03-10T03:30:00"},
+    ).json()
     assert closed["duration_minutes"] == 60
     assert closed["start_at"] == "2024-03-10T07:30:00Z"
 
@@ -93,11 +128,13 @@ def test_duration_is_real_elapsed_time_across_dst(api):
 def test_short_interruption_is_momentary(api):
     made = log(api, members_out=50, device="JC-014-R1", restored_at="2025-06-02T10:04:59-05:00").json()
     assert (made["status"], made["kind"], made["device"]) == ("closed", "momentary", "JC-014-R1")
-    exactly_five = log(api, members_out=50, start_at="2025-06-03T10:00:00-05:00",
-                       restored_at="2025-06-03T10:05:00-05:00").json()
+    exactly_five = log(
+        api, members_out=50, start_at="2025-06-03T10:00:00-05:00", restored_at="2025-06-03T10:05:00-05:00"
+    ).json()
     assert exactly_five["kind"] == "momentary"
-    longer = log(api, members_out=50, start_at="2025-06-04T10:00:00-05:00",
-                 restored_at="2025-06-04T10:05:01-05:00").json()
+    longer = log(
+        api, members_out=50, start_at="2025-06-04T10:00:00-05:00", restored_at="2025-06-04T10:05:01-05:00"
+    ).json()
     assert longer["kind"] == "sustained"
 
 
@@ -111,8 +148,12 @@ def test_roles_decide_who_may_write(api):
     assert api("POST", "/api/interruptions", as_=None, json={}).status_code == 401
     assert api("GET", "/api/interruptions", as_=None).status_code == 401
     for role in ("executive", "registry", "admin"):
-        denied = api("POST", "/api/interruptions", as_=role, json={
-            "feeder": "JC-014", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 5})
+        denied = api(
+            "POST",
+            "/api/interruptions",
+            as_=role,
+            json={"feeder": "JC-014", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 5},
+        )
         assert denied.status_code == 403, role
         assert "dispatcher" in denied.json()["detail"]
     assert api("GET", "/api/interruptions", as_="executive").status_code == 200
@@ -122,8 +163,11 @@ def test_roles_decide_who_may_write(api):
 
 def test_stale_version_is_refused_with_409(api):
     record = log(api).json()
-    first = api("PUT", f"/api/interruptions/{record['id']}/etr",
-                json={"version": record["version"], "etr_at": "2025-06-02T18:00:00-05:00"})
+    first = api(
+        "PUT",
+        f"/api/interruptions/{record['id']}/etr",
+        json={"version": record["version"], "etr_at": "2025-06-02T18:00:00-05:00"},
+    )
     assert first.status_code == 200
     second = api("PATCH", f"/api/interruptions/{record['id']}", json={"version": record["version"], "cause": "wind"})
     assert second.status_code == 409
@@ -134,10 +178,18 @@ def test_stale_version_is_refused_with_409(api):
 def test_retried_create_with_same_idempotency_key_makes_one_record(api, session):
     before = counts(session)
     headers = {"Idempotency-Key": "console-7f3a-0001"}
-    first = api("POST", "/api/interruptions", headers=dict(headers),
-                json={"feeder": "JC-015", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 20})
-    again = api("POST", "/api/interruptions", headers=dict(headers),
-                json={"feeder": "JC-015", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 20})
+    first = api(
+        "POST",
+        "/api/interruptions",
+        headers=dict(headers),
+        json={"feeder": "JC-015", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 20},
+    )
+    again = api(
+        "POST",
+        "/api/interruptions",
+        headers=dict(headers),
+        json={"feeder": "JC-015", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 20},
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert counts(session)[0] == before[0] + 1
@@ -145,8 +197,11 @@ def test_retried_create_with_same_idempotency_key_makes_one_record(api, session)
 
 def test_etr_history_and_being_assessed(api):
     record = log(api).json()
-    one = api("PUT", f"/api/interruptions/{record['id']}/etr",
-              json={"version": record["version"], "etr_at": "2025-06-02T18:00:00-05:00", "note": "crew on site"}).json()
+    one = api(
+        "PUT",
+        f"/api/interruptions/{record['id']}/etr",
+        json={"version": record["version"], "etr_at": "2025-06-02T18:00:00-05:00", "note": "crew on site"},
+    ).json()
     two = api("PUT", f"/api/interruptions/{record['id']}/etr", json={"version": one["version"], "etr_at": None}).json()
     assert two["etr_at"] is None
     assert [e["etr_at"] for e in two["etr_history"]] == ["2025-06-02T23:00:00Z", None]
@@ -155,18 +210,27 @@ def test_etr_history_and_being_assessed(api):
 def test_a_start_moved_past_the_etr_is_refused(api, session):
     record = log(api, etr_at="2025-06-02T12:00:00-05:00").json()
     before = counts(session)
-    late = api("PATCH", f"/api/interruptions/{record['id']}",
-               json={"version": record["version"], "start_at": "2025-06-02T12:30:00-05:00"})
+    late = api(
+        "PATCH",
+        f"/api/interruptions/{record['id']}",
+        json={"version": record["version"], "start_at": "2025-06-02T12:30:00-05:00"},
+    )
     assert late.status_code == 422 and late.json()["field"] == "start_at" and "later ETR first" in late.json()["detail"]
     assert counts(session) == before
 
 
 def test_void_keeps_the_record_and_every_change_is_audited(api):
     record = log(api).json()
-    edited = api("PATCH", f"/api/interruptions/{record['id']}",
-                 json={"version": record["version"], "cause": "animal", "members_out": 900}).json()
-    voided = api("POST", f"/api/interruptions/{record['id']}/void",
-                 json={"version": edited["version"], "reason": "logged on the wrong feeder"})
+    edited = api(
+        "PATCH",
+        f"/api/interruptions/{record['id']}",
+        json={"version": record["version"], "cause": "animal", "members_out": 900},
+    ).json()
+    voided = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/void",
+        json={"version": edited["version"], "reason": "logged on the wrong feeder"},
+    )
     assert voided.status_code == 200
     assert voided.json()["status"] == "voided" and voided.json()["voided_by"] == "dispatcher"
     trail = api("GET", f"/api/interruptions/{record['id']}/audit", as_="executive").json()
@@ -174,9 +238,14 @@ def test_void_keeps_the_record_and_every_change_is_audited(api):
     assert trail[1]["before"]["cause"] == "vegetation" and trail[1]["after"]["cause"] == "animal"
     assert trail[1]["before"]["members_out"] == 10_000 and trail[1]["after"]["members_out"] == 900
     assert all(e["actor"] == "dispatcher" for e in trail)
-    assert api("POST", f"/api/interruptions/{record['id']}/close",
-               json={"version": voided.json()["version"], "restored_at": "2025-06-02T12:00:00-05:00"}
-               ).status_code == 409
+    assert (
+        api(
+            "POST",
+            f"/api/interruptions/{record['id']}/close",
+            json={"version": voided.json()["version"], "restored_at": "2025-06-02T12:00:00-05:00"},
+        ).status_code
+        == 409
+    )
     assert api("DELETE", f"/api/interruptions/{record['id']}").status_code == 405
 
 
@@ -227,15 +296,30 @@ def test_bad_restorations_get_a_clear_4xx_and_change_nothing(api, session):
         response = api("POST", f"/api/interruptions/{rid}/restorations", json={"version": version} | body)
         assert response.status_code == status, (body, response.text)
         assert response.json()["field"] == field
-    assert api("POST", f"/api/interruptions/{rid}/restorations",
-               json={"at": "2025-06-02T11:00:00-05:00", "members_restored": 5}).status_code == 422
-    ok = api("POST", f"/api/interruptions/{rid}/restorations",
-             json={"version": version, "at": "2025-06-02T12:00:00-05:00", "members_restored": 100}).json()
-    out_of_order = api("POST", f"/api/interruptions/{rid}/restorations",
-                       json={"version": ok["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 1})
+    assert (
+        api(
+            "POST",
+            f"/api/interruptions/{rid}/restorations",
+            json={"at": "2025-06-02T11:00:00-05:00", "members_restored": 5},
+        ).status_code
+        == 422
+    )
+    ok = api(
+        "POST",
+        f"/api/interruptions/{rid}/restorations",
+        json={"version": version, "at": "2025-06-02T12:00:00-05:00", "members_restored": 100},
+    ).json()
+    out_of_order = api(
+        "POST",
+        f"/api/interruptions/{rid}/restorations",
+        json={"version": ok["version"], "at": "2025-06-02T11:00:00-05:00", "members_restored": 1},
+    )
     assert out_of_order.status_code == 422 and "order" in out_of_order.json()["detail"]
-    early_close = api("POST", f"/api/interruptions/{rid}/close",
-                      json={"version": ok["version"], "restored_at": "2025-06-02T11:59:00-05:00"})
+    early_close = api(
+        "POST",
+        f"/api/interruptions/{rid}/close",
+        json={"version": ok["version"], "restored_at": "2025-06-02T11:59:00-05:00"},
+    )
     assert early_close.status_code == 422
     shrink = api("PATCH", f"/api/interruptions/{rid}", json={"version": ok["version"], "members_out": 100})
     assert shrink.status_code == 422 and shrink.json()["field"] == "members_out"
@@ -245,8 +329,11 @@ def test_bad_restorations_get_a_clear_4xx_and_change_nothing(api, session):
 
 def test_restoring_the_last_members_in_a_step_closes_the_record(api):
     record = log(api, members_out=30).json()
-    done = api("POST", f"/api/interruptions/{record['id']}/restorations",
-               json={"version": record["version"], "at": "2025-06-02T10:30:00-05:00", "members_restored": 30}).json()
+    done = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/restorations",
+        json={"version": record["version"], "at": "2025-06-02T10:30:00-05:00", "members_restored": 30},
+    ).json()
     assert done["status"] == "closed" and done["duration_minutes"] == 30 and done["member_minutes"] == 900
 
 
@@ -261,14 +348,18 @@ def test_list_filters_and_pagination(api):
     for day in (1, 2, 3):
         log(api, start_at=f"2025-07-0{day}T08:00:00-05:00", members_out=10, cause="animal")
     log(api, start_at="2025-07-02T09:00:00-05:00", feeder="MF-001", members_out=10, cause="wind")
-    page = api("GET", "/api/interruptions", params={"start_from": "2025-07-01T00:00:00-05:00",
-                                                    "start_to": "2025-07-04T00:00:00-05:00", "limit": 2}).json()
+    page = api(
+        "GET",
+        "/api/interruptions",
+        params={"start_from": "2025-07-01T00:00:00-05:00", "start_to": "2025-07-04T00:00:00-05:00", "limit": 2},
+    ).json()
     assert page["total"] == 4 and len(page["items"]) == 2
     assert page["items"][0]["start_at"] == "2025-07-03T13:00:00Z"
     by_sub = api("GET", "/api/interruptions", params={"substation": "MF-S01", "start_from": "2025-07-01"}).json()
     assert [i["feeder"] for i in by_sub["items"]] == ["MF-001"]
-    by_cause = api("GET", "/api/interruptions", params={"cause": "animal", "status": "open",
-                                                        "start_from": "2025-07-01"}).json()
+    by_cause = api(
+        "GET", "/api/interruptions", params={"cause": "animal", "status": "open", "start_from": "2025-07-01"}
+    ).json()
     assert by_cause["total"] == 3
     assert api("GET", "/api/interruptions", params={"limit": 0}).status_code == 422
     assert api("GET", "/api/interruptions", params={"status": "sideways"}).json()["field"] == "status"

@@ -26,33 +26,44 @@ def smtp_down(monkeypatch):
 
 
 def _not_sent(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "reports.member_mail" and r.exc_info
-            and r.levelno == logging.WARNING]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "reports.member_mail" and r.exc_info and r.levelno == logging.WARNING
+    ]
 
 
 def test_a_registration_whose_email_fails_is_logged_and_answered_the_same(api, session, smtp_down, caplog):
     with caplog.at_level(logging.WARNING, logger="reports.member_mail"):
-        answer = api("POST", "/api/members/register", as_=None,
-                     json={"email": "ana@example.org", "password": PASSPHRASE, "language": "en", **POINT})
+        answer = api(
+            "POST",
+            "/api/members/register",
+            as_=None,
+            json={"email": "ana@example.org", "password": PASSPHRASE, "language": "en", **POINT},
+        )
     assert answer.status_code == 202 and answer.json() == {"detail": service.SAME_ANSWER}
     assert session.scalar(select(func.count()).select_from(MemberAccount)) == 1  # registered all the same
     [logged] = _not_sent(caplog)
     assert "activate" in logged and "<address>" in logged and "ana@example.org" not in logged
 
 
-def test_a_confirmation_request_that_fails_is_logged_and_the_recipient_still_added(api, session, smtp_down,
-                                                                                    caplog):
+def test_a_confirmation_request_that_fails_is_logged_and_the_recipient_still_added(api, session, smtp_down, caplog):
     mail = service.register(session=session, email="ana@example.org", password=PASSPHRASE, **POINT)
     service.activate(session=session, token=mail.token)
     session.commit()
-    signed_in = api("POST", "/api/members/token", as_=None, data={"username": "ana@example.org",
-                                                                  "password": PASSPHRASE})
+    signed_in = api(
+        "POST", "/api/members/token", as_=None, data={"username": "ana@example.org", "password": PASSPHRASE}
+    )
     headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     with caplog.at_level(logging.WARNING, logger="reports.member_mail"):
-        added = api("POST", "/api/members/me/alert-recipients", as_=None, headers=headers,
-                    json={"channel": "email", "address": "carla@example.org"})
+        added = api(
+            "POST",
+            "/api/members/me/alert-recipients",
+            as_=None,
+            headers=headers,
+            json={"channel": "email", "address": "carla@example.org"},
+        )
     assert added.status_code == 201 and added.json()["status"] == "pending"
-    assert session.scalar(select(AlertRecipient.address).where(AlertRecipient.owner.is_(False))) == \
-        "carla@example.org"
+    assert session.scalar(select(AlertRecipient.address).where(AlertRecipient.owner.is_(False))) == "carla@example.org"
     [logged] = _not_sent(caplog)
     assert "confirmation" in logged and "<address>" in logged and "carla" not in logged

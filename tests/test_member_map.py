@@ -27,8 +27,15 @@ from tests.helpers import CONTACTS, ENTRIES, PASSWORDS, _ago, _data, _log, _now,
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _points_in_community(feeder: str) -> int:
@@ -50,10 +57,18 @@ def test_figures_per_area_for_logged_interruptions(public):
     assert _points_in_community("MF-001") == 0
 
     quiet = _data(api)
-    assert quiet["totals"] == {"members_served": TOTAL, "members_out": 0, "members_out_unlocated": 0,
-                               "percent_out": 0.0, "active_outages": 0, "areas_affected": 0}
-    assert {a["code"]: a["members_served"] for a in quiet["areas"]} == {"CTY-BLANCO": TOTAL,
-                                                                       "COM-JOHNSON-CITY": community_members}
+    assert quiet["totals"] == {
+        "members_served": TOTAL,
+        "members_out": 0,
+        "members_out_unlocated": 0,
+        "percent_out": 0.0,
+        "active_outages": 0,
+        "areas_affected": 0,
+    }
+    assert {a["code"]: a["members_served"] for a in quiet["areas"]} == {
+        "CTY-BLANCO": TOTAL,
+        "COM-JOHNSON-CITY": community_members,
+    }
 
     west = _log(api, feeder="JC-015", cause="vegetation", start_at=_ago(40), members_out=500)
     etr = _ahead(3)
@@ -61,8 +76,14 @@ def test_figures_per_area_for_logged_interruptions(public):
     north = _log(api, feeder="MF-001", cause="unknown", start_at=_ago(20), members_out=300, etr_at=_ahead(2))
     data = _data(api)
     # JC-015 and R1 are whole facilities (located); MF-001's 300 are a count nobody has located yet
-    assert data["totals"] == {"members_served": TOTAL, "members_out": 6800, "members_out_unlocated": 300,
-                              "percent_out": round(100 * 6800 / TOTAL, 2), "active_outages": 3, "areas_affected": 2}
+    assert data["totals"] == {
+        "members_served": TOTAL,
+        "members_out": 6800,
+        "members_out_unlocated": 300,
+        "percent_out": round(100 * 6800 / TOTAL, 2),
+        "active_outages": 3,
+        "areas_affected": 2,
+    }
     areas = {a["code"]: a for a in data["areas"]}
     county, community = areas["CTY-BLANCO"], areas["COM-JOHNSON-CITY"]
     assert (county["members_out"], county["percent_out"]) == (6800, round(100 * 6800 / TOTAL, 1))
@@ -77,19 +98,27 @@ def test_figures_per_area_for_logged_interruptions(public):
     assert [a["code"] for a in data["areas"]][0] == "CTY-BLANCO"  # most members out first
 
     # a crew gives JC-015 an ETR: every open record has one, the county shows the latest ETR
-    assert api("PUT", f"/api/interruptions/{west['id']}/etr", json={"version": west["version"],
-                                                                       "etr_at": _ahead(1)}).status_code == 200
+    assert (
+        api(
+            "PUT", f"/api/interruptions/{west['id']}/etr", json={"version": west["version"], "etr_at": _ahead(1)}
+        ).status_code
+        == 200
+    )
     county = {a["code"]: a for a in _data(api)["areas"]}["CTY-BLANCO"]
     assert county["status"] == "crew_assigned"
     assert datetime.fromisoformat(county["etr"]) == datetime.fromisoformat(etr)
 
     # a step restoration and a closed record
-    step = api("POST", f"/api/interruptions/{north['id']}/restorations",
-               json={"version": north["version"], "at": _ago(5), "members_restored": 100})
+    step = api(
+        "POST",
+        f"/api/interruptions/{north['id']}/restorations",
+        json={"version": north["version"], "at": _ago(5), "members_restored": 100},
+    )
     assert step.status_code in (200, 201), step.text
     west = api("GET", f"/api/interruptions/{west['id']}").json()
-    closed = api("POST", f"/api/interruptions/{west['id']}/close", json={"version": west["version"],
-                                                                         "restored_at": _ago(1)})
+    closed = api(
+        "POST", f"/api/interruptions/{west['id']}/close", json={"version": west["version"], "restored_at": _ago(1)}
+    )
     assert closed.status_code == 200, closed.text
     data = _data(api)
     areas = {a["code"]: a for a in data["areas"]}
@@ -128,15 +157,28 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
     api = public
     hospital = ENTRIES["hospital"] | {"contacts": CONTACTS}
     assert api("POST", "/api/registry/entries", as_="registry", json=hospital).status_code == 201
-    _log(api, feeder="JC-014", cause="wind", start_at=_ago(30), members_out=10_000, etr_at=_ahead(2),
-         location="1 Main St, Johnson City", notes="Pedernales Valley Hospital on generator")
+    _log(
+        api,
+        feeder="JC-014",
+        cause="wind",
+        start_at=_ago(30),
+        members_out=10_000,
+        etr_at=_ahead(2),
+        location="1 Main St, Johnson City",
+        notes="Pedernales Valley Hospital on generator",
+    )
     body = api("GET", "/map/data.json", as_=None).text
     page = api("GET", "/map", as_=None).text
     layers = facility_layers()
     secret = ["Pedernales Valley Hospital", "Main St", "Dana Ruiz", "555-0142", "M00009500", "1000009500"]
-    for frame, column in ((layers["feeders"], "feeder_id"), (layers["feeders"], "name"),
-                          (layers["substations"], "substation_id"), (layers["substations"], "name"),
-                          (layers["devices"], "device_id"), (layers["transmission_lines"], "name")):
+    for frame, column in (
+        (layers["feeders"], "feeder_id"),
+        (layers["feeders"], "name"),
+        (layers["substations"], "substation_id"),
+        (layers["substations"], "name"),
+        (layers["devices"], "device_id"),
+        (layers["transmission_lines"], "name"),
+    ):
         secret += [v for v in frame[column] if v != "Johnson City"]  # the community shares the town's name
     for word in secret:
         assert word not in body and word not in page, word
@@ -185,11 +227,30 @@ def _browser_database(database_url: str, tmp_path: Path, facility_file: Path) ->
 def server(database_url, tmp_path, facility_file):
     url = _browser_database(database_url, tmp_path, facility_file)
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SCHEDULER": "false",
-                        "OUTAGES_PUBLIC_MAP_CHECK_SECONDS": "0.5", "SPATIALITE_LIBRARY_PATH": "mod_spatialite"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_SCHEDULER": "false",
+        "OUTAGES_PUBLIC_MAP_CHECK_SECONDS": "0.5",
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -216,7 +277,6 @@ def server(database_url, tmp_path, facility_file):
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
 def test_member_map_in_a_real_browser(server):
     from playwright.sync_api import expect, sync_playwright
-
 
     requests: list[str] = []
     with sync_playwright() as p:
@@ -246,10 +306,14 @@ def test_member_map_in_a_real_browser(server):
             expect(page.locator(".mm-links a[href='/members']")).to_have_text("Alertas de apagones y mi cuenta")
 
             # a dispatcher logs an outage through the API; the open page shows it at its next refresh
-            token = httpx.post(server + "/api/auth/token", data={"username": "dispatcher",
-                                                                  "password": PASSWORDS["dispatcher"]}).json()
-            logged = httpx.post(server + "/api/interruptions", headers={"Authorization": "Bearer " + token["access_token"]},
-                                json={"feeder": "JC-015", "cause": "vegetation", "start_at": _ago(15), "members_out": 500})
+            token = httpx.post(
+                server + "/api/auth/token", data={"username": "dispatcher", "password": PASSWORDS["dispatcher"]}
+            ).json()
+            logged = httpx.post(
+                server + "/api/interruptions",
+                headers={"Authorization": "Bearer " + token["access_token"]},
+                json={"feeder": "JC-015", "cause": "vegetation", "start_at": _ago(15), "members_out": 500},
+            )
             assert logged.status_code == 201, logged.text
             loads = page.evaluate("window.MM_LOADS")
             item = page.locator("#mm-active li[data-code=CTY-BLANCO]")
@@ -264,8 +328,11 @@ def test_member_map_in_a_real_browser(server):
             assert "#fdd49e" not in fill and "#fc8d59" in fill  # 500 of 12,000 = 4.2 %: the 1-5 % shade
             expect(page.locator("#mm-unlocated")).to_be_hidden()  # every member out is located
             # part of MF-001 with a count only: shown apart, "of which about N not yet located"
-            part = httpx.post(server + "/api/interruptions", headers={"Authorization": "Bearer " + token["access_token"]},
-                              json={"feeder": "MF-001", "cause": "wind", "start_at": _ago(10), "members_out": 300})
+            part = httpx.post(
+                server + "/api/interruptions",
+                headers={"Authorization": "Bearer " + token["access_token"]},
+                json={"feeder": "MF-001", "cause": "wind", "start_at": _ago(10), "members_out": 300},
+            )
             assert part.status_code == 201, part.text
             expect(page.locator("#mm-out")).to_have_text("800", timeout=15_000)
             expect(page.locator("#mm-unlocated")).to_have_text("de ellos, unos 300 aún sin ubicar")

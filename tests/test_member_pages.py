@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -40,9 +40,14 @@ from tests.helpers import (
     load_test_cooperative,
 )
 
-PAGES = {"/members": "My outage account", "/members/activate": "Activate your account",
-         "/members/reset": "Choose a new password", "/members/report": "Report an outage",
-         "/members/confirm": "Confirm outage alerts", "/members/unsubscribe": "Stop outage alerts"}
+PAGES = {
+    "/members": "My outage account",
+    "/members/activate": "Activate your account",
+    "/members/reset": "Choose a new password",
+    "/members/report": "Report an outage",
+    "/members/confirm": "Confirm outage alerts",
+    "/members/unsubscribe": "Stop outage alerts",
+}
 STATIC = Path(member_pages.STATIC_DIR)
 CHICAGO = ZoneInfo("America/Chicago")
 PHONE = 375
@@ -94,9 +99,16 @@ def test_every_text_exists_in_english_and_spanish(api):
     used |= set(re.findall(r"\bt\('(\w+)'", script))
     used |= set(re.findall(r"\b(?:say|ok|okWith)\([^;]*?, '(\w+)'(?:, \{[^;]*?\})?\)", script))
     prefixes = {key for key in used if key.endswith("_")}  # t('status_' + status) and the like
-    families = {"status_": STATUSES, "explain_": STATUSES, "alert_": ("outage", "etr", "restored", "planned"),
-                "channel_": ("email", "sms"), "rstatus_": ("pending", "confirmed", "unsubscribed"),
-                "report_": ("open", "confirmed", "dismissed"), "lang_": ("en", "es"), "cause_": DEFAULT_CAUSES}
+    families = {
+        "status_": STATUSES,
+        "explain_": STATUSES,
+        "alert_": ("outage", "etr", "restored", "planned"),
+        "channel_": ("email", "sms"),
+        "rstatus_": ("pending", "confirmed", "unsubscribed"),
+        "report_": ("open", "confirmed", "dismissed"),
+        "lang_": ("en", "es"),
+        "cause_": DEFAULT_CAUSES,
+    }
     assert prefixes <= set(families), prefixes
     used |= {prefix + value for prefix, values in families.items() for value in values}
     missing = sorted(used - prefixes - set(member_pages.TEXTS))
@@ -120,9 +132,14 @@ def mailbox():
     box = Inbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
-    env = {"OUTAGES_SMTP_HOST": "127.0.0.1", "OUTAGES_SMTP_PORT": str(controller.port),
-           "OUTAGES_SMTP_SECURITY": "none", "OUTAGES_SMTP_SENDER": "outages@coop.example",
-           "OUTAGES_SMS_GATEWAY": "email", "OUTAGES_SMS_EMAIL_DOMAIN": "sms.example.org"}
+    env = {
+        "OUTAGES_SMTP_HOST": "127.0.0.1",
+        "OUTAGES_SMTP_PORT": str(controller.port),
+        "OUTAGES_SMTP_SECURITY": "none",
+        "OUTAGES_SMTP_SENDER": "outages@coop.example",
+        "OUTAGES_SMS_GATEWAY": "email",
+        "OUTAGES_SMS_EMAIL_DOMAIN": "sms.example.org",
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     caches = [get_smtp_settings, member_alerts.get_sms_settings]
@@ -147,12 +164,22 @@ def live(tmp_path_factory, facility_file, mailbox):
     engine = make_engine(url)
     load_test_cooperative(engine, facility_file)
     with live_server(url) as base, httpx.Client(base_url=base, timeout=30) as http:
-        token = http.post("/api/auth/token", data={"username": "dispatcher",
-                                                   "password": PASSWORDS["dispatcher"]}).json()["access_token"]
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        storm = http.post("/api/interruptions", headers={"Authorization": f"Bearer {token}"}, json={
-            "feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "members_out": 6_000,
-            "start_at": (now - timedelta(hours=1)).isoformat(), "etr_at": (now + timedelta(hours=3)).isoformat()})
+        token = http.post(
+            "/api/auth/token", data={"username": "dispatcher", "password": PASSWORDS["dispatcher"]}
+        ).json()["access_token"]
+        now = datetime.now(UTC).replace(microsecond=0)
+        storm = http.post(
+            "/api/interruptions",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "feeder": "JC-014",
+                "device": "JC-014-R1",
+                "cause": "wind",
+                "members_out": 6_000,
+                "start_at": (now - timedelta(hours=1)).isoformat(),
+                "etr_at": (now + timedelta(hours=3)).isoformat(),
+            },
+        )
         assert storm.status_code == 201, storm.text
         yield SimpleNamespace(base=base, http=http, engine=engine, mail=mailbox, storm=storm.json())
     engine.dispose()
@@ -173,8 +200,14 @@ def page(browser, live):
     """A phone: 375 px wide, touch, in the cooperative's zone; every request must stay on 127.0.0.1."""
     with live.engine.begin() as conn:  # sign-in, registration and reset are limited per client (in the database)
         conn.execute(delete(RateLimit))
-    context = browser.new_context(viewport={"width": PHONE, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, timezone_id="America/Chicago", locale="en-US")
+    context = browser.new_context(
+        viewport={"width": PHONE, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        timezone_id="America/Chicago",
+        locale="en-US",
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.outside = []
@@ -219,8 +252,12 @@ def link_in(message, live, path: str) -> str:
 def member(live, email: str, point: dict, language: str = "en") -> str:
     """An active member made through the API (for tests about what comes after); returns a bearer token."""
     after = len(live.mail.messages)
-    assert live.http.post("/api/members/register", json={"email": email, "password": PASSPHRASE,
-                                                         "language": language, **point}).status_code == 202
+    assert (
+        live.http.post(
+            "/api/members/register", json={"email": email, "password": PASSPHRASE, "language": language, **point}
+        ).status_code
+        == 202
+    )
     token = parse_qs(urlsplit(link_in(wait_mail(live, email, after), live, "/members/activate")).query)["token"][0]
     assert live.http.post("/api/members/activate", json={"token": token}).json()["status"] == "activated"
     answer = live.http.post("/api/members/token", data={"username": email, "password": PASSPHRASE})
@@ -265,9 +302,15 @@ def test_register_activate_twice_sign_in_and_report_an_outage_in_two_taps(page, 
     page.fill("#f-register [name=meter_number]", "M00004501")
     page.tap("#f-register button[type=submit]")
     message = page.wait_for_selector("#f-register .err[data-for=meter_number]:not(:empty)").inner_text()
-    expected = live.http.post("/api/members/register", json={
-        "email": email, "password": PASSPHRASE, "account_number": BELOW_R1["account_number"],
-        "meter_number": "M00004501"}).json()
+    expected = live.http.post(
+        "/api/members/register",
+        json={
+            "email": email,
+            "password": PASSPHRASE,
+            "account_number": BELOW_R1["account_number"],
+            "meter_number": "M00004501",
+        },
+    ).json()
     assert expected["field"] == "meter_number" and message == expected["detail"].split(" / ")[0]  # the English half
     assert page.get_attribute("#f-register [name=meter_number]", "aria-invalid") == "true"
     page.fill("#f-register [name=meter_number]", BELOW_R1["meter_number"])
@@ -373,8 +416,12 @@ def test_alert_settings_choices_language_and_extra_recipients(page, live):
     assert restored.is_checked()
     restored.tap()
     page.wait_for_selector("fieldset.alerts[data-meter=M00004600] .ok:has-text('Saved.')")
-    assert me(live, token)["service_points"][0]["alerts"] == {"outage": True, "etr": True, "restored": False,
-                                                              "planned": True}
+    assert me(live, token)["service_points"][0]["alerts"] == {
+        "outage": True,
+        "etr": True,
+        "restored": False,
+        "planned": True,
+    }
     # the account's language
     page.select_option("#f-lang [name=language]", "es")
     page.wait_for_selector("#f-lang [data-ok]:has-text('Saved.')")
@@ -433,8 +480,11 @@ def test_unsubscribe_page_stops_the_alerts_after_one_tap(page, live):
     with Session(live.engine) as session:
         from outages.members.models import AlertRecipient
 
-        key = session.scalar(select(AlertRecipient.unsubscribe_key).join(
-            MemberAccount, MemberAccount.id == AlertRecipient.account_id).where(MemberAccount.email == email))
+        key = session.scalar(
+            select(AlertRecipient.unsubscribe_key)
+            .join(MemberAccount, MemberAccount.id == AlertRecipient.account_id)
+            .where(MemberAccount.email == email)
+        )
     page.goto(live.base + "/members")  # this browser reads Spanish from now on
     page.evaluate("localStorage.setItem('outageMap.lang', 'es')")
     page.goto(f"{live.base}/members/unsubscribe?key={key}")
@@ -477,8 +527,11 @@ def test_report_without_signing_in_by_meter_or_by_phone(page, live):
     phoned = _point(1_801)
     token = member(live, "di@example.org", phoned)
     after = len(live.mail.messages)
-    added = live.http.post("/api/members/me/alert-recipients", headers={"Authorization": f"Bearer {token}"},
-                           json={"channel": "sms", "address": "512-555-0199", "language": "en"})
+    added = live.http.post(
+        "/api/members/me/alert-recipients",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"channel": "sms", "address": "512-555-0199", "language": "en"},
+    )
     assert added.status_code == 201, added.text
     link = link_in(wait_mail(live, "5125550199@sms.example.org", after), live, "/members/confirm")
     page.goto(link)
@@ -510,18 +563,29 @@ def test_report_without_signing_in_by_meter_or_by_phone(page, live):
 def test_an_expired_activation_link_offers_a_new_one_and_a_bad_one_says_so(page, live):
     email = "eve@example.org"
     after = len(live.mail.messages)
-    assert live.http.post("/api/members/register", json={"email": email, "password": PASSPHRASE,
-                                                         **_point(4_900)}).status_code == 202
+    assert (
+        live.http.post(
+            "/api/members/register", json={"email": email, "password": PASSPHRASE, **_point(4_900)}
+        ).status_code
+        == 202
+    )
     old = link_in(wait_mail(live, email, after), live, "/members/activate")
     with Session(live.engine) as session, session.begin():
         account = session.scalar(select(MemberAccount.id).where(MemberAccount.email == email))
-        session.execute(update(MemberToken).where(MemberToken.account_id == account)
-                        .values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        session.execute(
+            update(MemberToken)
+            .where(MemberToken.account_id == account)
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     page.goto(old)
     assert page.wait_for_selector("#result[data-status]").get_attribute("data-status") == "409"
     assert page.inner_text("#result").startswith("This activation link has expired.")
-    assert page.inner_text("#detail") == live.http.post("/api/members/activate", json={
-        "token": parse_qs(urlsplit(old).query)["token"][0]}).json()["detail"].split(" / ")[0]
+    assert (
+        page.inner_text("#detail")
+        == live.http.post("/api/members/activate", json={"token": parse_qs(urlsplit(old).query)["token"][0]})
+        .json()["detail"]
+        .split(" / ")[0]
+    )
     after = len(live.mail.messages)
     page.fill("#f-resend [name=email]", email)
     page.tap("#f-resend button[type=submit]")
@@ -560,8 +624,10 @@ def test_forgotten_password_through_the_pages(page, live):
     assert page.get_attribute("#f-reset [name=password]", "type") == "text"
     shoot(page, "reset")
     page.tap("#f-reset button[type=submit]")
-    assert page.wait_for_selector("#f-reset [data-ok]:not(:empty)").inner_text() == \
-        "Your password is changed. You can sign in now."
+    assert (
+        page.wait_for_selector("#f-reset [data-ok]:not(:empty)").inner_text()
+        == "Your password is changed. You can sign in now."
+    )
     assert page.is_hidden("#f-reset [name=password]")
     page.goto(link)  # the link works once
     page.fill("#f-reset [name=password]", "yet another passphrase 2028")

@@ -3,7 +3,7 @@ service points — with the e-mails read from a real SMTP server on 127.0.0.1.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -57,12 +57,11 @@ def test_expired_link_is_refused_with_a_way_to_resend(api, mail, session):
     register(api, language="es")
     assert mail.messages[-1]["Subject"] == "Active su cuenta de apagones"
     for row in session.scalars(select(MemberToken)):
-        row.expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
     session.flush()
     expired = api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     assert expired.status_code == 409 and "Resend activation" in expired.json()["detail"]
-    assert api("POST", "/api/members/resend-activation", as_=None,
-               json={"email": "ana@example.org"}).status_code == 202
+    assert api("POST", "/api/members/resend-activation", as_=None, json={"email": "ana@example.org"}).status_code == 202
     fresh = api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     assert fresh.json()["status"] == "activated"
     bogus = api("POST", "/api/members/activate", as_=None, json={"token": "not-a-token"})
@@ -74,38 +73,68 @@ def test_password_reset_by_email(api, mail):
     api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"})
     token = link_token(mail.messages[-1])
-    done = api("POST", "/api/members/password-reset/confirm", as_=None,
-               json={"token": token, "password": "a brand new passphrase for 2027"})
+    done = api(
+        "POST",
+        "/api/members/password-reset/confirm",
+        as_=None,
+        json={"token": token, "password": "a brand new passphrase for 2027"},
+    )
     assert done.status_code == 200
     assert sign_in(api).status_code == 401
     assert sign_in(api, password="a brand new passphrase for 2027").status_code == 200
-    reuse = api("POST", "/api/members/password-reset/confirm", as_=None,
-                json={"token": token, "password": "yet another passphrase 2028"})
+    reuse = api(
+        "POST",
+        "/api/members/password-reset/confirm",
+        as_=None,
+        json={"token": token, "password": "yet another passphrase 2028"},
+    )
     assert reuse.status_code == 422
 
 
 def test_my_service_points_and_their_status_only(api, mail):
     ana = _member(api, mail)
-    added = api("POST", "/api/members/me/service-points", as_=None, headers=dict(ana),
-                json={"account_number": "1000010600", "meter_number": "M00010600"})  # on MF-001
+    added = api(
+        "POST",
+        "/api/members/me/service-points",
+        as_=None,
+        headers=dict(ana),
+        json={"account_number": "1000010600", "meter_number": "M00010600"},
+    )  # on MF-001
     assert added.status_code == 201
     assert [p["meter_number"] for p in added.json()["service_points"]] == ["M00000100", "M00010600"]
     assert {p["status"] for p in added.json()["service_points"]} == {"on"}
-    api("POST", "/api/interruptions", json={"feeder": "MF-001", "cause": "wind", "members_out": 1_500,
-                                            "start_at": "2025-06-02T10:00:00-05:00",
-                                            "etr_at": "2025-06-02T14:00:00-05:00"})
-    api("POST", "/api/interruptions", json={"feeder": "JC-014", "cause": "wind", "members_out": 20,
-                                            "start_at": "2025-06-02T10:00:00-05:00"})
-    mine = {p["meter_number"]: p for p in api("GET", "/api/members/me", as_=None, headers=dict(ana)
-                                               ).json()["service_points"]}
+    api(
+        "POST",
+        "/api/interruptions",
+        json={
+            "feeder": "MF-001",
+            "cause": "wind",
+            "members_out": 1_500,
+            "start_at": "2025-06-02T10:00:00-05:00",
+            "etr_at": "2025-06-02T14:00:00-05:00",
+        },
+    )
+    api(
+        "POST",
+        "/api/interruptions",
+        json={"feeder": "JC-014", "cause": "wind", "members_out": 20, "start_at": "2025-06-02T10:00:00-05:00"},
+    )
+    mine = {
+        p["meter_number"]: p
+        for p in api("GET", "/api/members/me", as_=None, headers=dict(ana)).json()["service_points"]
+    }
     assert mine["M00010600"]["status"] == "out" and mine["M00010600"]["etr_at"] == "2025-06-02T19:00:00Z"
     assert mine["M00000100"]["status"] == "possibly_out"  # part of JC-014, no device named
-    bo = _member(api, mail, email="bo@example.org", point={"account_number": "1000010200",
-                                                           "meter_number": "M00010200"})
+    bo = _member(api, mail, email="bo@example.org", point={"account_number": "1000010200", "meter_number": "M00010200"})
     theirs = api("GET", "/api/members/me", as_=None, headers=dict(bo)).json()["service_points"]
     assert [p["meter_number"] for p in theirs] == ["M00010200"]  # nobody else's
-    wrong = api("POST", "/api/members/me/service-points", as_=None, headers=dict(bo),
-                json={"account_number": "1000010600", "meter_number": "M00000100"})
+    wrong = api(
+        "POST",
+        "/api/members/me/service-points",
+        as_=None,
+        headers=dict(bo),
+        json={"account_number": "1000010600", "meter_number": "M00000100"},
+    )
     assert wrong.status_code == 422
     assert api("GET", "/api/members/me", as_="dispatcher").status_code == 401  # a staff token is no member
     assert api("GET", "/api/interruptions", as_=None, headers=dict(ana)).status_code == 401  # nor the reverse
@@ -118,20 +147,27 @@ def test_sign_in_is_rate_limited(api, mail):
 
 
 def _report(api, n: int):
-    return api("POST", "/api/members/outage-reports", as_=None,
-               json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"})
+    return api(
+        "POST",
+        "/api/members/outage-reports",
+        as_=None,
+        json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"},
+    )
 
 
 def test_reports_are_deduplicated_and_become_a_probable_outage_the_dispatcher_confirms(api, mail):
     ana = _member(api, mail)
-    first = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
-                json={"meter_number": "M00000100"})
-    again = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
-                json={"meter_number": "M00000100"})
+    first = api(
+        "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000100"}
+    )
+    again = api(
+        "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000100"}
+    )
     assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
     assert "Thank you" in first.json()["detail"]
-    not_mine = api("POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana),
-                   json={"meter_number": "M00000101"})
+    not_mine = api(
+        "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000101"}
+    )
     assert not_mine.status_code == 422
     assert api("GET", "/api/probable-outages", as_="dispatcher").json() == []  # 1 report: below the threshold
     # two neighbours report without signing in (below recloser R1: meters 4,001-10,000 in the test cooperative)
@@ -142,34 +178,45 @@ def test_reports_are_deduplicated_and_become_a_probable_outage_the_dispatcher_co
     assert [(p["feeder"], p["reports"]) for p in probable] == [("JC-014", 3)]
     refused = api("POST", "/api/probable-outages/confirm", as_="executive", json={"feeder": "JC-014"})
     assert refused.status_code == 403
-    made = api("POST", "/api/probable-outages/confirm", as_="dispatcher",
-               json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind"})
+    made = api(
+        "POST",
+        "/api/probable-outages/confirm",
+        as_="dispatcher",
+        json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind"},
+    )
     assert made.status_code == 201, made.text
     record = made.json()
     assert (record["feeder"], record["device"], record["members_out"]) == ("JC-014", "JC-014-R1", 6_000)
     assert record["notes"] == "confirmed from 3 member report(s)"
     assert api("GET", "/api/probable-outages").json() == []
-    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-014"}
-               ).status_code == 404
+    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-014"}).status_code == 404
 
 
 def test_dismissing_a_probable_outage(api, mail):
     for n in (10_101, 10_102, 10_103):  # on JC-015
         assert _report(api, n).status_code == 201
     assert api("GET", "/api/probable-outages").json()[0]["feeder"] == "JC-015"
-    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-015"}
-               ).json() == {"dismissed": 3}
+    assert api("POST", "/api/probable-outages/dismiss", as_="dispatcher", json={"feeder": "JC-015"}).json() == {
+        "dismissed": 3
+    }
     assert api("GET", "/api/probable-outages").json() == []
     assert _report(api, 10_101).status_code == 201  # a new report after a dismissal is a new report
-    wrong = api("POST", "/api/members/outage-reports", as_=None,
-                json={"account_number": "1000010101", "meter_number": "M00010102"})
+    wrong = api(
+        "POST",
+        "/api/members/outage-reports",
+        as_=None,
+        json={"account_number": "1000010101", "meter_number": "M00010102"},
+    )
     assert wrong.status_code == 422 and wrong.json()["field"] == "meter_number"
 
 
 def test_reports_of_a_known_outage_join_it_instead_of_making_a_probable_one(api, mail):
-    start = (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat()
-    record = api("POST", "/api/interruptions", json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind",
-                                                     "members_out": 6_000, "start_at": start}).json()
+    start = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    record = api(
+        "POST",
+        "/api/interruptions",
+        json={"feeder": "JC-014", "device": "JC-014-R1", "cause": "wind", "members_out": 6_000, "start_at": start},
+    ).json()
     for n in (4_500, 4_501, 4_502):  # below R1: already known to be out
         known = _report(api, n)
         assert known.status_code == 201 and known.json()["status"] == "confirmed"
@@ -191,11 +238,14 @@ def test_the_demo_member_signs_in_and_keeps_the_service_out_of_production(sessio
     assert demo_users_present(session=session)  # `outages serve` refuses to start outside demo mode
 
 
-@pytest.mark.parametrize("meters, device", [
-    ((9_001, 9_002, 9_003), "JC-014-F1"),  # all below fuse F1: the fuse
-    ((9_001, 9_002, 4_500), "JC-014-R1"),  # two below F1, one below R1 only: the recloser above both
-    ((9_001, 4_500, 100), None),  # one from above every device: the feeder itself
-])
+@pytest.mark.parametrize(
+    "meters, device",
+    [
+        ((9_001, 9_002, 9_003), "JC-014-F1"),  # all below fuse F1: the fuse
+        ((9_001, 9_002, 4_500), "JC-014-R1"),  # two below F1, one below R1 only: the recloser above both
+        ((9_001, 4_500, 100), None),  # one from above every device: the feeder itself
+    ],
+)
 def test_reports_point_to_the_device_above_them_all(api, mail, meters, device):
     for n in meters:
         assert _report(api, n).status_code == 201

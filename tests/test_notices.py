@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -23,8 +23,9 @@ from tests.helpers import T, free_port, log
 
 
 def notices(session, incident_id):
-    return session.scalars(select(Notice).where(Notice.incident_id == incident_id)
-                           .order_by(Notice.kind, Notice.sequence)).all()
+    return session.scalars(
+        select(Notice).where(Notice.incident_id == incident_id).order_by(Notice.kind, Notice.sequence)
+    ).all()
 
 
 def text_of(message) -> str:
@@ -41,10 +42,14 @@ def test_ongoing_incident_becomes_significant_and_the_ceo_hears(sessions, sessio
     message = inbox.messages[0]
     assert message["Subject"].startswith("Initial notice: significant interruption, Johnson City Division")
     body = text_of(message)
-    for expected in ("General location: Johnson City Division; communities: Johnson City; counties: Blanco County",
-                     "Members affected: about 2,400", "Cause: Wind", "Time of the event: Mon 2 Jun 2025 10:00 CDT",
-                     "Estimated time of full restoration: being assessed",
-                     "peak 2,400 members out ≥ 20% of the system's 12,000 members"):
+    for expected in (
+        "General location: Johnson City Division; communities: Johnson City; counties: Blanco County",
+        "Members affected: about 2,400",
+        "Cause: Wind",
+        "Time of the event: Mon 2 Jun 2025 10:00 CDT",
+        "Estimated time of full restoration: being assessed",
+        "peak 2,400 members out ≥ 20% of the system's 12,000 members",
+    ):
         assert expected in body, body
     assert "Route" not in body and "M000" not in body  # no addresses, no meters
     pdf = next(p for p in message.iter_attachments() if p.get_content_type() == "application/pdf")
@@ -59,13 +64,25 @@ def test_daily_updates_every_24_hours_exactly_once(sessions, session, inbox):
     session.commit()
     tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1), smtp=inbox.settings)  # initial notice at T+1h
     record = session.get(Interruption, record.id)
-    set_etr(session=session, interruption_id=record.id, actor="dispatcher",
-            data=EtrSet(version=record.version, etr_at=T + timedelta(days=3)))
-    add_restoration(session=session, interruption_id=record.id, actor="dispatcher",
-                    data=RestorationCreate(version=record.version, at=T + timedelta(hours=20), members_restored=400))
+    set_etr(
+        session=session,
+        interruption_id=record.id,
+        actor="dispatcher",
+        data=EtrSet(version=record.version, etr_at=T + timedelta(days=3)),
+    )
+    add_restoration(
+        session=session,
+        interruption_id=record.id,
+        actor="dispatcher",
+        data=RestorationCreate(version=record.version, at=T + timedelta(hours=20), members_restored=400),
+    )
     session.commit()
-    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=25) - timedelta(seconds=1),
-                smtp=inbox.settings).notices == []
+    assert (
+        tick(
+            sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=25) - timedelta(seconds=1), smtp=inbox.settings
+        ).notices
+        == []
+    )
     first = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=25), smtp=inbox.settings)
     assert len(first.notices) == 1
     tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=30), smtp=inbox.settings)
@@ -78,8 +95,12 @@ def test_daily_updates_every_24_hours_exactly_once(sessions, session, inbox):
     tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=49), smtp=inbox.settings)
     assert [n.sequence for n in notices(session, record.incident_id) if n.kind == "update"] == [1, 2]
     record = session.get(Interruption, record.id)
-    close_interruption(session=session, interruption_id=record.id, actor="dispatcher",
-                       data=CloseIn(version=record.version, restored_at=T + timedelta(hours=50)))
+    close_interruption(
+        session=session,
+        interruption_id=record.id,
+        actor="dispatcher",
+        data=CloseIn(version=record.version, restored_at=T + timedelta(hours=50)),
+    )
     session.commit()
     tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=80), smtp=inbox.settings)
     assert [n.sequence for n in notices(session, record.incident_id) if n.kind == "update"] == [1, 2]
@@ -98,7 +119,7 @@ def test_summary_report_only_past_24_hours(sessions, session, inbox):
 
 
 def test_summary_report_due_across_thanksgiving_and_a_weekend(sessions, session, inbox, api):
-    start = datetime(2025, 11, 24, 15, tzinfo=timezone.utc)  # Mon 24 Nov 09:00 CST; restored Tue 25 Nov
+    start = datetime(2025, 11, 24, 15, tzinfo=UTC)  # Mon 24 Nov 09:00 CST; restored Tue 25 Nov
     report = _closed(session, sessions, inbox, hours=31, start=start)
     # Wed 26 (1), Thu 27 Thanksgiving, Fri 28 day after, Sat, Sun, Mon 1 Dec (2), Tue 2 Dec (3)
     assert report.due_at.astimezone(timezone(timedelta(hours=-6))).date().isoformat() == "2025-12-02"
@@ -116,48 +137,82 @@ def test_summary_report_documents_hold_every_required_field(sessions, session, i
     # close; plus a second facility
     record = log(session, out=10_000, cause="ice_snow")
     for hours, device in ((1.5, "JC-014-F1"), (4, "JC-014-R1")):
-        record = add_restoration(session=session, interruption_id=record.id, actor="dispatcher",
-                                 data=RestorationCreate(version=record.version, at=T + timedelta(hours=hours),
-                                                        device=device))
-    close_interruption(session=session, interruption_id=record.id, actor="dispatcher",
-                       data=CloseIn(version=record.version, restored_at=T + timedelta(hours=30, minutes=15)))
-    log(session, feeder="MF-001", out=1_500, incident_id=record.incident_id, start=T + timedelta(hours=2),
-        restored_at=T + timedelta(hours=26))
+        record = add_restoration(
+            session=session,
+            interruption_id=record.id,
+            actor="dispatcher",
+            data=RestorationCreate(version=record.version, at=T + timedelta(hours=hours), device=device),
+        )
+    close_interruption(
+        session=session,
+        interruption_id=record.id,
+        actor="dispatcher",
+        data=CloseIn(version=record.version, restored_at=T + timedelta(hours=30, minutes=15)),
+    )
+    log(
+        session,
+        feeder="MF-001",
+        out=1_500,
+        incident_id=record.incident_id,
+        start=T + timedelta(hours=2),
+        restored_at=T + timedelta(hours=26),
+    )
     session.commit()
     tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(days=2), smtp=inbox.settings)
     report = session.scalar(select(SummaryReport).where(SummaryReport.incident_id == record.incident_id))
     xlsx = api("GET", f"/api/summary-reports/{report.id}.xlsx", as_="executive")
     assert xlsx.status_code == 200, xlsx.text
     book = load_workbook(io.BytesIO(xlsx.content))
-    cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
-                     if c.value is not None)
+    cells = " ".join(
+        str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+    )
     minutes = 1_000 * 90 + 5_000 * 240 + 4_000 * (30 * 60 + 15) + 1_500 * 24 * 60
-    for expected in ("JC-014", "JC-S01", "MF-001", "MF-S01", "Ice / snow", "Johnson City Division",
-                     "4000", "5000", "1000", "11500"):
+    for expected in (
+        "JC-014",
+        "JC-S01",
+        "MF-001",
+        "MF-S01",
+        "Ice / snow",
+        "Johnson City Division",
+        "4000",
+        "5000",
+        "1000",
+        "11500",
+    ):
         assert expected in cells.replace(",", ""), expected
     assert str(minutes) in cells.replace(",", "").replace(".0", "")
     pdf = api("GET", f"/api/summary-reports/{report.id}.pdf").content
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
-    for expected in ("JC-014", "MF-001", "JC-S01", "Ice / snow", f"{minutes:,}", "11,500", "Mon 2 Jun 2025",
-                     "JC-014: device JC-014-R1"):
+    for expected in (
+        "JC-014",
+        "MF-001",
+        "JC-S01",
+        "Ice / snow",
+        f"{minutes:,}",
+        "11,500",
+        "Mon 2 Jun 2025",
+        "JC-014: device JC-014-R1",
+    ):
         assert expected in text, expected
     html = api("GET", f"/api/summary-reports/{report.id}.html").text
     assert f"{minutes:,}" in html and "MF-S01" in html
 
 
 def test_unreachable_smtp_leaves_a_visible_failure_that_later_succeeds(sessions, session, inbox, api):
-    record = log(session)
+    log(session)
     session.commit()
     down = SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org", timeout=2)
     failed = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1), smtp=down)
     assert failed.failed == 1 and failed.sent == 0
     shown = api("GET", "/api/notices", as_="executive", params={"failed": True}).json()
     delivery = shown[0]["deliveries"][0]
-    assert delivery["status"] == "failed" and delivery["attempts"] == 1 and "Connection refused" in \
-        delivery["last_error"]
+    assert (
+        delivery["status"] == "failed" and delivery["attempts"] == 1 and "Connection refused" in delivery["last_error"]
+    )
     up = SmtpSettings(host="127.0.0.1", port=inbox.settings.port, recipients="ceo@example.org")
-    assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1, seconds=30),
-                smtp=up).sent == 0  # back-off: 1 minute
+    assert (
+        tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1, seconds=30), smtp=up).sent == 0
+    )  # back-off: 1 minute
     assert tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1, minutes=2), smtp=up).sent == 1
     assert [m["To"] for m in inbox.messages] == ["ceo@example.org"]
     assert api("GET", "/api/notices", params={"failed": True}).json() == []
@@ -166,14 +221,22 @@ def test_unreachable_smtp_leaves_a_visible_failure_that_later_succeeds(sessions,
     notice_id = shown[0]["id"]
     again = api("POST", f"/api/notices/{notice_id}/resend", as_="dispatcher", json={"recipients": ["gm@example.org"]})
     assert again.status_code == 202 and again.json()["deliveries"][-1]["status"] == "pending"
-    tick(sessions, cooperative=COOPERATIVE, now=datetime.now(timezone.utc), smtp=up)
+    tick(sessions, cooperative=COOPERATIVE, now=datetime.now(UTC), smtp=up)
     assert "gm@example.org" in [m["To"] for m in inbox.messages]
 
 
 def test_significance_api_explains(api):
-    made = api("POST", "/api/interruptions", json={"feeder": "JC-014", "cause": "wind", "members_out": 3_000,
-                                                   "start_at": "2025-06-02T10:00:00-05:00",
-                                                   "restored_at": "2025-06-02T11:30:00-05:00"}).json()
+    made = api(
+        "POST",
+        "/api/interruptions",
+        json={
+            "feeder": "JC-014",
+            "cause": "wind",
+            "members_out": 3_000,
+            "start_at": "2025-06-02T10:00:00-05:00",
+            "restored_at": "2025-06-02T11:30:00-05:00",
+        },
+    ).json()
     got = api("GET", f"/api/incidents/{made['incident_id']}/significance", as_="executive").json()
     assert got["significant"] is True and got["peak_members_out"] == 3_000
     assert got["criteria"][0]["evidence"] == "peak 3,000 members out ≥ 20% of the system's 12,000 members"
@@ -200,8 +263,9 @@ def test_two_schedulers_racing_make_one_notice(engine, inbox):
         for t in threads:
             t.join(timeout=60)
         with Session(engine) as session:
-            assert session.scalar(select(func.count()).select_from(Notice)
-                                  .where(Notice.incident_id == incident_id)) == 1
+            assert (
+                session.scalar(select(func.count()).select_from(Notice).where(Notice.incident_id == incident_id)) == 1
+            )
         assert sum(len(r.notices) for r in results) == 1
         assert sorted(m["To"] for m in inbox.messages) == ["ceo@example.org", "coo@example.org"]
     finally:
@@ -210,8 +274,9 @@ def test_two_schedulers_racing_make_one_notice(engine, inbox):
             session.execute(delete(NoticeDelivery).where(NoticeDelivery.notice_id.in_(notice_ids)))
             session.execute(delete(Notice).where(Notice.incident_id == incident_id))
             record_ids = select(Interruption.id).where(Interruption.incident_id == incident_id)
-            session.execute(delete(AuditEntry).where(AuditEntry.entity == "interruption",
-                                                     AuditEntry.entity_id.in_(record_ids)))
+            session.execute(
+                delete(AuditEntry).where(AuditEntry.entity == "interruption", AuditEntry.entity_id.in_(record_ids))
+            )
             session.execute(delete(RestorationStep).where(RestorationStep.interruption_id.in_(record_ids)))
             session.execute(delete(EtrChange).where(EtrChange.interruption_id.in_(record_ids)))
             session.execute(delete(Interruption).where(Interruption.incident_id == incident_id))

@@ -3,14 +3,14 @@ answers the per-incident endpoints give, with a number of queries that does not 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import event
 
 from tests.helpers import CONTACTS, ENTRIES
 
-NOW = datetime(2025, 6, 2, 21, 0, tzinfo=timezone.utc)  # Mon 2 June 2025, 16:00 CDT
+NOW = datetime(2025, 6, 2, 21, 0, tzinfo=UTC)  # Mon 2 June 2025, 16:00 CDT
 URL = "/api/incidents/open-overview"
 
 
@@ -53,37 +53,61 @@ def _storm(api, entries) -> dict[str, dict]:
         # the whole of JC-014 (10,000 of 12,000 members): significant; water, radio, school, hospital dark
         "feeder": _log(api, feeder="JC-014", members_out=10_000),
         # below the fuse: the hospital dark for hours (essential service)
-        "fuse": _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000,
-                     start_at="2025-06-02T09:30:00-05:00"),
+        "fuse": _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000, start_at="2025-06-02T09:30:00-05:00"),
         # the transmission line: every entry, not significant by count alone
-        "line": _log(api, feeder=None, transmission_line="TL-001", members_out=300,
-                     start_at="2025-06-02T15:30:00-05:00"),
+        "line": _log(
+            api, feeder=None, transmission_line="TL-001", members_out=300, start_at="2025-06-02T15:30:00-05:00"
+        ),
         # part of MF-001: the police listed as possibly dark, not counted by the classifier
         "part": _log(api, feeder="MF-001", members_out=500, start_at="2025-06-02T11:00:00-05:00"),
         # scheduled, members not told, more than four hours (D8); nothing on JC-015 but the fire station
-        "scheduled": _log(api, feeder="JC-015", members_out=400, scheduled=True, members_notified=False,
-                          start_at="2025-06-02T08:00:00-05:00"),
-        "closed": _log(api, feeder="MF-001", members_out=200, start_at="2025-06-02T07:00:00-05:00",
-                       restored_at="2025-06-02T09:00:00-05:00"),
+        "scheduled": _log(
+            api,
+            feeder="JC-015",
+            members_out=400,
+            scheduled=True,
+            members_notified=False,
+            start_at="2025-06-02T08:00:00-05:00",
+        ),
+        "closed": _log(
+            api,
+            feeder="MF-001",
+            members_out=200,
+            start_at="2025-06-02T07:00:00-05:00",
+            restored_at="2025-06-02T09:00:00-05:00",
+        ),
         "voided": _log(api, feeder="JC-015", members_out=100),
     }
     # a second record in the feeder's incident, already closed, and a restoration step on the first (the
     # recloser closed: its 6,000 members are back, but the fuse record below it still keeps F1's 1,000 out)
-    made["feeder-closed"] = _log(api, feeder="MF-001", members_out=1_500, incident_id=made["feeder"]["incident_id"],
-                                 start_at="2025-06-02T10:05:00-05:00", restored_at="2025-06-02T10:50:00-05:00")
-    step = api("POST", f"/api/interruptions/{made['feeder']['id']}/restorations",
-               json={"version": made["feeder"]["version"], "at": "2025-06-02T12:00:00-05:00",
-                     "device": "JC-014-R1"})
+    made["feeder-closed"] = _log(
+        api,
+        feeder="MF-001",
+        members_out=1_500,
+        incident_id=made["feeder"]["incident_id"],
+        start_at="2025-06-02T10:05:00-05:00",
+        restored_at="2025-06-02T10:50:00-05:00",
+    )
+    step = api(
+        "POST",
+        f"/api/interruptions/{made['feeder']['id']}/restorations",
+        json={"version": made["feeder"]["version"], "at": "2025-06-02T12:00:00-05:00", "device": "JC-014-R1"},
+    )
     assert step.status_code == 200, step.text
-    voided = api("POST", f"/api/interruptions/{made['voided']['id']}/void",
-                 json={"version": made["voided"]["version"], "reason": "logged twice by mistake"})
+    voided = api(
+        "POST",
+        f"/api/interruptions/{made['voided']['id']}/void",
+        json={"version": made["voided"]["version"], "reason": "logged twice by mistake"},
+    )
     assert voided.status_code == 200, voided.text
     # calls: in the feeder's incident the water plant is reached; the same plant in the line's incident is not
     feeder_incident, water = made["feeder"]["incident_id"], entries["water"]["id"]
     for outcome, who in (("no_answer", "Dana Ruiz"), ("reached", "Lee Park")):
-        attempt = api("POST", f"/api/incidents/{feeder_incident}/contact-attempts",
-                      json={"entry_id": water, "contact_name": who, "outcome": outcome,
-                            "at": "2025-06-02T10:20:00-05:00"})
+        attempt = api(
+            "POST",
+            f"/api/incidents/{feeder_incident}/contact-attempts",
+            json={"entry_id": water, "contact_name": who, "outcome": outcome, "at": "2025-06-02T10:20:00-05:00"},
+        )
         assert attempt.status_code == 201, attempt.text
     return made
 
@@ -104,14 +128,16 @@ def test_bulk_answer_equals_the_per_incident_answers(api, entries, clock):
     by_id = {o["incident_id"]: o for o in bulk}
     feeder, fuse = by_id[made["feeder"]["incident_id"]], by_id[made["fuse"]["incident_id"]]
     # members out now, from the power state: located below the facilities, or counts nobody has located
-    assert [(by_id[made[k]["incident_id"]]["members_out_now"], by_id[made[k]["incident_id"]]["members_out_unlocated"])
-            for k in ("feeder", "fuse", "line", "part", "scheduled")] == [
-        (4_000, 0), (1_000, 0), (300, 300), (500, 500), (400, 400)]
+    assert [
+        (by_id[made[k]["incident_id"]]["members_out_now"], by_id[made[k]["incident_id"]]["members_out_unlocated"])
+        for k in ("feeder", "fuse", "line", "part", "scheduled")
+    ] == [(4_000, 0), (1_000, 0), (300, 300), (500, 500), (400, 400)]
     assert feeder["significance"]["significant"] and fuse["significance"]["significant"]
     assert {c["code"] for c in fuse["significance"]["criteria"]} == {"essential_services"}
     assert "dark 6 h 30 min" in fuse["significance"]["criteria"][0]["evidence"]  # judged at NOW
     assert {c["code"] for c in by_id[made["scheduled"]["incident_id"]]["significance"]["criteria"]} >= {
-        "scheduled_not_notified"}
+        "scheduled_not_notified"
+    }
     water = [r for r in feeder["call_list"] if r["entry"]["name"] == "Johnson City Water Plant"]
     assert water[0]["reached"] and [a["outcome"] for a in water[0]["attempts"]] == ["no_answer", "reached"]
     assert feeder["call_list"][-1]["entry"]["name"] == "Johnson City Water Plant"  # reached goes last
@@ -123,8 +149,11 @@ def test_bulk_answer_equals_the_per_incident_answers(api, entries, clock):
 def test_closing_the_last_open_record_takes_the_incident_out(api, entries, clock):
     record = _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000)
     assert [o["incident_id"] for o in api("GET", URL).json()["incidents"]] == [record["incident_id"]]
-    closed = api("POST", f"/api/interruptions/{record['id']}/close",
-                 json={"version": record["version"], "restored_at": "2025-06-02T11:00:00-05:00"})
+    closed = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/close",
+        json={"version": record["version"], "restored_at": "2025-06-02T11:00:00-05:00"},
+    )
     assert closed.status_code == 200, closed.text
     assert api("GET", URL).json() == {"incidents": []}
 
@@ -133,12 +162,21 @@ def test_an_incident_counts_each_member_once(api, clock):
     """A feeder record and a fuse record below it in one incident: the fuse's members are out once, not twice;
     once the feeder record is closed, the fuse record still keeps its 1,000 members out."""
     feeder = _log(api, feeder="JC-014", members_out=10_000)
-    fuse = _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000, incident_id=feeder["incident_id"],
-                start_at="2025-06-02T10:10:00-05:00")
+    fuse = _log(
+        api,
+        feeder="JC-014",
+        device="JC-014-F1",
+        members_out=1_000,
+        incident_id=feeder["incident_id"],
+        start_at="2025-06-02T10:10:00-05:00",
+    )
     [overview] = api("GET", URL).json()["incidents"]
     assert (overview["members_out_now"], overview["members_out_unlocated"]) == (10_000, 0)  # not 11,000
-    closed = api("POST", f"/api/interruptions/{feeder['id']}/close",
-                 json={"version": feeder["version"], "restored_at": "2025-06-02T12:00:00-05:00"})
+    closed = api(
+        "POST",
+        f"/api/interruptions/{feeder['id']}/close",
+        json={"version": feeder["version"], "restored_at": "2025-06-02T12:00:00-05:00"},
+    )
     assert closed.status_code == 200, closed.text
     [overview] = api("GET", URL).json()["incidents"]
     assert overview["members_out_now"] == 1_000

@@ -7,7 +7,7 @@ and write a screenshot of each page to ``var/screenshots/``."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -50,9 +50,11 @@ def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(pa
     page.fill("#f-step [name=device]", "JC-014-F1")  # the fuse below the recloser closed: its 1,000 are back
     page.press("#f-step [name=device]", "Enter")
     message = page.wait_for_selector("#f-step .err[data-for=at]:not(:empty)").inner_text()
-    expected = live.http.post(f"/api/interruptions/{storm['id']}/restorations",
-                              headers={"Authorization": f"Bearer {live.tokens['dispatcher']}"},
-                              json={"version": storm["version"], "at": before, "device": "JC-014-F1"})
+    expected = live.http.post(
+        f"/api/interruptions/{storm['id']}/restorations",
+        headers={"Authorization": f"Bearer {live.tokens['dispatcher']}"},
+        json={"version": storm["version"], "at": before, "device": "JC-014-F1"},
+    )
     assert expected.status_code == 422 and expected.json()["field"] == "at"
     assert message == expected.json()["detail"] and "is not after the start" in message
     assert page.get_attribute("#f-step [name=at]", "aria-invalid") == "true"
@@ -84,8 +86,9 @@ def _auth(live, role: str = "dispatcher") -> dict[str, str]:
 def _member_report(live, n: int) -> httpx.Response:
     """A member's outage report without signing in, from the bill of the n-th service point of the tiny
     cooperative (tests/factories.py: JC-014 is meters 1-10,000, below fuse F1 9,001-10,000; JC-015 10,001-10,500)."""
-    return live.http.post("/api/members/outage-reports",
-                          json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"})
+    return live.http.post(
+        "/api/members/outage-reports", json={"account_number": str(1_000_000_000 + n), "meter_number": f"M{n:08d}"}
+    )
 
 
 @browser_test
@@ -115,8 +118,11 @@ def test_console_confirms_a_probable_outage_from_member_reports(page, live):
     page.select_option(f"{form} [name=cause]", "vegetation")
     page.press(f"{form} [name=device]", "Enter")  # Enter confirms
     message = page.wait_for_selector(f"{form} .err[data-for=device]:not(:empty)").inner_text()
-    expected = live.http.post("/api/probable-outages/confirm", headers=_auth(live),
-                              json={"feeder": "JC-015", "device": "JC-014-R1", "cause": "vegetation"})
+    expected = live.http.post(
+        "/api/probable-outages/confirm",
+        headers=_auth(live),
+        json={"feeder": "JC-015", "device": "JC-014-R1", "cause": "vegetation"},
+    )
     assert expected.status_code == 422 and message == expected.json()["detail"] and "not on feeder JC-015" in message
     assert page.get_attribute(f"{form} [name=device]", "aria-invalid") == "true"
     page.evaluate("refresh()")  # a poll does not wipe what the dispatcher is doing
@@ -129,8 +135,9 @@ def test_console_confirms_a_probable_outage_from_member_reports(page, live):
     page.wait_for_selector("#probable-empty")
     new = page.wait_for_selector("#open tbody tr:has-text('JC-015')")
     assert "vegetation" in new.inner_text()
-    [record] = live.http.get("/api/interruptions", headers=_auth(live),
-                             params={"status": "open", "feeder": "JC-015"}).json()["items"]
+    [record] = live.http.get(
+        "/api/interruptions", headers=_auth(live), params={"status": "open", "feeder": "JC-015"}
+    ).json()["items"]
     assert (record["cause"], record["device"], record["members_out"]) == ("vegetation", None, 3)
     assert record["notes"] == "confirmed from 3 member report(s)"
     assert datetime.fromisoformat(record["start_at"]) == datetime.fromisoformat(probable["first_at"])
@@ -165,8 +172,10 @@ def test_console_dismisses_a_probable_outage_from_the_keyboard(page, live):
     page.wait_for_selector("#probable-empty")
     page.wait_for_selector("#status:has-text('Dismissed 3 member report(s) on JC-014')")
     assert live.http.get("/api/probable-outages", headers=_auth(live)).json() == []
-    assert live.http.get("/api/interruptions", headers=_auth(live),
-                         params={"status": "open"}).json()["total"] == open_before  # nothing logged
+    assert (
+        live.http.get("/api/interruptions", headers=_auth(live), params={"status": "open"}).json()["total"]
+        == open_before
+    )  # nothing logged
 
 
 @browser_test
@@ -200,13 +209,17 @@ def test_console_records_calls_from_the_call_list(page, live):
     names = page.locator(f"{rows} td:nth-child(2)").all_inner_texts()
     assert "Johnson City Water Plant" in names[0] and "Pedernales Valley Hospital" in names[-1]
     assert f"Incident {incident}: 1 not reached yet of 2" in page.inner_text("#calls")
-    page.wait_for_function("() => (document.activeElement.closest('tr') || {}).innerText"  # on to the next one
-                           "?.includes('Johnson City Water Plant')")
+    page.wait_for_function(
+        "() => (document.activeElement.closest('tr') || {}).innerText"  # on to the next one
+        "?.includes('Johnson City Water Plant')"
+    )
     calls = live.http.get(f"/api/incidents/{incident}/call-list", headers=_auth(live)).json()
     reached = {c["entry"]["name"]: c for c in calls}["Pedernales Valley Hospital"]
     assert reached["reached"] is True
     assert [(a["outcome"], a["notes"], a["by"]) for a in reached["attempts"]] == [
-        ("no_answer", "rang out, try the night desk", "dispatcher"), ("reached", None, "dispatcher")]
+        ("no_answer", "rang out, try the night desk", "dispatcher"),
+        ("reached", None, "dispatcher"),
+    ]
     shoot(page, "console-call-list")
 
 
@@ -222,8 +235,9 @@ def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
     page.wait_for_selector("#failed tr:has-text('ceo@example.org')")  # SMTP was down
     page.wait_for_selector("#worst tr:has-text('JC-014')")
     # the storm left an "outage known" alert event (no member signed up and no alert worker runs here)
-    alert = page.wait_for_selector(f"#member-alerts tr[data-event]:has-text('#{live.storm['id']} JC-014')"
-                                   ":has-text('Outage known')")  # (a step restoration in another test: 'Restored')
+    alert = page.wait_for_selector(
+        f"#member-alerts tr[data-event]:has-text('#{live.storm['id']} JC-014'):has-text('Outage known')"
+    )  # (a step restoration in another test: 'Restored')
     assert "Member alerts (last 24 h)" in page.inner_text("#h-alerts")
     assert "Outage known" in alert.inner_text() and "not queued yet" in alert.inner_text()
     shoot(page, "executive")
@@ -234,8 +248,10 @@ def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
 
 
 @browser_test
-@pytest.mark.parametrize("path, role", [("/console", "executive"), ("/console", "registry"),
-                                        ("/executive", "dispatcher"), ("/executive", "registry")])
+@pytest.mark.parametrize(
+    "path, role",
+    [("/console", "executive"), ("/console", "registry"), ("/executive", "dispatcher"), ("/executive", "registry")],
+)
 def test_each_page_refuses_the_wrong_role(page, live, path, role):
     login(page, live, path, role)
     refusal = page.wait_for_selector("#refused:not([hidden])").inner_text()
@@ -285,19 +301,35 @@ def test_an_entry_on_a_facility_with_unlocated_members_out_shows_as_possibly_dar
     """Members out on MF-001 that nobody has located: the school on it may be among them, so the console's
     call list and the facility map say "possibly dark", never plainly dark."""
     meter = 10_800  # on MF-001 (tests/factories.py: meters 10,501-12,000)
-    made = live.http.post("/api/registry/entries", headers=_auth(live, "registry"), json={
-        "name": "Marble Falls Elementary", "category": "school", "priority_tier": 2,
-        "account_number": str(1_000_000_000 + meter), "meter_number": f"M{meter:08d}",
-        "contacts": [{"name": "Lee Park", "phone": "(830) 555-0199"}]})
+    made = live.http.post(
+        "/api/registry/entries",
+        headers=_auth(live, "registry"),
+        json={
+            "name": "Marble Falls Elementary",
+            "category": "school",
+            "priority_tier": 2,
+            "account_number": str(1_000_000_000 + meter),
+            "meter_number": f"M{meter:08d}",
+            "contacts": [{"name": "Lee Park", "phone": "(830) 555-0199"}],
+        },
+    )
     assert made.status_code == 201, made.text
-    count = live.http.post("/api/interruptions", headers=_auth(live), json={
-        "feeder": "MF-001", "cause": "vegetation", "members_out": 40,
-        "start_at": (datetime.now(timezone.utc) - timedelta(minutes=20)).isoformat()})
+    count = live.http.post(
+        "/api/interruptions",
+        headers=_auth(live),
+        json={
+            "feeder": "MF-001",
+            "cause": "vegetation",
+            "members_out": 40,
+            "start_at": (datetime.now(UTC) - timedelta(minutes=20)).isoformat(),
+        },
+    )
     assert count.status_code == 201 and count.json()["extent"] == "part", count.text
     try:
         login(page, live, "/console", "dispatcher")
-        row = page.wait_for_selector(f"#calls tr[data-incident='{count.json()['incident_id']}']"
-                                     ":has-text('Marble Falls Elementary')")
+        row = page.wait_for_selector(
+            f"#calls tr[data-incident='{count.json()['incident_id']}']:has-text('Marble Falls Elementary')"
+        )
         assert "possibly dark" in row.inner_text()
         hospital = page.wait_for_selector("#calls tr:has-text('Pedernales Valley Hospital')")
         assert "possibly dark" not in hospital.inner_text()  # below the open recloser: dark for certain
@@ -309,8 +341,11 @@ def test_an_entry_on_a_facility_with_unlocated_members_out_shows_as_possibly_dar
         page.wait_for_selector("#status:has-text('2 of 3 registry entries dark, 1 possibly')")
     finally:
         record = count.json()
-        live.http.post(f"/api/interruptions/{record['id']}/void", headers=_auth(live),
-                       json={"version": record["version"], "reason": "test over"})
+        live.http.post(
+            f"/api/interruptions/{record['id']}/void",
+            headers=_auth(live),
+            json={"version": record["version"], "reason": "test over"},
+        )
 
 
 def test_account_checks_never_stall_concurrent_requests(live, monkeypatch):

@@ -36,8 +36,11 @@ def test_registration_does_the_same_work_for_a_known_email(session, connection, 
     hasher = CountingHasher()
     monkeypatch.setattr(passwords, "_hasher", hasher)
     statements: list[str] = []
-    event.listen(connection, "before_cursor_execute",
-                 lambda _c, _cur, statement, *_a: statements.append(statement.split()[0].upper()))
+    event.listen(
+        connection,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: statements.append(statement.split()[0].upper()),
+    )
 
     def register(password: str):
         hasher.hashed, statements[:] = 0, []
@@ -51,8 +54,10 @@ def test_registration_does_the_same_work_for_a_known_email(session, connection, 
     assert new_hashes == known_hashes == 1  # Argon2 is most of the time a registration takes
     assert new_inserts == known_inserts == 3 and new_selects == known_selects
     # the rehearsal for the known e-mail left nothing behind, and the account kept its password
-    counts = [session.scalar(select(func.count()).select_from(model))
-              for model in (MemberAccount, MemberServicePoint, MemberToken)]
+    counts = [
+        session.scalar(select(func.count()).select_from(model))
+        for model in (MemberAccount, MemberServicePoint, MemberToken)
+    ]
     assert counts == [1, 1, 1]
     account = session.scalar(select(MemberAccount))
     assert hasher.verify(account.password_hash, "correct horse battery staple")
@@ -63,9 +68,16 @@ def cheap_staff_hashes(monkeypatch):
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(**CHEAP))
 
 
-@pytest.mark.parametrize("username, password", [("chief", "password"), ("chief", "12345678"),
-                                                ("chief", "qwertyuiop"), ("operations", "Operations"),
-                                                ("chief", "abababab")])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("chief", "password"),
+        ("chief", "12345678"),
+        ("chief", "qwertyuiop"),
+        ("operations", "Operations"),
+        ("chief", "abababab"),
+    ],
+)
 def test_staff_passwords_follow_the_members_rules(session, cheap_staff_hashes, username, password):
     with pytest.raises(InvalidInput) as refused:
         create_user(session=session, username=username, password=password, role="admin")
@@ -84,10 +96,15 @@ def test_the_admin_password_password_is_refused_and_the_documented_ones_still_pa
 
 
 def test_an_admin_cannot_give_an_account_the_password_password(api, cheap_staff_hashes):
-    refused = api("POST", "/api/users", as_="admin", json={"username": "lineworker", "password": "password",
-                                                           "role": "dispatcher"})
+    refused = api(
+        "POST", "/api/users", as_="admin", json={"username": "lineworker", "password": "password", "role": "dispatcher"}
+    )
     assert refused.status_code == 422 and refused.json()["field"] == "password"
     assert "too common" in refused.json()["detail"]
-    made = api("POST", "/api/users", as_="admin", json={"username": "lineworker", "role": "dispatcher",
-                                                        "password": "pedernales river crossing"})
+    made = api(
+        "POST",
+        "/api/users",
+        as_="admin",
+        json={"username": "lineworker", "role": "dispatcher", "password": "pedernales river crossing"},
+    )
     assert made.status_code == 201

@@ -6,7 +6,7 @@ logged within retention; one change is one version; an empty incident is open.""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -20,15 +20,19 @@ from outages.public_map import PublicMapCache, PublicMapSettings
 from outages.settings import get_rule_settings
 from reports.models import SummaryReport
 
-UTC = timezone.utc
+UTC = UTC
 FAR_NAIVE = "9999-12-31T23:59:59"  # read in America/Chicago: past the end of the calendar in UTC
 EDGE_OFFSET = "0001-01-01T00:37:00+16:36"  # before the start of the calendar in UTC
 OLD = "0025-12-01T02:00"  # a mistyped year
 
 
 def log(api, **fields):
-    body = {"feeder": "JC-014", "cause": "vegetation", "start_at": "2025-06-02T10:00:00-05:00",
-            "members_out": 100} | fields
+    body = {
+        "feeder": "JC-014",
+        "cause": "vegetation",
+        "start_at": "2025-06-02T10:00:00-05:00",
+        "members_out": 100,
+    } | fields
     return api("POST", "/api/interruptions", json=body)
 
 
@@ -51,17 +55,36 @@ def refused(response, field: str, words: str) -> dict:
     return body
 
 
-def insert(session, *, start: datetime, restored: datetime | None = None, steps: tuple = (),
-           etr: datetime | None = None, created_at: datetime | None = None, incident: Incident | None = None,
-           members: int = 10) -> Interruption:
+def insert(
+    session,
+    *,
+    start: datetime,
+    restored: datetime | None = None,
+    steps: tuple = (),
+    etr: datetime | None = None,
+    created_at: datetime | None = None,
+    incident: Incident | None = None,
+    members: int = 10,
+) -> Interruption:
     """A record written straight to the database, past every check of the API (as a script or a bad
     migration could)."""
     feeder = session.scalar(select(Feeder).where(Feeder.code == "JC-014"))
     incident = incident or Incident(title="written directly", created_by="script")
-    record = Interruption(incident=incident, status="closed" if restored else "open", cause_code="wind",
-                          start_at=start, restored_at=restored, etr_at=etr, members_out=members, feeder=feeder,
-                          substation_id=feeder.substation_id, created_by="script", updated_by="script",
-                          momentary=False if restored else None, created_at=created_at or utcnow())
+    record = Interruption(
+        incident=incident,
+        status="closed" if restored else "open",
+        cause_code="wind",
+        start_at=start,
+        restored_at=restored,
+        etr_at=etr,
+        members_out=members,
+        feeder=feeder,
+        substation_id=feeder.substation_id,
+        created_by="script",
+        updated_by="script",
+        momentary=False if restored else None,
+        created_at=created_at or utcnow(),
+    )
     left = members
     for at, n in steps:
         record.steps.append(RestorationStep(at=at, members_restored=n, created_by="script"))
@@ -76,10 +99,12 @@ def insert(session, *, start: datetime, restored: datetime | None = None, steps:
 @pytest.fixture
 def rules(monkeypatch):
     """Set rule settings through the environment, as an operator would (OUTAGES_...)."""
+
     def set_(**values):
         for key, value in values.items():
             monkeypatch.setenv(f"OUTAGES_{key.upper()}", str(value))
         get_rule_settings.cache_clear()
+
     yield set_
     monkeypatch.undo()
     get_rule_settings.cache_clear()
@@ -100,14 +125,30 @@ def test_every_time_the_api_takes_has_the_lower_bound(api, session):
     refused(log(api, etr_at="1989-12-31T23:00"), "etr_at", "before 1990-01-01")
     record = made(api)
     rid, version = record["id"], record["version"]
-    refused(api("PATCH", f"/api/interruptions/{rid}", json={"version": version, "start_at": OLD}), "start_at",
-            "before 1990-01-01")
-    refused(api("POST", f"/api/interruptions/{rid}/restorations",
-                json={"version": version, "at": "1985-01-01T00:00", "members_restored": 1}), "at", "before 1990-01-01")
-    refused(api("PUT", f"/api/interruptions/{rid}/etr", json={"version": version, "etr_at": OLD}), "etr_at",
-            "before 1990-01-01")
-    refused(api("POST", f"/api/interruptions/{rid}/close", json={"version": version, "restored_at": OLD}),
-            "restored_at", "before 1990-01-01")
+    refused(
+        api("PATCH", f"/api/interruptions/{rid}", json={"version": version, "start_at": OLD}),
+        "start_at",
+        "before 1990-01-01",
+    )
+    refused(
+        api(
+            "POST",
+            f"/api/interruptions/{rid}/restorations",
+            json={"version": version, "at": "1985-01-01T00:00", "members_restored": 1},
+        ),
+        "at",
+        "before 1990-01-01",
+    )
+    refused(
+        api("PUT", f"/api/interruptions/{rid}/etr", json={"version": version, "etr_at": OLD}),
+        "etr_at",
+        "before 1990-01-01",
+    )
+    refused(
+        api("POST", f"/api/interruptions/{rid}/close", json={"version": version, "restored_at": OLD}),
+        "restored_at",
+        "before 1990-01-01",
+    )
     assert api("GET", f"/api/interruptions/{rid}").json()["version"] == version  # nothing changed
 
 
@@ -122,12 +163,25 @@ def test_an_etr_at_most_the_horizon_ahead(api, rules):
     start = (now - timedelta(hours=1)).isoformat()
     refused(log(api, start_at=start, etr_at=(now + timedelta(days=31)).isoformat()), "etr_at", "30 days ahead")
     record = made(api, start_at=start, etr_at=(now + timedelta(days=29)).isoformat())
-    refused(api("PUT", f"/api/interruptions/{record['id']}/etr",
-                json={"version": record["version"], "etr_at": "9999-12-30T00:00:00Z"}), "etr_at", "30 days ahead")
+    refused(
+        api(
+            "PUT",
+            f"/api/interruptions/{record['id']}/etr",
+            json={"version": record["version"], "etr_at": "9999-12-30T00:00:00Z"},
+        ),
+        "etr_at",
+        "30 days ahead",
+    )
     rules(etr_horizon_days=2)
-    refused(api("PUT", f"/api/interruptions/{record['id']}/etr",
-                json={"version": record["version"], "etr_at": (now + timedelta(days=3)).isoformat()}),
-            "etr_at", "2 days ahead")
+    refused(
+        api(
+            "PUT",
+            f"/api/interruptions/{record['id']}/etr",
+            json={"version": record["version"], "etr_at": (now + timedelta(days=3)).isoformat()},
+        ),
+        "etr_at",
+        "2 days ahead",
+    )
 
 
 def test_planned_work_starts_at_most_the_horizon_ahead(api):
@@ -148,11 +202,22 @@ def test_query_filters_refuse_implausible_and_out_of_range_times(api):
 # ------------------------------------------------------------------------- B: no 5xx, no numbers for times
 
 
-BODY_TIMES = [("create", "start_at"), ("create", "restored_at"), ("create", "etr_at"), ("update", "start_at"),
-              ("step", "at"), ("etr", "etr_at"), ("close", "restored_at")]
-BAD_VALUES = [(FAR_NAIVE, "outside the range of dates"), (EDGE_OFFSET, "outside the range of dates"),
-              (1700000000, "not a date and time written as text"), (1700000000.5, "not a date and time written as text"),
-              ("1700000000", "not a date and time written as text")]
+BODY_TIMES = [
+    ("create", "start_at"),
+    ("create", "restored_at"),
+    ("create", "etr_at"),
+    ("update", "start_at"),
+    ("step", "at"),
+    ("etr", "etr_at"),
+    ("close", "restored_at"),
+]
+BAD_VALUES = [
+    (FAR_NAIVE, "outside the range of dates"),
+    (EDGE_OFFSET, "outside the range of dates"),
+    (1700000000, "not a date and time written as text"),
+    (1700000000.5, "not a date and time written as text"),
+    ("1700000000", "not a date and time written as text"),
+]
 
 
 @pytest.mark.parametrize("value, words", BAD_VALUES, ids=lambda v: str(v))
@@ -165,8 +230,12 @@ def test_out_of_range_dates_and_numbers_get_422_naming_the_field(api, session, a
         return
     record = made(api)
     url = f"/api/interruptions/{record['id']}"
-    method, path, body = {"update": ("PATCH", "", {}), "step": ("POST", "/restorations", {"members_restored": 1}),
-                          "etr": ("PUT", "/etr", {}), "close": ("POST", "/close", {})}[action]
+    method, path, body = {
+        "update": ("PATCH", "", {}),
+        "step": ("POST", "/restorations", {"members_restored": 1}),
+        "etr": ("PUT", "/etr", {}),
+        "close": ("POST", "/close", {}),
+    }[action]
     refused(api(method, url + path, json={"version": record["version"], field: value} | body), field, words)
     assert api("GET", url).json()["version"] == record["version"]
 
@@ -177,8 +246,7 @@ def test_a_contact_attempt_time_is_text_too():
     from outages.call_list import AttemptIn
 
     with pytest.raises(ValidationError) as err:
-        AttemptIn.model_validate({"entry_id": 1, "contact_name": "Dana Ruiz", "outcome": "reached",
-                                  "at": 1700000000})
+        AttemptIn.model_validate({"entry_id": 1, "contact_name": "Dana Ruiz", "outcome": "reached", "at": 1700000000})
     assert err.value.errors()[0]["loc"] == ("at",)
     with pytest.raises(ValidationError):
         AttemptIn.model_validate({"entry_id": 1, "contact_name": "Dana Ruiz", "outcome": "reached", "at": FAR_NAIVE})
@@ -187,8 +255,10 @@ def test_a_contact_attempt_time_is_text_too():
 # ----------------------------------------------------------------------------------------- A: bulk import
 
 
-HEADER = ("record_ref,incident_ref,feeder_id,transmission_line_id,device_id,cause,scheduled,members_notified,"
-          "start,restored_at,members_out,steps,location,notes")
+HEADER = (
+    "record_ref,incident_ref,feeder_id,transmission_line_id,device_id,cause,scheduled,members_notified,"
+    "start,restored_at,members_out,steps,location,notes"
+)
 
 
 def upload(api, *rows: str):
@@ -203,8 +273,7 @@ def test_bulk_import_refuses_implausible_times_and_imports_nothing(api, session)
         api,
         "P1,,JC-014,,,wind,false,,0025-12-01T02:00,2023-05-12T15:00:00-05:00,10,,,",
         f"P2,,JC-014,,,wind,false,,2023-05-12T14:00:00-05:00,{tomorrow},10,,,",
-        "P3,,JC-014,,,wind,false,,2023-05-12T14:00:00-05:00,2023-05-12T15:00:00-05:00,10,"
-        "1989-05-12T14:30:00-05:00=2,,",
+        "P3,,JC-014,,,wind,false,,2023-05-12T14:00:00-05:00,2023-05-12T15:00:00-05:00,10,1989-05-12T14:30:00-05:00=2,,",
         f"P4,,JC-014,,,wind,false,,{FAR_NAIVE},,10,,,",
         "P5,,JC-014,,,wind,false,,2023-05-12T14:00:00-05:00,2023-05-12T15:00:00-05:00,10,,,",
     )
@@ -226,8 +295,12 @@ def bad_rows(session) -> list[Interruption]:
         insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(25, 12, 1, 9, tzinfo=UTC)),
         insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(2025, 12, 1, 9, tzinfo=UTC)),
         insert(session, start=datetime(2025, 6, 1, 8, tzinfo=UTC), restored=datetime(9999, 12, 31, tzinfo=UTC)),
-        insert(session, start=datetime(2025, 6, 1, 8, tzinfo=UTC), restored=datetime(2025, 6, 1, 9, tzinfo=UTC),
-               steps=[(datetime(1, 1, 1, tzinfo=UTC), 5)]),
+        insert(
+            session,
+            start=datetime(2025, 6, 1, 8, tzinfo=UTC),
+            restored=datetime(2025, 6, 1, 9, tzinfo=UTC),
+            steps=[(datetime(1, 1, 1, tzinfo=UTC), 5)],
+        ),
         insert(session, start=datetime(9999, 12, 30, tzinfo=UTC)),
     ]
 
@@ -236,15 +309,20 @@ def test_indices_and_annual_report_leave_implausible_records_out(api, session):
     year = utcnow().year - 1
     made(api, start_at=f"{year}-06-02T10:00", restored_at=f"{year}-06-02T11:00", members_out=1000)
     bad_rows(session)
-    response = api("GET", "/api/indices", params={"start": f"{year}-01-01", "end": f"{year + 1}-01-01"},
-                   as_="executive")
+    response = api(
+        "GET", "/api/indices", params={"start": f"{year}-01-01", "end": f"{year + 1}-01-01"}, as_="executive"
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     system = body["rows"][0]
     assert (system["group"], system["sustained_records"], system["member_minutes"]) == ("system", 1, 60_000)
     assert any("5 records" in note and "not plausible" in note for note in body["notes"]), body["notes"]
-    grouped = api("GET", "/api/indices", params={"start": "2025-01-01", "end": "2026-01-01", "group_by": "feeder"},
-                  as_="executive")
+    grouped = api(
+        "GET",
+        "/api/indices",
+        params={"start": "2025-01-01", "end": "2026-01-01", "group_by": "feeder"},
+        as_="executive",
+    )
     assert grouped.status_code == 200, grouped.text
 
     xlsx = api("GET", f"/api/reports/reliability/{year}.xlsx", as_="executive")
@@ -260,13 +338,16 @@ def test_the_engine_itself_is_given_plausible_records_only(session):
 
     good = insert(session, start=datetime(2025, 3, 1, 15, tzinfo=UTC), restored=datetime(2025, 3, 1, 16, tzinfo=UTC))
     bad_rows(session)
-    records, steps = load_records(session=session, start=datetime(1900, 1, 1, tzinfo=UTC),
-                                  end=datetime(2026, 1, 1, tzinfo=UTC))
+    records, steps = load_records(
+        session=session, start=datetime(1900, 1, 1, tzinfo=UTC), end=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     assert list(records["record_id"]) == [good.id] and set(steps["record_id"]) == {good.id}
     assert first_record_start(session=session) == good.start_at
     assert implausible_records(session=session) == 5
-    assert indices_for(session=session, start="2025-01-01", end="2026-01-01").rows().loc["system",
-                                                                                         "sustained_records"] == 1
+    assert (
+        indices_for(session=session, start="2025-01-01", end="2026-01-01").rows().loc["system", "sustained_records"]
+        == 1
+    )
 
 
 def test_public_map_takes_implausible_times_as_unknown(app, api, session):
@@ -279,18 +360,25 @@ def test_public_map_takes_implausible_times_as_unknown(app, api, session):
         data = response.json()
         assert data["totals"]["members_out"] == 40  # the members may well be out
         shown = [a for a in data["areas"] if a["members_out"]]
-        assert shown and all(a["out_since"] is None and a["status"] == "reported" and a["etr"] is None
-                             for a in shown), shown
+        assert shown and all(
+            a["out_since"] is None and a["status"] == "reported" and a["etr"] is None for a in shown
+        ), shown
     finally:
         app.state.public_map_settings = app.state.public_map = None
 
 
 def test_summary_report_leaves_an_implausible_record_out_and_says_so(api, session):
     incident = Incident(title="Storm", created_by="script")
-    good = insert(session, start=datetime(2025, 12, 1, 8, tzinfo=UTC), restored=datetime(2025, 12, 3, 8, tzinfo=UTC),
-                  members=9000, incident=incident)
-    bad = insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(1, 1, 3, tzinfo=UTC),
-                 incident=incident)
+    good = insert(
+        session,
+        start=datetime(2025, 12, 1, 8, tzinfo=UTC),
+        restored=datetime(2025, 12, 3, 8, tzinfo=UTC),
+        members=9000,
+        incident=incident,
+    )
+    bad = insert(
+        session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(1, 1, 3, tzinfo=UTC), incident=incident
+    )
     report = SummaryReport(incident_id=incident.id, due_at=datetime(2025, 12, 8, 6, tzinfo=UTC))
     session.add(report)
     session.commit()
@@ -302,8 +390,9 @@ def test_summary_report_leaves_an_implausible_record_out_and_says_so(api, sessio
     assert good.id != bad.id
 
     alone = Incident(title="Only a bad record", created_by="script")
-    insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(25, 12, 3, 8, tzinfo=UTC),
-           incident=alone)
+    insert(
+        session, start=datetime(25, 12, 1, 8, tzinfo=UTC), restored=datetime(25, 12, 3, 8, tzinfo=UTC), incident=alone
+    )
     other = SummaryReport(incident_id=alone.id, due_at=datetime(2025, 12, 8, 6, tzinfo=UTC))
     session.add(other)
     session.commit()
@@ -376,10 +465,18 @@ def test_a_record_logged_already_restored_starts_at_version_one(api):
 
 def test_planned_work_moved_with_its_etr_is_one_version(api):
     start = (utcnow() + timedelta(days=2)).replace(microsecond=0)
-    record = made(api, scheduled=True, members_notified=True, start_at=start.isoformat(),
-                  etr_at=(start + timedelta(hours=4)).isoformat())
-    moved = api("PATCH", f"/api/interruptions/{record['id']}",
-                json={"version": record["version"], "start_at": (start + timedelta(days=1)).isoformat()})
+    record = made(
+        api,
+        scheduled=True,
+        members_notified=True,
+        start_at=start.isoformat(),
+        etr_at=(start + timedelta(hours=4)).isoformat(),
+    )
+    moved = api(
+        "PATCH",
+        f"/api/interruptions/{record['id']}",
+        json={"version": record["version"], "start_at": (start + timedelta(days=1)).isoformat()},
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["version"] == record["version"] + 1
 
@@ -397,7 +494,10 @@ def test_an_empty_incident_is_open_not_voided(api):
     assert incident["id"] in [i["id"] for i in listed]
 
     record = made(api, incident_id=incident["id"])
-    voided = api("POST", f"/api/interruptions/{record['id']}/void",
-                 json={"version": record["version"], "reason": "a duplicate of another record"})
+    voided = api(
+        "POST",
+        f"/api/interruptions/{record['id']}/void",
+        json={"version": record["version"], "reason": "a duplicate of another record"},
+    )
     assert voided.status_code == 200, voided.text
     assert api("GET", f"/api/incidents/{incident['id']}", as_="executive").json()["status"] == "voided"

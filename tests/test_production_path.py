@@ -27,22 +27,29 @@ SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "production.sh"
 def _missing() -> str | None:
     if os.geteuid() != 0:
         return "needs root (initdb runs as the postgres user)"
-    if not (glob.glob("/usr/lib/postgresql/*/bin/initdb")
-            and glob.glob("/usr/share/postgresql/*/extension/postgis.control")):
+    if not (
+        glob.glob("/usr/lib/postgresql/*/bin/initdb") and glob.glob("/usr/share/postgresql/*/extension/postgis.control")
+    ):
         return "needs PostgreSQL and PostGIS (apt-get install postgresql-15-postgis-3)"
     tools = [t for t in ("curl", "jq", "runuser", "setsid") if not shutil.which(t)]
     return f"needs {', '.join(tools)}" if tools else None
 
 
 @pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
-@pytest.mark.skipif(os.environ.get("OUTAGES_TEST_DATABASE_URL", "sqlite").startswith("postgresql"),
-                    reason="runs in the SpatiaLite pass: it starts its own cluster, whatever the database under test")
+@pytest.mark.skipif(
+    os.environ.get("OUTAGES_TEST_DATABASE_URL", "sqlite").startswith("postgresql"),
+    reason="runs in the SpatiaLite pass: it starts its own cluster, whatever the database under test",
+)
 def test_readme_production_path_on_a_fresh_postgis():
     # a cluster, ports and folder of this run's own, so that concurrent runs (and the test cluster) never meet
     pgdata = tempfile.mkdtemp(prefix="outages-production-pg-", dir="/tmp")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTAGES_")}
-    env |= {"PRODUCTION_PGDATA": pgdata, "PRODUCTION_PGPORT": str(free_port()),
-            "PRODUCTION_APP_PORT": str(free_port()), "PRODUCTION_WRONG_PORT": str(free_port())}
+    env |= {
+        "PRODUCTION_PGDATA": pgdata,
+        "PRODUCTION_PGPORT": str(free_port()),
+        "PRODUCTION_APP_PORT": str(free_port()),
+        "PRODUCTION_WRONG_PORT": str(free_port()),
+    }
     started = time.monotonic()
     try:  # about 30 s on an idle 2-core machine (most of it Python starting 15 commands)
         done = subprocess.run([str(SCRIPT)], capture_output=True, text=True, env=env, timeout=300)

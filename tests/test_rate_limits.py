@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,7 +27,7 @@ from tests.factories import JC014_POINT
 from tests.helpers import PASSWORDS, free_port, load_test_cooperative
 
 ROOT = Path(__file__).resolve().parent.parent
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def staff_sign_in(client, username="dispatcher", password="not the password", **kwargs):
@@ -79,13 +79,14 @@ def test_eleventh_wrong_staff_password_within_a_minute_gets_429(api, session, mo
     refused = staff_sign_in(api.client)
     assert refused.status_code == 429
     assert 55 <= int(refused.headers["Retry-After"]) <= 60
-    assert refused.json()["detail"].startswith("Too many sign-in attempts") and "Fix: wait 1 minute" in \
-        refused.json()["detail"]
+    assert (
+        refused.json()["detail"].startswith("Too many sign-in attempts")
+        and "Fix: wait 1 minute" in refused.json()["detail"]
+    )
     # locked: not even the right password is checked now
     assert staff_sign_in(api.client, password=PASSWORDS["dispatcher"]).status_code == 429
     # the counts are rows in the database (shared by every worker), not this process's memory
-    assert session.scalar(select(func.count()).select_from(RateLimit).where(RateLimit.locked_until.is_not(None))) \
-        >= 1
+    assert session.scalar(select(func.count()).select_from(RateLimit).where(RateLimit.locked_until.is_not(None))) >= 1
 
 
 def test_a_successful_sign_in_clears_the_accounts_count_but_not_the_clients(app, api):
@@ -115,10 +116,18 @@ def test_member_sign_in_is_limited_per_account_across_clients(app, api, session,
     assert english.startswith("Too many sign-in attempts") and spanish.startswith("Demasiados intentos")
     # and per client, whatever the account
     for n in range(10):
-        assert api.client.post("/api/members/token", data={"username": f"member{n}@example.org",
-                                                           "password": "wrong wrong wrong"}).status_code == 401
-    assert api.client.post("/api/members/token", data={"username": "someone@example.org",
-                                                       "password": "wrong wrong wrong"}).status_code == 429
+        assert (
+            api.client.post(
+                "/api/members/token", data={"username": f"member{n}@example.org", "password": "wrong wrong wrong"}
+            ).status_code
+            == 401
+        )
+    assert (
+        api.client.post(
+            "/api/members/token", data={"username": "someone@example.org", "password": "wrong wrong wrong"}
+        ).status_code
+        == 429
+    )
     # nothing kept in clear: neither the typed e-mail nor the address
     keys = " ".join(session.scalars(select(RateLimit.key)))
     assert "ana" not in keys.lower() and "198.51" not in keys and "testclient" not in keys
@@ -127,15 +136,20 @@ def test_member_sign_in_is_limited_per_account_across_clients(app, api, session,
 def test_staff_and_member_failures_from_one_client_count_together(api, quick_refusals):
     for _ in range(5):
         assert staff_sign_in(api.client, username="nobody").status_code == 401
-        assert api.client.post("/api/members/token", data={"username": "nobody@example.org",
-                                                           "password": "wrong wrong wrong"}).status_code == 401
+        assert (
+            api.client.post(
+                "/api/members/token", data={"username": "nobody@example.org", "password": "wrong wrong wrong"}
+            ).status_code
+            == 401
+        )
     assert staff_sign_in(api.client, username="someone-else").status_code == 429
 
 
 def test_the_lock_grows_while_failures_go_on(sessions):
     def attempt(at: datetime, account="staff:dispatcher", client="192.0.2.1"):
-        return attempt_sign_in(sessions, account=account, client=client, limit=10,
-                               max_lock=timedelta(minutes=15), now=at)
+        return attempt_sign_in(
+            sessions, account=account, client=client, limit=10, max_lock=timedelta(minutes=15), now=at
+        )
 
     now = T0
     for _ in range(10):
@@ -164,11 +178,26 @@ def test_the_lock_grows_while_failures_go_on(sessions):
 def test_a_burst_of_parallel_attempts_cannot_pass_the_limit(sessions):
     """Every attempt is counted before its password is checked: the 11th is refused even when none of the
     first ten has finished (failed or succeeded) yet."""
-    pending = [attempt_sign_in(sessions, account="member:ana@example.org", client="192.0.2.9", limit=10,
-                               max_lock=timedelta(minutes=15), now=T0) for _ in range(10)]
+    pending = [
+        attempt_sign_in(
+            sessions,
+            account="member:ana@example.org",
+            client="192.0.2.9",
+            limit=10,
+            max_lock=timedelta(minutes=15),
+            now=T0,
+        )
+        for _ in range(10)
+    ]
     with pytest.raises(TooManyRequests):
-        attempt_sign_in(sessions, account="member:ana@example.org", client="192.0.2.10", limit=10,
-                        max_lock=timedelta(minutes=15), now=T0)
+        attempt_sign_in(
+            sessions,
+            account="member:ana@example.org",
+            client="192.0.2.10",
+            limit=10,
+            max_lock=timedelta(minutes=15),
+            now=T0,
+        )
     assert len(pending) == 10
 
 
@@ -176,8 +205,7 @@ def test_old_rows_are_pruned_when_a_new_one_is_made(sessions, session):
     session.execute(delete(RateLimit))  # others' rows, in this test's transaction only
     session.commit()
     count_request(sessions, action="report", client="192.0.2.30", limit=30, now=T0)
-    attempt_sign_in(sessions, account="staff:x", client="192.0.2.31", limit=10, max_lock=timedelta(minutes=15),
-                    now=T0)
+    attempt_sign_in(sessions, account="staff:x", client="192.0.2.31", limit=10, max_lock=timedelta(minutes=15), now=T0)
     assert session.scalar(select(func.count()).select_from(RateLimit)) == 3
     later = T0 + timedelta(minutes=2)  # the report's minute is over; the sign-in's quarter hour is not
     count_request(sessions, action="report", client="192.0.2.32", limit=30, now=later)
@@ -191,8 +219,12 @@ def test_old_rows_are_pruned_when_a_new_one_is_made(sessions, session):
 
 
 def test_registration_reset_and_report_rates_are_kept_in_the_database(api, session):
-    body = {"email": "ana@example.org", "password": "correct horse battery staple", "account_number": "1",
-            "meter_number": "nope"}
+    body = {
+        "email": "ana@example.org",
+        "password": "correct horse battery staple",
+        "account_number": "1",
+        "meter_number": "nope",
+    }
     for n in range(10):  # refused for the wrong meter, but counted (the limit comes first)
         assert api("POST", "/api/members/register", as_=None, json=body).status_code == 422, n
     refused = api("POST", "/api/members/register", as_=None, json=body)
@@ -213,22 +245,27 @@ def test_registration_reset_and_report_rates_are_kept_in_the_database(api, sessi
 def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(app, api, trusted, quick_refusals):
     proxy = TestClient(app, client=("10.0.0.2", 40000))
     for n in range(10):  # different accounts, every one "from" another address: one client all the same
-        assert staff_sign_in(proxy, username=f"nobody-{n}", headers={"X-Forwarded-For": f"198.51.100.{n}"}
-                             ).status_code == 401
-    assert staff_sign_in(proxy, username="nobody-x", headers={"X-Forwarded-For": "198.51.100.200"}
-                         ).status_code == 429
+        assert (
+            staff_sign_in(proxy, username=f"nobody-{n}", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            == 401
+        )
+    assert staff_sign_in(proxy, username="nobody-x", headers={"X-Forwarded-For": "198.51.100.200"}).status_code == 429
 
     trusted("10.0.0.0/24")
     behind = TestClient(app, client=("10.0.0.3", 40000))  # a trusted proxy, and a fresh one
     for n in range(12):  # each a different client now
-        assert staff_sign_in(behind, username=f"someone-{n}", headers={"X-Forwarded-For": f"203.0.113.{n}"}
-                             ).status_code == 401, n
+        assert (
+            staff_sign_in(behind, username=f"someone-{n}", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            == 401
+        ), n
     # the right-most address that is not a trusted proxy is the client; what it put left of that is ignored
     for n in range(10):
         spoofed = f"192.0.2.{n}, 198.51.100.77, 10.0.0.9"
         assert staff_sign_in(behind, username=f"other-{n}", headers={"X-Forwarded-For": spoofed}).status_code == 401
-    assert staff_sign_in(behind, username="other-x", headers={"X-Forwarded-For": "192.0.2.250, 198.51.100.77"}
-                         ).status_code == 429
+    assert (
+        staff_sign_in(behind, username="other-x", headers={"X-Forwarded-For": "192.0.2.250, 198.51.100.77"}).status_code
+        == 429
+    )
 
 
 def _request(peer: str, forwarded: list[str]) -> Request:
@@ -270,13 +307,37 @@ def worker_database(engine, database_url, facility_file, tmp_path):
 
 def test_the_limit_holds_across_two_worker_processes(worker_database):
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": worker_database, "OUTAGES_SCHEDULER": "false", "OUTAGES_DEMO": "false",
-                        "OUTAGES_SECRET_KEY": "two-workers-test-signing-key-0123456789-abcdefghijklmnop",
-                        "OUTAGES_PUBLIC_URL": "https://outages.coop.example", "OUTAGES_ALLOWED_HOSTS": "127.0.0.1",
-                        "OUTAGES_TRUSTED_PROXIES": ""}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", "2", "--no-proxy-headers", "--log-level", "warning"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": worker_database,
+        "OUTAGES_SCHEDULER": "false",
+        "OUTAGES_DEMO": "false",
+        "OUTAGES_SECRET_KEY": "two-workers-test-signing-key-0123456789-abcdefghijklmnop",
+        "OUTAGES_PUBLIC_URL": "https://outages.coop.example",
+        "OUTAGES_ALLOWED_HOSTS": "127.0.0.1",
+        "OUTAGES_TRUSTED_PROXIES": "",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-proxy-headers",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90

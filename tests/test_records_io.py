@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 from sqlalchemy import select, update
@@ -26,8 +26,12 @@ def test_import_then_export_round_trips(api, session):
     assert by_ref["H1"]["device"] == "JC-014-R1" and by_ref["H2"]["kind"] == "momentary"
     assert by_ref["H1"]["incident_id"] == by_ref["H2"]["incident_id"]
 
-    exported = api("GET", "/api/interruptions/export.csv", as_="executive",
-                   params={"start_from": "2023-01-01", "start_to": "2024-01-01"})
+    exported = api(
+        "GET",
+        "/api/interruptions/export.csv",
+        as_="executive",
+        params={"start_from": "2023-01-01", "start_to": "2024-01-01"},
+    )
     lines = exported.text.strip().splitlines()
     assert lines[0] == HEADER and len(lines) == 5
     row = next(line for line in lines if line.startswith("H3,"))
@@ -44,8 +48,9 @@ def test_import_then_export_round_trips(api, session):
 
 def test_excel_export_reopens_and_reimports(api, session):
     assert upload(api, csv(*GOOD)).status_code == 201
-    xlsx = api("GET", "/api/interruptions/export.xlsx", params={"start_from": "2023-01-01",
-                                                                 "start_to": "2024-01-01"}).content
+    xlsx = api(
+        "GET", "/api/interruptions/export.xlsx", params={"start_from": "2023-01-01", "start_to": "2024-01-01"}
+    ).content
     book = load_workbook(io.BytesIO(xlsx))
     sheet = book["interruptions"]
     assert [c.value for c in sheet[1]] == COLUMNS and sheet.max_row == 5
@@ -73,8 +78,15 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(api, session):
     body = response.json()
     assert body["detail"].startswith("history.csv, row 3, column feeder_id: unknown feeder 'NOPE'")
     got = {(p["row"], p["column"]) for p in body["problems"]}
-    assert got == {(3, "feeder_id"), (4, "cause"), (5, "restored_at"), (6, "members_out"), (7, "start"),
-                   (8, "steps"), (9, "record_ref")}
+    assert got == {
+        (3, "feeder_id"),
+        (4, "cause"),
+        (5, "restored_at"),
+        (6, "members_out"),
+        (7, "start"),
+        (8, "steps"),
+        (9, "record_ref"),
+    }
     assert n_records(session) == before
 
 
@@ -83,8 +95,10 @@ def test_wrong_file_type_and_missing_columns(api):
     missing = upload(api, b"feeder_id,start\nJC-014,2023-01-01T00:00")
     assert missing.status_code == 422 and "missing column" in missing.json()["detail"]
     assert upload(api, csv(*GOOD), "x.csv").status_code == 201
-    assert api("POST", "/api/interruptions/import", as_="executive",
-               files={"file": ("x.csv", csv(*GOOD))}).status_code == 403
+    assert (
+        api("POST", "/api/interruptions/import", as_="executive", files={"file": ("x.csv", csv(*GOOD))}).status_code
+        == 403
+    )
 
 
 def test_purge_removes_only_records_past_retention(session):
@@ -94,7 +108,7 @@ def test_purge_removes_only_records_past_retention(session):
     import_records(session=session, frame=parse_records(csv(*GOOD), "h.csv"), actor="test")
     # as if logged when they happened: purge keeps whatever was logged within retention (test_plausible_times)
     session.execute(update(Interruption).values(created_at=Interruption.start_at))
-    now = datetime(2028, 3, 1, 12, tzinfo=timezone.utc)  # five years back: 2023-03-01 12:00 UTC
+    now = datetime(2028, 3, 1, 12, tzinfo=UTC)  # five years back: 2023-03-01 12:00 UTC
     assert purge_expired(session=session, now=now) == 1  # only H3 (2 January 2023)
     refs = set(session.scalars(select(Interruption.record_ref).where(Interruption.record_ref.like("H%"))))
     assert refs == {"H1", "H2", "H4"}
@@ -109,13 +123,18 @@ def test_import_locates_records_by_meters_and_says_which_stay_unlocated(api, ses
     ]
     done = upload(api, csv(*rows))
     assert done.status_code == 201, done.text
-    got = {i["record_ref"]: i for i in api("GET", "/api/interruptions", params={
-        "start_from": "2023-06-01", "start_to": "2023-06-04"}).json()["items"]}
+    got = {
+        i["record_ref"]: i
+        for i in api("GET", "/api/interruptions", params={"start_from": "2023-06-01", "start_to": "2023-06-04"}).json()[
+            "items"
+        ]
+    }
     assert (got["L1"]["extent"], got["L1"]["members_located"]) == ("part", 3)  # 3 located, 2 unlocated
     assert (got["L2"]["extent"], got["L2"]["members_located"]) == ("facility", 10_000)
     assert (got["L3"]["extent"], got["L3"]["members_located"]) == ("part", 0)
-    exported = api("GET", "/api/interruptions/export.csv", params={"start_from": "2023-06-01",
-                                                                  "start_to": "2023-06-02"}).content.decode()
+    exported = api(
+        "GET", "/api/interruptions/export.csv", params={"start_from": "2023-06-01", "start_to": "2023-06-02"}
+    ).content.decode()
     assert ";".join(meters) in exported
 
     before = n_records(session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,8 +30,11 @@ def entries(api):
 
 def test_keeper_adds_an_entry_served_from_a_service_point(entries):
     hospital = entries["hospital"]
-    assert (hospital["feeder"], hospital["substation"], hospital["division"]) == ("JC-014", "JC-S01",
-                                                                                 "Johnson City Division")
+    assert (hospital["feeder"], hospital["substation"], hospital["division"]) == (
+        "JC-014",
+        "JC-S01",
+        "Johnson City Division",
+    )
     assert hospital["county"] == "Blanco County"
     assert [c["phone"] for c in hospital["contacts"]] == ["512-555-0142", "830-555-0199 x12"]
     assert hospital["contacts"][0]["email"] == "dana.ruiz@example.org"
@@ -41,21 +44,21 @@ def test_keeper_adds_an_entry_served_from_a_service_point(entries):
 
 
 def test_review_boundary_is_twelve_months():
-    verified = datetime(2025, 11, 26, 15, tzinfo=timezone.utc)  # 09:00 in Texas
+    verified = datetime(2025, 11, 26, 15, tzinfo=UTC)  # 09:00 in Texas
     assert review_due(verified, CHICAGO) == date(2026, 11, 26)
     assert review_status(verified, date(2026, 10, 27), CHICAGO) == "due_soon"  # 30 days before
-    assert review_status(verified, date(2026, 10, 26), CHICAGO) == "current"   # 31 days before
+    assert review_status(verified, date(2026, 10, 26), CHICAGO) == "current"  # 31 days before
     assert review_status(verified, date(2026, 11, 26), CHICAGO) == "due_soon"  # the last good day
     assert review_status(verified, date(2026, 11, 27), CHICAGO) == "overdue"
     assert review_status(None, date(2026, 11, 27), CHICAGO) == "never_verified"
-    late_evening = datetime(2025, 11, 27, 4, tzinfo=timezone.utc)  # 22:00 on 26 November in Texas
+    late_evening = datetime(2025, 11, 27, 4, tzinfo=UTC)  # 22:00 on 26 November in Texas
     assert review_due(late_evening, CHICAGO) == date(2026, 11, 26)
 
 
 def test_review_list_and_verification(api, entries, session):
     from registry.models import RegistryEntry
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     session.get(RegistryEntry, entries["water"]["id"]).last_verified_at = now - timedelta(days=400)
     session.get(RegistryEntry, entries["school"]["id"]).last_verified_at = now - timedelta(days=350)
     session.flush()
@@ -88,9 +91,27 @@ def test_excel_round_trip_changes_nothing(api, entries):
 def test_import_creates_entries_from_the_template(api):
     template = load_workbook(io.BytesIO(api("GET", "/api/registry/template.xlsx", as_="registry").content))
     assert template.sheetnames == ["entries", "contacts", "categories"]
-    data = _workbook([["R-1", "Blanco County Jail", "police", "1000000020", "M00000020", None, None, None, "yes",
-                       48, 1, None, "2026-01-15T10:00:00-06:00", "mgarcia"]],
-                     [["R-1", "Sgt. Wells", "Shift supervisor", "512-555-0100", None, None, "yes"]])
+    data = _workbook(
+        [
+            [
+                "R-1",
+                "Blanco County Jail",
+                "police",
+                "1000000020",
+                "M00000020",
+                None,
+                None,
+                None,
+                "yes",
+                48,
+                1,
+                None,
+                "2026-01-15T10:00:00-06:00",
+                "mgarcia",
+            ]
+        ],
+        [["R-1", "Sgt. Wells", "Shift supervisor", "512-555-0100", None, None, "yes"]],
+    )
     done = api("POST", "/api/registry/import", as_="registry", files={"file": ("new.xlsx", data)}).json()
     assert done == {"created": 1, "updated": 0, "unchanged": 0}
     jail = api("GET", "/api/registry/entries", params={"q": "jail"}).json()[0]
@@ -100,27 +121,64 @@ def test_import_creates_entries_from_the_template(api):
 def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_imported(api, entries):
     before = api("GET", "/api/registry/entries").json()
     rows = [
-        ["B-1", "Good Clinic", "hospital", "1000000030", "M00000030", None, None, None, "no", None, 2, None, None,
-         None],
-        ["B-2", "Mystery Site", "spaceport", "1000000031", "M00000031", None, None, None, "no", None, 2, None, None,
-         None],
+        [
+            "B-1",
+            "Good Clinic",
+            "hospital",
+            "1000000030",
+            "M00000030",
+            None,
+            None,
+            None,
+            "no",
+            None,
+            2,
+            None,
+            None,
+            None,
+        ],
+        [
+            "B-2",
+            "Mystery Site",
+            "spaceport",
+            "1000000031",
+            "M00000031",
+            None,
+            None,
+            None,
+            "no",
+            None,
+            2,
+            None,
+            None,
+            None,
+        ],
         ["B-3", "Wrong Meter", "water", "1000000032", "M00000099", None, None, None, "no", None, 2, None, None, None],
         ["B-4", "Far Away", "water", None, None, "JC-014", -97.0, 32.0, "no", None, 2, None, None, None],
         ["B-1", "Same Ref", "fire", "1000000033", "M00000033", None, None, None, "no", None, 2, None, None, None],
         ["B-6", "Bad Tier", "fire", "1000000034", "M00000034", None, None, None, "maybe", None, 7, None, None, None],
     ]
     contacts = [["B-1", "Al", None, "555-12", None, None, "no"], ["B-1", "Bo", None, None, None, "bo@", "no"]]
-    response = api("POST", "/api/registry/import", as_="registry",
-                   files={"file": ("bad.xlsx", _workbook(rows, contacts))})
+    response = api(
+        "POST", "/api/registry/import", as_="registry", files={"file": ("bad.xlsx", _workbook(rows, contacts))}
+    )
     assert response.status_code == 422
     got = {(p["sheet"], p["row"], p["column"]) for p in response.json()["problems"]}
-    assert {("contacts", 2, "phone"), ("contacts", 3, "email"), ("entries", 3, "category"),
-            ("entries", 4, "meter_number"), ("entries", 5, "lon"), ("entries", 6, "ref")} <= got
+    assert {
+        ("contacts", 2, "phone"),
+        ("contacts", 3, "email"),
+        ("entries", 3, "category"),
+        ("entries", 4, "meter_number"),
+        ("entries", 5, "lon"),
+        ("entries", 6, "ref"),
+    } <= got
     assert ("entries", 7, "backup_generation") in got or ("entries", 7, "priority_tier") in got
     assert response.json()["detail"].startswith("bad.xlsx, sheet ")
     assert api("GET", "/api/registry/entries").json() == before
-    assert api("POST", "/api/registry/import", as_="registry",
-               files={"file": ("notes.txt", b"hello")}).json()["field"] == "file"
+    assert (
+        api("POST", "/api/registry/import", as_="registry", files={"file": ("notes.txt", b"hello")}).json()["field"]
+        == "file"
+    )
 
 
 def test_bad_entries_through_the_api(api, session):
@@ -155,16 +213,24 @@ def _names(rows):
 def test_call_list_names_exactly_the_entries_on_the_interrupted_facilities(api, entries):
     feeder = _log(api, feeder="JC-014")
     rows = api("GET", f"/api/incidents/{feeder['incident_id']}/call-list", as_="dispatcher").json()
-    assert _names(rows) == ["Johnson City Water Plant", "KJCT Radio Tower", "LBJ Middle School",
-                            "Pedernales Valley Hospital"]
+    assert _names(rows) == [
+        "Johnson City Water Plant",
+        "KJCT Radio Tower",
+        "LBJ Middle School",
+        "Pedernales Valley Hospital",
+    ]
     assert rows[0]["entry"]["contacts"][0]["phone"] == "512-555-0142"
     fuse = _log(api, feeder="JC-014", device="JC-014-F1")
     assert _names(api("GET", f"/api/incidents/{fuse['incident_id']}/call-list").json()) == [
-        "Pedernales Valley Hospital"]
+        "Pedernales Valley Hospital"
+    ]
     line = _log(api, feeder=None, transmission_line="TL-001")
     assert len(api("GET", f"/api/incidents/{line['incident_id']}/call-list").json()) == len(ENTRIES)
-    api("POST", f"/api/interruptions/{feeder['id']}/close",
-        json={"version": feeder["version"], "restored_at": "2025-06-02T11:00:00-05:00"})
+    api(
+        "POST",
+        f"/api/interruptions/{feeder['id']}/close",
+        json={"version": feeder["version"], "restored_at": "2025-06-02T11:00:00-05:00"},
+    )
     assert api("GET", f"/api/incidents/{feeder['incident_id']}/call-list").json() == []
 
 
@@ -174,20 +240,32 @@ def test_contact_attempts_are_recorded_and_unreached_come_first(api, entries):
     first = api("GET", f"{url}/call-list").json()
     assert [r["entry"]["name"] for r in first][:2] == ["Johnson City Water Plant", "Pedernales Valley Hospital"]
     water = entries["water"]["id"]
-    missed = api("POST", f"{url}/contact-attempts", json={"entry_id": water, "contact_name": "Dana Ruiz",
-                                                         "outcome": "no_answer"})
+    missed = api(
+        "POST", f"{url}/contact-attempts", json={"entry_id": water, "contact_name": "Dana Ruiz", "outcome": "no_answer"}
+    )
     assert missed.status_code == 201 and missed.json()["by"] == "dispatcher"
-    api("POST", f"{url}/contact-attempts", json={"entry_id": water, "contact_name": "Lee Park",
-                                                 "outcome": "reached", "notes": "crew ETA given"})
+    api(
+        "POST",
+        f"{url}/contact-attempts",
+        json={"entry_id": water, "contact_name": "Lee Park", "outcome": "reached", "notes": "crew ETA given"},
+    )
     rows = api("GET", f"{url}/call-list", as_="executive").json()
     assert rows[-1]["entry"]["name"] == "Johnson City Water Plant" and rows[-1]["reached"] is True
     assert [a["outcome"] for a in rows[-1]["attempts"]] == ["no_answer", "reached"]
     assert not any(r["reached"] for r in rows[:-1])
-    wrong = api("POST", f"{url}/contact-attempts", json={"entry_id": water, "contact_name": "Nobody",
-                                                         "outcome": "reached"})
+    wrong = api(
+        "POST", f"{url}/contact-attempts", json={"entry_id": water, "contact_name": "Nobody", "outcome": "reached"}
+    )
     assert wrong.status_code == 422 and wrong.json()["field"] == "contact_name"
-    assert api("POST", f"{url}/contact-attempts", as_="executive",
-               json={"entry_id": water, "contact_name": "Lee Park", "outcome": "reached"}).status_code == 403
+    assert (
+        api(
+            "POST",
+            f"{url}/contact-attempts",
+            as_="executive",
+            json={"entry_id": water, "contact_name": "Lee Park", "outcome": "reached"},
+        ).status_code
+        == 403
+    )
 
 
 def test_restoration_priority_queue_orders_and_explains(api, entries):
@@ -230,6 +308,18 @@ def test_annex_workbook_and_pdf(api, entries, tmp_path):
     if shutil.which("libreoffice"):
         path = tmp_path / "annex.xlsx"
         path.write_bytes(xlsx)
-        subprocess.run(["libreoffice", "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(path)],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "libreoffice",
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76",
+                "--outdir",
+                str(tmp_path),
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         assert "Pedernales Valley Hospital" in (tmp_path / "annex.csv").read_text()

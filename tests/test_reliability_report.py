@@ -77,20 +77,65 @@ def log(api, **fields) -> dict:
 def history(api) -> dict[str, dict]:
     """The records of the table in the module docstring, logged through the API as a dispatcher would."""
     r = {
-        "a": log(api, feeder="JC-015", cause="animal", members_out=500, start_at="2024-03-05T10:00",
-                 restored_at="2024-03-05T11:00"),
-        "b": log(api, feeder="MF-001", cause="lightning", members_out=1_500, start_at="2024-07-10T14:00",
-                 restored_at="2024-07-10T16:00"),
-        "c": log(api, feeder="JC-014", device="JC-014-F1", cause="vegetation", members_out=1_000,
-                 start_at="2024-09-01T08:00", restored_at="2024-09-01T09:30"),
-        "d": log(api, feeder="JC-014", device="JC-014-R1", cause="lightning", members_out=6_000,
-                 start_at="2024-09-01T09:00", restored_at="2024-09-01T09:02"),
-        "e": log(api, feeder="JC-015", cause="equipment_failure", members_out=200, start_at="2025-02-11T10:00",
-                 restored_at="2025-02-11T10:45"),
-        "f": log(api, feeder="JC-014", device="JC-014-R1", cause="lightning", members_out=6_000,
-                 start_at="2025-03-03T08:00", restored_at="2025-03-03T08:01"),
-        "h": log(api, transmission_line="TL-001", cause="power_supply", members_out=3_000,
-                 start_at="2025-08-15T12:00", restored_at="2025-08-15T12:30"),
+        "a": log(
+            api,
+            feeder="JC-015",
+            cause="animal",
+            members_out=500,
+            start_at="2024-03-05T10:00",
+            restored_at="2024-03-05T11:00",
+        ),
+        "b": log(
+            api,
+            feeder="MF-001",
+            cause="lightning",
+            members_out=1_500,
+            start_at="2024-07-10T14:00",
+            restored_at="2024-07-10T16:00",
+        ),
+        "c": log(
+            api,
+            feeder="JC-014",
+            device="JC-014-F1",
+            cause="vegetation",
+            members_out=1_000,
+            start_at="2024-09-01T08:00",
+            restored_at="2024-09-01T09:30",
+        ),
+        "d": log(
+            api,
+            feeder="JC-014",
+            device="JC-014-R1",
+            cause="lightning",
+            members_out=6_000,
+            start_at="2024-09-01T09:00",
+            restored_at="2024-09-01T09:02",
+        ),
+        "e": log(
+            api,
+            feeder="JC-015",
+            cause="equipment_failure",
+            members_out=200,
+            start_at="2025-02-11T10:00",
+            restored_at="2025-02-11T10:45",
+        ),
+        "f": log(
+            api,
+            feeder="JC-014",
+            device="JC-014-R1",
+            cause="lightning",
+            members_out=6_000,
+            start_at="2025-03-03T08:00",
+            restored_at="2025-03-03T08:01",
+        ),
+        "h": log(
+            api,
+            transmission_line="TL-001",
+            cause="power_supply",
+            members_out=3_000,
+            start_at="2025-08-15T12:00",
+            restored_at="2025-08-15T12:30",
+        ),
         "o": log(api, feeder="MF-001", cause="unknown", members_out=100, start_at="2025-11-01T10:00"),
     }
     storm = log(api, feeder="JC-014", cause="wind", members_out=10_000, start_at="2025-05-20T10:00")
@@ -98,18 +143,31 @@ def history(api) -> dict[str, dict]:
     # the steps name the meters that came back: first the 4,000 not below R1 (service points 1-4,000), then
     # the 5,000 below R1 but not below F1 (4,001-9,000); F1's 1,000 come back at the close
     for at, first, last in (("2025-05-20T11:30", 1, 4_000), ("2025-05-20T14:00", 4_001, 9_000)):
-        step = api("POST", f"/api/interruptions/{storm['id']}/restorations",
-                   json={"version": version, "at": at, "meters": [f"M{i:08d}" for i in range(first, last + 1)]})
+        step = api(
+            "POST",
+            f"/api/interruptions/{storm['id']}/restorations",
+            json={"version": version, "at": at, "meters": [f"M{i:08d}" for i in range(first, last + 1)]},
+        )
         assert step.status_code == 200, step.text
         version = step.json()["version"]
-    closed = api("POST", f"/api/interruptions/{storm['id']}/close",
-                 json={"version": version, "restored_at": "2025-05-20T16:15"})
+    closed = api(
+        "POST", f"/api/interruptions/{storm['id']}/close", json={"version": version, "restored_at": "2025-05-20T16:15"}
+    )
     assert closed.json()["member_minutes"] == 1_935_000
     r["g"] = closed.json()
-    mistake = log(api, feeder="MF-001", cause="unknown", members_out=1_500, start_at="2025-06-01T10:00",
-                  restored_at="2025-06-01T20:00")
-    voided = api("POST", f"/api/interruptions/{mistake['id']}/void",
-                 json={"version": mistake["version"], "reason": "logged on the wrong feeder"})
+    mistake = log(
+        api,
+        feeder="MF-001",
+        cause="unknown",
+        members_out=1_500,
+        start_at="2025-06-01T10:00",
+        restored_at="2025-06-01T20:00",
+    )
+    voided = api(
+        "POST",
+        f"/api/interruptions/{mistake['id']}/void",
+        json={"version": mistake["version"], "reason": "logged on the wrong feeder"},
+    )
     assert voided.status_code == 200, voided.text
     r["v"] = voided.json()
     return r
@@ -147,7 +205,11 @@ def test_records_are_closed_and_not_voided_and_hit_the_members_the_network_says(
     assert set(by_id.index) == {history[k]["id"] for k in "efgh"}  # not the voided or the open one
     storm = by_id.loc[history["g"]["id"]]
     assert (storm["feeder"], storm["substation"], storm["division"], storm["cause"]) == (
-        "JC-014", "JC-S01", "Johnson City Division", "wind")
+        "JC-014",
+        "JC-S01",
+        "Johnson City Division",
+        "wind",
+    )
     line = by_id.loc[history["h"]["id"]]
     assert line["feeder"] is None and line["division"] is None
     assert sorted(steps[steps.record_id == history["g"]["id"]]["members_restored"]) == [1_000, 4_000, 5_000]
@@ -234,29 +296,35 @@ def test_indices_by_division_and_by_cause(api, history):
     assert rows["(unassigned)"]["saifi"] is None
     assert any("Transmission-line records" in note for note in body["notes"])
 
-    normal = {r["group"]: r for r in indices(api, start="2025-01-01", end="2026-01-01", group_by="division",
-                                             days="normal").json()["rows"]}
+    normal = {
+        r["group"]: r
+        for r in indices(api, start="2025-01-01", end="2026-01-01", group_by="division", days="normal").json()["rows"]
+    }
     assert normal["Johnson City Division"]["saifi"] == pytest.approx(200 / JC_DIVISION)
 
     quiet = indices(api, start="2023-01-01", end="2024-01-01", group_by="cause")
     assert quiet.status_code == 200 and quiet.json()["rows"] == []  # no records, no causes
-    causes = {r["group"]: r for r in indices(api, start="2025-01-01", end="2026-01-01",
-                                             group_by="cause").json()["rows"]}
+    causes = {
+        r["group"]: r for r in indices(api, start="2025-01-01", end="2026-01-01", group_by="cause").json()["rows"]
+    }
     assert causes["wind"]["saidi"] == pytest.approx(1_935_000 / N_T)
     assert causes["power_supply"]["saifi"] == pytest.approx(3_000 / N_T)
     assert causes["lightning"]["maifi"] == pytest.approx(6_000 / N_T)
 
 
-@pytest.mark.parametrize(("params", "field", "words"), [
-    ({"start": "2025-06-01", "end": "2025-01-01"}, "end", "not after start"),
-    ({"start": "2025-01-01", "end": "2025-01-01"}, "end", "not after start"),
-    ({"start": "2025-01-01", "end": "2026-01-01", "group_by": "county"}, "group_by", "division, substation"),
-    ({"start": "2025-01-01", "end": "2026-01-01", "days": "storm"}, "days", "major_event"),
-    ({"start": "2025", "end": "2026-01-01"}, "start", "ISO 8601"),
-    ({"start": "1st of May", "end": "2026-01-01"}, "start", "ISO 8601"),
-    ({"end": "2026-01-01"}, "start", "Fix"),
-    ({"start": "2025-01-01", "end": "2026-01-01", "n": -1}, "n", "Fix"),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"start": "2025-06-01", "end": "2025-01-01"}, "end", "not after start"),
+        ({"start": "2025-01-01", "end": "2025-01-01"}, "end", "not after start"),
+        ({"start": "2025-01-01", "end": "2026-01-01", "group_by": "county"}, "group_by", "division, substation"),
+        ({"start": "2025-01-01", "end": "2026-01-01", "days": "storm"}, "days", "major_event"),
+        ({"start": "2025", "end": "2026-01-01"}, "start", "ISO 8601"),
+        ({"start": "1st of May", "end": "2026-01-01"}, "start", "ISO 8601"),
+        ({"end": "2026-01-01"}, "start", "Fix"),
+        ({"start": "2025-01-01", "end": "2026-01-01", "n": -1}, "n", "Fix"),
+    ],
+)
 def test_bad_parameters_get_a_422_naming_the_field_and_the_fix(api, params, field, words):
     response = indices(api, **params)
     assert response.status_code == 422, response.text
@@ -265,11 +333,18 @@ def test_bad_parameters_get_a_422_naming_the_field_and_the_fix(api, params, fiel
 
 
 def test_only_logged_in_staff_read_indices_and_reports(api, history):
-    for url in ("/api/indices?start=2025-01-01&end=2026-01-01", "/api/reports/reliability/2025.xlsx",
-                "/api/reports/reliability/2025.pdf"):
+    for url in (
+        "/api/indices?start=2025-01-01&end=2026-01-01",
+        "/api/reports/reliability/2025.xlsx",
+        "/api/reports/reliability/2025.pdf",
+    ):
         assert api("GET", url, as_=None).status_code == 401, url
-    assert api("GET", "/api/indices?start=2025-01-01&end=2026-01-01", as_=None,
-               headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert (
+        api(
+            "GET", "/api/indices?start=2025-01-01&end=2026-01-01", as_=None, headers={"Authorization": "Bearer forged"}
+        ).status_code
+        == 401
+    )
     for role in ("dispatcher", "registry", "admin", "executive"):
         assert indices(api, as_=role, start="2025-01-01", end="2026-01-01").status_code == 200, role
 
@@ -288,7 +363,7 @@ def table_of(sheet, first_header: str) -> list[dict]:
     start = next(i for i, r in enumerate(rows) if r[0] == first_header)
     header = rows[start]
     out = []
-    for r in rows[start + 1:]:
+    for r in rows[start + 1 :]:
         if r[0] is None:
             break
         out.append(dict(zip(header, r)))
@@ -300,18 +375,33 @@ def test_annual_workbook_holds_the_engines_numbers(api, history, session):
     assert response.status_code == 200, response.text
     assert 'filename="reliability-2025.xlsx"' in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Summary", "Monthly", "By cause", "By division", "Major event days",
-                               "Worst feeders", "EIA-861"]
+    assert book.sheetnames == [
+        "Summary",
+        "Monthly",
+        "By cause",
+        "By division",
+        "Major event days",
+        "Worst feeders",
+        "EIA-861",
+    ]
 
     engine = indices_for(session=session, start=date(2025, 1, 1), end=date(2026, 1, 1))
     summary = {(r["Year"], r["Days"]): r for r in table_of(book["Summary"], "Year")}
     assert [y for y, d in summary if d.startswith("All")][:5] == [2021, 2022, 2023, 2024, 2025]
-    for days, label in (("all", "All days (with MEDs)"), ("normal", "Normal days (without MEDs)"),
-                        ("major_event", "Major event days only")):
+    for days, label in (
+        ("all", "All days (with MEDs)"),
+        ("normal", "Normal days (without MEDs)"),
+        ("major_event", "Major event days only"),
+    ):
         want = engine.rows(days).loc["system"]
         got = summary[(2025, label)]
-        for column, heading in (("saifi", "SAIFI"), ("saidi", "SAIDI (min)"), ("maifi", "MAIFI"),
-                                ("caifi", "CAIFI"), ("member_minutes", "Member-minutes")):
+        for column, heading in (
+            ("saifi", "SAIFI"),
+            ("saidi", "SAIDI (min)"),
+            ("maifi", "MAIFI"),
+            ("caifi", "CAIFI"),
+            ("member_minutes", "Member-minutes"),
+        ):
             assert got[heading] == pytest.approx(float(want[column])), (days, column)
     assert summary[(2025, "All days (with MEDs)")]["SAIFI"] == pytest.approx(1.1)
     assert summary[(2025, "Normal days (without MEDs)")]["SAIDI (min)"] == pytest.approx(8.25)
@@ -361,8 +451,14 @@ def test_annual_pdf_has_the_headline_figures_and_the_plots(api, history):
     reader = PdfReader(io.BytesIO(response.content))
     text = pdf_text(response.content)
     assert "Reliability report 2025" in text
-    for figure in (f"{169.5:.1f}", f"{1.1:.3f}", f"{2_034_000 / 13_200:.1f}",  # with major event days
-                   f"{8.25:.1f}", f"{3_200 / N_T:.3f}", "2025-05-20"):  # without; the major event day
+    for figure in (
+        f"{169.5:.1f}",
+        f"{1.1:.3f}",
+        f"{2_034_000 / 13_200:.1f}",  # with major event days
+        f"{8.25:.1f}",
+        f"{3_200 / N_T:.3f}",
+        "2025-05-20",
+    ):  # without; the major event day
         assert figure in text, figure
     images = 0
     for page in reader.pages:

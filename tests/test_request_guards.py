@@ -35,8 +35,13 @@ def mail(inbox, monkeypatch):
 
 
 def register(api, headers: dict | None = None):
-    return api("POST", "/api/members/register", as_=None, headers=headers or {}, json={
-        "email": "ana@example.org", "password": PASSPHRASE, "language": "en", **JC014_POINT})
+    return api(
+        "POST",
+        "/api/members/register",
+        as_=None,
+        headers=headers or {},
+        json={"email": "ana@example.org", "password": PASSPHRASE, "language": "en", **JC014_POINT},
+    )
 
 
 def _links(message) -> list[str]:
@@ -48,8 +53,13 @@ def test_reset_and_activation_links_use_the_public_address_whatever_the_host(api
     activation = mail.messages[-1]
     assert _links(activation) == [f"{PUBLIC}/members/activate?token={link_token(activation)}"]
     assert api("POST", "/api/members/activate", as_=None, json={"token": link_token(activation)}).status_code == 200
-    forged = api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"},
-                 headers={"Host": "localhost", "X-Forwarded-Host": "evil.example"})
+    forged = api(
+        "POST",
+        "/api/members/password-reset",
+        as_=None,
+        json={"email": "ana@example.org"},
+        headers={"Host": "localhost", "X-Forwarded-Host": "evil.example"},
+    )
     assert forged.status_code == 202
     reset = mail.messages[-1]
     assert _links(reset) == [f"{PUBLIC}/members/reset?token={link_token(reset)}"]
@@ -59,8 +69,9 @@ def test_a_host_the_operator_did_not_configure_is_refused_and_nothing_happens(ap
     for host in ("evil.example", "evil.example:443", "testserver.evil.example"):
         refused = register(api, headers={"Host": host})
         assert refused.status_code == 400, host
-        forged = api("POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"},
-                     headers={"Host": host})
+        forged = api(
+            "POST", "/api/members/password-reset", as_=None, json={"email": "ana@example.org"}, headers={"Host": host}
+        )
         assert forged.status_code == 400
     assert mail.messages == [] and session.scalar(select(func.count()).select_from(MemberAccount)) == 0
     assert api("GET", "/api/health", as_=None).status_code == 200  # the configured host still works
@@ -75,17 +86,20 @@ def test_allowed_hosts_default_to_the_public_address():
     assert named.allowed_host_list == ["outages.pec.coop", "intranet.pec.local"]
 
 
-@pytest.mark.parametrize("key, url, refused", [
-    ("short", PUBLIC, "OUTAGES_SECRET_KEY"),
-    ("change-me", PUBLIC, "OUTAGES_SECRET_KEY"),
-    ("a" * 200, PUBLIC, "OUTAGES_SECRET_KEY"),  # long but no randomness
-    ("0123456789abcdef" * 3, PUBLIC, "OUTAGES_SECRET_KEY"),  # 48 hex digits: 24 bytes
-    (GOOD_KEY, "http://127.0.0.1:8000", "OUTAGES_PUBLIC_URL"),
-    (GOOD_KEY, "https://example.com", "OUTAGES_PUBLIC_URL"),
-    (GOOD_KEY, "outages.pec.coop", "OUTAGES_PUBLIC_URL"),  # no scheme
-    (GOOD_KEY, PUBLIC, None),
-    ("0123456789abcdef" * 4, "https://outages.pec.coop", None),  # secrets.token_hex(32)
-])
+@pytest.mark.parametrize(
+    "key, url, refused",
+    [
+        ("short", PUBLIC, "OUTAGES_SECRET_KEY"),
+        ("change-me", PUBLIC, "OUTAGES_SECRET_KEY"),
+        ("a" * 200, PUBLIC, "OUTAGES_SECRET_KEY"),  # long but no randomness
+        ("0123456789abcdef" * 3, PUBLIC, "OUTAGES_SECRET_KEY"),  # 48 hex digits: 24 bytes
+        (GOOD_KEY, "http://127.0.0.1:8000", "OUTAGES_PUBLIC_URL"),
+        (GOOD_KEY, "https://example.com", "OUTAGES_PUBLIC_URL"),
+        (GOOD_KEY, "outages.pec.coop", "OUTAGES_PUBLIC_URL"),  # no scheme
+        (GOOD_KEY, PUBLIC, None),
+        ("0123456789abcdef" * 4, "https://outages.pec.coop", None),  # secrets.token_hex(32)
+    ],
+)
 def test_unsafe_settings_stop_the_service_outside_demo_mode(key, url, refused):
     settings = ServiceSettings(_env_file=None, demo=False, secret_key=key, public_url=url)
     if refused is None:
@@ -139,8 +153,12 @@ def test_nul_characters_are_refused_naming_where(api, session):
     assert query.status_code == 422 and query.json()["field"] == "feeder"
     form = api("POST", "/api/auth/token", as_=None, data={"username": "dispatcher\x00", "password": "x" * 10})
     assert form.status_code == 422 and form.json()["field"] == "username"
-    member = api("POST", "/api/members/register", as_=None, json={
-        "email": "ana@example.org", "password": PASSPHRASE, **JC014_POINT, "language": "en\u0000"})
+    member = api(
+        "POST",
+        "/api/members/register",
+        as_=None,
+        json={"email": "ana@example.org", "password": PASSPHRASE, **JC014_POINT, "language": "en\u0000"},
+    )
     assert member.status_code == 422 and member.json()["field"] == "language"
 
 

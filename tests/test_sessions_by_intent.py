@@ -94,8 +94,7 @@ def test_a_write_that_waits_too_long_for_the_lock_is_a_503_with_retry_after(tmp_
     holder.start()
     try:
         assert holding.wait(10)
-        with TestClient(_app(sessions, make_sessionmaker(engine, read_only=True)),
-                        raise_server_exceptions=False) as c:
+        with TestClient(_app(sessions, make_sessionmaker(engine, read_only=True)), raise_server_exceptions=False) as c:
             response = c.post("/categories/t-waiting")
             assert c.get("/categories/t-none/sneaky").status_code == 500  # reads never wait for the writer
     finally:

@@ -37,12 +37,16 @@ def writes_while_checking(app, monkeypatch):
 
     def check(real):
         def password_matches(password_hash, password):
-            writer = threading.Thread(target=limits.count_request, args=(app.state.sessions,),
-                                      kwargs={"action": "report", "client": "192.0.2.7", "limit": 1_000})
+            writer = threading.Thread(
+                target=limits.count_request,
+                args=(app.state.sessions,),
+                kwargs={"action": "report", "client": "192.0.2.7", "limit": 1_000},
+            )
             writer.start()
             writer.join(5)
             finished.append(not writer.is_alive())
             return real(password_hash, password)
+
         return password_matches
 
     monkeypatch.setattr(users, "password_matches", check(users.password_matches))
@@ -50,12 +54,14 @@ def writes_while_checking(app, monkeypatch):
     return finished
 
 
-@pytest.mark.parametrize("url, username, password", [
-    ("/api/auth/token", "dispatcher", PASSWORDS["dispatcher"]),
-    ("/api/members/token", *DEMO_MEMBER),
-])
-def test_a_sign_in_holds_no_write_lock_while_checking_the_password(app, writes_while_checking, url, username,
-                                                                   password):
+@pytest.mark.parametrize(
+    "url, username, password",
+    [
+        ("/api/auth/token", "dispatcher", PASSWORDS["dispatcher"]),
+        ("/api/members/token", *DEMO_MEMBER),
+    ],
+)
+def test_a_sign_in_holds_no_write_lock_while_checking_the_password(app, writes_while_checking, url, username, password):
     with TestClient(app) as client:
         signed_in = client.post(url, data={"username": username, "password": password})
         refused = client.post(url, data={"username": username, "password": "not the password at all"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,7 @@ from outages.settings import RuleSettings
 from registry.schemas import EntryIn
 from registry.service import create_entry
 
-T0 = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)  # 10:00 in Texas
+T0 = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)  # 10:00 in Texas
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -28,11 +28,27 @@ def facts(session):
 def make(session):
     """Transient interruption records (not stored): classification is a function of them."""
 
-    def build(*, minutes: float | None, out: int, feeder: str | None = "JC-014", device: str | None = None,
-              line: str | None = None, start: datetime = T0, steps=(), scheduled=False, notified=None):
-        record = Interruption(status="open" if minutes is None else "closed", start_at=start, members_out=out,
-                              scheduled=scheduled, members_notified=notified, cause_code="wind",
-                              restored_at=None if minutes is None else start + timedelta(minutes=minutes))
+    def build(
+        *,
+        minutes: float | None,
+        out: int,
+        feeder: str | None = "JC-014",
+        device: str | None = None,
+        line: str | None = None,
+        start: datetime = T0,
+        steps=(),
+        scheduled=False,
+        notified=None,
+    ):
+        record = Interruption(
+            status="open" if minutes is None else "closed",
+            start_at=start,
+            members_out=out,
+            scheduled=scheduled,
+            members_notified=notified,
+            cause_code="wind",
+            restored_at=None if minutes is None else start + timedelta(minutes=minutes),
+        )
         if line:
             record.transmission_line = session.scalar(select(TransmissionLine).where(TransmissionLine.code == line))
             record.transmission_line_id = record.transmission_line.id
@@ -98,23 +114,31 @@ def test_20000_members_only_on_systems_over_200000(make, facts):
 
 def test_scheduled_not_notified_more_than_four_hours(make, facts):
     def run(minutes, notified):
-        return classify([make(minutes=minutes, out=200, feeder="MF-001", scheduled=True, notified=notified)],
-                        facts, now=NOW)
+        return classify(
+            [make(minutes=minutes, out=200, feeder="MF-001", scheduled=True, notified=notified)], facts, now=NOW
+        )
 
     assert not run(240, False).significant
     late = run(241, False)
     assert codes(late) == {"scheduled_not_notified"}
-    assert late.criteria[0].evidence == ("scheduled, 4 h 01 min, 200 members not notified in advance, "
-                                         "on feeder MF-001")
+    assert late.criteria[0].evidence == ("scheduled, 4 h 01 min, 200 members not notified in advance, on feeder MF-001")
     assert not run(600, True).significant
 
 
 @pytest.fixture
 def hospital(session):
     # service point 9,500 is below fuse JC-014-F1 (tests/factories.py)
-    return create_entry(session=session, actor="registry", data=EntryIn(
-        name="Pedernales Valley Hospital", category="hospital", account_number="1000009500",
-        meter_number="M00009500", priority_tier=1))
+    return create_entry(
+        session=session,
+        actor="registry",
+        data=EntryIn(
+            name="Pedernales Valley Hospital",
+            category="hospital",
+            account_number="1000009500",
+            meter_number="M00009500",
+            priority_tier=1,
+        ),
+    )
 
 
 def test_essential_service_dark_59_vs_61_minutes(make, facts, session, hospital):
@@ -125,24 +149,42 @@ def test_essential_service_dark_59_vs_61_minutes(make, facts, session, hospital)
     assert not classify([make(minutes=59, out=1_000, device="JC-014-F1")], facts, now=NOW).significant
     dark = classify([make(minutes=61, out=1_000, device="JC-014-F1")], facts, now=NOW)
     assert codes(dark) == {"essential_services"}
-    assert dark.criteria[0].evidence == ("Pedernales Valley Hospital (essential service: hospital) dark 1 h 01 min "
-                                         "on feeder JC-014 (device JC-014-F1)")
+    assert dark.criteria[0].evidence == (
+        "Pedernales Valley Hospital (essential service: hospital) dark 1 h 01 min on feeder JC-014 (device JC-014-F1)"
+    )
     # the recloser open (its 6,000 members, half the system: judge the entry alone)
-    elsewhere = classify([make(minutes=120, out=6_000, device="JC-014-R1", feeder="JC-014")], facts, now=NOW,
-                         rules=RuleSettings(members_share=0.99, division_share=0.99))
+    elsewhere = classify(
+        [make(minutes=120, out=6_000, device="JC-014-R1", feeder="JC-014")],
+        facts,
+        now=NOW,
+        rules=RuleSettings(members_share=0.99, division_share=0.99),
+    )
     assert codes(elsewhere) == {"essential_services"}  # the fuse is below the recloser
     assert not classify([make(minutes=120, out=50, feeder="MF-001")], facts, now=NOW).significant
 
 
 def test_university_is_a_community_impact_facility(make, session):
-    create_entry(session=session, actor="registry", data=EntryIn(
-        name="Hill Country State University", category="school", account_number="1000010600",
-        meter_number="M00010600"))
-    result = classify([make(minutes=75, out=1_500, feeder="MF-001")], FacilityFacts(session), now=NOW,
-                      rules=RuleSettings(division_share=1.01, members_share=0.99))
+    create_entry(
+        session=session,
+        actor="registry",
+        data=EntryIn(
+            name="Hill Country State University",
+            category="school",
+            account_number="1000010600",
+            meter_number="M00010600",
+        ),
+    )
+    result = classify(
+        [make(minutes=75, out=1_500, feeder="MF-001")],
+        FacilityFacts(session),
+        now=NOW,
+        rules=RuleSettings(division_share=1.01, members_share=0.99),
+    )
     assert codes(result) == {"community_impact"}
-    assert "Hill Country State University (community impact: university / school) dark 1 h 15 min" in \
-        result.criteria[0].evidence
+    assert (
+        "Hill Country State University (community impact: university / school) dark 1 h 15 min"
+        in result.criteria[0].evidence
+    )
 
 
 def test_interruptible_members(make, facts):
@@ -160,22 +202,28 @@ def test_a_whole_community(make, facts):
     assert codes(result) == {"community:COM-JOHNSON-CITY"}
     evidence = next(c.evidence for c in result.criteria if c.code.startswith("community:"))
     assert evidence.startswith("Johnson City (community): ")
-    assert not classify([make(minutes=90, out=10_000)], facts, now=NOW,
-                        rules=RuleSettings(members_share=0.99, division_share=0.99, community_share=1.0)).significant
+    assert not classify(
+        [make(minutes=90, out=10_000)],
+        facts,
+        now=NOW,
+        rules=RuleSettings(members_share=0.99, division_share=0.99, community_share=1.0),
+    ).significant
 
 
 def test_major_division(make, facts):
     rules = RuleSettings(members_share=0.99)
     result = classify([make(minutes=90, out=1_500, feeder="MF-001")], facts, now=NOW, rules=rules)
     assert "division:DIV-MF" in codes(result)
-    assert any(c.evidence == "Marble Falls Division (major division): 1,500 of 1,500 members out at once "
-                             "(100.0% ≥ 50%)" for c in result.criteria)
+    assert any(
+        c.evidence == "Marble Falls Division (major division): 1,500 of 1,500 members out at once (100.0% ≥ 50%)"
+        for c in result.criteria
+    )
 
 
 def test_duration_across_dst_is_real_elapsed_time(make, facts):
     start = datetime(2024, 3, 10, 1, 30, tzinfo=CHICAGO)  # clocks jump 02:00 CST -> 03:00 CDT
     end_local = datetime(2024, 3, 10, 3, 29, tzinfo=CHICAGO)  # 1 h 59 min on the wall clock, 59 min real
-    minutes = (end_local.astimezone(timezone.utc) - start.astimezone(timezone.utc)).total_seconds() / 60
+    minutes = (end_local.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 60
     assert minutes == 59
     assert not classify([make(minutes=minutes, out=2_400, start=start)], facts, now=NOW).significant
     assert classify([make(minutes=60, out=2_400, start=start)], facts, now=NOW).significant

@@ -38,24 +38,33 @@ def _account(s, email: str, meters: list[str], *, language: str = "en", **alerts
     s.add(account)
     s.flush()
     s.add_all([MemberServicePoint(account_id=account.id, service_point_id=_sp(s, m), **alerts) for m in meters])
-    s.add(AlertRecipient(account_id=account.id, channel="email", address=email, owner=True, language=language,
-                         confirmed_at=now()))
+    s.add(
+        AlertRecipient(
+            account_id=account.id, channel="email", address=email, owner=True, language=language, confirmed_at=now()
+        )
+    )
     s.flush()
     return account
 
 
 def _record(s) -> Interruption:
     """An open record on JC-014-R1 with no alert events of its own: the tests add them."""
-    record, _ = create_interruption(session=s, actor="dispatcher", data=InterruptionCreate(
-        feeder="JC-014", device="JC-014-R1", cause="wind", members_out=6_000, start_at=now() - timedelta(minutes=20)))
+    record, _ = create_interruption(
+        session=s,
+        actor="dispatcher",
+        data=InterruptionCreate(
+            feeder="JC-014", device="JC-014-R1", cause="wind", members_out=6_000, start_at=now() - timedelta(minutes=20)
+        ),
+    )
     s.flush()
     s.execute(delete(AlertEvent).where(AlertEvent.interruption_id == record.id))
     return record
 
 
 def _points(s, event_kind: str, record: Interruption) -> set[int]:
-    event = s.scalar(select(AlertEvent.id).where(AlertEvent.interruption_id == record.id,
-                                                 AlertEvent.kind == event_kind))
+    event = s.scalar(
+        select(AlertEvent.id).where(AlertEvent.interruption_id == record.id, AlertEvent.kind == event_kind)
+    )
     return set(s.scalars(select(AlertEventPoint.service_point_id).where(AlertEventPoint.event_id == event)))
 
 
@@ -69,21 +78,27 @@ def test_only_the_listed_service_points_members_are_told(sessions, inbox):
         record_event(s, record, "etr", ref=1, service_point_ids=[_sp(s, A), _sp(s, C)])  # whoever is listed
         record_event(s, record, "restored", service_point_ids=[])  # nobody came back: nobody is told
     assert deliver(sessions, inbox) == {"queued": 3, "sent": 3, "failed": 0}
-    assert [m["Subject"] for m in to(inbox, "ana@example.org")] == ["Power outage at meter M00005000",
-                                                                   "New restoration estimate for meter M00005000"]
+    assert [m["Subject"] for m in to(inbox, "ana@example.org")] == [
+        "Power outage at meter M00005000",
+        "New restoration estimate for meter M00005000",
+    ]
     assert [m["Subject"] for m in to(inbox, "cy@example.org")] == ["New restoration estimate for meter M00000100"]
     assert to(inbox, "bo@example.org") == []
     with transaction(sessions) as s:
-        restored = s.scalar(select(AlertEvent).where(AlertEvent.interruption_id == record.id,
-                                                     AlertEvent.kind == "restored"))
+        restored = s.scalar(
+            select(AlertEvent).where(AlertEvent.interruption_id == record.id, AlertEvent.kind == "restored")
+        )
         assert restored.queued_at is not None and restored.recipients == 0
 
 
 def test_one_message_per_event_and_recipient_naming_all_their_meters(sessions, inbox):
     with transaction(sessions) as s:
         two = _account(s, "two@example.org", [A, B])
-        s.add(AlertRecipient(account_id=two.id, channel="email", address="helper@example.org", language="es",
-                             confirmed_at=now()))  # an extra recipient, in Spanish
+        s.add(
+            AlertRecipient(
+                account_id=two.id, channel="email", address="helper@example.org", language="es", confirmed_at=now()
+            )
+        )  # an extra recipient, in Spanish
         _account(s, "cy@example.org", [C])
         record = _record(s)
         record_event(s, record, "outage", service_point_ids=[_sp(s, B), _sp(s, A), _sp(s, C)])
@@ -117,7 +132,8 @@ def test_a_meter_whose_member_turned_that_alert_off_is_not_named(sessions, inbox
     assert deliver(sessions, inbox)["sent"] == 2
     assert sorted(m["Subject"] for m in to(inbox, "two@example.org")) == [
         "New restoration estimate for meter M00005000",  # M00009500 wants no ETR alerts
-        "Power outage at meters M00005000 and M00009500"]
+        "Power outage at meters M00005000 and M00009500",
+    ]
     assert to(inbox, "quiet@example.org") == []
 
 
@@ -148,29 +164,53 @@ def test_record_event_stores_each_point_once_and_flushes_nothing(session):
     record_event(session, record, "restored")  # no service points: the event alone
     assert _points(session, "outage", record) == {a, b} and _points(session, "etr", record) == {a}
     assert _points(session, "restored", record) == set()
-    event = session.scalar(select(AlertEvent).where(AlertEvent.interruption_id == record.id,
-                                                    AlertEvent.kind == "outage"))
-    assert event.fields == {"cause": "wind", "start_at": record.start_at.isoformat(), "etr_at": None,
-                            "restored_at": None, "scheduled": False}
+    event = session.scalar(
+        select(AlertEvent).where(AlertEvent.interruption_id == record.id, AlertEvent.kind == "outage")
+    )
+    assert event.fields == {
+        "cause": "wind",
+        "start_at": record.start_at.isoformat(),
+        "etr_at": None,
+        "restored_at": None,
+        "scheduled": False,
+    }
     assert event.queued_at is None and event.created_at is not None
 
 
-@pytest.mark.parametrize(("meters", "language", "subject", "phrase"), [
-    (["M1"], "en", "Power outage at meter M1", "(meter M1)"),
-    (["M1", "M2", "M3"], "en", "Power outage at meters M1, M2 and M3", "(meters M1, M2 and M3)"),
-    (["M1", "M2", "M3"], "es", "Apagón en los medidores M1, M2 y M3", "(medidores M1, M2 y M3)"),
-    ([f"M{i}" for i in range(1, 8)], "en", "Power outage at meters M1, M2, M3, M4 and 3 more",
-     "(meters M1, M2, M3, M4, M5, M6 and M7)"),  # the subject stays short, the text names them all
-    ([f"M{i}" for i in range(1, 8)], "es", "Apagón en los medidores M1, M2, M3, M4 y 3 más",
-     "(medidores M1, M2, M3, M4, M5, M6 y M7)"),
-])
+@pytest.mark.parametrize(
+    ("meters", "language", "subject", "phrase"),
+    [
+        (["M1"], "en", "Power outage at meter M1", "(meter M1)"),
+        (["M1", "M2", "M3"], "en", "Power outage at meters M1, M2 and M3", "(meters M1, M2 and M3)"),
+        (["M1", "M2", "M3"], "es", "Apagón en los medidores M1, M2 y M3", "(medidores M1, M2 y M3)"),
+        (
+            [f"M{i}" for i in range(1, 8)],
+            "en",
+            "Power outage at meters M1, M2, M3, M4 and 3 more",
+            "(meters M1, M2, M3, M4, M5, M6 and M7)",
+        ),  # the subject stays short, the text names them all
+        (
+            [f"M{i}" for i in range(1, 8)],
+            "es",
+            "Apagón en los medidores M1, M2, M3, M4 y 3 más",
+            "(medidores M1, M2, M3, M4, M5, M6 y M7)",
+        ),
+    ],
+)
 def test_the_words_name_every_meter(meters, language, subject, phrase):
     from zoneinfo import ZoneInfo
 
-    fields = {"cause": "wind", "start_at": now().isoformat(), "etr_at": None, "restored_at": None,
-              "scheduled": False}
-    got_subject, text, sms = alert_words("outage", fields, language=language, meters=meters, coop="Co-op",
-                                         public_url=URL, unsubscribe_key="k", zone=ZoneInfo("America/Chicago"))
+    fields = {"cause": "wind", "start_at": now().isoformat(), "etr_at": None, "restored_at": None, "scheduled": False}
+    got_subject, text, sms = alert_words(
+        "outage",
+        fields,
+        language=language,
+        meters=meters,
+        coop="Co-op",
+        public_url=URL,
+        unsubscribe_key="k",
+        zone=ZoneInfo("America/Chicago"),
+    )
     assert got_subject == subject and phrase in text and phrase in sms
     assert listed(["M1", "M2"], "es") == "M1 y M2" and listed(["M1"], "en") == "M1"
 
@@ -188,8 +228,14 @@ def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, s
     (outage,) = mail.messages
     assert outage["To"] == "ana@example.org" and outage["Subject"] == "Power outage at meters M00005000 and M00009500"
     current = api("GET", f"/api/interruptions/{record['id']}").json()
-    assert api("POST", f"/api/interruptions/{record['id']}/close",
-               json={"version": current["version"], "restored_at": now().isoformat()}).status_code == 200
+    assert (
+        api(
+            "POST",
+            f"/api/interruptions/{record['id']}/close",
+            json={"version": current["version"], "restored_at": now().isoformat()},
+        ).status_code
+        == 200
+    )
     deliver(sessions, mail)
     assert [m["Subject"] for m in mail.messages][1:] == ["Power restored at meters M00005000 and M00009500"]
 
@@ -204,19 +250,34 @@ def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mai
     recloser = log_outage(api)  # then the recloser above it: only ana's power goes off now
     deliver(sessions, mail)
     assert [(m["To"], m["Subject"]) for m in mail.messages[1:]] == [
-        ("ana@example.org", "Power outage at meter M00005000")]
+        ("ana@example.org", "Power outage at meter M00005000")
+    ]
     current = api("GET", f"/api/interruptions/{recloser['id']}").json()
-    assert api("POST", f"/api/interruptions/{recloser['id']}/close",
-               json={"version": current["version"], "restored_at": now().isoformat()}).status_code == 200
+    assert (
+        api(
+            "POST",
+            f"/api/interruptions/{recloser['id']}/close",
+            json={"version": current["version"], "restored_at": now().isoformat()},
+        ).status_code
+        == 200
+    )
     deliver(sessions, mail)  # the recloser closes: ana is back, bo is still dark behind the fuse
     assert [(m["To"], m["Subject"]) for m in mail.messages[2:]] == [
-        ("ana@example.org", "Power restored at meter M00005000")]
+        ("ana@example.org", "Power restored at meter M00005000")
+    ]
     current = api("GET", f"/api/interruptions/{fuse['id']}").json()
-    assert api("POST", f"/api/interruptions/{fuse['id']}/close",
-               json={"version": current["version"], "restored_at": now().isoformat()}).status_code == 200
+    assert (
+        api(
+            "POST",
+            f"/api/interruptions/{fuse['id']}/close",
+            json={"version": current["version"], "restored_at": now().isoformat()},
+        ).status_code
+        == 200
+    )
     deliver(sessions, mail)
     assert [(m["To"], m["Subject"]) for m in mail.messages[3:]] == [
-        ("bo@example.org", "Power restored at meter M00009500")]
+        ("bo@example.org", "Power restored at meter M00009500")
+    ]
 
 
 def test_an_unlocated_count_tells_nobody_until_it_is_located(api, mail, sessions):

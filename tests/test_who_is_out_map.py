@@ -61,25 +61,52 @@ def _ids(session) -> dict:
     return {"feeder": feeders, "device": devices, "line": lines, "substation_of": subs}
 
 
-def _record(session, ids, *, feeder=None, device=None, line=None, extent="facility", members_out=None,
-            points=(), start=None, status="open", cause="wind", incident=None) -> Interruption:
+def _record(
+    session,
+    ids,
+    *,
+    feeder=None,
+    device=None,
+    line=None,
+    extent="facility",
+    members_out=None,
+    points=(),
+    start=None,
+    status="open",
+    cause="wind",
+    incident=None,
+) -> Interruption:
     """A record written through the ORM, as the service stores it (facility, extent, located points)."""
     net = network(session)
-    facility = ({"transmission_line_id": ids["line"][line]} if line else
-                {"device_id": ids["device"][device]} if device else {"feeder_id": ids["feeder"][feeder]})
+    facility = (
+        {"transmission_line_id": ids["line"][line]}
+        if line
+        else {"device_id": ids["device"][device]}
+        if device
+        else {"feeder_id": ids["feeder"][feeder]}
+    )
     served = net.served(**facility)
     fid = ids["feeder"][feeder] if feeder else None
     record = Interruption(
-        incident=incident or Incident(title="storm", created_by="test"), status=status, cause_code=cause,
-        start_at=start or _now() - timedelta(hours=1), members_out=members_out or served, extent=extent,
-        feeder_id=fid, substation_id=ids["substation_of"][fid] if fid else None,
-        device_id=ids["device"][device] if device else None, transmission_line_id=ids["line"][line] if line else None,
-        created_by="test", updated_by="test")
+        incident=incident or Incident(title="storm", created_by="test"),
+        status=status,
+        cause_code=cause,
+        start_at=start or _now() - timedelta(hours=1),
+        members_out=members_out or served,
+        extent=extent,
+        feeder_id=fid,
+        substation_id=ids["substation_of"][fid] if fid else None,
+        device_id=ids["device"][device] if device else None,
+        transmission_line_id=ids["line"][line] if line else None,
+        created_by="test",
+        updated_by="test",
+    )
     session.add(record)
     session.flush()
     if len(points):
-        session.execute(insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(p)}
-                                                    for p in points])
+        session.execute(
+            insert(InterruptionPoint), [{"interruption_id": record.id, "service_point_id": int(p)} for p in points]
+        )
     return record
 
 
@@ -139,12 +166,22 @@ def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are
 
 def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(public, mail, session):
     api = public
-    below_f1, below_r1, on_feeder = (_member(api, mail, email=f"{who}@example.org", point=_point(n))
-                                     for who, n in (("fi", 9_500), ("re", 5_000), ("fe", 100)))
+    below_f1, below_r1, on_feeder = (
+        _member(api, mail, email=f"{who}@example.org", point=_point(n))
+        for who, n in (("fi", 9_500), ("re", 5_000), ("fe", 100))
+    )
     feeder = _log(api, feeder="JC-014", cause="wind", start_at=_ago(90), members_out=10_000)
     ids = _ids(session)
-    fuse = _record(session, ids, feeder="JC-014", device="JC-014-F1", members_out=VIA_F1, cause="animal",
-                   start=_now() - timedelta(minutes=80), incident=session.get(Incident, feeder["incident_id"]))
+    fuse = _record(
+        session,
+        ids,
+        feeder="JC-014",
+        device="JC-014-F1",
+        members_out=VIA_F1,
+        cause="animal",
+        start=_now() - timedelta(minutes=80),
+        incident=session.get(Incident, feeder["incident_id"]),
+    )
     fuse.etr_at = _now() + timedelta(hours=3)
     session.commit()
 
@@ -163,8 +200,9 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
     listed = api("GET", "/api/incidents?status=open").json()["items"]
     assert [i["members_out_now"] for i in listed if i["id"] == feeder["incident_id"]] == [10_000]
 
-    closed = api("POST", f"/api/interruptions/{feeder['id']}/close",
-                 json={"version": feeder["version"], "restored_at": _ago(2)})
+    closed = api(
+        "POST", f"/api/interruptions/{feeder['id']}/close", json={"version": feeder["version"], "restored_at": _ago(2)}
+    )
     assert closed.status_code == 200, closed.text
     data = _data(api)
     assert (data["totals"]["members_out"], data["totals"]["members_out_unlocated"]) == (VIA_F1, 0)
@@ -187,8 +225,9 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
 
 def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, mail, session):
     api = public
-    below_f1, on_mf = (_member(api, mail, email=f"{who}@example.org", point=_point(n))
-                       for who, n in (("fi", 9_500), ("mf", 10_600)))
+    below_f1, on_mf = (
+        _member(api, mail, email=f"{who}@example.org", point=_point(n)) for who, n in (("fi", 9_500), ("mf", 10_600))
+    )
 
     def status(headers) -> str:
         return api("GET", "/api/members/me", as_=None, headers=dict(headers)).json()["service_points"][0]["status"]
@@ -199,29 +238,45 @@ def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, ma
     # the fuse's whole 1,000 out: below F1 is out, not possibly out
     fuse = _log(api, feeder="JC-014", device="JC-014-F1", cause="wind", start_at=_ago(20), members_out=VIA_F1)
     assert status(below_f1) == "out"
-    closed = api("POST", f"/api/interruptions/{fuse['id']}/close",
-                 json={"version": fuse["version"], "restored_at": _ago(1)})
+    closed = api(
+        "POST", f"/api/interruptions/{fuse['id']}/close", json={"version": fuse["version"], "restored_at": _ago(1)}
+    )
     assert closed.status_code == 200, closed.text
     assert status(below_f1) == "possibly_out"
     # the unlocated 20 came back: nothing is left above the member
-    step = api("POST", f"/api/interruptions/{part['id']}/restorations",
-               json={"version": part["version"], "at": _ago(1), "members_restored": 20})
+    step = api(
+        "POST",
+        f"/api/interruptions/{part['id']}/restorations",
+        json={"version": part["version"], "at": _ago(1), "members_restored": 20},
+    )
     assert step.status_code in (200, 201), step.text
     assert status(below_f1) == "on"
 
 
 # --- never above what is served ---------------------------------------------------------------------------------
 
-FACILITIES = [("feeder", "JC-014"), ("feeder", "JC-015"), ("feeder", "MF-001"), ("device", "JC-014-R1"),
-              ("device", "JC-014-F1"), ("line", "TL-001")]
-record_specs = st.lists(st.fixed_dictionaries({
-    "facility": st.sampled_from(FACILITIES),
-    "kind": st.sampled_from(["whole", "unlocated", "meters"]),
-    "share": st.floats(0.01, 1.0),
-    "step": st.sampled_from([None, "JC-014-R1", "JC-014-F1", "count"]),
-    "closed": st.booleans(),
-    "incident": st.integers(0, 2),
-}), min_size=1, max_size=8)
+FACILITIES = [
+    ("feeder", "JC-014"),
+    ("feeder", "JC-015"),
+    ("feeder", "MF-001"),
+    ("device", "JC-014-R1"),
+    ("device", "JC-014-F1"),
+    ("line", "TL-001"),
+]
+record_specs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "facility": st.sampled_from(FACILITIES),
+            "kind": st.sampled_from(["whole", "unlocated", "meters"]),
+            "share": st.floats(0.01, 1.0),
+            "step": st.sampled_from([None, "JC-014-R1", "JC-014-F1", "count"]),
+            "closed": st.booleans(),
+            "incident": st.integers(0, 2),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _facility_kw(ids, kind: str, code: str) -> dict:
@@ -241,8 +296,13 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
         for spec in specs:
             kind, code = spec["facility"]
             kw = _facility_kw(ids, kind, code)
-            facility = ({"transmission_line_id": ids["line"][code]} if kind == "line" else
-                        {"device_id": ids["device"][code]} if kind == "device" else {"feeder_id": ids["feeder"][code]})
+            facility = (
+                {"transmission_line_id": ids["line"][code]}
+                if kind == "line"
+                else {"device_id": ids["device"][code]}
+                if kind == "device"
+                else {"feeder_id": ids["feeder"][code]}
+            )
             below = net.downstream_ids(**facility)
             served = len(below)
             n = max(1, int(served * spec["share"]))
@@ -251,16 +311,30 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
                 points = rng.choice(below, size=min(n, served), replace=False)
                 n = min(served, len(points) + int(rng.integers(0, 50)))
             extent = "facility" if spec["kind"] == "whole" or n >= served and not len(points) else "part"
-            record = _record(session, ids, **kw, extent=extent, members_out=n if extent == "part" else served,
-                             points=points, start=start, incident=incidents[spec["incident"]])
+            record = _record(
+                session,
+                ids,
+                **kw,
+                extent=extent,
+                members_out=n if extent == "part" else served,
+                points=points,
+                start=start,
+                incident=incidents[spec["incident"]],
+            )
             keeps = {int(p) for p in (below if extent == "facility" else points)}
             step = spec["step"]
             if step in ("JC-014-R1", "JC-014-F1") and keeps:
                 sub = {int(p) for p in net.downstream_ids(device_id=ids["device"][step])}
                 back = keeps & sub
                 if back and back != keeps:
-                    record.steps.append(RestorationStep(at=start + timedelta(minutes=30), members_restored=len(back),
-                                                        device_id=ids["device"][step], created_by="test"))
+                    record.steps.append(
+                        RestorationStep(
+                            at=start + timedelta(minutes=30),
+                            members_restored=len(back),
+                            device_id=ids["device"][step],
+                            created_by="test",
+                        )
+                    )
                     keeps -= back
             elif step == "count" and len(points) > 1:
                 back = {int(points[0])}
@@ -270,8 +344,9 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
                 session.execute(insert(StepPoint), [{"step_id": made.id, "service_point_id": int(points[0])}])
                 keeps -= back
             if spec["closed"]:
-                record.steps.append(RestorationStep(at=start + timedelta(minutes=60), members_restored=1,
-                                                    created_by="test"))
+                record.steps.append(
+                    RestorationStep(at=start + timedelta(minutes=60), members_restored=1, created_by="test")
+                )
                 record.status, record.restored_at = "closed", start + timedelta(minutes=60)
             elif keeps:
                 dark[net.positions(keeps)] = True
@@ -291,8 +366,9 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
         for area in figures["areas"]:
             assert 0 <= area["members_out_unlocated"] <= area["members_out"] <= area["members_served"], area
             assert area["percent_out"] <= 100.0
-        for found in members_out_now(session=session, incidents=open_incidents(session=session), now=_now(),
-                                     net=net).values():
+        for found in members_out_now(
+            session=session, incidents=open_incidents(session=session), now=_now(), net=net
+        ).values():
             assert found.members_out <= TOTAL
             assert found.located <= state.located
     finally:

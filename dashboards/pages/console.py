@@ -18,5 +18,9 @@ ETR_WARNING_MINUTES = 30
 
 @router.get("/console", response_class=HTMLResponse)
 def console_page(request: Request) -> Response:
-    return page_response(request, "staff/console.html", title="Dispatcher console", config={
-        "roles": ["dispatcher"], "poll": POLL_SECONDS, "etr_warning_minutes": ETR_WARNING_MINUTES})
+    return page_response(
+        request,
+        "staff/console.html",
+        title="Dispatcher console",
+        config={"roles": ["dispatcher"], "poll": POLL_SECONDS, "etr_warning_minutes": ETR_WARNING_MINUTES},
+    )

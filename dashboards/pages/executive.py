@@ -21,6 +21,15 @@ ALERT_LIMIT = 50
 
 @router.get("/executive", response_class=HTMLResponse)
 def executive_page(request: Request) -> Response:
-    return page_response(request, "staff/executive.html", title="Executive dashboard", config={
-        "roles": ["executive", "admin"], "poll": POLL_SECONDS, "years": YEARS, "alert_hours": ALERT_HOURS,
-        "alert_limit": ALERT_LIMIT})
+    return page_response(
+        request,
+        "staff/executive.html",
+        title="Executive dashboard",
+        config={
+            "roles": ["executive", "admin"],
+            "poll": POLL_SECONDS,
+            "years": YEARS,
+            "alert_hours": ALERT_HOURS,
+            "alert_limit": ALERT_LIMIT,
+        },
+    )

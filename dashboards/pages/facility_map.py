@@ -22,5 +22,9 @@ EXPORTS = {fmt: f"/api/facilities/map.{fmt}" for fmt in ("png", "pdf")}
 
 @router.get("/facilities-map", response_class=HTMLResponse)
 def facility_map_page(request: Request) -> Response:
-    return page_response(request, "staff/facility_map.html", title="Facility map", config={
-        "roles": ["dispatcher", "executive", "registry", "admin"], "poll": POLL_SECONDS, "exports": EXPORTS})
+    return page_response(
+        request,
+        "staff/facility_map.html",
+        title="Facility map",
+        config={"roles": ["dispatcher", "executive", "registry", "admin"], "poll": POLL_SECONDS, "exports": EXPORTS},
+    )

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from dashboards.pages.members import LANG_KEY, by_language
 from dashboards.pages.templating import inline_hashes, page_response
 from gis.maps import LEAFLET_ONLY, area_map, local_assets, map_parts, simplify_areas
+from outages.members.texts import TEXTS
 from outages.public_map import (
     PublicMapCache,
     PublicMapSettings,
@@ -31,13 +32,13 @@ from outages.public_map import (
     get_public_map_settings,
     public_areas,
 )
-from outages.members.texts import TEXTS
 
 NPM_URL = "/static/node_modules"
 PAGE_REBUILD_CHECK_SECONDS = 60.0
 # the map's own texts (``map_`` keys, without the prefix) and the causes' names
-MAP_TEXTS = by_language({key.removeprefix("map_"): pair for key, pair in TEXTS.items()
-                         if key.startswith(("map_", "cause_"))})
+MAP_TEXTS = by_language(
+    {key.removeprefix("map_"): pair for key, pair in TEXTS.items() if key.startswith(("map_", "cause_"))}
+)
 
 router = APIRouter(tags=["member map"])
 
@@ -48,9 +49,12 @@ class AreaFigures(BaseModel):
     kind: str
     members_served: int
     members_out: int
-    members_out_unlocated: int = Field(0, description="Of members_out, an estimate of those out that nobody has "
-                                          "located yet (placed in areas in proportion to where the facility's "
-                                          "members are)")
+    members_out_unlocated: int = Field(
+        0,
+        description="Of members_out, an estimate of those out that nobody has "
+        "located yet (placed in areas in proportion to where the facility's "
+        "members are)",
+    )
     percent_out: float
     status: str | None
     cause: str | None
@@ -112,8 +116,12 @@ def _send(request: Request, body: bytes, gzipped: bytes, etag: str, media_type: 
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get("/map/data.json", response_model=PublicFigures, summary="The public outage map's figures (no login)",
-            responses={304: {"description": "Not modified since the ETag sent in If-None-Match"}})
+@router.get(
+    "/map/data.json",
+    response_model=PublicFigures,
+    summary="The public outage map's figures (no login)",
+    responses={304: {"description": "Not modified since the ETag sent in If-None-Match"}},
+)
 async def member_map_data(request: Request) -> Response:
     """Members out, served and percent per county and community, with status, cause, ETR and last
     update, and the system totals.  Aggregates only (D14).  Recomputed when the log changes.
@@ -173,11 +181,25 @@ def _map(request: Request) -> BuiltMap:
 
 
 @router.get("/map", response_class=HTMLResponse, summary="The member outage map (public page, no login)")
-def member_map_page(request: Request,
-                    refresh: Annotated[int | None, Query(ge=2, le=300, description="seconds between data reloads")]
-                    = None) -> Response:
+def member_map_page(
+    request: Request,
+    refresh: Annotated[int | None, Query(ge=2, le=300, description="seconds between data reloads")] = None,
+) -> Response:
     built = _map(request)
-    config = {"map": built.name, "layers": built.layers, "data": "/map/data.json", "lang_key": LANG_KEY,
-              "refresh": int(refresh or min(_settings(request).refresh_seconds, 300)), "texts": MAP_TEXTS}
-    return page_response(request, "members/map.html", config=config, script_hashes=built.script_hashes,
-                         style_hashes=built.style_hashes, folium=built, en=MAP_TEXTS["en"])
+    config = {
+        "map": built.name,
+        "layers": built.layers,
+        "data": "/map/data.json",
+        "lang_key": LANG_KEY,
+        "refresh": int(refresh or min(_settings(request).refresh_seconds, 300)),
+        "texts": MAP_TEXTS,
+    }
+    return page_response(
+        request,
+        "members/map.html",
+        config=config,
+        script_hashes=built.script_hashes,
+        style_hashes=built.style_hashes,
+        folium=built,
+        en=MAP_TEXTS["en"],
+    )

@@ -52,10 +52,22 @@ PAGE_TEXTS = by_language({key: pair for key, pair in TEXTS.items() if not key.st
 def render_page(request: Request, page: str) -> Response:
     """One member page: the bar with the language toggle, links to the other pages, the page's body."""
     title_key, links = PAGES[page]
-    config = {"page": page, "lang_key": LANG_KEY, "token_key": TOKEN_KEY, "refresh": REFRESH_SECONDS,
-              "title_key": title_key, "texts": PAGE_TEXTS}
-    return page_response(request, f"members/{page}.html", config=config, headers=HEADERS, en=PAGE_TEXTS["en"],
-                         nav=[NAV[name] for name in links])
+    config = {
+        "page": page,
+        "lang_key": LANG_KEY,
+        "token_key": TOKEN_KEY,
+        "refresh": REFRESH_SECONDS,
+        "title_key": title_key,
+        "texts": PAGE_TEXTS,
+    }
+    return page_response(
+        request,
+        f"members/{page}.html",
+        config=config,
+        headers=HEADERS,
+        en=PAGE_TEXTS["en"],
+        nav=[NAV[name] for name in links],
+    )
 
 
 @router.get("/members", response_class=HTMLResponse)

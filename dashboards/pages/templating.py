@@ -75,24 +75,41 @@ def content_security_policy(*, script_hashes: Iterable[str] = (), style_hashes: 
     blocks named by their hashes."""
     scripts = " ".join(["'self'", *(f"'{h}'" for h in script_hashes)])
     styles = " ".join(["'self'", *(f"'{h}'" for h in style_hashes)])
-    return (f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data: blob:; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data: blob:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
 
 
-def page_response(request: Request, template: str, *, config: dict[str, Any], headers: dict[str, str] | None = None,
-                  script_hashes: Iterable[str] = (), style_hashes: Iterable[str] = (), **context: Any) -> Response:
+def page_response(
+    request: Request,
+    template: str,
+    *,
+    config: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    script_hashes: Iterable[str] = (),
+    style_hashes: Iterable[str] = (),
+    **context: Any,
+) -> Response:
     """A page: ``template`` rendered with ``context``, the cooperative's name, and ``config`` (plus the
     cooperative's name and time zone) in its JSON block; the policy allows the import map and the given inline
     blocks, nothing else.  Gzipped when the browser takes it (a storm's readers on phones)."""
     settings = get_settings()
     config = {"coop": settings.cooperative_name, "zone": get_rule_settings().timezone, **config}
     imports = import_map()
-    body = templates.get_template(template).render(
-        coop=settings.cooperative_name, config=config, import_map=Markup(imports), **context).encode()
-    policy = content_security_policy(script_hashes=[sha256_source(imports), *script_hashes],
-                                     style_hashes=style_hashes)
-    sent = {"Content-Security-Policy": policy, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
-            "Vary": "Accept-Encoding", **(headers or {})}
+    body = (
+        templates.get_template(template)
+        .render(coop=settings.cooperative_name, config=config, import_map=Markup(imports), **context)
+        .encode()
+    )
+    policy = content_security_policy(script_hashes=[sha256_source(imports), *script_hashes], style_hashes=style_hashes)
+    sent = {
+        "Content-Security-Policy": policy,
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Vary": "Accept-Encoding",
+        **(headers or {}),
+    }
     if "gzip" in request.headers.get("accept-encoding", ""):
         sent["Content-Encoding"] = "gzip"
         body = gzip.compress(body, 6)

@@ -15,7 +15,20 @@ from dashboards.routes import (
     system,
 )
 
-routers = [system.router, auth.router, facilities.router, incidents.router, interruptions.router,
-           registry.router, notices.router, reliability.router, members.router, alerts.router,
-           member_map.router, console.router, executive.router, facility_map.router,
-           member_pages.router]
+routers = [
+    system.router,
+    auth.router,
+    facilities.router,
+    incidents.router,
+    interruptions.router,
+    registry.router,
+    notices.router,
+    reliability.router,
+    members.router,
+    alerts.router,
+    member_map.router,
+    console.router,
+    executive.router,
+    facility_map.router,
+    member_pages.router,
+]

@@ -34,8 +34,12 @@ class UserCreate(BaseModel):
     full_name: str | None = None
 
 
-@router.post("/api/auth/token", response_model=Token, summary="Log in (OAuth2 password form) for a bearer token",
-             responses={**limits.LIMITED, 401: {"description": "Wrong username or password"}})
+@router.post(
+    "/api/auth/token",
+    response_model=Token,
+    summary="Log in (OAuth2 password form) for a bearer token",
+    responses={**limits.LIMITED, 401: {"description": "Wrong username or password"}},
+)
 def token(db: ReadSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """A plain ``def``: FastAPI runs it in a worker thread, so the Argon2 check never blocks the event loop."""
     # only reads (no write lock while Argon2 checks); the attempt is counted in the limiter's own transaction
@@ -49,12 +53,12 @@ def token(db: ReadSession, request: Request, form: Annotated[OAuth2PasswordReque
 
 @router.get("/api/auth/me", response_model=UserOut, summary="Who am I")
 def me(db: ReadSession, user: CurrentUser) -> UserOut:
-    return UserOut.model_validate(db.scalar(select(User).where(User.username == user.username)),
-                                  from_attributes=True)
+    return UserOut.model_validate(db.scalar(select(User).where(User.username == user.username)), from_attributes=True)
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201, summary="Create a user (admin)")
 def add_user(db: WriteSession, _admin: Admin, data: UserCreate) -> UserOut:
-    user = create_user(session=db, username=data.username, password=data.password, role=data.role,
-                       full_name=data.full_name)
+    user = create_user(
+        session=db, username=data.username, password=data.password, role=data.role, full_name=data.full_name
+    )
     return UserOut.model_validate(user, from_attributes=True)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from dashboards.deps import ReadSession, Reader
+from dashboards.deps import Reader, ReadSession
 from dashboards.settings import get_settings
 from gis import service
 from gis.db import utcnow
@@ -42,8 +42,11 @@ def feeders(db: ReadSession, _user: Reader, substation: str | None = None) -> di
 
 @router.get("/api/transmission-lines", summary="Transmission lines (GeoJSON) with the substations they feed")
 def transmission_lines(db: ReadSession, _user: Reader) -> dict:
-    frame = service.read_layer(db, TransmissionLine, {"line_id": TransmissionLine.code, "name": TransmissionLine.name,
-                                                      "voltage_kv": TransmissionLine.voltage_kv})
+    frame = service.read_layer(
+        db,
+        TransmissionLine,
+        {"line_id": TransmissionLine.code, "name": TransmissionLine.name, "voltage_kv": TransmissionLine.voltage_kv},
+    )
     fed = service.members_served(session=db, by="transmission_line")
     frame["members_served"] = frame.line_id.map(fed).fillna(0)
     return _geojson(frame)
@@ -51,14 +54,16 @@ def transmission_lines(db: ReadSession, _user: Reader) -> dict:
 
 @router.get("/api/causes", summary="The cause codes a dispatcher may use")
 def causes(db: ReadSession, _user: Reader) -> list[dict]:
-    return [{"code": c.code, "label": c.label} for c in db.scalars(select(Cause).where(Cause.active)
-                                                                   .order_by(Cause.label))]
+    return [
+        {"code": c.code, "label": c.label} for c in db.scalars(select(Cause).where(Cause.active).order_by(Cause.label))
+    ]
 
 
 @router.get("/api/service-areas", summary="Service areas (GeoJSON) with members served")
 def service_areas(db: ReadSession, _user: Reader, kind: str | None = None) -> dict:
-    frame = service.read_layer(db, ServiceArea, {"area_id": ServiceArea.code, "name": ServiceArea.name,
-                                                 "kind": ServiceArea.kind})
+    frame = service.read_layer(
+        db, ServiceArea, {"area_id": ServiceArea.code, "name": ServiceArea.name, "kind": ServiceArea.kind}
+    )
     if kind:
         frame = frame[frame.kind == kind]
     frame["members_served"] = frame.area_id.map(service.members_served(session=db, by="service_area")).fillna(0)
@@ -71,10 +76,19 @@ class FeederAt(BaseModel):
     distance_m: float
 
 
-@router.get("/api/feeders/nearest", response_model=FeederAt, summary="The feeder serving a location",
-            responses={404: {"description": "No feeder within the tolerance of the location"}})
-def nearest_feeder(db: ReadSession, _user: Reader, lon: float, lat: float,
-                   tolerance_m: Annotated[float, Query(gt=0, le=50_000)] = 500.0) -> FeederAt:
+@router.get(
+    "/api/feeders/nearest",
+    response_model=FeederAt,
+    summary="The feeder serving a location",
+    responses={404: {"description": "No feeder within the tolerance of the location"}},
+)
+def nearest_feeder(
+    db: ReadSession,
+    _user: Reader,
+    lon: float,
+    lat: float,
+    tolerance_m: Annotated[float, Query(gt=0, le=50_000)] = 500.0,
+) -> FeederAt:
     feeder, distance = service.feeder_serving(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
     return FeederAt(feeder_id=feeder.code, substation_id=feeder.substation.code, distance_m=round(distance, 1))
 
@@ -87,15 +101,24 @@ class AreaOut(BaseModel):
 
 @router.get("/api/service-areas/containing", response_model=list[AreaOut], summary="Service areas containing a point")
 def areas_at(db: ReadSession, _user: Reader, lon: float, lat: float) -> list[AreaOut]:
-    return [AreaOut(area_id=a.code, name=a.name, kind=a.kind)
-            for a in service.areas_containing(session=db, lon=lon, lat=lat)]
+    return [
+        AreaOut(area_id=a.code, name=a.name, kind=a.kind)
+        for a in service.areas_containing(session=db, lon=lon, lat=lat)
+    ]
 
 
 # --- the facility map as a document (for a division office's wall) ------------------------------
 
-AreaCode = Annotated[str | None, Query(max_length=60, description=(
-    "A service area code (a division such as DIV-JC, a county or a community; see /api/service-areas). "
-    "Leave it out for the whole system."))]
+AreaCode = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description=(
+            "A service area code (a division such as DIV-JC, a county or a community; see /api/service-areas). "
+            "Leave it out for the whole system."
+        ),
+    ),
+]
 MAP_RESPONSES = {404: {"description": "No service area has that code (the answer names the area parameter)"}}
 
 
@@ -104,14 +127,25 @@ def _map_download(db, fmt: str, area: str | None) -> Response:
     as_of, zone = utcnow(), get_rule_settings().zone
     data = read_map_data(session=db, area=area)
     content = draw_map(data, fmt=fmt, cooperative=get_settings().cooperative_name, as_of=as_of, zone=zone)
-    return Response(content, media_type=FORMATS[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{file_name(data, fmt, as_of, zone)}"',
-        "Cache-Control": "no-store"})
+    return Response(
+        content,
+        media_type=FORMATS[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{file_name(data, fmt, as_of, zone)}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
-@router.get("/api/facilities/map.png", response_class=Response, summary="The facility map as a PNG image",
-            responses={200: {"content": {"image/png": {}},
-                             "description": "1650 × 1275 px (letter landscape at 150 dpi)"}, **MAP_RESPONSES})
+@router.get(
+    "/api/facilities/map.png",
+    response_class=Response,
+    summary="The facility map as a PNG image",
+    responses={
+        200: {"content": {"image/png": {}}, "description": "1650 × 1275 px (letter landscape at 150 dpi)"},
+        **MAP_RESPONSES,
+    },
+)
 def facility_map_png(db: ReadSession, _user: Reader, area: AreaCode = None) -> Response:
     """Service areas, feeders, transmission lines, substations and essential-services registry entries of
     the whole system or of one service area (zoomed to it, the rest dimmed), with title, legend, scale bar,
@@ -119,10 +153,15 @@ def facility_map_png(db: ReadSession, _user: Reader, area: AreaCode = None) -> R
     return _map_download(db, "png", area)
 
 
-@router.get("/api/facilities/map.pdf", response_class=Response,
-            summary="The facility map as a PDF (letter landscape)",
-            responses={200: {"content": {"application/pdf": {}}, "description": "One vector page, letter landscape"},
-                       **MAP_RESPONSES})
+@router.get(
+    "/api/facilities/map.pdf",
+    response_class=Response,
+    summary="The facility map as a PDF (letter landscape)",
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "One vector page, letter landscape"},
+        **MAP_RESPONSES,
+    },
+)
 def facility_map_pdf(db: ReadSession, _user: Reader, area: AreaCode = None) -> Response:
     """The same map as :func:`facility_map_png`, as one vector PDF page to print on letter paper."""
     return _map_download(db, "pdf", area)

@@ -49,31 +49,58 @@ def _mail(tasks: BackgroundTasks, mail: service.Outgoing | None) -> None:
     tasks.add_task(send_account_mail, mail, public_url=get_settings().public_base, smtp=get_smtp_settings())
 
 
-@router.post("/api/members/register", response_model=Answer, status_code=202, summary="Register (e-mail link)",
-             responses=limits.LIMITED)
+@router.post(
+    "/api/members/register",
+    response_model=Answer,
+    status_code=202,
+    summary="Register (e-mail link)",
+    responses=limits.LIMITED,
+)
 def register(db: WriteSession, request: Request, data: RegisterIn, tasks: BackgroundTasks) -> Answer:
     limits.check(request, "registration")
-    _mail(tasks, service.register(session=db, email=data.email, password=data.password, language=data.language,
-                                  account_number=data.account_number, meter_number=data.meter_number))
+    _mail(
+        tasks,
+        service.register(
+            session=db,
+            email=data.email,
+            password=data.password,
+            language=data.language,
+            account_number=data.account_number,
+            meter_number=data.meter_number,
+        ),
+    )
     return Answer(detail=SAME_ANSWER)
 
 
-@router.post("/api/members/activate", response_model=LinkOutcome,
-             summary="Activate with the e-mailed link's token (twice is fine)")
+@router.post(
+    "/api/members/activate",
+    response_model=LinkOutcome,
+    summary="Activate with the e-mailed link's token (twice is fine)",
+)
 def activate(db: WriteSession, data: TokenIn) -> LinkOutcome:
     return service.activate(session=db, token=data.token)
 
 
-@router.post("/api/members/resend-activation", response_model=Answer, status_code=202,
-             summary="Send a new activation link", responses=limits.LIMITED)
+@router.post(
+    "/api/members/resend-activation",
+    response_model=Answer,
+    status_code=202,
+    summary="Send a new activation link",
+    responses=limits.LIMITED,
+)
 def resend(db: WriteSession, request: Request, data: EmailIn, tasks: BackgroundTasks) -> Answer:
     limits.check(request, "registration")
     _mail(tasks, service.resend_activation(session=db, email=data.email))
     return Answer(detail=SAME_ANSWER)
 
 
-@router.post("/api/members/password-reset", response_model=Answer, status_code=202,
-             summary="Ask for a password-reset link", responses=limits.LIMITED)
+@router.post(
+    "/api/members/password-reset",
+    response_model=Answer,
+    status_code=202,
+    summary="Ask for a password-reset link",
+    responses=limits.LIMITED,
+)
 def password_reset(db: WriteSession, request: Request, data: EmailIn, tasks: BackgroundTasks) -> Answer:
     limits.check(request, "reset")
     _mail(tasks, service.request_reset(session=db, email=data.email))
@@ -85,8 +112,12 @@ def password_reset_confirm(db: WriteSession, data: ResetIn) -> Answer:
     return service.reset_password(session=db, token=data.token, password=data.password)
 
 
-@router.post("/api/members/token", response_model=MemberToken, summary="Member sign-in (e-mail and password)",
-             responses={**limits.LIMITED, 401: {"description": "Wrong e-mail or password, or not activated yet"}})
+@router.post(
+    "/api/members/token",
+    response_model=MemberToken,
+    summary="Member sign-in (e-mail and password)",
+    responses={**limits.LIMITED, 401: {"description": "Wrong e-mail or password, or not activated yet"}},
+)
 def token(db: ReadSession, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> MemberToken:
     # only reads (no write lock while Argon2 checks the password); the attempt is counted before the check, in the
     # limiter's own transaction, and a failure stays counted (see dashboards.limits)
@@ -127,57 +158,88 @@ def set_language(db: WriteSession, account: WritingMember, data: LanguageIn) -> 
     return service.overview(session=db, account=account)
 
 
-@router.post("/api/members/me/service-points", response_model=MeOut, status_code=201,
-             summary="Add another of my service points (account and meter number)")
+@router.post(
+    "/api/members/me/service-points",
+    response_model=MeOut,
+    status_code=201,
+    summary="Add another of my service points (account and meter number)",
+)
 def add_point(db: WriteSession, account: WritingMember, data: ServicePointIn) -> MeOut:
-    service.add_service_point(session=db, account=account, account_number=data.account_number,
-                              meter_number=data.meter_number)
+    service.add_service_point(
+        session=db, account=account, account_number=data.account_number, meter_number=data.meter_number
+    )
     return service.overview(session=db, account=account)
 
 
-@router.put("/api/members/me/service-points/{meter_number}/alerts", response_model=MyServicePoint,
-            summary="Choose the alerts one of my service points gives")
+@router.put(
+    "/api/members/me/service-points/{meter_number}/alerts",
+    response_model=MyServicePoint,
+    summary="Choose the alerts one of my service points gives",
+)
 def set_alerts(db: WriteSession, account: WritingMember, meter_number: str, data: Alerts) -> MyServicePoint:
     alerts.set_alert_kinds(session=db, account=account, meter_number=meter_number, kinds=data.model_dump())
     return service.point_overview(session=db, account=account, meter_number=meter_number)
 
 
-@router.get("/api/members/me/alert-recipients", response_model=list[RecipientOut],
-            summary="Who receives my alerts")
+@router.get("/api/members/me/alert-recipients", response_model=list[RecipientOut], summary="Who receives my alerts")
 def recipients(db: ReadSession, account: ReadingMember) -> list[RecipientOut]:
     return service.recipients(session=db, account=account)
 
 
-@router.post("/api/members/me/alert-recipients", response_model=RecipientOut, status_code=201,
-             summary="Add someone else who receives my alerts (they confirm first)")
-def add_recipient(db: WriteSession, request: Request, account: WritingMember, data: RecipientIn,
-                  tasks: BackgroundTasks) -> RecipientOut:
+@router.post(
+    "/api/members/me/alert-recipients",
+    response_model=RecipientOut,
+    status_code=201,
+    summary="Add someone else who receives my alerts (they confirm first)",
+)
+def add_recipient(
+    db: WriteSession, request: Request, account: WritingMember, data: RecipientIn, tasks: BackgroundTasks
+) -> RecipientOut:
     sms = get_sms_settings()
-    recipient, link_token = service.add_recipient(session=db, account=account, channel=data.channel,
-                                                  address=data.address, language=data.language,
-                                                  texts_available=sms.available)
+    recipient, link_token = service.add_recipient(
+        session=db,
+        account=account,
+        channel=data.channel,
+        address=data.address,
+        language=data.language,
+        texts_available=sms.available,
+    )
     settings = get_settings()
-    tasks.add_task(send_recipient_confirmation, request.app.state.readers, recipient_id=recipient.id,
-                   token=link_token, coop=settings.cooperative_name, public_url=settings.public_base,
-                   smtp=get_smtp_settings(), sms=sms)
+    tasks.add_task(
+        send_recipient_confirmation,
+        request.app.state.readers,
+        recipient_id=recipient.id,
+        token=link_token,
+        coop=settings.cooperative_name,
+        public_url=settings.public_base,
+        smtp=get_smtp_settings(),
+        sms=sms,
+    )
     return recipient
 
 
-@router.delete("/api/members/me/alert-recipients/{recipient_id}", status_code=204,
-               summary="Stop sending my alerts to someone")
+@router.delete(
+    "/api/members/me/alert-recipients/{recipient_id}", status_code=204, summary="Stop sending my alerts to someone"
+)
 def remove_recipient(db: WriteSession, account: WritingMember, recipient_id: DbId) -> Response:
     alerts.remove_recipient(session=db, account=account, recipient_id=recipient_id)
     return Response(status_code=204)
 
 
-@router.post("/api/members/alerts/confirm", response_model=LinkOutcome,
-             summary="An extra recipient confirms with the link's token (twice is fine)")
+@router.post(
+    "/api/members/alerts/confirm",
+    response_model=LinkOutcome,
+    summary="An extra recipient confirms with the link's token (twice is fine)",
+)
 def confirm_recipient(db: WriteSession, data: TokenIn) -> LinkOutcome:
     return service.confirm_recipient(session=db, token=data.token)
 
 
-@router.post("/api/members/alerts/unsubscribe", response_model=Answer,
-             summary="Stop all alerts to the address a message went to (the key in its link)")
+@router.post(
+    "/api/members/alerts/unsubscribe",
+    response_model=Answer,
+    summary="Stop all alerts to the address a message went to (the key in its link)",
+)
 def unsubscribe(db: WriteSession, key: str) -> Answer:
     return service.unsubscribe(session=db, key=key)
 
@@ -185,20 +247,30 @@ def unsubscribe(db: WriteSession, key: str) -> Answer:
 ALREADY_REPORTED = {200: {"model": ReportAck, "description": "This meter's open report, made before"}}
 
 
-@router.post("/api/members/me/outage-reports", response_model=ReportAck, status_code=201,
-             summary="Report an outage at one of my service points (two taps)", responses=ALREADY_REPORTED)
+@router.post(
+    "/api/members/me/outage-reports",
+    response_model=ReportAck,
+    status_code=201,
+    summary="Report an outage at one of my service points (two taps)",
+    responses=ALREADY_REPORTED,
+)
 def report_mine(db: WriteSession, account: WritingMember, data: MyReportIn, response: Response) -> ReportAck:
     ack, created = service.report_mine(session=db, account=account, meter_number=data.meter_number)
     response.status_code = 201 if created else 200
     return ack
 
 
-@router.post("/api/members/outage-reports", response_model=ReportAck, status_code=201,
-             summary="Report an outage without signing in (account number with the meter or phone number)",
-             responses={**limits.LIMITED, **ALREADY_REPORTED})
+@router.post(
+    "/api/members/outage-reports",
+    response_model=ReportAck,
+    status_code=201,
+    summary="Report an outage without signing in (account number with the meter or phone number)",
+    responses={**limits.LIMITED, **ALREADY_REPORTED},
+)
 def report_anonymous(db: WriteSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
     limits.check(request, "report")
-    ack, created = service.report_anonymous(session=db, account_number=data.account_number,
-                                            meter_number=data.meter_number, phone=data.phone)
+    ack, created = service.report_anonymous(
+        session=db, account_number=data.account_number, meter_number=data.meter_number, phone=data.phone
+    )
     response.status_code = 201 if created else 200
     return ack

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from dashboards.deps import Keeper, ReadSession, Reader, WriteSession
+from dashboards.deps import Keeper, Reader, ReadSession, WriteSession
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import NotFound
@@ -33,10 +33,15 @@ def _download(content: bytes, media: str, name: str) -> Response:
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/api/registry/entries", response_model=list[EntryOut], summary="Registry entries with contacts",
-            responses={404: {"description": "The feeder named does not exist"}})
-def list_entries(db: ReadSession, _user: Reader, category: str | None = None, feeder: str | None = None,
-                 q: str | None = None) -> list[EntryOut]:
+@router.get(
+    "/api/registry/entries",
+    response_model=list[EntryOut],
+    summary="Registry entries with contacts",
+    responses={404: {"description": "The feeder named does not exist"}},
+)
+def list_entries(
+    db: ReadSession, _user: Reader, category: str | None = None, feeder: str | None = None, q: str | None = None
+) -> list[EntryOut]:
     return _out(db, service.list_entries(session=db, category=category, feeder=feeder, q=q))
 
 
@@ -63,8 +68,11 @@ def delete_entry(db: WriteSession, _user: Keeper, entry_id: DbId) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/api/registry/entries/{entry_id}/verify", response_model=EntryOut,
-             summary="Record that the entry was checked with the member (who and when)")
+@router.post(
+    "/api/registry/entries/{entry_id}/verify",
+    response_model=EntryOut,
+    summary="Record that the entry was checked with the member (who and when)",
+)
 def verify_entry(db: WriteSession, user: Keeper, entry_id: DbId) -> EntryOut:
     entry = service.verify_entry(session=db, entry_id=entry_id, actor=user.username)
     return _out(db, [entry])[0]
@@ -75,19 +83,28 @@ class ReviewList(BaseModel):
     due_soon: list[EntryOut]
 
 
-@router.get("/api/registry/review", response_model=ReviewList,
-            summary="Entries overdue for their yearly verification, and due within 30 days")
+@router.get(
+    "/api/registry/review",
+    response_model=ReviewList,
+    summary="Entries overdue for their yearly verification, and due within 30 days",
+)
 def review(db: ReadSession, _user: Reader) -> ReviewList:
     entries = _out(db, service.list_entries(session=db))
-    return ReviewList(overdue=[e for e in entries if e.review_status in ("overdue", "never_verified")],
-                      due_soon=[e for e in entries if e.review_status == "due_soon"])
+    return ReviewList(
+        overdue=[e for e in entries if e.review_status in ("overdue", "never_verified")],
+        due_soon=[e for e in entries if e.review_status == "due_soon"],
+    )
 
 
-@router.get("/api/registry/link", response_model=list[LinkCandidate],
-            summary="Nearest service point and feeder to an address point, with distances",
-            responses={404: {"description": "Nothing within the tolerance of the location"}})
-def link(db: ReadSession, _user: Keeper, lon: float, lat: float,
-         tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 500.0) -> list[LinkCandidate]:
+@router.get(
+    "/api/registry/link",
+    response_model=list[LinkCandidate],
+    summary="Nearest service point and feeder to an address point, with distances",
+    responses={404: {"description": "Nothing within the tolerance of the location"}},
+)
+def link(
+    db: ReadSession, _user: Keeper, lon: float, lat: float, tolerance_m: Annotated[float, Query(gt=0, le=5000)] = 500.0
+) -> list[LinkCandidate]:
     return service.link_candidates(session=db, lon=lon, lat=lat, tolerance_m=tolerance_m)
 
 
@@ -102,33 +119,49 @@ def add_category(db: WriteSession, _user: Keeper, data: CategoryIn) -> CategoryO
     return CategoryOut(code=c.code, label=c.label, group=c.grp)
 
 
-@router.get("/api/registry/template.xlsx", summary="Empty import template", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
+@router.get(
+    "/api/registry/template.xlsx",
+    summary="Empty import template",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook."}},
+)
 def template(db: ReadSession, _user: Reader) -> Response:
     return _download(spreadsheet.template(session=db, zone=get_rule_settings().zone), XLSX, "registry-template.xlsx")
 
 
-@router.get("/api/registry/export.xlsx", summary="Export every entry and contact (re-importable)",
-            response_class=Response, responses={200: {"content": {XLSX: {}}, "description": "The workbook."}})
+@router.get(
+    "/api/registry/export.xlsx",
+    summary="Export every entry and contact (re-importable)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook."}},
+)
 def export(db: ReadSession, _user: Reader) -> Response:
     return _download(spreadsheet.export_registry(session=db, zone=get_rule_settings().zone), XLSX, "registry.xlsx")
 
 
 @router.post("/api/registry/import", summary="Import entries from Excel (all rows or none)")
 def import_(db: WriteSession, user: Keeper, file: UploadFile) -> dict[str, int]:
-    counts = spreadsheet.import_registry(session=db, data=file.file.read(), filename=file.filename or "upload.xlsx",
-                                         actor=user.username, zone=get_rule_settings().zone)
+    counts = spreadsheet.import_registry(
+        session=db,
+        data=file.file.read(),
+        filename=file.filename or "upload.xlsx",
+        actor=user.username,
+        zone=get_rule_settings().zone,
+    )
     return counts
 
 
-@router.get("/api/registry/annex.{fmt}", summary="The yearly registry annex (xlsx or pdf)", response_class=Response,
-            responses={200: {"content": {XLSX: {}, "application/pdf": {}}, "description": "The annex."}})
+@router.get(
+    "/api/registry/annex.{fmt}",
+    summary="The yearly registry annex (xlsx or pdf)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}, "application/pdf": {}}, "description": "The annex."}},
+)
 def annex(db: ReadSession, _user: Reader, fmt: Literal["xlsx", "pdf"]) -> Response:
     entries = _out(db, service.list_entries(session=db))
     name = get_settings().cooperative_name
     if fmt == "xlsx":
         return _download(annex_workbook(entries, cooperative=name, as_of=_today()), XLSX, "registry-annex.xlsx")
     if fmt == "pdf":
-        return _download(annex_pdf(entries, cooperative=name, as_of=_today()), "application/pdf",
-                         "registry-annex.pdf")
+        return _download(annex_pdf(entries, cooperative=name, as_of=_today()), "application/pdf", "registry-annex.pdf")
     raise NotFound(f"There is no annex.{fmt}. Fix: ask for annex.xlsx or annex.pdf.")

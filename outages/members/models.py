@@ -47,9 +47,11 @@ class AlertRecipient(Base):
     recipient with its own channel and language, who receives nothing before confirming."""
 
     __tablename__ = "alert_recipients"
-    __table_args__ = (UniqueConstraint("account_id", "channel", "address", name="uq_alert_recipients_address"),
-                      CheckConstraint("channel IN ('email','sms')", name="channel"),
-                      CheckConstraint("language IN ('en','es')", name="language"))
+    __table_args__ = (
+        UniqueConstraint("account_id", "channel", "address", name="uq_alert_recipients_address"),
+        CheckConstraint("channel IN ('email','sms')", name="channel"),
+        CheckConstraint("language IN ('en','es')", name="language"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("member_accounts.id", ondelete="CASCADE"), index=True)

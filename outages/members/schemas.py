@@ -18,13 +18,18 @@ def member_email(value: str | None, *, field: str = "email") -> str:
         return normalise_email(value)
     except EmailError as err:
         english = str(err)[:1].upper() + str(err)[1:]
-        spanish = {"empty": "Falta el correo electrónico.",
-                   "too_long": f"El correo electrónico tiene más de {err.limit} caracteres."}.get(
-            err.kind, f"{err.shown} no es un correo electrónico.")
-        fix = ("use a shorter address", "use una dirección más corta") if err.kind == "too_long" else (
-            "write it like name@example.org", "escríbalo así: nombre@ejemplo.org")
-        raise InvalidInput(f"{english}. Fix: {fix[0]}. / {spanish} {fix[1][:1].upper()}{fix[1][1:]}.",
-                           field=field) from None
+        spanish = {
+            "empty": "Falta el correo electrónico.",
+            "too_long": f"El correo electrónico tiene más de {err.limit} caracteres.",
+        }.get(err.kind, f"{err.shown} no es un correo electrónico.")
+        fix = (
+            ("use a shorter address", "use una dirección más corta")
+            if err.kind == "too_long"
+            else ("write it like name@example.org", "escríbalo así: nombre@ejemplo.org")
+        )
+        raise InvalidInput(
+            f"{english}. Fix: {fix[0]}. / {spanish} {fix[1][:1].upper()}{fix[1][1:]}.", field=field
+        ) from None
 
 
 class RegisterIn(BaseModel):

@@ -51,19 +51,29 @@ def _hash(token: str) -> str:
 
 def service_point_by_bill(*, session: Session, account_number: str, meter_number: str) -> ServicePoint:
     """The service point with this account and meter number (both from the same bill)."""
-    sp = session.scalar(select(ServicePoint).where(ServicePoint.account_number == (account_number or "").strip(),
-                                                   ServicePoint.meter_number == (meter_number or "").strip()))
+    sp = session.scalar(
+        select(ServicePoint).where(
+            ServicePoint.account_number == (account_number or "").strip(),
+            ServicePoint.meter_number == (meter_number or "").strip(),
+        )
+    )
     if sp is None:
-        raise InvalidInput("The account number and meter number do not match one of our service points. Fix: copy "
-                           "both from the same bill. / El número de cuenta y el de medidor no coinciden con ninguno "
-                           "de nuestros servicios. Cópielos de la misma factura.", field="meter_number")
+        raise InvalidInput(
+            "The account number and meter number do not match one of our service points. Fix: copy "
+            "both from the same bill. / El número de cuenta y el de medidor no coinciden con ninguno "
+            "de nuestros servicios. Cópielos de la misma factura.",
+            field="meter_number",
+        )
     return sp
 
 
 def _new_token(session: Session, account: MemberAccount, purpose: str, hours: int, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(MemberToken(account_id=account.id, purpose=purpose, token_hash=_hash(token),
-                            expires_at=now + timedelta(hours=hours)))
+    session.add(
+        MemberToken(
+            account_id=account.id, purpose=purpose, token_hash=_hash(token), expires_at=now + timedelta(hours=hours)
+        )
+    )
     session.flush()
     return token
 
@@ -78,16 +88,25 @@ class Outgoing:
     token: str | None = None
 
 
-def register(*, session: Session, email: str, password: str, account_number: str, meter_number: str,
-             language: str = "en", now: datetime | None = None) -> Outgoing | None:
+def register(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    account_number: str,
+    meter_number: str,
+    language: str = "en",
+    now: datetime | None = None,
+) -> Outgoing | None:
     """Start a registration.  The caller always answers the same way; what happened is only told by
     e-mail to the address given (an activation link, or a note that it is already registered)."""
     now = now or utcnow()
     email = member_email(email)
     check_password(password, email)
     if language not in ("en", "es"):
-        raise InvalidInput("language must be en or es. Fix: choose English or Spanish. / Elija inglés o "
-                           "español.", field="language")
+        raise InvalidInput(
+            "language must be en or es. Fix: choose English or Spanish. / Elija inglés o español.", field="language"
+        )
     sp = service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
     password_hash = hash_password(password)  # either way: a known e-mail must not answer sooner than a new one
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
@@ -101,8 +120,9 @@ def register(*, session: Session, email: str, password: str, account_number: str
     return Outgoing(email, "activate", language, token)
 
 
-def _open_account(session: Session, email: str, password_hash: str, language: str, sp: ServicePoint,
-                  now: datetime) -> tuple[MemberAccount, str]:
+def _open_account(
+    session: Session, email: str, password_hash: str, language: str, sp: ServicePoint, now: datetime
+) -> tuple[MemberAccount, str]:
     """A new, inactive account on its proven service point, and its activation token."""
     account = MemberAccount(email=email, password_hash=password_hash, language=language)
     session.add(account)
@@ -115,17 +135,22 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> Li
     """Open an activation link: 'activated' the first time, 'already_active' every time after (a double
     click or a second visit never breaks it); an unknown or expired link says how to get a new one."""
     now = now or utcnow()
-    row = session.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(token or ""),
-                                                   MemberToken.purpose == "activate"))
+    row = session.scalar(
+        select(MemberToken).where(MemberToken.token_hash == _hash(token or ""), MemberToken.purpose == "activate")
+    )
     if row is None:
-        raise InvalidInput("This activation link is not valid. Fix: ask for a new one on the sign-in page. / Este "
-                           "enlace de activación no es válido. Pida uno nuevo en la página de inicio de sesión.",
-                           field="token")
+        raise InvalidInput(
+            "This activation link is not valid. Fix: ask for a new one on the sign-in page. / Este "
+            "enlace de activación no es válido. Pida uno nuevo en la página de inicio de sesión.",
+            field="token",
+        )
     account = session.get(MemberAccount, row.account_id)
     if not account.active:
         if row.expires_at < now:
-            raise Conflict("This activation link has expired. Fix: ask for a new one (Resend activation). / Este "
-                           "enlace de activación venció. Pida uno nuevo (Reenviar activación).")
+            raise Conflict(
+                "This activation link has expired. Fix: ask for a new one (Resend activation). / Este "
+                "enlace de activación venció. Pida uno nuevo (Reenviar activación)."
+            )
         row.used_at = now
     status = "activated" if not account.active and _activate(session, account, now) else "already_active"
     return LinkOutcome(status=status, detail=both(status))
@@ -134,11 +159,22 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> Li
 def _activate(session: Session, account: MemberAccount, now: datetime) -> bool:
     """Activate the account, once even when two clicks race (a conditional update decides); its own e-mail,
     proven by the link, becomes its first, confirmed alert recipient."""
-    won = session.execute(update(MemberAccount).where(MemberAccount.id == account.id, MemberAccount.active.is_(False))
-                          .values(active=True, activated_at=now)).rowcount
+    won = session.execute(
+        update(MemberAccount)
+        .where(MemberAccount.id == account.id, MemberAccount.active.is_(False))
+        .values(active=True, activated_at=now)
+    ).rowcount
     if won:
-        session.add(AlertRecipient(account_id=account.id, channel="email", address=account.email,
-                                   language=account.language, owner=True, confirmed_at=now))
+        session.add(
+            AlertRecipient(
+                account_id=account.id,
+                channel="email",
+                address=account.email,
+                language=account.language,
+                owner=True,
+                confirmed_at=now,
+            )
+        )
         session.flush()
     return bool(won)
 
@@ -148,8 +184,12 @@ def resend_activation(*, session: Session, email: str, now: datetime | None = No
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == member_email(email)))
     if account is None or account.active:
         return None
-    return Outgoing(account.email, "activate", account.language,
-                    _new_token(session, account, "activate", ACTIVATION_HOURS, now or utcnow()))
+    return Outgoing(
+        account.email,
+        "activate",
+        account.language,
+        _new_token(session, account, "activate", ACTIVATION_HOURS, now or utcnow()),
+    )
 
 
 def request_reset(*, session: Session, email: str, now: datetime | None = None) -> Outgoing:
@@ -158,26 +198,32 @@ def request_reset(*, session: Session, email: str, now: datetime | None = None) 
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
     if account is None:
         return Outgoing(email, "no_account", "en")
-    return Outgoing(email, "reset", account.language, _new_token(session, account, "reset", RESET_HOURS,
-                                                                  now or utcnow()))
+    return Outgoing(
+        email, "reset", account.language, _new_token(session, account, "reset", RESET_HOURS, now or utcnow())
+    )
 
 
 def reset_password(*, session: Session, token: str, password: str, now: datetime | None = None) -> Answer:
     """Use a reset link once, before it expires, to set a new password (it also activates the account)."""
     now = now or utcnow()
-    row = session.scalar(select(MemberToken).where(MemberToken.token_hash == _hash(token or ""),
-                                                   MemberToken.purpose == "reset"))
+    row = session.scalar(
+        select(MemberToken).where(MemberToken.token_hash == _hash(token or ""), MemberToken.purpose == "reset")
+    )
     if row is None or row.used_at is not None or row.expires_at < now:
-        raise InvalidInput("This reset link is not valid any more. Fix: ask for a new one. / Este enlace ya no es "
-                           "válido. Pida uno nuevo.", field="token")
+        raise InvalidInput(
+            "This reset link is not valid any more. Fix: ask for a new one. / Este enlace ya no es "
+            "válido. Pida uno nuevo.",
+            field="token",
+        )
     account = session.get(MemberAccount, row.account_id)
     check_password(password, account.email)
     account.password_hash, row.used_at = hash_password(password), now
     if not account.active:
         _activate(session, account, now)
     session.flush()
-    return Answer(detail="Your password is changed. You can sign in now. / Su contraseña cambió. Ya puede "
-                         "iniciar sesión.")
+    return Answer(
+        detail="Your password is changed. You can sign in now. / Su contraseña cambió. Ya puede iniciar sesión."
+    )
 
 
 def authenticate_member(*, session: Session, email: str, password: str) -> MemberAccount:
@@ -190,18 +236,24 @@ def authenticate_member(*, session: Session, email: str, password: str) -> Membe
     if not password_matches(account.password_hash if account else None, password):
         account = None
     if account is None or not account.active:
-        raise NotAuthenticated("Wrong e-mail or password, or the account is not activated yet. Fix: check both, "
-                               "or use the link we e-mailed you. / Correo o contraseña incorrectos, o la cuenta aún "
-                               "no está activada. Revise ambos o use el enlace que le enviamos.")
+        raise NotAuthenticated(
+            "Wrong e-mail or password, or the account is not activated yet. Fix: check both, "
+            "or use the link we e-mailed you. / Correo o contraseña incorrectos, o la cuenta aún "
+            "no está activada. Revise ambos o use el enlace que le enviamos."
+        )
     return account
 
 
-def add_service_point(*, session: Session, account: MemberAccount, account_number: str,
-                      meter_number: str) -> ServicePoint:
+def add_service_point(
+    *, session: Session, account: MemberAccount, account_number: str, meter_number: str
+) -> ServicePoint:
     """Prove another service point (its account and meter numbers) and add it to this login."""
     sp = service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
-    exists = session.scalar(select(MemberServicePoint).where(MemberServicePoint.account_id == account.id,
-                                                             MemberServicePoint.service_point_id == sp.id))
+    exists = session.scalar(
+        select(MemberServicePoint).where(
+            MemberServicePoint.account_id == account.id, MemberServicePoint.service_point_id == sp.id
+        )
+    )
     if exists is None:
         session.add(MemberServicePoint(account_id=account.id, service_point_id=sp.id))
         session.flush()
@@ -210,31 +262,44 @@ def add_service_point(*, session: Session, account: MemberAccount, account_numbe
 
 def service_points_of(*, session: Session, account_id: int) -> list[ServicePoint]:
     """The member's own service points — never anyone else's."""
-    return list(session.scalars(select(ServicePoint).join(
-        MemberServicePoint, MemberServicePoint.service_point_id == ServicePoint.id)
-        .where(MemberServicePoint.account_id == account_id).order_by(ServicePoint.id)))
+    return list(
+        session.scalars(
+            select(ServicePoint)
+            .join(MemberServicePoint, MemberServicePoint.service_point_id == ServicePoint.id)
+            .where(MemberServicePoint.account_id == account_id)
+            .order_by(ServicePoint.id)
+        )
+    )
 
 
 def signed_in_member(*, session: Session, account_id: int) -> MemberAccount:
     """The account a member's sign-in names, while it is active."""
     account = session.get(MemberAccount, account_id)
     if account is None or not account.active:
-        raise NotAuthenticated("This account is not active. Fix: open the activation link we e-mailed you. / Esta "
-                               "cuenta no está activa. Abra el enlace de activación que le enviamos.")
+        raise NotAuthenticated(
+            "This account is not active. Fix: open the activation link we e-mailed you. / Esta "
+            "cuenta no está activa. Abra el enlace de activación que le enviamos."
+        )
     return account
 
 
 def overview(*, session: Session, account: MemberAccount) -> MeOut:
     """The member's account and each of its service points with its power state, latest report and alerts."""
     net, kinds = network(session), alerts.alert_kinds(session=session, account=account)
-    return MeOut(email=account.email, language=account.language, service_points=[
-        _point(session, sp, net, kinds[sp.id]) for sp in service_points_of(session=session, account_id=account.id)])
+    return MeOut(
+        email=account.email,
+        language=account.language,
+        service_points=[
+            _point(session, sp, net, kinds[sp.id]) for sp in service_points_of(session=session, account_id=account.id)
+        ],
+    )
 
 
 def point_overview(*, session: Session, account: MemberAccount, meter_number: str) -> MyServicePoint:
     """One of the member's service points as :func:`overview` shows it."""
-    return next(p for p in overview(session=session, account=account).service_points
-                if p.meter_number == meter_number.strip())
+    return next(
+        p for p in overview(session=session, account=account).service_points if p.meter_number == meter_number.strip()
+    )
 
 
 def _point(session: Session, sp: ServicePoint, net: Network, kinds: dict[str, bool]) -> MyServicePoint:
@@ -242,18 +307,30 @@ def _point(session: Session, sp: ServicePoint, net: Network, kinds: dict[str, bo
     while an open record keeps it dark (cause, out since and ETR from those records), possibly out while a
     record above it has members nobody has located, else on."""
     state = point_state(session, sp.id, net=net)
-    report = session.scalar(select(OutageReport).where(OutageReport.service_point_id == sp.id)
-                            .order_by(OutageReport.id.desc()).limit(1))
+    report = session.scalar(
+        select(OutageReport).where(OutageReport.service_point_id == sp.id).order_by(OutageReport.id.desc()).limit(1)
+    )
     return MyServicePoint(
-        account_number=sp.account_number, meter_number=sp.meter_number, status=state.status,
-        etr_at=state.etr_at, cause=state.cause, out_since=state.out_since,
+        account_number=sp.account_number,
+        meter_number=sp.meter_number,
+        status=state.status,
+        etr_at=state.etr_at,
+        cause=state.cause,
+        out_since=state.out_since,
         alerts=Alerts(**kinds),
-        report=MyReport(id=report.id, status=report.status, created_at=report.created_at) if report else None)
+        report=MyReport(id=report.id, status=report.status, created_at=report.created_at) if report else None,
+    )
 
 
 def _recipient(r: AlertRecipient) -> RecipientOut:
-    return RecipientOut(id=r.id, channel=r.channel, address=r.address, language=r.language,
-                        status=alerts.recipient_status(r), owner=r.owner)
+    return RecipientOut(
+        id=r.id,
+        channel=r.channel,
+        address=r.address,
+        language=r.language,
+        status=alerts.recipient_status(r),
+        owner=r.owner,
+    )
 
 
 def recipients(*, session: Session, account: MemberAccount) -> list[RecipientOut]:
@@ -261,17 +338,21 @@ def recipients(*, session: Session, account: MemberAccount) -> list[RecipientOut
     return [_recipient(r) for r in alerts.recipients_of(session=session, account=account)]
 
 
-def add_recipient(*, session: Session, account: MemberAccount, channel: str, address: str, language: str,
-                  texts_available: bool) -> tuple[RecipientOut, str]:
+def add_recipient(
+    *, session: Session, account: MemberAccount, channel: str, address: str, language: str, texts_available: bool
+) -> tuple[RecipientOut, str]:
     """Someone else who receives the member's alerts, pending until they confirm
     (:func:`outages.alerts.add_recipient`), and the token of the confirmation link to send them; text messages
     only when the cooperative has a gateway (``texts_available``)."""
     if channel == "sms" and not texts_available:
-        raise InvalidInput("Text alerts are not available at this cooperative yet. Fix: choose e-mail. / Los "
-                           "mensajes de texto aún no están disponibles. Elija correo.",
-                           field="channel")
-    recipient, token = alerts.add_recipient(session=session, account=account, channel=channel, address=address,
-                                            language=language)
+        raise InvalidInput(
+            "Text alerts are not available at this cooperative yet. Fix: choose e-mail. / Los "
+            "mensajes de texto aún no están disponibles. Elija correo.",
+            field="channel",
+        )
+    recipient, token = alerts.add_recipient(
+        session=session, account=account, channel=channel, address=address, language=language
+    )
     return _recipient(recipient), token
 
 
@@ -284,23 +365,34 @@ def confirm_recipient(*, session: Session, token: str) -> LinkOutcome:
 def unsubscribe(*, session: Session, key: str) -> Answer:
     """Stop every alert to the address a message carrying ``key`` went to (:func:`outages.alerts.unsubscribe`)."""
     alerts.unsubscribe(session=session, key=key)
-    return Answer(detail="You will receive no more outage alerts at this address. / No recibirá más alertas de "
-                         "apagones en esta dirección.")
+    return Answer(
+        detail="You will receive no more outage alerts at this address. / No recibirá más alertas de "
+        "apagones en esta dirección."
+    )
 
 
 def report_mine(*, session: Session, account: MemberAccount, meter_number: str) -> tuple[ReportAck, bool]:
     """A signed-in member reports an outage at one of their service points (see :func:`_report`)."""
-    sp = next((p for p in service_points_of(session=session, account_id=account.id)
-               if p.meter_number == meter_number.strip()), None)
+    sp = next(
+        (
+            p
+            for p in service_points_of(session=session, account_id=account.id)
+            if p.meter_number == meter_number.strip()
+        ),
+        None,
+    )
     if sp is None:
-        raise InvalidInput("That meter is not one of yours. Fix: choose one of your service points. / Ese medidor no "
-                           "es suyo. Elija uno de sus medidores.",
-                           field="meter_number")
+        raise InvalidInput(
+            "That meter is not one of yours. Fix: choose one of your service points. / Ese medidor no "
+            "es suyo. Elija uno de sus medidores.",
+            field="meter_number",
+        )
     return _report(session, sp, account.id)
 
 
-def report_anonymous(*, session: Session, account_number: str, meter_number: str | None,
-                     phone: str | None) -> tuple[ReportAck, bool]:
+def report_anonymous(
+    *, session: Session, account_number: str, meter_number: str | None, phone: str | None
+) -> tuple[ReportAck, bool]:
     """A member reports an outage without signing in, proving the service point with the account number and
     the meter number from the bill, or a phone confirmed for its text alerts (see :func:`_report`)."""
     if meter_number:
@@ -308,9 +400,11 @@ def report_anonymous(*, session: Session, account_number: str, meter_number: str
     elif phone:
         sp = alerts.service_point_by_phone(session, account_number, phone)
     else:
-        raise InvalidInput("Give the meter number from your bill, or the mobile number you get text alerts on. / "
-                           "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
-                           field="meter_number")
+        raise InvalidInput(
+            "Give the meter number from your bill, or the mobile number you get text alerts on. / "
+            "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
+            field="meter_number",
+        )
     return _report(session, sp, None)
 
 
@@ -319,14 +413,22 @@ def _report(session: Session, sp: ServicePoint, account_id: int | None) -> tuple
     any, so a known outage never shows up again as a probable one — and acknowledge it; whether it is new
     (``False``: the service point's open report, made before)."""
     state = point_state(session, sp.id)
-    report, created = report_outage(session=session, service_point=sp, account_id=account_id,
-                                    known=state.records[0] if state.status == "out" else None)
+    report, created = report_outage(
+        session=session,
+        service_point=sp,
+        account_id=account_id,
+        known=state.records[0] if state.status == "out" else None,
+    )
     if report.status == "confirmed":
-        detail = ("We already know about the outage at this meter and crews are on it; your page shows the "
-                  "estimated restoration. / Ya sabemos del apagón en este medidor y estamos trabajando en él.")
+        detail = (
+            "We already know about the outage at this meter and crews are on it; your page shows the "
+            "estimated restoration. / Ya sabemos del apagón en este medidor y estamos trabajando en él."
+        )
     elif created:
-        detail = ("Thank you: your report is recorded and the control room can see it. / Gracias: su reporte "
-                  "quedó registrado.")
+        detail = (
+            "Thank you: your report is recorded and the control room can see it. / Gracias: su reporte "
+            "quedó registrado."
+        )
     else:
         detail = "We already have your report for this meter. / Ya tenemos su reporte para este medidor."
     return ReportAck(id=report.id, status=report.status, detail=detail), created

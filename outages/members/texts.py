@@ -14,14 +14,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav_map": ("Outage map", "Mapa de apagones"),
     "nav_report": ("Report an outage", "Reportar un apagón"),
     "nav_account": ("My account", "Mi cuenta"),
-    "network": ("We could not reach the server. Check your connection and try again.",
-                "No pudimos comunicarnos con el servidor. Revise su conexión e inténtelo de nuevo."),
+    "network": (
+        "We could not reach the server. Check your connection and try again.",
+        "No pudimos comunicarnos con el servidor. Revise su conexión e inténtelo de nuevo.",
+    ),
     "sending": ("Sending…", "Enviando…"),
     "loading": ("Loading…", "Cargando…"),
     "saved": ("Saved.", "Guardado."),
     "cancel": ("Cancel", "Cancelar"),
-    "session_ended": ("Your session has ended. Please sign in again.",
-                      "Su sesión terminó. Por favor, inicie sesión de nuevo."),
+    "session_ended": (
+        "Your session has ended. Please sign in again.",
+        "Su sesión terminó. Por favor, inicie sesión de nuevo.",
+    ),
     "signed_out": ("You are signed out.", "Usted cerró su sesión."),
     "go_signin": ("Go to sign in", "Ir a iniciar sesión"),
     "lang_en": ("English", "Inglés"),
@@ -37,16 +41,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "email": ("E-mail", "Correo electrónico"),
     "password": ("Password", "Contraseña"),
     "new_password": ("New password", "Contraseña nueva"),
-    "password_hint": ("At least 8 characters. A few words you will remember work best.",
-                      "Al menos 8 caracteres. Lo mejor son unas cuantas palabras que usted recuerde."),
+    "password_hint": (
+        "At least 8 characters. A few words you will remember work best.",
+        "Al menos 8 caracteres. Lo mejor son unas cuantas palabras que usted recuerde.",
+    ),
     "show_password": ("Show password", "Mostrar contraseña"),
     "account_number": ("Account number", "Número de cuenta"),
     "account_hint": ("It is on your bill.", "Aparece en su recibo."),
     "meter_number": ("Meter number", "Número de medidor"),
     "meter_hint": ("It is on your bill and on the meter.", "Aparece en su recibo y en el medidor."),
     "phone": ("Mobile phone number", "Número de celular"),
-    "phone_hint": ("The mobile number you get our text alerts on.",
-                   "El número de celular en el que recibe nuestras alertas por mensaje de texto."),
+    "phone_hint": (
+        "The mobile number you get our text alerts on.",
+        "El número de celular en el que recibe nuestras alertas por mensaje de texto.",
+    ),
     "language": ("Language for e-mails and alerts", "Idioma de los correos y las alertas"),
     # sign in and friends
     "signin_h": ("Sign in", "Iniciar sesión"),
@@ -57,19 +65,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "to_signin": ("Back to sign in", "Volver a iniciar sesión"),
     "to_report": ("Report an outage without signing in", "Reportar un apagón sin iniciar sesión"),
     "register_h": ("Create an account", "Crear una cuenta"),
-    "register_intro": ("You need the account number and the meter number from your bill.",
-                       "Necesita el número de cuenta y el número de medidor de su recibo."),
+    "register_intro": (
+        "You need the account number and the meter number from your bill.",
+        "Necesita el número de cuenta y el número de medidor de su recibo.",
+    ),
     "register_btn": ("Create account", "Crear cuenta"),
     "forgot_h": ("Forgot your password", "Olvidó su contraseña"),
-    "forgot_intro": ("We will e-mail you a link to choose a new password.",
-                     "Le enviaremos por correo un enlace para elegir una contraseña nueva."),
+    "forgot_intro": (
+        "We will e-mail you a link to choose a new password.",
+        "Le enviaremos por correo un enlace para elegir una contraseña nueva.",
+    ),
     "forgot_btn": ("Send me a link", "Enviarme un enlace"),
     "resend_h": ("Send the activation e-mail again", "Enviar de nuevo el correo de activación"),
-    "resend_intro": ("We will e-mail you a new link to activate your account.",
-                     "Le enviaremos por correo un enlace nuevo para activar su cuenta."),
+    "resend_intro": (
+        "We will e-mail you a new link to activate your account.",
+        "Le enviaremos por correo un enlace nuevo para activar su cuenta.",
+    ),
     "resend_btn": ("Send a new link", "Enviar un enlace nuevo"),
-    "check_mail": ("Check your e-mail (and the spam folder).",
-                   "Revise su correo electrónico (y la carpeta de correo no deseado)."),
+    "check_mail": (
+        "Check your e-mail (and the spam folder).",
+        "Revise su correo electrónico (y la carpeta de correo no deseado).",
+    ),
     # signed in
     "tab_outages": ("My outages", "Mis apagones"),
     "tab_alerts": ("Alert settings", "Alertas"),
@@ -84,12 +100,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_on": ("Power on", "Con luz"),
     "status_out": ("Power out", "Sin luz"),
     "status_possibly_out": ("Possibly out", "Posiblemente sin luz"),
-    "explain_on": ("We know of no outage at this meter. If your power is out, report it.",
-                   "No tenemos registrado ningún apagón en este medidor. Si usted no tiene luz, repórtelo."),
-    "explain_out": ("We know about this outage. Crews are working to restore power.",
-                    "Sabemos de este apagón. Nuestras cuadrillas trabajan para que vuelva la luz."),
-    "explain_possibly_out": ("There is an outage on part of your line. Your meter may be affected.",
-                             "Hay un apagón en parte de su línea. Es posible que su medidor esté afectado."),
+    "explain_on": (
+        "We know of no outage at this meter. If your power is out, report it.",
+        "No tenemos registrado ningún apagón en este medidor. Si usted no tiene luz, repórtelo.",
+    ),
+    "explain_out": (
+        "We know about this outage. Crews are working to restore power.",
+        "Sabemos de este apagón. Nuestras cuadrillas trabajan para que vuelva la luz.",
+    ),
+    "explain_possibly_out": (
+        "There is an outage on part of your line. Your meter may be affected.",
+        "Hay un apagón en parte de su línea. Es posible que su medidor esté afectado.",
+    ),
     "etr": ("Estimated restoration", "Restablecimiento estimado"),
     "etr_assessing": ("Being assessed", "En evaluación"),
     "cause": ("Cause", "Causa"),
@@ -104,16 +126,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_q": ("Report an outage at meter {meter}?", "¿Reportar un apagón en el medidor {meter}?"),
     "report_yes": ("Yes, report it", "Sí, reportarlo"),
     "add_point_h": ("Add another meter", "Agregar otro medidor"),
-    "add_point_intro": ("Another home or building on your bill, or on another bill of yours.",
-                        "Otra casa o edificio en su recibo, o en otro recibo a su nombre."),
+    "add_point_intro": (
+        "Another home or building on your bill, or on another bill of yours.",
+        "Otra casa o edificio en su recibo, o en otro recibo a su nombre.",
+    ),
     "add_point_btn": ("Add meter", "Agregar medidor"),
     "point_added": ("Meter added.", "Medidor agregado."),
     # alert settings
     "alerts_h": ("Alert settings", "Alertas"),
     "account_lang_h": ("Preferred language", "Idioma preferido"),
     "alerts_points_h": ("What to tell me", "De qué avisarme"),
-    "alerts_points_intro": ("For each meter, choose which alerts we send. Changes are saved right away.",
-                            "Para cada medidor, elija qué alertas le enviamos. Los cambios se guardan al instante."),
+    "alerts_points_intro": (
+        "For each meter, choose which alerts we send. Changes are saved right away.",
+        "Para cada medidor, elija qué alertas le enviamos. Los cambios se guardan al instante.",
+    ),
     "alert_outage": ("An outage is known at my meter", "Hay un apagón en mi medidor"),
     "alert_etr": ("The estimated restoration time changes", "Cambia la hora estimada en que vuelve la luz"),
     "alert_restored": ("Power is restored", "Regresó la luz"),
@@ -137,55 +163,92 @@ TEXTS: dict[str, tuple[str, str]] = {
     "removed": ("Removed.", "Se quitó."),
     "add_recipient_h": ("Add someone else", "Agregar a otra persona"),
     "add_recipient_btn": ("Add", "Agregar"),
-    "recipient_added_email": ("We sent a confirmation link to {address}. Alerts start once it is confirmed.",
-                              "Enviamos un enlace de confirmación a {address}. Las alertas empiezan cuando se "
-                              "confirme."),
-    "recipient_added_sms": ("We sent a text message with a confirmation link to {address}. Alerts start once it "
-                            "is confirmed.",
-                            "Enviamos un mensaje de texto con un enlace de confirmación al {address}. Las alertas "
-                            "empiezan cuando se confirme."),
+    "recipient_added_email": (
+        "We sent a confirmation link to {address}. Alerts start once it is confirmed.",
+        "Enviamos un enlace de confirmación a {address}. Las alertas empiezan cuando se confirme.",
+    ),
+    "recipient_added_sms": (
+        "We sent a text message with a confirmation link to {address}. Alerts start once it is confirmed.",
+        "Enviamos un mensaje de texto con un enlace de confirmación al {address}. Las alertas "
+        "empiezan cuando se confirme.",
+    ),
     # activate
     "act_checking": ("Checking your link…", "Revisando su enlace…"),
-    "act_activated": ("Your account is active. You can sign in now.",
-                      "Su cuenta está activa. Ya puede iniciar sesión."),
-    "act_already": ("Your account is already active. You can sign in.",
-                    "Su cuenta ya está activa. Puede iniciar sesión."),
-    "act_expired": ("This activation link has expired. Enter your e-mail and we will send you a new one.",
-                    "Este enlace de activación ya venció. Escriba su correo y le enviaremos uno nuevo."),
+    "act_activated": (
+        "Your account is active. You can sign in now.",
+        "Su cuenta está activa. Ya puede iniciar sesión.",
+    ),
+    "act_already": (
+        "Your account is already active. You can sign in.",
+        "Su cuenta ya está activa. Puede iniciar sesión.",
+    ),
+    "act_expired": (
+        "This activation link has expired. Enter your e-mail and we will send you a new one.",
+        "Este enlace de activación ya venció. Escriba su correo y le enviaremos uno nuevo.",
+    ),
     "act_invalid": ("This activation link is not valid.", "Este enlace de activación no es válido."),
     "ask_new_link": ("Ask for a new link", "Pedir un enlace nuevo"),
     # reset
     "reset_intro": ("Choose a new password for your account.", "Elija una contraseña nueva para su cuenta."),
     "reset_btn": ("Save new password", "Guardar contraseña nueva"),
-    "reset_done": ("Your password is changed. You can sign in now.",
-                   "Se cambió su contraseña. Ya puede iniciar sesión."),
+    "reset_done": (
+        "Your password is changed. You can sign in now.",
+        "Se cambió su contraseña. Ya puede iniciar sesión.",
+    ),
     "reset_invalid": ("This link is not valid.", "Este enlace no es válido."),
     # report without signing in
-    "report_intro": ("No need to sign in: use the account number and meter number from your bill, or the mobile "
-                     "number you get our text alerts on.",
-                     "No necesita iniciar sesión: use el número de cuenta y el número de medidor de su recibo, o el "
-                     "número de celular en el que recibe nuestras alertas por mensaje de texto."),
+    "report_intro": (
+        "No need to sign in: use the account number and meter number from your bill, or the mobile "
+        "number you get our text alerts on.",
+        "No necesita iniciar sesión: use el número de cuenta y el número de medidor de su recibo, o el "
+        "número de celular en el que recibe nuestras alertas por mensaje de texto.",
+    ),
     "report_with": ("Use my", "Usar mi"),
     "with_meter": ("Meter number", "Número de medidor"),
     "with_phone": ("Mobile phone number", "Número de celular"),
     "report_send": ("Report the outage", "Reportar el apagón"),
-    "report_signin": ("Have an account? Sign in to report in two taps.",
-                      "¿Tiene cuenta? Inicie sesión para reportar con dos toques."),
+    "report_signin": (
+        "Have an account? Sign in to report in two taps.",
+        "¿Tiene cuenta? Inicie sesión para reportar con dos toques.",
+    ),
     # alert recipient pages
-    "confirm_done": ("Thank you. Outage alerts will now be sent to this address.",
-                     "Gracias. Desde ahora recibirá las alertas de apagones en esta dirección."),
-    "confirm_already": ("This address was already confirmed. There is nothing else to do.",
-                        "Esta dirección ya estaba confirmada. No tiene que hacer nada más."),
+    "confirm_done": (
+        "Thank you. Outage alerts will now be sent to this address.",
+        "Gracias. Desde ahora recibirá las alertas de apagones en esta dirección.",
+    ),
+    "confirm_already": (
+        "This address was already confirmed. There is nothing else to do.",
+        "Esta dirección ya estaba confirmada. No tiene que hacer nada más.",
+    ),
     "link_invalid": ("This link is not valid.", "Este enlace no es válido."),
-    "unsub_intro": ("You get outage alerts from us at this address. Tap the button to stop them.",
-                    "Usted recibe nuestras alertas de apagones en esta dirección. Toque el botón para dejar de "
-                    "recibirlas."),
+    "unsub_intro": (
+        "You get outage alerts from us at this address. Tap the button to stop them.",
+        "Usted recibe nuestras alertas de apagones en esta dirección. Toque el botón para dejar de recibirlas.",
+    ),
     "unsub_btn": ("Stop these alerts", "Dejar de recibir estas alertas"),
     "unsub_done": ("You will not get these alerts any more.", "Ya no recibirá estas alertas."),
     # causes (the log's codes)
-    **{f"cause_{code}": (label, es) for (code, label), es in zip(DEFAULT_CAUSES.items(), (
-        "Rayos", "Viento", "Hielo / nieve", "Inundación", "Calor", "Vegetación", "Animal", "Falla de equipo",
-        "Público / vehículo", "Suministro / transmisión", "Programado", "Sobrecarga", "En investigación"))},
+    **{
+        f"cause_{code}": (label, es)
+        for (code, label), es in zip(
+            DEFAULT_CAUSES.items(),
+            (
+                "Rayos",
+                "Viento",
+                "Hielo / nieve",
+                "Inundación",
+                "Calor",
+                "Vegetación",
+                "Animal",
+                "Falla de equipo",
+                "Público / vehículo",
+                "Suministro / transmisión",
+                "Programado",
+                "Sobrecarga",
+                "En investigación",
+            ),
+        )
+    },
     # the public outage map (/map)
     "map_title": ("Outage map", "Mapa de apagones"),
     "map_toggle": ("Español", "English"),
@@ -194,8 +257,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map_percent_out": ("out of power", "sin electricidad"),
     "map_active_outages": ("active outages", "apagones activos"),
     "map_last_updated": ("Last updated", "Última actualización"),
-    "map_stale": ("Could not refresh; showing the last figures.",
-                  "No se pudo actualizar; se muestran las últimas cifras."),
+    "map_stale": (
+        "Could not refresh; showing the last figures.",
+        "No se pudo actualizar; se muestran las últimas cifras.",
+    ),
     "map_legend": ("Share of members out", "Porcentaje de socios sin servicio"),
     "map_active_areas": ("Areas with outages", "Zonas con apagones"),
     "map_none": ("No outages are reported right now.", "No hay apagones reportados en este momento."),
@@ -203,10 +268,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map_area": ("Area", "Zona"),
     "map_out": ("Out", "Sin servicio"),
     "map_served": ("Served", "Servidos"),
-    "map_privacy": ("Figures are totals per county and community. Areas with very few members are not shown on "
-                    "their own; they count in the system totals.",
-                    "Las cifras son totales por condado y comunidad. Las zonas con muy pocos socios no se muestran "
-                    "por separado; cuentan en los totales del sistema."),
+    "map_privacy": (
+        "Figures are totals per county and community. Areas with very few members are not shown on "
+        "their own; they count in the system totals.",
+        "Las cifras son totales por condado y comunidad. Las zonas con muy pocos socios no se muestran "
+        "por separado; cuentan en los totales del sistema.",
+    ),
     "map_county": ("county", "condado"),
     "map_community": ("community", "comunidad"),
     "map_status": ("Status", "Estado"),
@@ -230,32 +297,61 @@ TEXTS: dict[str, tuple[str, str]] = {
 # The account e-mails (:mod:`reports.member_mail`): kind -> ((English subject, body), (Spanish subject, body)).
 # {link} marks the link the e-mail carries.  "no_account" goes to an address no account uses, so in English.
 MAIL: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "activate": (("Activate your outage account",
-                  "Open this link to activate your account: {link}\nThe link works for 48 hours."),
-                 ("Active su cuenta de apagones",
-                  "Abra este enlace para activar su cuenta: {link}\nEl enlace funciona durante 48 horas.")),
-    "already_registered": (("Your outage account",
-                            "This address already has an account. Sign in, or reset your password if you forgot "
-                            "it."),
-                           ("Su cuenta de apagones",
-                            "Esta dirección ya tiene una cuenta. Inicie sesión o restablezca su contraseña si la "
-                            "olvidó.")),
-    "reset": (("Reset your password", "Open this link within 2 hours to choose a new password: {link}"),
-              ("Restablezca su contraseña", "Abra este enlace en 2 horas para elegir una contraseña nueva: {link}")),
-    "no_account": (("Password reset",
-                    "Someone asked to reset a password for this address, but no outage account uses it. If it was "
-                    "you, register first."),
-                   ("Restablecer la contraseña",
-                    "Alguien pidió restablecer una contraseña para esta dirección, pero ninguna cuenta de apagones "
-                    "la usa. Si fue usted, regístrese primero.")),
+    "activate": (
+        (
+            "Activate your outage account",
+            "Open this link to activate your account: {link}\nThe link works for 48 hours.",
+        ),
+        (
+            "Active su cuenta de apagones",
+            "Abra este enlace para activar su cuenta: {link}\nEl enlace funciona durante 48 horas.",
+        ),
+    ),
+    "already_registered": (
+        (
+            "Your outage account",
+            "This address already has an account. Sign in, or reset your password if you forgot it.",
+        ),
+        (
+            "Su cuenta de apagones",
+            "Esta dirección ya tiene una cuenta. Inicie sesión o restablezca su contraseña si la olvidó.",
+        ),
+    ),
+    "reset": (
+        ("Reset your password", "Open this link within 2 hours to choose a new password: {link}"),
+        ("Restablezca su contraseña", "Abra este enlace en 2 horas para elegir una contraseña nueva: {link}"),
+    ),
+    "no_account": (
+        (
+            "Password reset",
+            "Someone asked to reset a password for this address, but no outage account uses it. If it was "
+            "you, register first.",
+        ),
+        (
+            "Restablecer la contraseña",
+            "Alguien pidió restablecer una contraseña para esta dirección, pero ninguna cuenta de apagones "
+            "la usa. Si fue usted, regístrese primero.",
+        ),
+    ),
 }
 
 # --- alerts ---
 # The alerts (:mod:`reports.member_alerts`): language -> kind -> (subject, text), and the words they are built from.
-ALERT_CAUSES_ES = {"lightning": "rayos", "wind": "viento", "ice_snow": "hielo / nieve", "flood": "inundación",
-             "heat": "calor", "vegetation": "vegetación", "animal": "un animal", "equipment_failure": "falla de equipo",
-             "public_vehicle": "un vehículo / el público", "power_supply": "el suministro / la transmisión",
-             "planned": "trabajo programado", "overload": "sobrecarga", "unknown": "causa en investigación"}
+ALERT_CAUSES_ES = {
+    "lightning": "rayos",
+    "wind": "viento",
+    "ice_snow": "hielo / nieve",
+    "flood": "inundación",
+    "heat": "calor",
+    "vegetation": "vegetación",
+    "animal": "un animal",
+    "equipment_failure": "falla de equipo",
+    "public_vehicle": "un vehículo / el público",
+    "power_supply": "el suministro / la transmisión",
+    "planned": "trabajo programado",
+    "overload": "sobrecarga",
+    "unknown": "causa en investigación",
+}
 ALERT_DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 ALERT_MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
 
@@ -263,57 +359,82 @@ ALERT_MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep"
 # "el medidor M1" / "los medidores M1 y M2", {to_the_meters} "al medidor M1" / "a los medidores M1 y M2"
 ALERTS: dict[str, dict] = {
     "en": {
-        "outage": ("Power outage at {meters}",
-                   "We know about a power outage at your service ({meters}) since {start}. Cause: {cause}. "
-                   "Estimated restoration: {etr}. You do not need to report it."),
-        "etr": ("New restoration estimate for {meters}",
-                "The estimated restoration time for the outage at {meters} is now {etr}."),
-        "restored": ("Power restored at {meters}",
-                     "Power is back at {meters} since {restored}. If you are still without power, please report "
-                     "it: {report_url}"),
-        "planned": ("Planned outage ahead at {meters}",
-                    "Planned work will interrupt power at {meters} from {start}, expected back by {etr}."),
-        "cancelled": ("Correction for {meters}",
-                      "The outage we told you about at {meters} was logged in error or called off. If your "
-                      "power is out, please report it: {report_url}"),
+        "outage": (
+            "Power outage at {meters}",
+            "We know about a power outage at your service ({meters}) since {start}. Cause: {cause}. "
+            "Estimated restoration: {etr}. You do not need to report it.",
+        ),
+        "etr": (
+            "New restoration estimate for {meters}",
+            "The estimated restoration time for the outage at {meters} is now {etr}.",
+        ),
+        "restored": (
+            "Power restored at {meters}",
+            "Power is back at {meters} since {restored}. If you are still without power, please report "
+            "it: {report_url}",
+        ),
+        "planned": (
+            "Planned outage ahead at {meters}",
+            "Planned work will interrupt power at {meters} from {start}, expected back by {etr}.",
+        ),
+        "cancelled": (
+            "Correction for {meters}",
+            "The outage we told you about at {meters} was logged in error or called off. If your "
+            "power is out, please report it: {report_url}",
+        ),
         "meter": ("meter", "meters", "the", "the", "to"),
         "and": "and",
         "more": "{n} more",
         "assessing": "being assessed",
         "unsubscribe": "To stop these alerts: {url}",
-        "confirm": ("Confirm outage alerts", "A member of {coop} asked to send you outage alerts. To receive them, "
-                                             "open: {url}"),
+        "confirm": (
+            "Confirm outage alerts",
+            "A member of {coop} asked to send you outage alerts. To receive them, open: {url}",
+        ),
     },
     "es": {
-        "outage": ("Apagón en {the_meters}",
-                   "Sabemos que hay un apagón en su servicio ({meters}) desde el {start}. Causa: {cause}. "
-                   "Restablecimiento estimado: {etr}. No necesita reportarlo."),
-        "etr": ("Nueva hora estimada para {the_meters}",
-                "La hora estimada de restablecimiento del apagón en {the_meters} es ahora {etr}."),
-        "restored": ("Servicio restablecido en {the_meters}",
-                     "La electricidad volvió {to_the_meters} desde el {restored}. Si sigue sin luz, repórtelo: "
-                     "{report_url}"),
-        "planned": ("Corte programado en {the_meters}",
-                    "Un trabajo programado cortará la electricidad en {the_meters} desde el {start}; se espera "
-                    "que vuelva antes del {etr}."),
-        "cancelled": ("Corrección para {the_meters}",
-                      "El apagón que le avisamos en {the_meters} se registró por error o se canceló. Si "
-                      "no tiene luz, repórtelo: {report_url}"),
+        "outage": (
+            "Apagón en {the_meters}",
+            "Sabemos que hay un apagón en su servicio ({meters}) desde el {start}. Causa: {cause}. "
+            "Restablecimiento estimado: {etr}. No necesita reportarlo.",
+        ),
+        "etr": (
+            "Nueva hora estimada para {the_meters}",
+            "La hora estimada de restablecimiento del apagón en {the_meters} es ahora {etr}.",
+        ),
+        "restored": (
+            "Servicio restablecido en {the_meters}",
+            "La electricidad volvió {to_the_meters} desde el {restored}. Si sigue sin luz, repórtelo: {report_url}",
+        ),
+        "planned": (
+            "Corte programado en {the_meters}",
+            "Un trabajo programado cortará la electricidad en {the_meters} desde el {start}; se espera "
+            "que vuelva antes del {etr}.",
+        ),
+        "cancelled": (
+            "Corrección para {the_meters}",
+            "El apagón que le avisamos en {the_meters} se registró por error o se canceló. Si "
+            "no tiene luz, repórtelo: {report_url}",
+        ),
         "meter": ("medidor", "medidores", "el", "los", "a"),  # "a el" contracts to "al"
         "and": "y",
         "more": "{n} más",
         "assessing": "en evaluación",
         "unsubscribe": "Para dejar de recibir estas alertas: {url}",
-        "confirm": ("Confirme las alertas de apagones", "Un socio de {coop} pidió enviarle alertas de apagones. Para "
-                                                        "recibirlas, abra: {url}"),
+        "confirm": (
+            "Confirme las alertas de apagones",
+            "Un socio de {coop} pidió enviarle alertas de apagones. Para recibirlas, abra: {url}",
+        ),
     },
 }
 
 # --- answers ---
 # The member API's answers (:mod:`outages.members.service`): key -> (English, Spanish), sent as "English / Spanish".
 ANSWERS: dict[str, tuple[str, str]] = {
-    "same_answer": ("If the details are right, we have sent an e-mail with what to do next.",
-                    "Si los datos son correctos, le enviamos un correo con los siguientes pasos."),
+    "same_answer": (
+        "If the details are right, we have sent an e-mail with what to do next.",
+        "Si los datos son correctos, le enviamos un correo con los siguientes pasos.",
+    ),
     "activated": ("Your account is active. You can sign in now.", "Su cuenta está activa."),
     "already_active": ("Your account is already active. You can sign in.", "Su cuenta ya está activa."),
     "confirmed": ("You will receive outage alerts from now on.", "Recibirá alertas de apagones."),

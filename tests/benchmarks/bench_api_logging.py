@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -87,9 +87,14 @@ def parse_wrk(out: str) -> dict:
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests": total, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"), "p99_ms": latency("99"), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": errors.group(1) if errors else "none"}
+    return {
+        "requests": total,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+    }
 
 
 def plan(engine, count: int, start: datetime, seed: int) -> tuple[list[dict], list[str | None]]:
@@ -109,8 +114,9 @@ def plan(engine, count: int, start: datetime, seed: int) -> tuple[list[dict], li
     for k in range(count):
         if k % 3 == 2:
             f = rng.choice(counted)
-            bodies.append({"feeder": feeders[f], "cause": "wind", "start_at": iso,
-                           "members_out": net.served(feeder_id=f) // 5})
+            bodies.append(
+                {"feeder": feeders[f], "cause": "wind", "start_at": iso, "members_out": net.served(feeder_id=f) // 5}
+            )
             below.append(COUNT)
         else:
             d, code, f = rng.choice(served)
@@ -125,8 +131,10 @@ def open_storm(engine, bodies: list[dict]) -> list[int]:
     ids = []
     for at in range(0, len(bodies), 100):
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            ids += [create_interruption(session=session, actor="bench", data=InterruptionCreate(**b))[0].id
-                    for b in bodies[at:at + 100]]
+            ids += [
+                create_interruption(session=session, actor="bench", data=InterruptionCreate(**b))[0].id
+                for b in bodies[at : at + 100]
+            ]
     return ids
 
 
@@ -140,19 +148,24 @@ def direct_service(engine, bodies: list[dict], n: int) -> float:
     with timer() as t:
         for i in range(n):
             with Session(engine, expire_on_commit=False) as session, session.begin():
-                create_interruption(session=session, actor="bench", idempotency_key=f"direct-{i}",
-                                    data=InterruptionCreate(**bodies[i % len(bodies)]))
+                create_interruption(
+                    session=session,
+                    actor="bench",
+                    idempotency_key=f"direct-{i}",
+                    data=InterruptionCreate(**bodies[i % len(bodies)]),
+                )
     return t.seconds / n
 
 
-def step_and_close(base: str, token: str, records: list[tuple[int, str | None]], stop: threading.Event,
-                   times: dict[str, list[float]]) -> None:
+def step_and_close(
+    base: str, token: str, records: list[tuple[int, str | None]], stop: threading.Event, times: dict[str, list[float]]
+) -> None:
     """Step then close the open records one after the other until ``stop``; each request's seconds by kind."""
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         for rid, device in records:
             if stop.is_set():
                 return
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             version = client.get(f"/api/interruptions/{rid}").json()["version"]
             if device is not None:
                 step = {"version": version, "at": (now - timedelta(minutes=2)).isoformat()}
@@ -163,8 +176,10 @@ def step_and_close(base: str, token: str, records: list[tuple[int, str | None]],
                 assert answer.status_code == 200, answer.text
                 version = answer.json()["version"]
             t0 = time.perf_counter()
-            answer = client.post(f"/api/interruptions/{rid}/close", json={
-                "version": version, "restored_at": (now - timedelta(minutes=1)).isoformat()})
+            answer = client.post(
+                f"/api/interruptions/{rid}/close",
+                json={"version": version, "restored_at": (now - timedelta(minutes=1)).isoformat()},
+            )
             times["close"].append(time.perf_counter() - t0)
             assert answer.status_code == 200, answer.text
 
@@ -178,7 +193,7 @@ def run(url: str, seconds: int, connections: int, opened: int, facilities: Path 
     load_facilities(engine, facilities)
     add_user(engine, "bench", "bench-password", "dispatcher")
     # as in a storm, the outages being logged began minutes ago
-    start = datetime.now(timezone.utc) - timedelta(minutes=30)
+    start = datetime.now(UTC) - timedelta(minutes=30)
     storm, below = plan(engine, opened, start, seed=12)
     with timer() as t_open:
         ids = open_storm(engine, storm)
@@ -188,8 +203,22 @@ def run(url: str, seconds: int, connections: int, opened: int, facilities: Path 
     load, _ = plan(engine, 600, start + timedelta(minutes=5), seed=13)
     port = free_port()
     env = os.environ | {"OUTAGES_DATABASE_URL": url}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
-                               "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
     times: dict[str, list[float]] = {"step": [], "close": []}
     try:
         base = f"http://127.0.0.1:{port}"
@@ -199,8 +228,9 @@ def run(url: str, seconds: int, connections: int, opened: int, facilities: Path 
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        token = httpx.post(f"{base}/api/auth/token", data={"username": "bench", "password": "bench-password"}
-                           ).json()["access_token"]
+        token = httpx.post(f"{base}/api/auth/token", data={"username": "bench", "password": "bench-password"}).json()[
+            "access_token"
+        ]
         lua = "{" + ",".join("[[" + json.dumps(b) + "]]" for b in load) + "}"
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA.replace("TOKEN", token).replace("{BODIES}", lua))
@@ -215,8 +245,11 @@ def run(url: str, seconds: int, connections: int, opened: int, facilities: Path 
         stepper.start()
         # the stepper is one of the connections: as many clients in all as in the logging-only run
         wrk_connections = connections - 1 if ids else connections
-        out = subprocess.run([ensure_wrk(), "-t2", f"-c{wrk_connections}", f"-d{seconds}s", "--latency", "-s",
-                              script.name, base], capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [ensure_wrk(), "-t2", f"-c{wrk_connections}", f"-d{seconds}s", "--latency", "-s", script.name, base],
+            capture_output=True,
+            text=True,
+        ).stdout
         stop.set()
         stepper.join()
     finally:
@@ -228,8 +261,13 @@ def run(url: str, seconds: int, connections: int, opened: int, facilities: Path 
         rows = session.scalar(select(func.count()).where(loaded))
         keys = session.scalar(select(func.count(func.distinct(Interruption.idempotency_key))).where(loaded))
     ok = result["requests"] - result["non_2xx"]
-    result |= {"rows": rows, "lost": max(ok - rows, 0), "duplicated": rows - keys, "open_at_start": open_now,
-               "opened_in_s": round(t_open.seconds, 1)}
+    result |= {
+        "rows": rows,
+        "lost": max(ok - rows, 0),
+        "duplicated": rows - keys,
+        "open_at_start": open_now,
+        "opened_in_s": round(t_open.seconds, 1),
+    }
     for kind, values in times.items():
         result[f"{kind}s"] = len(values)
         result[f"{kind}_p50_ms"] = statistics.median(values) * 1000 if values else float("nan")
@@ -255,18 +293,24 @@ def main() -> None:
         targets.append(("PostGIS", postgres_url()))
     for name, url in targets:
         r = run(url, args.seconds, args.connections, args.open, args.facilities)
-        print(f"\n== {name}: {args.connections} clients, {args.seconds} s, one uvicorn worker, "
-              f"{r['open_at_start']:,} records open at the start (opened in {r['opened_in_s']} s)")
+        print(
+            f"\n== {name}: {args.connections} clients, {args.seconds} s, one uvicorn worker, "
+            f"{r['open_at_start']:,} records open at the start (opened in {r['opened_in_s']} s)"
+        )
         print(f"  creations/s        {r['rps']:8.1f}   (target >= 200)")
         print(f"  p50 / p99 latency  {r['p50_ms']:8.1f} / {r['p99_ms']:.1f} ms   (target p99 < 100 ms)")
         for kind in ("step", "close"):
-            print(f"  {kind + 's':<17}{r[kind + 's']:>6}   p50 / p99 {r[kind + '_p50_ms']:.1f} / "
-                  f"{r[kind + '_p99_ms']:.1f} ms   (meanwhile; target p99 < 100 ms)")
+            print(
+                f"  {kind + 's':<17}{r[kind + 's']:>6}   p50 / p99 {r[kind + '_p50_ms']:.1f} / "
+                f"{r[kind + '_p99_ms']:.1f} ms   (meanwhile; target p99 < 100 ms)"
+            )
         print(f"  responses          {r['requests']} ({r['non_2xx']} non-2xx, socket errors: {r['socket_errors']})")
         print(f"  rows written       {r['rows']}   lost {r['lost']}   duplicated {r['duplicated']}")
         print(f"  service layer      {r['direct_ms']:8.2f} ms per creation called directly")
-        print(f"  HTTP overhead      {r['http_ms_per_request'] / r['direct_ms']:8.2f}x the direct call "
-              f"({r['http_ms_per_request']:.2f} ms per request at full load)")
+        print(
+            f"  HTTP overhead      {r['http_ms_per_request'] / r['direct_ms']:8.2f}x the direct call "
+            f"({r['http_ms_per_request']:.2f} ms per request at full load)"
+        )
         print(json.dumps(r))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -30,16 +30,21 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgis"], default="sqlite")
     args = parser.parse_args()
     folder = sample_folder()
-    url = (f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-classify.db'}" if args.db == "sqlite"
-           else postgres_url())
+    url = f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-classify.db'}" if args.db == "sqlite" else postgres_url()
     engine = fresh_database(url)
     load_facilities(engine)
     with Session(engine) as session, session.begin():
-        import_records(session=session, frame=parse_records((folder / "interruptions.csv").read_bytes(), "x.csv"),
-                       actor="bench")
-        import_registry(session=session, data=(folder / "registry.xlsx").read_bytes(), filename="registry.xlsx",
-                        actor="bench", zone=get_rule_settings().zone)
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        import_records(
+            session=session, frame=parse_records((folder / "interruptions.csv").read_bytes(), "x.csv"), actor="bench"
+        )
+        import_registry(
+            session=session,
+            data=(folder / "registry.xlsx").read_bytes(),
+            filename="registry.xlsx",
+            actor="bench",
+            zone=get_rule_settings().zone,
+        )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(engine) as session, session.begin():
         with timer() as facts_time:
             facts = FacilityFacts(session)

@@ -62,10 +62,18 @@ def build(url: str, outages: int, history: bool, rounds: int) -> dict:
     load_facilities(engine)
     with Session(engine) as session, session.begin():
         if history:
-            import_records(session=session, frame=parse_records((folder / "interruptions.csv").read_bytes(),
-                                                                "x.csv"), actor="bench")
-        registry = import_registry(session=session, data=(folder / "registry.xlsx").read_bytes(),
-                                   filename="registry.xlsx", actor="bench", zone=get_rule_settings().zone)
+            import_records(
+                session=session,
+                frame=parse_records((folder / "interruptions.csv").read_bytes(), "x.csv"),
+                actor="bench",
+            )
+        registry = import_registry(
+            session=session,
+            data=(folder / "registry.xlsx").read_bytes(),
+            filename="registry.xlsx",
+            actor="bench",
+            zone=get_rule_settings().zone,
+        )
     for k in range(rounds + 1):
         add_user(engine, f"{USER}-{k}", PASSWORD, "dispatcher")
     rng = random.Random(1366)
@@ -82,27 +90,60 @@ def build(url: str, outages: int, history: bool, rounds: int) -> dict:
             device = rng.choice(devices[feeder]) if kind == 2 and devices.get(feeder) else None
             whole = below[device] if device else served[feeder]
             out = whole if kind != 1 else max(1, int(whole * rng.uniform(0.1, 0.6)))
-            record, _ = create_interruption(session=session, actor="bench", data=InterruptionCreate(
-                feeder=feeder, device=device, cause=rng.choice(["wind", "lightning", "vegetation", "unknown"]),
-                start_at=now - timedelta(minutes=rng.randint(20, 360)), members_out=out,
-                etr_at=(now + timedelta(hours=rng.randint(1, 8))) if i % 4 else None))
+            record, _ = create_interruption(
+                session=session,
+                actor="bench",
+                data=InterruptionCreate(
+                    feeder=feeder,
+                    device=device,
+                    cause=rng.choice(["wind", "lightning", "vegetation", "unknown"]),
+                    start_at=now - timedelta(minutes=rng.randint(20, 360)),
+                    members_out=out,
+                    etr_at=(now + timedelta(hours=rng.randint(1, 8))) if i % 4 else None,
+                ),
+            )
             records.append(record)
         session.flush()
         for record in records[::4]:
             if record.members_out > 1:
-                add_restoration(session=session, interruption_id=record.id, actor="bench", data=RestorationCreate(
-                    version=record.version, at=record.start_at + timedelta(minutes=10),
-                    members_restored=record.members_out // 2))
+                add_restoration(
+                    session=session,
+                    interruption_id=record.id,
+                    actor="bench",
+                    data=RestorationCreate(
+                        version=record.version,
+                        at=record.start_at + timedelta(minutes=10),
+                        members_restored=record.members_out // 2,
+                    ),
+                )
     engine.dispose()
     return {"feeders": len(feeders), "registry": registry}
 
 
 def serve(url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SCHEDULER": "false",
-                        "OUTAGES_SECRET_KEY": "console-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
-                               "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_SCHEDULER": "false",
+        "OUTAGES_SECRET_KEY": "console-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -116,11 +157,13 @@ def serve(url: str) -> tuple[subprocess.Popen, str]:
 
 def old_refresh(client: httpx.Client, pool: ThreadPoolExecutor, ids: list[int]) -> tuple[dict, int]:
     """Two requests per incident, at most IN_FLIGHT at once; returns the answers by (kind, id) and bytes."""
+
     def get(job):
         kind, incident_id = job
         response = client.get(f"/api/incidents/{incident_id}/{kind}")
         response.raise_for_status()
         return job, response
+
     jobs = [(kind, i) for i in ids for kind in ("significance", "call-list")]
     done = dict(pool.map(get, jobs))
     return {k: r.json() for k, r in done.items()}, sum(len(r.content) for r in done.values())
@@ -143,16 +186,19 @@ def main() -> None:
     url = f"sqlite:///{Path(args.db).resolve()}"
     with timer() as setup:
         made = build(url, args.outages, args.history, args.rounds)
-    print(f"database: {made['feeders']} open interruptions on as many feeders, registry {made['registry']}, "
-          f"history {'imported' if args.history else 'not imported'} ({setup.seconds:.0f} s)")
+    print(
+        f"database: {made['feeders']} open interruptions on as many feeders, registry {made['registry']}, "
+        f"history {'imported' if args.history else 'not imported'} ({setup.seconds:.0f} s)"
+    )
     server, base = serve(url)
     try:
         client = httpx.Client(base_url=base, timeout=120, limits=httpx.Limits(max_connections=IN_FLIGHT))
 
         def sign_in(k: int) -> None:
             """Speak as account k from now on; its first check by the server is made alone (see above)."""
-            token = client.post("/api/auth/token", data={"username": f"{USER}-{k}", "password": PASSWORD}
-                                ).json()["access_token"]
+            token = client.post("/api/auth/token", data={"username": f"{USER}-{k}", "password": PASSWORD}).json()[
+                "access_token"
+            ]
             client.headers["Authorization"] = f"Bearer {token}"
             client.get("/api/auth/me").raise_for_status()
 
@@ -177,21 +223,33 @@ def main() -> None:
         server.terminate()
         server.wait()
     bulk = {o["incident_id"]: o for o in new["incidents"]}
-    same = (sorted(bulk) == ids
-            and all(bulk[i]["significance"]["significant"] == old["significance", i]["significant"] for i in ids)
-            and all([r["entry"]["id"] for r in bulk[i]["call_list"]] == [r["entry"]["id"] for r in old["call-list", i]]
-                    for i in ids))
+    same = (
+        sorted(bulk) == ids
+        and all(bulk[i]["significance"]["significant"] == old["significance", i]["significant"] for i in ids)
+        and all(
+            [r["entry"]["id"] for r in bulk[i]["call_list"]] == [r["entry"]["id"] for r in old["call-list", i]]
+            for i in ids
+        )
+    )
     significant = sum(o["significance"]["significant"] for o in bulk.values())
     dark = sum(len(o["call_list"]) for o in bulk.values())
     old_med, new_med = statistics.median(old_times), statistics.median(new_times)
-    print(f"== One console refresh: significance + call list of {len(ids)} open incidents "
-          f"(SQLite, uvicorn 1 worker, httpx; median of {args.rounds} rounds)")
-    print(f"  old: 2 requests per incident  {old_med * 1000:8.0f} ms  (best {min(old_times) * 1000:.0f} ms; "
-          f"{2 * len(ids)} requests, {IN_FLIGHT} in flight, {old_bytes / 1e6:.2f} MB)")
-    print(f"  new: /api/incidents/open-overview {new_med * 1000:8.0f} ms  (best {min(new_times) * 1000:.0f} ms; "
-          f"1 request, {new_bytes / 1e6:.2f} MB; first, with a cold facility-facts cache: {cold.seconds * 1000:.0f} ms)")
-    print(f"  rounds (ms): old {', '.join(f'{x * 1000:.0f}' for x in old_times)}; "
-          f"new {', '.join(f'{x * 1000:.0f}' for x in new_times)}")
+    print(
+        f"== One console refresh: significance + call list of {len(ids)} open incidents "
+        f"(SQLite, uvicorn 1 worker, httpx; median of {args.rounds} rounds)"
+    )
+    print(
+        f"  old: 2 requests per incident  {old_med * 1000:8.0f} ms  (best {min(old_times) * 1000:.0f} ms; "
+        f"{2 * len(ids)} requests, {IN_FLIGHT} in flight, {old_bytes / 1e6:.2f} MB)"
+    )
+    print(
+        f"  new: /api/incidents/open-overview {new_med * 1000:8.0f} ms  (best {min(new_times) * 1000:.0f} ms; "
+        f"1 request, {new_bytes / 1e6:.2f} MB; first, with a cold facility-facts cache: {cold.seconds * 1000:.0f} ms)"
+    )
+    print(
+        f"  rounds (ms): old {', '.join(f'{x * 1000:.0f}' for x in old_times)}; "
+        f"new {', '.join(f'{x * 1000:.0f}' for x in new_times)}"
+    )
     print(f"  ratio old / new               {old_med / new_med:8.1f} x")
     print(f"  answers: {significant} significant, {dark} call-list rows; both ways agree: {'yes' if same else 'NO'}")
 

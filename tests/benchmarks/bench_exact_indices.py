@@ -44,11 +44,21 @@ from outages.records_io import import_records, parse_records
 from tests.benchmarks.common import fresh_database, load_facilities, postgres_url, sample_folder, timer
 
 TZ = "America/Chicago"
-SHOWN = [("saifi", "SAIFI", 4), ("saidi", "SAIDI (min)", 2), ("caidi", "CAIDI (min)", 2),
-         ("member_interruptions", "member interruptions", 0), ("distinct_members_interrupted", "CN (distinct)", 0),
-         ("caifi", "CAIFI", 4), ("ctaidi", "CTAIDI (min)", 2), ("maifi", "MAIFI", 4), ("maifie", "MAIFIe", 4),
-         ("cemi_3", "CEMI_3", 4), ("cemsmi_3", "CEMSMI_3", 4), ("celid_s", "CELID_s 8 h", 4),
-         ("celid_t", "CELID_t 8 h", 4)]
+SHOWN = [
+    ("saifi", "SAIFI", 4),
+    ("saidi", "SAIDI (min)", 2),
+    ("caidi", "CAIDI (min)", 2),
+    ("member_interruptions", "member interruptions", 0),
+    ("distinct_members_interrupted", "CN (distinct)", 0),
+    ("caifi", "CAIFI", 4),
+    ("ctaidi", "CTAIDI (min)", 2),
+    ("maifi", "MAIFI", 4),
+    ("maifie", "MAIFIe", 4),
+    ("cemi_3", "CEMI_3", 4),
+    ("cemsmi_3", "CEMSMI_3", 4),
+    ("celid_s", "CELID_s 8 h", 4),
+    ("celid_t", "CELID_t 8 h", 4),
+]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -59,8 +69,11 @@ class _OldPoints:
     """Service point ids grouped by feeder and by device, ascending within each group."""
 
     def __init__(self, session: Session):
-        rows = session.execute(select(ServicePoint.id, ServicePoint.feeder_id,
-                                      func.coalesce(ServicePoint.device_id, -1)).order_by(ServicePoint.id))
+        rows = session.execute(
+            select(ServicePoint.id, ServicePoint.feeder_id, func.coalesce(ServicePoint.device_id, -1)).order_by(
+                ServicePoint.id
+            )
+        )
         arr = np.fromiter((v for row in rows for v in row), dtype=np.int64).reshape(-1, 3)
         ids, feeder, device = arr[:, 0], arr[:, 1], arr[:, 2]
         self.by_feeder = self._blocks(ids, feeder)
@@ -73,7 +86,7 @@ class _OldPoints:
         k, v = key[order], ids[order]
         uniq, first = np.unique(k, return_index=True)
         bounds = np.append(first, len(k))
-        return {int(u): v[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniq)}
+        return {int(u): v[bounds[i] : bounds[i + 1]] for i, u in enumerate(uniq)}
 
     def of(self, kind: str, key: int) -> np.ndarray:
         empty = np.empty(0, np.int64)
@@ -103,8 +116,12 @@ def old_member_hits(session: Session, records: pd.DataFrame) -> pd.DataFrame:
     counts = np.minimum(records["members_out"].to_numpy(dtype=np.int64), sizes[fac])
     first = np.repeat(offsets[fac], counts)
     within = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return pd.DataFrame({"member_id": pool[first + within],
-                         "record_id": np.repeat(records["record_id"].to_numpy(dtype=np.int64), counts)})
+    return pd.DataFrame(
+        {
+            "member_id": pool[first + within],
+            "record_id": np.repeat(records["record_id"].to_numpy(dtype=np.int64), counts),
+        }
+    )
 
 
 def old_indices(session: Session, start: date, end: date) -> pd.Series:
@@ -112,15 +129,24 @@ def old_indices(session: Session, start: date, end: date) -> pd.Series:
     lo, hi = rel._instant(start, TZ, "start"), rel._instant(end, TZ, "end")
     members = rel.members_served(session=session)
     history_start = rel._history_start(session, lo, TZ)
-    records, steps = rel.load_records(session=session, start=min(rel._history_from(lo, TZ), lo), end=hi,
-                                      feeder_division=members.feeder_division)
+    records, steps = rel.load_records(
+        session=session, start=min(rel._history_from(lo, TZ), lo), end=hi, feeder_division=members.feeder_division
+    )
     mmm = rel._momentary(records, None)
-    meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=TZ,
-                               momentary_max_minutes=mmm)
+    meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=TZ, momentary_max_minutes=mmm)
     period = records[(records["start"] >= lo) & (records["start"] < hi)]
     hits = old_member_hits(session, period)
-    table = ix.indices_by_day_type(records, steps, members.system, lo, hi, major_event_days=meds.dates,
-                                   member_hits=hits, tz=TZ, momentary_max_minutes=mmm)
+    table = ix.indices_by_day_type(
+        records,
+        steps,
+        members.system,
+        lo,
+        hi,
+        major_event_days=meds.dates,
+        member_hits=hits,
+        tz=TZ,
+        momentary_max_minutes=mmm,
+    )
     return table.loc[("all", "system")]
 
 
@@ -178,8 +204,7 @@ def parts(session: Session, start: date, end: date) -> dict[str, float]:
     with timer() as t:
         net = network(session)
         members = rel.members_served(session=session, net=net)
-        records, steps = rel._records_and_tail(session, min(rel._history_from(lo, TZ), lo), hi,
-                                               members.feeder_division)
+        records, steps = rel._records_and_tail(session, min(rel._history_from(lo, TZ), lo), hi, members.feeder_division)
     times["members served, records and steps (5 years of history)"] = t.seconds
     mmm = rel._momentary(records, None)
     momentary = rel._momentary_of(records, mmm)
@@ -199,10 +224,20 @@ def parts(session: Session, start: date, end: date) -> dict[str, float]:
         recs, model, _ids = rel._exact(session, records, steps, mmm, net, lo, hi)
     times["the whole per-member model (the three above but reading)"] = t.seconds
     with timer() as t:
-        meds = ix.major_event_days(recs, steps, members.system, lo, hi, rel._history_start(session, lo, TZ), tz=TZ,
-                                   momentary_max_minutes=mmm)
-        ix.indices_by_day_type(recs, steps, members.system, lo, hi, major_event_days=meds.dates,
-                               member_hits=model.hits, tz=TZ, momentary_max_minutes=mmm)
+        meds = ix.major_event_days(
+            recs, steps, members.system, lo, hi, rel._history_start(session, lo, TZ), tz=TZ, momentary_max_minutes=mmm
+        )
+        ix.indices_by_day_type(
+            recs,
+            steps,
+            members.system,
+            lo,
+            hi,
+            major_event_days=meds.dates,
+            member_hits=model.hits,
+            tz=TZ,
+            momentary_max_minutes=mmm,
+        )
     times[f"engine: T_MED, MEDs, every index on 3 day types ({len(model.hits):,} member rows)"] = t.seconds
     return times
 
@@ -221,53 +256,71 @@ def main() -> None:
 
         engine, source = make_engine(args.url), args.url
     else:
-        url = args.url or (f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-exact-indices.db'}"
-                           if args.db == "sqlite" else postgres_url())
+        url = args.url or (
+            f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-exact-indices.db'}"
+            if args.db == "sqlite"
+            else postgres_url()
+        )
         with timer() as t:
             engine = fresh_database(url)
             load_facilities(engine)
             folder = sample_folder()
             with Session(engine) as session, session.begin():
-                import_records(session=session, actor="bench",
-                               frame=parse_records((folder / "interruptions.csv").read_bytes(), "interruptions.csv"))
+                import_records(
+                    session=session,
+                    actor="bench",
+                    frame=parse_records((folder / "interruptions.csv").read_bytes(), "interruptions.csv"),
+                )
         source = f"a fresh {engine.dialect.name} database with the sample ({t.seconds:.0f} s to build)"
 
     with Session(engine) as session:
         with timer() as t:
             net = network(session)
         print(f"== Exact reliability indices {args.year}: {source}")
-        print(f"  network graph, first build (once per process)      {t.seconds:6.3f} s   ({net.size:,} service points)")
+        print(
+            f"  network graph, first build (once per process)      {t.seconds:6.3f} s   ({net.size:,} service points)"
+        )
         rel.indices_for(session=session, start=start, end=end)  # warm-up: imports, first-call costs
         session.expunge_all()
         exact_s, exact = best(args.runs, lambda: rel.indices_for(session=session, start=start, end=end))
         old_s, old = best(args.runs, lambda: old_indices(session, start, end))
         row = exact.rows("all").loc["system"]
-        print(f"  exact (indices_for, best of {args.runs})                      {exact_s:6.3f} s   target < 1 s: "
-              f"{'met' if exact_s < 1 else 'NOT met'}")
-        print(f"  old count-based approximation (best of {args.runs})           {old_s:6.3f} s   "
-              f"(exact / old: {exact_s / old_s:.2f} x)")
+        print(
+            f"  exact (indices_for, best of {args.runs})                      {exact_s:6.3f} s   target < 1 s: "
+            f"{'met' if exact_s < 1 else 'NOT met'}"
+        )
+        print(
+            f"  old count-based approximation (best of {args.runs})           {old_s:6.3f} s   "
+            f"(exact / old: {exact_s / old_s:.2f} x)"
+        )
         for name, seconds in parts(session, start, end).items():
             print(f"    {name:<72s} {seconds:6.3f} s")
 
         # member_intervals against the original implementation
         hi = rel._instant(end, TZ, "end")
         members = rel.members_served(session=session, net=net)
-        records, steps = rel.load_records(session=session, start=start, end=end,
-                                          feeder_division=members.feeder_division)
+        records, steps = rel.load_records(
+            session=session, start=start, end=end, feeder_division=members.feeder_division
+        )
         sustained = ~rel._momentary_of(records, rel._momentary(records, None))
         states = rel._states(session, rel._replayable(records[sustained], steps, net), net)
         horizon = hi.to_pydatetime()
         new_s, new_iv = best(args.runs, lambda: ps.member_intervals(states, horizon=horizon))
         orig_s, orig_iv = best(max(1, args.runs // 2), lambda: original_member_intervals(states, horizon=horizon))
-        same = all(np.array_equal(getattr(new_iv, k), getattr(orig_iv, k)) for k in ("pos", "start", "end",
-                                                                                    "record_id"))
-        print(f"  member_intervals, sustained {args.year} ({len(new_iv):,} rows): {new_s:.3f} s, the original "
-              f"{orig_s:.3f} s ({orig_s / new_s:.1f} x); same rows: {'yes' if same else 'NO'}")
+        same = all(
+            np.array_equal(getattr(new_iv, k), getattr(orig_iv, k)) for k in ("pos", "start", "end", "record_id")
+        )
+        print(
+            f"  member_intervals, sustained {args.year} ({len(new_iv):,} rows): {new_s:.3f} s, the original "
+            f"{orig_s:.3f} s ({orig_s / new_s:.1f} x); same rows: {'yes' if same else 'NO'}"
+        )
 
         with timer() as t:
             annual = rel.annual_reliability(session=session, year=args.year, today=date(args.year + 1, 6, 1))
-        print(f"  annual report data {annual.years[0]}-{args.year} (five years, per-member model) {t.seconds:6.3f} s "
-              "(once, for information)")
+        print(
+            f"  annual report data {annual.years[0]}-{args.year} (five years, per-member model) {t.seconds:6.3f} s "
+            "(once, for information)"
+        )
 
     print(f"\n  {'index':<24s} {'exact':>14s} {'approximation':>14s} {'approx / exact':>15s}")
     for column, label, digits in SHOWN:

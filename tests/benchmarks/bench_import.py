@@ -41,8 +41,10 @@ def product_import(url: str, folder: Path) -> dict[str, float]:
             counts = import_records(session=session, frame=frame, actor="bench", source="interruptions.csv")
     times["parse, check and load records"] = t.seconds
     engine.dispose()
-    print(f"  rows: {len(layers['service_points']):,} service points, {counts['interruptions']:,} records, "
-          f"{counts['restoration_steps']:,} steps")
+    print(
+        f"  rows: {len(layers['service_points']):,} service points, {counts['interruptions']:,} records, "
+        f"{counts['restoration_steps']:,} steps"
+    )
     return times
 
 
@@ -61,18 +63,24 @@ def orm_row_by_row(url: str, folder: Path, fraction: float) -> float:
         lines = {}
         for row in layers["transmission_lines"].itertuples():
             lines[row.line_id] = tl = TransmissionLine(
-                code=row.line_id, name=row.name, voltage_kv=row.voltage_kv, geom=wkt(row.geometry),
-                substations=[subs[code] for code in row.substation_ids.split(",")])
+                code=row.line_id,
+                name=row.name,
+                voltage_kv=row.voltage_kv,
+                geom=wkt(row.geometry),
+                substations=[subs[code] for code in row.substation_ids.split(",")],
+            )
             session.add(tl)
             session.flush()
         for row in layers["feeders"].itertuples():
-            feeders[row.feeder_id] = f = Feeder(code=row.feeder_id, name=row.name, geom=wkt(row.geometry),
-                                                substation_id=subs[row.substation_id].id)
+            feeders[row.feeder_id] = f = Feeder(
+                code=row.feeder_id, name=row.name, geom=wkt(row.geometry), substation_id=subs[row.substation_id].id
+            )
             session.add(f)
             session.flush()
         for row in layers["devices"].itertuples():
-            devices[row.device_id] = d = Device(code=row.device_id, kind=row.kind, geom=wkt(row.geometry),
-                                                feeder_id=feeders[row.feeder_id].id)
+            devices[row.device_id] = d = Device(
+                code=row.device_id, kind=row.kind, geom=wkt(row.geometry), feeder_id=feeders[row.feeder_id].id
+            )
             session.add(d)
             session.flush()
         for row in layers["service_areas"].itertuples():
@@ -82,10 +90,16 @@ def orm_row_by_row(url: str, folder: Path, fraction: float) -> float:
     n_sp = max(1, int(len(sp) * fraction))
     with timer() as points, Session(engine) as session, session.begin():
         for row in sp.head(n_sp).itertuples():
-            session.add(ServicePoint(meter_number=row.meter_number, account_number=row.account_number,
-                                     feeder_id=feeders[row.feeder_id].id, interruptible=bool(row.interruptible),
-                                     device_id=devices[row.device_id].id if isinstance(row.device_id, str) else None,
-                                     geom=wkt(row.geometry)))
+            session.add(
+                ServicePoint(
+                    meter_number=row.meter_number,
+                    account_number=row.account_number,
+                    feeder_id=feeders[row.feeder_id].id,
+                    interruptible=bool(row.interruptible),
+                    device_id=devices[row.device_id].id if isinstance(row.device_id, str) else None,
+                    geom=wkt(row.geometry),
+                )
+            )
             session.flush()
     n_rec = max(1, int(len(frame) * fraction))
     with timer() as records, Session(engine) as session, session.begin():
@@ -101,21 +115,38 @@ def orm_row_by_row(url: str, folder: Path, fraction: float) -> float:
             members = int(row.members_out)
             feeder = feeders.get(row.feeder_id)
             record = Interruption(
-                incident_id=incidents[ref].id, record_ref=row.record_ref, status="closed", cause_code=row.cause,
-                scheduled=row.scheduled == "true", start_at=start, restored_at=restored, members_out=members,
-                feeder_id=feeder.id if feeder else None, substation_id=feeder.substation_id if feeder else None,
-                transmission_line_id=None if feeder else lines[row.transmission_line_id].id, created_by="bench", updated_by="bench")
+                incident_id=incidents[ref].id,
+                record_ref=row.record_ref,
+                status="closed",
+                cause_code=row.cause,
+                scheduled=row.scheduled == "true",
+                start_at=start,
+                restored_at=restored,
+                members_out=members,
+                feeder_id=feeder.id if feeder else None,
+                substation_id=feeder.substation_id if feeder else None,
+                transmission_line_id=None if feeder else lines[row.transmission_line_id].id,
+                created_by="bench",
+                updated_by="bench",
+            )
             session.add(record)
             session.flush()
             left = members
             for part in filter(None, row.steps.split(";")):
                 at, _, count = part.rpartition("=")
-                session.add(RestorationStep(interruption_id=record.id, at=pd.Timestamp(at).to_pydatetime(),
-                                            members_restored=int(count), created_by="bench"))
+                session.add(
+                    RestorationStep(
+                        interruption_id=record.id,
+                        at=pd.Timestamp(at).to_pydatetime(),
+                        members_restored=int(count),
+                        created_by="bench",
+                    )
+                )
                 session.flush()
                 left -= int(count)
-            session.add(RestorationStep(interruption_id=record.id, at=restored, members_restored=left,
-                                        created_by="bench"))
+            session.add(
+                RestorationStep(interruption_id=record.id, at=restored, members_restored=left, created_by="bench")
+            )
             session.flush()
     engine.dispose()
     return fixed.seconds + points.seconds * len(sp) / n_sp + records.seconds * len(frame) / n_rec
@@ -127,8 +158,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgis"], default="sqlite")
     args = parser.parse_args()
     folder = sample_folder()
-    url = (f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-import.db'}" if args.db == "sqlite"
-           else postgres_url())
+    url = f"sqlite:///{Path(tempfile.gettempdir()) / 'bench-import.db'}" if args.db == "sqlite" else postgres_url()
     print(f"== Import of the whole sample into {args.db}")
     times = product_import(url, folder)
     for step, seconds in times.items():
@@ -136,8 +166,10 @@ def main() -> None:
     total = sum(times.values())
     print(f"  {'total':32s} {total:7.1f} s   (target < 60 s)")
     orm = orm_row_by_row(url, folder, args.orm_fraction)
-    print(f"  row-by-row ORM insert           {orm:7.1f} s   (measured on {args.orm_fraction:.0%} of the service "
-          "points and records, scaled linearly)")
+    print(
+        f"  row-by-row ORM insert           {orm:7.1f} s   (measured on {args.orm_fraction:.0%} of the service "
+        "points and records, scaled linearly)"
+    )
     print(f"  ratio                           {orm / total:7.1f}x faster than row-by-row")
 
 

@@ -41,8 +41,22 @@ TZ = "America/Chicago"
 MEMBERS = 400_000
 FEEDERS, SUBSTATIONS, DIVISIONS = 500, 150, 5
 FIRST, PERIOD_START, PERIOD_END = (pd.Timestamp(d, tz=TZ) for d in ("2020-01-01", "2024-01-01", "2025-01-01"))
-CAUSES = np.array(["lightning", "wind", "ice_snow", "vegetation", "animal", "equipment_failure",
-                   "public_vehicle", "power_supply", "planned", "overload", "unknown"], dtype=object)
+CAUSES = np.array(
+    [
+        "lightning",
+        "wind",
+        "ice_snow",
+        "vegetation",
+        "animal",
+        "equipment_failure",
+        "public_vehicle",
+        "power_supply",
+        "planned",
+        "overload",
+        "unknown",
+    ],
+    dtype=object,
+)
 NS_MIN = 60_000_000_000
 
 
@@ -86,23 +100,28 @@ def synthetic(n_records: int, seed: int):
     members[rng.random(n_records) < 0.001] = 1_000_000  # feeder lockouts
     members = np.minimum(members, feeder_size[feeder])
     momentary = rng.random(n_records) < 0.25
-    minutes = np.where(momentary, rng.uniform(0.2, 5.0, n_records),
-                       rng.lognormal(math.log(90), 0.8, n_records) * np.where(storm, 3.0, 1.0))
+    minutes = np.where(
+        momentary,
+        rng.uniform(0.2, 5.0, n_records),
+        rng.lognormal(math.log(90), 0.8, n_records) * np.where(storm, 3.0, 1.0),
+    )
     minutes = np.where(~momentary, np.maximum(minutes, 5.5), minutes)
     restored = start + (minutes * NS_MIN).astype(np.int64)
     cause = CAUSES[rng.integers(0, len(CAUSES), n_records)]
     cause[storm] = CAUSES[rng.integers(0, 3, storm.sum())]
-    records = pd.DataFrame({
-        "record_id": np.arange(1, n_records + 1, dtype=np.int64),
-        "start": pd.to_datetime(start, utc=True),
-        "restored": pd.to_datetime(restored, utc=True),
-        "members_out": members,
-        "feeder": pd.Series(feeder_names[feeder], dtype="str"),
-        "substation": pd.Series(sub_names[feeder_sub[feeder]], dtype="str"),
-        "division": pd.Series(div_names[sub_div[feeder_sub[feeder]]], dtype="str"),
-        "cause": pd.Series(cause, dtype="str"),
-        "momentary": momentary,
-    })
+    records = pd.DataFrame(
+        {
+            "record_id": np.arange(1, n_records + 1, dtype=np.int64),
+            "start": pd.to_datetime(start, utc=True),
+            "restored": pd.to_datetime(restored, utc=True),
+            "members_out": members,
+            "feeder": pd.Series(feeder_names[feeder], dtype="str"),
+            "substation": pd.Series(sub_names[feeder_sub[feeder]], dtype="str"),
+            "division": pd.Series(div_names[sub_div[feeder_sub[feeder]]], dtype="str"),
+            "cause": pd.Series(cause, dtype="str"),
+            "momentary": momentary,
+        }
+    )
 
     # steps: 1, 2 or 3 per sustained record (each >= 1 member), one per momentary record; last at restored
     u = rng.random(n_records)
@@ -120,8 +139,13 @@ def synthetic(n_records: int, seed: int):
     share = 1 + np.floor(spare * w / (k[rec] + 0.0)).astype(np.int64)
     share_sum = np.bincount(rec, weights=np.where(last, 0, share), minlength=n_records).astype(np.int64)
     n_restored = np.where(last, members[rec] - share_sum[rec], share)
-    steps = pd.DataFrame({"record_id": records["record_id"].to_numpy()[rec],
-                          "at": pd.to_datetime(at, utc=True), "members_restored": n_restored})
+    steps = pd.DataFrame(
+        {
+            "record_id": records["record_id"].to_numpy()[rec],
+            "at": pd.to_datetime(at, utc=True),
+            "members_restored": n_restored,
+        }
+    )
 
     # member hits of the period's records: a contiguous block of the feeder's members
     in_period = (start >= PERIOD_START.value) & (start < PERIOD_END.value)
@@ -129,8 +153,9 @@ def synthetic(n_records: int, seed: int):
     m = members[pr]
     block = feeder_first[feeder[pr]] + rng.integers(0, feeder_size[feeder[pr]] - m + 1)
     offs = np.arange(m.sum()) - np.repeat(np.cumsum(m) - m, m)
-    hits = pd.DataFrame({"member_id": np.repeat(block, m) + offs,
-                         "record_id": np.repeat(records["record_id"].to_numpy()[pr], m)})
+    hits = pd.DataFrame(
+        {"member_id": np.repeat(block, m) + offs, "record_id": np.repeat(records["record_id"].to_numpy()[pr], m)}
+    )
     feeder_members = pd.Series(feeder_size, index=feeder_names, dtype=np.int64)
     return records, steps, hits, feeder_members
 
@@ -145,15 +170,17 @@ def product(records, steps, hits, feeder_members, n_t) -> tuple[dict, dict]:
         meds = ix.major_event_days(records, steps, n_t, PERIOD_START, PERIOD_END, history_start=FIRST, tz=TZ)
     times["daily SAIDI 2020-2024, T_MED, major event days"] = t.seconds
     with timer() as t:
-        split = ix.indices_by_day_type(records, steps, n_t, PERIOD_START, PERIOD_END,
-                                       major_event_days=meds.dates, member_hits=hits, tz=TZ)
+        split = ix.indices_by_day_type(
+            records, steps, n_t, PERIOD_START, PERIOD_END, major_event_days=meds.dates, member_hits=hits, tz=TZ
+        )
     times["system indices 2024: all / normal / MED days"] = t.seconds
     with timer() as t:
         by_feeder = ix.compute_indices(records, steps, feeder_members, PERIOD_START, PERIOD_END, group_by="feeder")
     times["every index per feeder 2024"] = t.seconds
     with timer() as t:
-        worst = ix.worst_feeders(records, steps, feeder_members, PERIOD_START, PERIOD_END,
-                                 exclude_days=meds.dates, tz=TZ)
+        worst = ix.worst_feeders(
+            records, steps, feeder_members, PERIOD_START, PERIOD_END, exclude_days=meds.dates, tz=TZ
+        )
     times["worst feeders 2024 (normal days)"] = t.seconds
     out.update(meds=meds, split=split, by_feeder=by_feeder, worst=worst)
     return times, out
@@ -237,20 +264,27 @@ def row_by_row(records, steps, hits, feeder_members, n_t) -> dict:
             cemsmi += sustained + len(evs) > 3
         mie = sum(len(v) for v in event_members.values())
         minutes = (p1 - p0).total_seconds() / 60
-        result[days] = {"saifi": ci / n_t, "saidi": mm_sum / n_t, "caidi": mm_sum / ci if ci else math.nan,
-                        "asai": 1 - mm_sum / n_t / minutes, "caifi": ci / cn if cn else math.nan,
-                        "ctaidi": mm_sum / cn if cn else math.nan, "maifi": mi / n_t, "maifie": mie / n_t,
-                        "cemi_3": cemi / n_t, "cemsmi_3": cemsmi / n_t}
+        result[days] = {
+            "saifi": ci / n_t,
+            "saidi": mm_sum / n_t,
+            "caidi": mm_sum / ci if ci else math.nan,
+            "asai": 1 - mm_sum / n_t / minutes,
+            "caifi": ci / cn if cn else math.nan,
+            "ctaidi": mm_sum / cn if cn else math.nan,
+            "maifi": mi / n_t,
+            "maifie": mie / n_t,
+            "cemi_3": cemi / n_t,
+            "cemsmi_3": cemsmi / n_t,
+        }
     # per feeder, all days and normal days
     per_all, per_normal = defaultdict(lambda: [0.0, 0.0]), defaultdict(lambda: [0.0, 0.0])
     for r, mm, _ in period:
         if not r.momentary:
-            for acc in ((per_all, per_normal) if kind[r.record_id] == "normal" else (per_all,)):
+            for acc in (per_all, per_normal) if kind[r.record_id] == "normal" else (per_all,):
                 acc[r.feeder][0] += r.members_out
                 acc[r.feeder][1] += mm
     result["feeders"] = {f: (v[0] / feeder_members[f], v[1] / feeder_members[f]) for f, v in per_all.items()}
-    result["feeders_normal"] = {f: (v[0] / feeder_members[f], v[1] / feeder_members[f])
-                                for f, v in per_normal.items()}
+    result["feeders_normal"] = {f: (v[0] / feeder_members[f], v[1] / feeder_members[f]) for f, v in per_normal.items()}
     return result
 
 
@@ -306,9 +340,11 @@ def main() -> None:
     with timer() as t:
         records, steps, hits, feeder_members = synthetic(args.records, args.seed)
     n_t = int(feeder_members.sum())
-    print(f"synthetic data ({t.seconds:.1f} s): {len(records):,} records, {len(steps):,} steps "
-          f"({len(steps) / len(records):.2f} per record), {len(hits):,} member hits (2024), "
-          f"{FEEDERS} feeders, {n_t:,} members")
+    print(
+        f"synthetic data ({t.seconds:.1f} s): {len(records):,} records, {len(steps):,} steps "
+        f"({len(steps) / len(records):.2f} per record), {len(hits):,} member hits (2024), "
+        f"{FEEDERS} feeders, {n_t:,} members"
+    )
 
     product(records, steps, hits, feeder_members, n_t)  # warm-up (imports, first-call costs)
     runs = [product(records, steps, hits, feeder_members, n_t) for _ in range(3)]
@@ -319,9 +355,11 @@ def main() -> None:
         print(f"  {name:<50s} {seconds:6.3f} s")
     system = out["split"].loc[("all", "system")]
     tm = out["meds"].t_med
-    print(f"  2024: SAIFI {system['saifi']:.3f}, SAIDI {system['saidi']:.1f} min, CAIDI {system['caidi']:.1f} min, "
-          f"MAIFIe {system['maifie']:.3f}, CEMI_3 {system['cemi_3']:.4f}; T_MED {tm.value:.2f} min from "
-          f"{tm.days} days ({tm.note or 'five years'}); {len(out['meds'].dates)} MEDs")
+    print(
+        f"  2024: SAIFI {system['saifi']:.3f}, SAIDI {system['saidi']:.1f} min, CAIDI {system['caidi']:.1f} min, "
+        f"MAIFIe {system['maifie']:.3f}, CEMI_3 {system['cemi_3']:.4f}; T_MED {tm.value:.2f} min from "
+        f"{tm.days} days ({tm.note or 'five years'}); {len(out['meds'].dates)} MEDs"
+    )
 
     # row-by-row on a sample, scaled; the vectorised functions on the same sample must agree
     step = max(1, round(1 / args.fraction))
@@ -337,8 +375,10 @@ def main() -> None:
     floor_seconds = min(floor(records, steps, hits) for _ in range(3))
 
     print(f"vectorised (best of 3):      {total:7.3f} s   target < 2 s: {'met' if total < 2 else 'NOT met'}")
-    print(f"row-by-row pure Python:      {row_seconds:7.1f} s   (run on every {step}th record, {fraction:.1%} "
-          f"of the rows, {t.seconds:.2f} s, scaled linearly)")
+    print(
+        f"row-by-row pure Python:      {row_seconds:7.1f} s   (run on every {step}th record, {fraction:.1%} "
+        f"of the rows, {t.seconds:.2f} s, scaled linearly)"
+    )
     print(f"ratio row-by-row/vectorised: {row_seconds / total:7.0f} x")
     print(f"floor (read each column):    {floor_seconds:7.3f} s   ({total / floor_seconds:.1f} x the floor)")
     print(f"same numbers on the sample:  {'yes' if not differences else 'NO: ' + '; '.join(differences[:5])}")

@@ -33,14 +33,22 @@ from tests.benchmarks.common import add_user
 def writer(base: str, token: str, feeders: list[str], stop: threading.Event, out: dict) -> None:
     """Issue one new interruption every 50 ms (on schedule, whatever each takes) until told to stop."""
     latencies, errors = [], []
-    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                          limits=httpx.Limits(max_connections=8))
+    client = httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10, limits=httpx.Limits(max_connections=8)
+    )
 
     def one(n: int) -> None:
         start = time.perf_counter()
-        response = client.post("/api/interruptions", headers={"Idempotency-Key": f"map-bench-{time.time()}-{n}"},
-                               json={"feeder": feeders[n % len(feeders)], "cause": "wind", "members_out": 1,
-                                     "start_at": utcnow().isoformat()})
+        response = client.post(
+            "/api/interruptions",
+            headers={"Idempotency-Key": f"map-bench-{time.time()}-{n}"},
+            json={
+                "feeder": feeders[n % len(feeders)],
+                "cause": "wind",
+                "members_out": 1,
+                "start_at": utcnow().isoformat(),
+            },
+        )
         latencies.append((time.perf_counter() - start) * 1000)
         errors.append(response.status_code != 201)
 
@@ -52,8 +60,12 @@ def writer(base: str, token: str, feeders: list[str], stop: threading.Event, out
             next_at += 1 / 20
             time.sleep(max(0.0, next_at - time.perf_counter()))
     client.close()
-    out.update(count=len(latencies), errors=sum(errors), p50=statistics.median(latencies),
-               p99=sorted(latencies)[max(int(len(latencies) * 0.99) - 1, 0)])
+    out.update(
+        count=len(latencies),
+        errors=sum(errors),
+        p50=statistics.median(latencies),
+        p99=sorted(latencies)[max(int(len(latencies) * 0.99) - 1, 0)],
+    )
 
 
 def main() -> None:
@@ -74,10 +86,28 @@ def main() -> None:
         feeders = sorted(members_served(session=session, by="feeder"))
     engine.dispose()
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SECRET_KEY": "map-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP",
-                        "OUTAGES_SCHEDULER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
-                               "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_SECRET_KEY": "map-bench-signing-key-0123456789abcdef-ABCDEFGHIJKLMNOP",
+        "OUTAGES_SCHEDULER": "false",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -86,15 +116,27 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        token = httpx.post(f"{base}/api/auth/token", data={"username": "map-bench",
-                                                           "password": "map-bench-password"}).json()["access_token"]
+        token = httpx.post(
+            f"{base}/api/auth/token", data={"username": "map-bench", "password": "map-bench-password"}
+        ).json()["access_token"]
         httpx.get(f"{base}/map/data.json")  # warm the cache
         stop, written = threading.Event(), {}
         thread = threading.Thread(target=writer, args=(base, token, feeders, stop, written))
         thread.start()
-        out = subprocess.run([ensure_wrk(), "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
-                              "-H", "Accept-Encoding: gzip", f"{base}/map/data.json"],
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [
+                ensure_wrk(),
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "-H",
+                "Accept-Encoding: gzip",
+                f"{base}/map/data.json",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
         stop.set()
         thread.join()
     finally:
@@ -105,8 +147,10 @@ def main() -> None:
     print(f"  requests/s          {r['rps']:8.0f}   (target >= 1,000)")
     print(f"  p50 / p99 latency   {r['p50_ms']:8.1f} / {r['p99_ms']:.1f} ms   (target p99 < 50 ms)")
     print(f"  errors              {r['non_2xx']} non-2xx, socket errors: {r['socket_errors']}")
-    print(f"  writer              {written['count']} interruptions logged, {written['errors']} errors, "
-          f"p50 {written['p50']:.1f} ms, p99 {written['p99']:.1f} ms")
+    print(
+        f"  writer              {written['count']} interruptions logged, {written['errors']} errors, "
+        f"p50 {written['p50']:.1f} ms, p99 {written['p99']:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -22,15 +22,15 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from gis.models import ServicePoint
 from gis.files import write_facilities
+from gis.models import ServicePoint
 from outages.alerts import AlertDelivery, AlertEvent, record_event
 from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
 from outages.models import Interruption
@@ -53,26 +53,57 @@ class Counter:
 def subscribe(engine, members: int) -> None:
     """``members`` active accounts on JC-014, each with its own confirmed e-mail, all alerts on."""
     with Session(engine) as session, session.begin():
-        points = session.scalars(select(ServicePoint.id).where(ServicePoint.meter_number <= f"M{members:08d}")
-                                 .order_by(ServicePoint.id)).all()  # the first meters are on JC-014
-        now = datetime.now(timezone.utc)
-        session.execute(insert(MemberAccount), [{"id": i + 1, "email": f"member{i + 1}@example.org",
-                                                 "password_hash": "-", "language": "es" if i % 3 == 0 else "en",
-                                                 "active": True, "created_at": now} for i in range(len(points))])
-        session.execute(insert(MemberServicePoint), [{"account_id": i + 1, "service_point_id": sp}
-                                                     for i, sp in enumerate(points)])
-        session.execute(insert(AlertRecipient), [
-            {"account_id": i + 1, "channel": "email", "address": f"member{i + 1}@example.org",
-             "language": "es" if i % 3 == 0 else "en", "owner": True, "confirmed_at": now, "created_at": now,
-             "unsubscribe_key": secrets.token_urlsafe(24)} for i in range(len(points))])
+        points = session.scalars(
+            select(ServicePoint.id).where(ServicePoint.meter_number <= f"M{members:08d}").order_by(ServicePoint.id)
+        ).all()  # the first meters are on JC-014
+        now = datetime.now(UTC)
+        session.execute(
+            insert(MemberAccount),
+            [
+                {
+                    "id": i + 1,
+                    "email": f"member{i + 1}@example.org",
+                    "password_hash": "-",
+                    "language": "es" if i % 3 == 0 else "en",
+                    "active": True,
+                    "created_at": now,
+                }
+                for i in range(len(points))
+            ],
+        )
+        session.execute(
+            insert(MemberServicePoint), [{"account_id": i + 1, "service_point_id": sp} for i, sp in enumerate(points)]
+        )
+        session.execute(
+            insert(AlertRecipient),
+            [
+                {
+                    "account_id": i + 1,
+                    "channel": "email",
+                    "address": f"member{i + 1}@example.org",
+                    "language": "es" if i % 3 == 0 else "en",
+                    "owner": True,
+                    "confirmed_at": now,
+                    "created_at": now,
+                    "unsubscribe_key": secrets.token_urlsafe(24),
+                }
+                for i in range(len(points))
+            ],
+        )
 
 
 def log(http: httpx.Client, feeder: str, members_out: int) -> tuple[float, dict]:
     """One dispatcher request; returns its wall time in ms and the record."""
     start = time.perf_counter()
-    response = http.post("/api/interruptions", json={
-        "feeder": feeder, "cause": "wind", "members_out": members_out,
-        "start_at": (datetime.now(timezone.utc) - timedelta(minutes=5)).isoformat(timespec="seconds")})
+    response = http.post(
+        "/api/interruptions",
+        json={
+            "feeder": feeder,
+            "cause": "wind",
+            "members_out": members_out,
+            "start_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(timespec="seconds"),
+        },
+    )
     assert response.status_code == 201, response.text
     return (time.perf_counter() - start) * 1000, response.json()
 
@@ -115,10 +146,29 @@ def run(url: str, members: int) -> dict:
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     port = free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_SMTP_HOST": "127.0.0.1",
-                        "OUTAGES_SMTP_PORT": str(smtp.port), "OUTAGES_PUBLIC_URL": "https://outages.coop.example"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port),
-                               "--workers", "1", "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_SMTP_HOST": "127.0.0.1",
+        "OUTAGES_SMTP_PORT": str(smtp.port),
+        "OUTAGES_PUBLIC_URL": "https://outages.coop.example",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         for _ in range(200):
@@ -134,8 +184,10 @@ def run(url: str, members: int) -> dict:
         for _ in range(5):
             ms, record = log(http, "JC-014", members + 4_000)
             quiet.append(ms)
-            http.post(f"/api/interruptions/{record['id']}/close", json={
-                "version": record["version"], "restored_at": datetime.now(timezone.utc).isoformat()})
+            http.post(
+                f"/api/interruptions/{record['id']}/close",
+                json={"version": record["version"], "restored_at": datetime.now(UTC).isoformat()},
+            )
         while not all_events_queued(engine):  # those events alert nobody; now the members subscribe
             time.sleep(0.05)
         subscribe(engine, members)
@@ -158,26 +210,46 @@ def run(url: str, members: int) -> dict:
         smtp.stop()
     sent = deliveries(engine, "sent")
     event_ms = time_record_event(engine)
-    return {"db": engine.dialect.name, "members": members, "quiet_ms": statistics.median(quiet),
-            "storm_ms": storm_ms, "queued_s": queued_s, "all_delivered_s": done_s, "received": inbox.count,
-            "marked_sent": sent, "rate": inbox.count / (inbox.last - inbox.first) if inbox.count > 1 else 0,
-            "during_p50_ms": statistics.median(during) if during else 0, "during_max_ms": max(during, default=0),
-            "during_p95_ms": statistics.quantiles(during, n=20)[-1] if len(during) > 1 else 0,
-            "during_n": len(during), "event_ms": event_ms}
+    return {
+        "db": engine.dialect.name,
+        "members": members,
+        "quiet_ms": statistics.median(quiet),
+        "storm_ms": storm_ms,
+        "queued_s": queued_s,
+        "all_delivered_s": done_s,
+        "received": inbox.count,
+        "marked_sent": sent,
+        "rate": inbox.count / (inbox.last - inbox.first) if inbox.count > 1 else 0,
+        "during_p50_ms": statistics.median(during) if during else 0,
+        "during_max_ms": max(during, default=0),
+        "during_p95_ms": statistics.quantiles(during, n=20)[-1] if len(during) > 1 else 0,
+        "during_n": len(during),
+        "event_ms": event_ms,
+    }
 
 
 def report(r: dict) -> None:
     print(f"\n== {r['db']}: an interruption affecting {r['members']:,} subscribed members")
-    print(f"dispatcher's request:       {r['storm_ms']:7.1f} ms   (target < 200 ms; the same storm before anybody "
-          f"subscribed: {r['quiet_ms']:.1f} ms, ratio {r['storm_ms'] / r['quiet_ms']:.2f})")
-    print(f"request returned -> all queued: {r['queued_s']:5.2f} s    (target < 5 s; {r['members'] / r['queued_s']:,.0f} "
-          f"alerts/s queued, {5 / r['queued_s']:.1f}x inside the target)")
-    print(f"delivered to aiosmtpd:      {r['received']:,} of {r['members']:,} in {r['all_delivered_s']:.1f} s "
-          f"({r['rate']:,.0f} messages/s); marked sent: {r['marked_sent']:,}")
-    print(f"dispatcher's requests while the alerts went out: {r['during_n']} logged, p50 {r['during_p50_ms']:.1f} ms, "
-          f"p95 {r['during_p95_ms']:.1f} ms, max {r['during_max_ms']:.1f} ms")
-    print(f"record_event, 20,000 points: {r['event_ms']:7.1f} ms   (median of 5, inside the dispatcher's transaction; "
-          "target < 50 ms on SQLite)")
+    print(
+        f"dispatcher's request:       {r['storm_ms']:7.1f} ms   (target < 200 ms; the same storm before anybody "
+        f"subscribed: {r['quiet_ms']:.1f} ms, ratio {r['storm_ms'] / r['quiet_ms']:.2f})"
+    )
+    print(
+        f"request returned -> all queued: {r['queued_s']:5.2f} s    (target < 5 s; {r['members'] / r['queued_s']:,.0f} "
+        f"alerts/s queued, {5 / r['queued_s']:.1f}x inside the target)"
+    )
+    print(
+        f"delivered to aiosmtpd:      {r['received']:,} of {r['members']:,} in {r['all_delivered_s']:.1f} s "
+        f"({r['rate']:,.0f} messages/s); marked sent: {r['marked_sent']:,}"
+    )
+    print(
+        f"dispatcher's requests while the alerts went out: {r['during_n']} logged, p50 {r['during_p50_ms']:.1f} ms, "
+        f"p95 {r['during_p95_ms']:.1f} ms, max {r['during_max_ms']:.1f} ms"
+    )
+    print(
+        f"record_event, 20,000 points: {r['event_ms']:7.1f} ms   (median of 5, inside the dispatcher's transaction; "
+        "target < 50 ms on SQLite)"
+    )
 
 
 def main() -> None:
@@ -187,8 +259,11 @@ def main() -> None:
     args = parser.parse_args()
     bench = ROOT / "var" / "bench"
     bench.mkdir(parents=True, exist_ok=True)
-    urls = {"sqlite": [f"sqlite:///{bench / 'alerts.db'}"], "postgis": [postgres_url()],
-            "both": [f"sqlite:///{bench / 'alerts.db'}", postgres_url()]}[args.db]
+    urls = {
+        "sqlite": [f"sqlite:///{bench / 'alerts.db'}"],
+        "postgis": [postgres_url()],
+        "both": [f"sqlite:///{bench / 'alerts.db'}", postgres_url()],
+    }[args.db]
     for url in urls:
         report(run(url, args.members))
 

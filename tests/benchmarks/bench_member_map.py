@@ -38,8 +38,15 @@ from outages.service import create_interruption
 from tests.benchmarks.common import sample_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def free_port() -> int:
@@ -54,7 +61,11 @@ def ensure_sample(url: str) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     sample_folder()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_DEMO": "true", "SPATIALITE_LIBRARY_PATH": "mod_spatialite"}
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_DEMO": "true",
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+    }
     cli = str(ROOT / ".venv" / "bin" / "outages")
     print("loading the sample into", path, "(about a minute)")
     subprocess.run([cli, "db", "upgrade"], env=env, check=True, cwd=ROOT)
@@ -72,11 +83,17 @@ def log_open_outages(engine, count: int) -> None:
         now = utcnow()
         for i in range(count - open_now):
             feeder = rng.choice(feeders)
-            create_interruption(session=session, actor="bench", data=InterruptionCreate(
-                feeder=feeder, cause=rng.choice(["wind", "lightning", "vegetation", "unknown"]),
-                start_at=now - timedelta(minutes=rng.randint(5, 300)),
-                members_out=max(1, int(served[feeder] * rng.uniform(0.2, 1.0))),
-                etr_at=(now + timedelta(hours=rng.randint(1, 8))) if i % 3 else None))
+            create_interruption(
+                session=session,
+                actor="bench",
+                data=InterruptionCreate(
+                    feeder=feeder,
+                    cause=rng.choice(["wind", "lightning", "vegetation", "unknown"]),
+                    start_at=now - timedelta(minutes=rng.randint(5, 300)),
+                    members_out=max(1, int(served[feeder] * rng.uniform(0.2, 1.0))),
+                    etr_at=(now + timedelta(hours=rng.randint(1, 8))) if i % 3 else None,
+                ),
+            )
 
 
 def naive_page(engine, folder: Path) -> None:
@@ -135,12 +152,29 @@ def main() -> None:
     engine.dispose()
 
     port, naive_port = free_port(), free_port()
-    env = os.environ | {"OUTAGES_DATABASE_URL": url, "OUTAGES_DEMO": "true", "OUTAGES_SCHEDULER": "false",
-                        "SPATIALITE_LIBRARY_PATH": "mod_spatialite"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    static = http.server.ThreadingHTTPServer(("127.0.0.1", naive_port),
-                                             functools.partial(Quiet, directory=str(folder)))
+    env = os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_DEMO": "true",
+        "OUTAGES_SCHEDULER": "false",
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboards.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    static = http.server.ThreadingHTTPServer(("127.0.0.1", naive_port), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=static.serve_forever, daemon=True).start()
     try:
         for _ in range(150):
@@ -156,16 +190,22 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             cases = {
-                "member map (/map)": (f"http://127.0.0.1:{port}/map",
-                                      "window.MM_LOADS >= 1 && document.querySelectorAll('path.leaflet-interactive').length > 0"),
+                "member map (/map)": (
+                    f"http://127.0.0.1:{port}/map",
+                    "window.MM_LOADS >= 1 && document.querySelectorAll('path.leaflet-interactive').length > 0",
+                ),
                 f"naive folium map ({n_feeders} feeders)": (
                     f"http://127.0.0.1:{naive_port}/naive.html",
-                    f"document.querySelectorAll('path.leaflet-interactive').length >= {n_feeders}"),
+                    f"document.querySelectorAll('path.leaflet-interactive').length >= {n_feeders}",
+                ),
             }
             for name, (page_url, drawn) in cases.items():
                 runs = [measure(browser, page_url, drawn) for _ in range(args.runs)]
-                results[name] = (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-                                 runs[0][2])
+                results[name] = (
+                    statistics.median(r[0] for r in runs),
+                    statistics.median(r[1] for r in runs),
+                    runs[0][2],
+                )
             browser.close()
     finally:
         server.terminate()
@@ -177,8 +217,10 @@ def main() -> None:
     for name, (size, ms, count) in results.items():
         print(f"{name:34} {size:>12,.0f} {count:>9} {ms:>9.0f} ms")
     (ours_b, ours_ms, _), (naive_b, naive_ms, _) = results.values()
-    print(f"ratio naive / member map: {naive_b / ours_b:.1f}x bytes, {naive_ms / ours_ms:.1f}x time; "
-          f"target first load <= 1,500,000 bytes: {'met' if ours_b <= 1_500_000 else 'NOT met'}")
+    print(
+        f"ratio naive / member map: {naive_b / ours_b:.1f}x bytes, {naive_ms / ours_ms:.1f}x time; "
+        f"target first load <= 1,500,000 bytes: {'met' if ours_b <= 1_500_000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

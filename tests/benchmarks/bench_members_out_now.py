@@ -76,8 +76,11 @@ def build(url: str) -> object:
         load_facilities(engine)
     print(f"facility layer loaded in {t.seconds:.0f} s")
     with timer() as t, Session(engine) as session, session.begin():
-        import_records(session=session, frame=parse_records((sample_folder() / "interruptions.csv").read_bytes(),
-                                                            "interruptions.csv"), actor="bench")
+        import_records(
+            session=session,
+            frame=parse_records((sample_folder() / "interruptions.csv").read_bytes(), "interruptions.csv"),
+            actor="bench",
+        )
     print(f"five-year log imported in {t.seconds:.0f} s")
     return engine
 
@@ -90,10 +93,15 @@ def _table_bytes(session: Session, table: str) -> int | None:
     if session.get_bind().dialect.name == "postgresql":
         return int(session.scalar(text(f"SELECT pg_total_relation_size('{table}')")))
     try:
-        names = [table] + list(session.scalars(text(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"), {"t": table}))
-        return int(sum(session.scalar(text("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = :n"),
-                                      {"n": n}) for n in names))
+        names = [table] + list(
+            session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"), {"t": table})
+        )
+        return int(
+            sum(
+                session.scalar(text("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = :n"), {"n": n})
+                for n in names
+            )
+        )
     except Exception:  # noqa: BLE001 - dbstat not compiled in
         session.rollback()
         return None
@@ -104,13 +112,16 @@ def _bytes_per_point_row(session: Session, sample_rows: int = 200_000) -> float 
     index on the service point), measured on ``sample_rows`` rows written to a scratch table and dropped."""
     dialect = session.get_bind().dialect.name
     session.execute(text("DROP TABLE IF EXISTS bench_dark_points"))
-    session.execute(text("CREATE TABLE bench_dark_points (interruption_id INTEGER NOT NULL, service_point_id "
-                         "INTEGER NOT NULL, PRIMARY KEY (interruption_id, service_point_id))"))
+    session.execute(
+        text(
+            "CREATE TABLE bench_dark_points (interruption_id INTEGER NOT NULL, service_point_id "
+            "INTEGER NOT NULL, PRIMARY KEY (interruption_id, service_point_id))"
+        )
+    )
     session.execute(text("CREATE INDEX ix_bench_dark_points_sp ON bench_dark_points (service_point_id)"))
     ids = session.scalars(select(func.min(Interruption.id))).one() or 1
     rng = np.random.default_rng(7)
-    rows = [{"i": int(ids) + k // 2_000, "s": int(s)}
-            for k, s in enumerate(rng.integers(1, 250_000, sample_rows))]
+    rows = [{"i": int(ids) + k // 2_000, "s": int(s)} for k, s in enumerate(rng.integers(1, 250_000, sample_rows))]
     session.execute(text("INSERT INTO bench_dark_points VALUES (:i, :s) ON CONFLICT DO NOTHING"), rows)
     if dialect == "postgresql":
         session.execute(text("ANALYZE bench_dark_points"))
@@ -122,9 +133,11 @@ def _bytes_per_point_row(session: Session, sample_rows: int = 200_000) -> float 
 
 def storage(engine) -> None:
     with Session(engine) as session, session.begin():
-        records, dark = session.execute(select(func.count(Interruption.id),
-                                               func.coalesce(func.sum(Interruption.members_out), 0))
-                                        .where(Interruption.status != "voided")).one()
+        records, dark = session.execute(
+            select(func.count(Interruption.id), func.coalesce(func.sum(Interruption.members_out), 0)).where(
+                Interruption.status != "voided"
+            )
+        ).one()
         extent_bytes = session.scalar(select(func.coalesce(func.sum(func.length(Interruption.extent) + 1), 0)))
         points = session.scalar(select(func.count()).select_from(InterruptionPoint))
         step_points = session.scalar(select(func.count()).select_from(StepPoint))
@@ -140,11 +153,16 @@ def storage(engine) -> None:
     ours_bytes = (ip_bytes or 0) + (sp_bytes or 0) + extent_bytes
     print(f"{'power state, all':38} {ours_rows:>13,} {ours_bytes:>15,}")
     naive = dark * per_row if per_row else None
-    print(f"{'one row per dark service point':38} {dark:>13,} {_b(naive):>15}"
-          + (f"   ({per_row:.1f} bytes/row measured on a scratch table)" if per_row else ""))
-    rows_ratio = (f"{dark / ours_rows:,.0f}x rows (the extent column aside)" if ours_rows else
-                  f"{dark:,} rows against none (every record of the log covers its whole facility or is an unlocated "
-                  "count: the extent column says it all)")
+    print(
+        f"{'one row per dark service point':38} {dark:>13,} {_b(naive):>15}"
+        + (f"   ({per_row:.1f} bytes/row measured on a scratch table)" if per_row else "")
+    )
+    rows_ratio = (
+        f"{dark / ours_rows:,.0f}x rows (the extent column aside)"
+        if ours_rows
+        else f"{dark:,} rows against none (every record of the log covers its whole facility or is an unlocated "
+        "count: the extent column says it all)"
+    )
     print(f"ratio: {rows_ratio}" + (f", {naive / max(ours_bytes, 1):,.0f}x bytes" if naive else ""))
 
 
@@ -172,18 +190,30 @@ def storm(engine, count: int) -> dict:
         out_feeders = rng.sample(feeder_ids, min(len(feeder_ids), count * 15 // 100))
         made, located = [], []
 
-        def add(*, feeder=None, device=None, transmission_line=None, extent="facility", members_out=None,
-                points=None):
-            facility = ({"transmission_line_id": transmission_line} if transmission_line else
-                        {"device_id": device} if device else {"feeder_id": feeder})
+        def add(*, feeder=None, device=None, transmission_line=None, extent="facility", members_out=None, points=None):
+            facility = (
+                {"transmission_line_id": transmission_line}
+                if transmission_line
+                else {"device_id": device}
+                if device
+                else {"feeder_id": feeder}
+            )
             served = net.served(**facility)
             record = Interruption(
-                incident=rng.choice(incidents), status="open", cause_code=rng.choice(["wind", "lightning",
-                                                                                        "vegetation", "unknown"]),
-                start_at=now - timedelta(minutes=rng.randint(10, 600)), members_out=members_out or served,
-                extent=extent, feeder_id=feeder, substation_id=sub_of.get(feeder), device_id=device,
-                transmission_line_id=transmission_line, created_by="bench", updated_by="bench",
-                etr_at=now + timedelta(hours=rng.randint(1, 12)) if rng.random() < 0.6 else None)
+                incident=rng.choice(incidents),
+                status="open",
+                cause_code=rng.choice(["wind", "lightning", "vegetation", "unknown"]),
+                start_at=now - timedelta(minutes=rng.randint(10, 600)),
+                members_out=members_out or served,
+                extent=extent,
+                feeder_id=feeder,
+                substation_id=sub_of.get(feeder),
+                device_id=device,
+                transmission_line_id=transmission_line,
+                created_by="bench",
+                updated_by="bench",
+                etr_at=now + timedelta(hours=rng.randint(1, 12)) if rng.random() < 0.6 else None,
+            )
             made.append(record)
             if points is not None:
                 located.append((record, points))
@@ -222,7 +252,7 @@ def storm(engine, count: int) -> dict:
         session.flush()
         rows = [{"interruption_id": r.id, "service_point_id": int(s)} for r, pts in located for s in pts]
         for start in range(0, len(rows), 50_000):
-            session.execute(insert(InterruptionPoint), rows[start:start + 50_000])
+            session.execute(insert(InterruptionPoint), rows[start : start + 50_000])
         # a quarter of the whole-feeder records: the first device below them closed
         roots = {}
         for d, f in device_ids:
@@ -231,8 +261,15 @@ def storm(engine, count: int) -> dict:
             d = roots.get(r.feeder_id)
             n = net.served(device_id=d) if d else 0
             if d and 0 < n < r.members_out:
-                session.add(RestorationStep(interruption_id=r.id, at=r.start_at + timedelta(minutes=5),
-                                            members_restored=n, device_id=d, created_by="bench"))
+                session.add(
+                    RestorationStep(
+                        interruption_id=r.id,
+                        at=r.start_at + timedelta(minutes=5),
+                        members_restored=n,
+                        device_id=d,
+                        created_by="bench",
+                    )
+                )
                 kinds["steps"] += 1
         kinds["located points"] = len(rows)
     return kinds
@@ -241,8 +278,9 @@ def storm(engine, count: int) -> dict:
 # --- timing ---------------------------------------------------------------------------------------------------
 
 
-def power_state_figures(session: Session, net, facts: FacilityFacts, parts: dict | None = None
-                        ) -> tuple[int, int, dict[int, int]]:
+def power_state_figures(
+    session: Session, net, facts: FacilityFacts, parts: dict | None = None
+) -> tuple[int, int, dict[int, int]]:
     """(members out, of which unlocated, members out per area) from the power state; ``parts`` collects the
     seconds of each stage."""
     clock = [time.perf_counter()]
@@ -259,16 +297,21 @@ def power_state_figures(session: Session, net, facts: FacilityFacts, parts: dict
     out = OutNow(net, states)
     lap("union (OutNow)")
     located, unlocated = area_members_out(out, facts)
-    areas = {a: min(located.get(a, 0) + round(unlocated.get(a, 0.0)), facts.area_members.get(a, 0))
-             for a in set(located) | set(unlocated)}
+    areas = {
+        a: min(located.get(a, 0) + round(unlocated.get(a, 0.0)), facts.area_members.get(a, 0))
+        for a in set(located) | set(unlocated)
+    }
     lap("areas (area_members_out)")
     return out.members_out, out.unlocated, areas
 
 
 def floor_figures(session: Session, facts: FacilityFacts) -> tuple[int, dict[int, float]]:
     """The sum of the records' counts (what the map did before: wrong when records overlap)."""
-    records = session.scalars(select(Interruption).options(selectinload(Interruption.steps))
-                              .where(Interruption.status == "open", Interruption.start_at <= utcnow())).all()
+    records = session.scalars(
+        select(Interruption)
+        .options(selectinload(Interruption.steps))
+        .where(Interruption.status == "open", Interruption.start_at <= utcnow())
+    ).all()
     total, areas = 0, {}
     for r in records:
         left = r.members_out - sum(s.members_restored for s in r.steps)
@@ -304,8 +347,10 @@ def main() -> None:
         net = network(session)
         with timer() as t_facts:
             facts = FacilityFacts(session)
-        print(f"built once per facility layer (cached): network graph {t_net.seconds * 1000:.0f} ms "
-              f"({net.size:,} service points), facility facts {t_facts.seconds * 1000:.0f} ms")
+        print(
+            f"built once per facility layer (cached): network graph {t_net.seconds * 1000:.0f} ms "
+            f"({net.size:,} service points), facility facts {t_facts.seconds * 1000:.0f} ms"
+        )
         ours, floor, parts = [], [], {}
         for _ in range(args.rounds):
             session.expunge_all()
@@ -322,14 +367,20 @@ def main() -> None:
     system = facts.system_members
     print(f"\nMembers out now, whole system and {len(facts.areas):,} service areas (median of {args.rounds}, warm):")
     print(f"{'':44} {'median':>10} {'best':>10} {'members out':>13} {'share':>8}")
-    print(f"{'power state (union, OutNow)':44} {ours_ms:>7.1f} ms {best_ms:>7.1f} ms {out:>13,} "
-          f"{100 * out / system:>7.1f}%   of which {unlocated:,} unlocated")
+    print(
+        f"{'power state (union, OutNow)':44} {ours_ms:>7.1f} ms {best_ms:>7.1f} ms {out:>13,} "
+        f"{100 * out / system:>7.1f}%   of which {unlocated:,} unlocated"
+    )
     for name, seconds in parts.items():
         print(f"{'  ' + name:44} {statistics.median(seconds) * 1000:>7.1f} ms {min(seconds) * 1000:>7.1f} ms")
-    print(f"{'floor (sum of the records counts; wrong)':44} {floor_ms:>7.1f} ms {floor_best_ms:>7.1f} ms {total:>13,} "
-          f"{100 * total / system:>7.1f}%   {len(over):,} areas over 100 %")
-    print(f"ratio power state / floor: {ours_ms / floor_ms:.2f}x time; the floor counts {total - out:+,} members "
-          f"({total / max(out, 1):.2f}x); target <= {TARGET_MS:.0f} ms: {'met' if ours_ms <= TARGET_MS else 'NOT met'}")
+    print(
+        f"{'floor (sum of the records counts; wrong)':44} {floor_ms:>7.1f} ms {floor_best_ms:>7.1f} ms {total:>13,} "
+        f"{100 * total / system:>7.1f}%   {len(over):,} areas over 100 %"
+    )
+    print(
+        f"ratio power state / floor: {ours_ms / floor_ms:.2f}x time; the floor counts {total - out:+,} members "
+        f"({total / max(out, 1):.2f}x); target <= {TARGET_MS:.0f} ms: {'met' if ours_ms <= TARGET_MS else 'NOT met'}"
+    )
     assert max(areas.values(), default=0) <= max(facts.area_members.values(), default=0)
     engine.dispose()
 

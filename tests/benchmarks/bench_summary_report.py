@@ -8,7 +8,7 @@ The incident is synthetic and built in memory (the documents are what is timed);
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -16,7 +16,7 @@ import numpy as np
 from reports.summary_report import FacilityRow, StepRow, SummaryData, summary_html, summary_pdf, summary_workbook
 from tests.benchmarks.common import timer
 
-START = datetime(2021, 2, 15, 8, tzinfo=timezone.utc)
+START = datetime(2021, 2, 15, 8, tzinfo=UTC)
 
 
 def storm(records: int = 2_000, steps: int = 10_000, seed: int = 2021) -> SummaryData:
@@ -32,10 +32,19 @@ def storm(records: int = 2_000, steps: int = 10_000, seed: int = 2021) -> Summar
         counts = np.diff(np.concatenate([[0], cuts, [members]])).astype(int)
         times = sorted(start + timedelta(minutes=int(m)) for m in rng.integers(30, 3_000, size=per[i]))
         feeder = f"F{i % 450:03d}"
-        facilities.append(FacilityRow(substation=f"S{i % 110:03d}", feeder=feeder, transmission_line=None,
-                                      device=None, started_at=start, restored_at=times[-1], members_affected=members,
-                                      member_minutes=float(sum(c * (t - start).total_seconds() / 60
-                                                               for c, t in zip(counts, times))), cause="Ice / snow"))
+        facilities.append(
+            FacilityRow(
+                substation=f"S{i % 110:03d}",
+                feeder=feeder,
+                transmission_line=None,
+                device=None,
+                started_at=start,
+                restored_at=times[-1],
+                members_affected=members,
+                member_minutes=float(sum(c * (t - start).total_seconds() / 60 for c, t in zip(counts, times))),
+                cause="Ice / snow",
+            )
+        )
         events.append((start, members))
         events += [(t, -int(c)) for t, c in zip(times, counts)]
         step_rows += [(t, feeder, int(c)) for t, c in zip(times, counts)]
@@ -47,14 +56,24 @@ def storm(records: int = 2_000, steps: int = 10_000, seed: int = 2021) -> Summar
         level[at] = out
     step_rows.sort()
     return SummaryData(
-        cooperative="Hill Country Electric Cooperative (synthetic)", incident_id=1, incident_title="Winter storm",
-        started_at=START, restored_at=max(f.restored_at for f in facilities), zone=ZoneInfo("America/Chicago"),
-        causes=["Ice / snow"], location="Johnson City Division; counties: Blanco County", criteria=["peak …"],
-        facilities=facilities, total_members_affected=sum(f.members_affected for f in facilities),
-        peak_members_out=max(v for _, v in timeline), peak_at=max(timeline, key=lambda e: e[1])[0],
+        cooperative="Hill Country Electric Cooperative (synthetic)",
+        incident_id=1,
+        incident_title="Winter storm",
+        started_at=START,
+        restored_at=max(f.restored_at for f in facilities),
+        zone=ZoneInfo("America/Chicago"),
+        causes=["Ice / snow"],
+        location="Johnson City Division; counties: Blanco County",
+        criteria=["peak …"],
+        facilities=facilities,
+        total_members_affected=sum(f.members_affected for f in facilities),
+        peak_members_out=max(v for _, v in timeline),
+        peak_at=max(timeline, key=lambda e: e[1])[0],
         steps=[StepRow(at=t, facility=f, members_restored=c, members_out_after=level[t]) for t, f, c in step_rows],
         total_member_minutes=sum(f.member_minutes for f in facilities),
-        due_at=datetime(2021, 2, 24, 5, 59, tzinfo=timezone.utc), timeline=timeline)
+        due_at=datetime(2021, 2, 24, 5, 59, tzinfo=UTC),
+        timeline=timeline,
+    )
 
 
 def best(make, data, runs: int = 3) -> tuple[float, int]:
@@ -69,8 +88,11 @@ def best(make, data, runs: int = 3) -> tuple[float, int]:
 def main() -> None:
     data = storm()
     print(f"== Summary report: {len(data.facilities):,} records, {len(data.steps):,} restoration steps")
-    for name, make in (("Excel (openpyxl)", summary_workbook), ("PDF (WeasyPrint + ReportLab)", summary_pdf),
-                       ("HTML", summary_html)):
+    for name, make in (
+        ("Excel (openpyxl)", summary_workbook),
+        ("PDF (WeasyPrint + ReportLab)", summary_pdf),
+        ("HTML", summary_html),
+    ):
         seconds, size = best(make, data)
         target = "   (target < 2 s)" if name != "HTML" else ""
         print(f"  {name:28s} {seconds:6.2f} s  {size / 1e6:6.2f} MB{target}")

@@ -24,8 +24,9 @@ SAMPLE = ROOT / "sample_data" / "build"
 def sample_folder() -> Path:
     """The generated sample (generated on first use)."""
     if not (SAMPLE / "registry.xlsx").exists():
-        subprocess.run([sys.executable, "-m", "dashboards", "sample", "generate", "--out", str(SAMPLE)], check=True,
-                       cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "dashboards", "sample", "generate", "--out", str(SAMPLE)], check=True, cwd=ROOT
+        )
     return SAMPLE
 
 
@@ -58,8 +59,9 @@ def add_user(engine, username: str, password: str, role: str) -> None:
 
 def postgres_url() -> str:
     """The benchmark PostGIS, started like the test suite's."""
-    return subprocess.run([str(ROOT / ".ci" / "postgis.sh"), "start"], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        [str(ROOT / ".ci" / "postgis.sh"), "start"], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 class timer:
