@@ -197,7 +197,7 @@ def sign_in(api, email="ana@example.org", password=PASSPHRASE):
     return api("POST", "/api/members/token", as_=None, data={"username": email, "password": password})
 
 
-def _member(api, mail, email="ana@example.org", point=JC014_POINT):
+def active_member(api, mail, email="ana@example.org", point=JC014_POINT):
     register(api, email=email, **point)
     api("POST", "/api/members/activate", as_=None, json={"token": link_token(mail.messages[-1])})
     return {"Authorization": f"Bearer {sign_in(api, email=email).json()['access_token']}"}
@@ -252,21 +252,21 @@ def log_outage(api, **more):
 # --------------------------------------------------------------------------------------- public map
 
 
-def _now() -> datetime:
+def whole_second_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _ago(minutes: float) -> str:
-    return (_now() - timedelta(minutes=minutes)).isoformat()
+def minutes_ago(minutes: float) -> str:
+    return (whole_second_now() - timedelta(minutes=minutes)).isoformat()
 
 
-def _log(api, **body) -> dict:
+def log_on_map(api, **body) -> dict:
     response = api("POST", "/api/interruptions", json=body)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def _data(api) -> dict:
+def map_figures(api) -> dict:
     response = api("GET", "/map/data.json", as_=None)
     assert response.status_code == 200, response.text
     return response.json()
@@ -308,7 +308,7 @@ CONTACTS = [
 ]
 
 
-def _workbook(rows: list[list], contacts: list[list] = ()) -> bytes:
+def registry_upload(rows: list[list], contacts: list[list] = ()) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "entries"

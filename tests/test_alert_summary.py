@@ -13,7 +13,7 @@ from outages.alerts import AlertDelivery, AlertEvent
 from reports.delivery import SmtpSettings
 from reports.member_alerts import SmsSettings, alert_round, redact_addresses
 from tests.factories import ANA, BO
-from tests.helpers import COOP, URL, _member, deliver, free_port, log_outage, now
+from tests.helpers import COOP, URL, active_member, deliver, free_port, log_outage, now
 
 ADDRESSES = ("ana@example.org", "bo@example.org")
 
@@ -26,8 +26,8 @@ def summary(api, hours=24, as_="executive"):
 
 
 def _members(api, mail):
-    _member(api, mail, email="ana@example.org", point=ANA)
-    _member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="ana@example.org", point=ANA)
+    active_member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from reports.delivery import SmtpSettings
 from tests.factories import ANA, sp
-from tests.helpers import ENTRIES, GOOD, _member, _workbook, csv, n_records, register, upload
+from tests.helpers import ENTRIES, GOOD, active_member, csv, n_records, register, registry_upload, upload
 
 LONG = "a" * 10_000 + "@example.org"
 SCRIPT = "<script>alert(1)</script>@example.org"
@@ -77,7 +77,7 @@ def test_unreadable_interruption_files_get_a_422_on_file_and_nothing_is_written(
 
 def test_a_damaged_registry_workbook_gets_a_422_on_file(api):
     data = _damaged_sheet(
-        _workbook(
+        registry_upload(
             [
                 [
                     "R-1",
@@ -131,7 +131,7 @@ def test_members_e_mail_is_normalised_once_for_all(api, mail, session):
 
 
 def test_alert_recipients_e_mail_is_checked(api, mail):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
     for address in (LONG, SCRIPT, "x@y"):
         refused = api(
             "POST",
@@ -168,7 +168,7 @@ def test_registry_contacts_e_mail_is_checked_by_the_same_rule(api):
         assert response.json()["field"] == "contacts.0.email"
         assert len(response.json()["detail"]) < 600
     assert api("GET", "/api/registry/entries").json() == []
-    data = _workbook(
+    data = registry_upload(
         [
             [
                 "R-1",
@@ -229,7 +229,7 @@ def test_a_registry_entry_holds_at_most_50_contacts(api):
     )
     assert changed.status_code == 422 and changed.json()["field"] == "contacts"
 
-    data = _workbook(
+    data = registry_upload(
         [
             [
                 "R-1",

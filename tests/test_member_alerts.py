@@ -21,7 +21,7 @@ from outages.alerts import AlertDelivery, AlertEvent
 from outages.members.models import AlertRecipient, MemberAccount
 from reports.member_alerts import SmsSettings, queue_alerts, when
 from tests.factories import ANA, BO, CY, DI
-from tests.helpers import COOP, _member, body, deliver, log_outage, now, to
+from tests.helpers import COOP, active_member, body, deliver, log_outage, now, to
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -57,11 +57,11 @@ def gateway(monkeypatch):
 
 
 def test_outage_etr_and_restoration_reach_each_member_once_in_their_language(api, mail, sessions):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
     api("PATCH", "/api/members/me", as_=None, headers=ana, json={"language": "es"})
-    _member(api, mail, email="bo@example.org", point=BO)
-    _member(api, mail, email="cy@example.org", point=CY)  # on the same feeder, above the recloser
-    _member(api, mail, email="di@example.org", point=DI)  # another feeder
+    active_member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="cy@example.org", point=CY)  # on the same feeder, above the recloser
+    active_member(api, mail, email="di@example.org", point=DI)  # another feeder
     mail.messages.clear()
 
     record = log_outage(api)
@@ -118,7 +118,7 @@ def test_outage_etr_and_restoration_reach_each_member_once_in_their_language(api
 
 
 def test_choices_unsubscribe_and_one_click(api, mail, sessions, session):
-    bo = _member(api, mail, email="bo@example.org", point=BO)
+    bo = active_member(api, mail, email="bo@example.org", point=BO)
     chosen = api(
         "PUT",
         "/api/members/me/service-points/M00009500/alerts",
@@ -170,7 +170,7 @@ def test_choices_unsubscribe_and_one_click(api, mail, sessions, session):
 
 
 def test_planned_outage_ahead(api, mail, sessions):
-    _member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
     start = now() + timedelta(days=2)
     record = log_outage(
@@ -204,7 +204,7 @@ def test_planned_outage_ahead(api, mail, sessions):
 
 
 def test_extra_recipients_confirm_first_and_texts_reach_the_http_gateway(api, mail, sessions, gateway):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
     added = api(
         "POST",
         "/api/members/me/alert-recipients",
@@ -265,8 +265,8 @@ def test_extra_recipients_confirm_first_and_texts_reach_the_http_gateway(api, ma
 
 
 def test_recipient_and_language_input_is_checked(api, mail, session):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
-    bo = _member(api, mail, email="bo@example.org", point=BO)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
+    bo = active_member(api, mail, email="bo@example.org", point=BO)
     count = session.scalar(select(func.count()).select_from(AlertRecipient))
     cases = [
         ({"channel": "sms", "address": "512-555-0142", "language": "en"}, "channel"),  # no gateway here
@@ -287,7 +287,7 @@ def test_recipient_and_language_input_is_checked(api, mail, session):
 
 
 def test_each_event_is_queued_once_and_the_database_refuses_a_second_delivery(api, mail, sessions, session):
-    _member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="bo@example.org", point=BO)
     log_outage(api)
     assert queue_alerts(sessions, now=now()) == 1
     assert queue_alerts(sessions, now=now()) == 0
@@ -365,9 +365,9 @@ def test_two_workers_racing_send_each_alert_once(engine, inbox):
 
 
 def test_a_voided_outage_is_corrected_to_exactly_those_told(api, mail, sessions, session):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
     api("PATCH", "/api/members/me", as_=None, headers=ana, json={"language": "es"})
-    _member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
     told = log_outage(api)
     deliver(sessions, mail)  # both hear of it

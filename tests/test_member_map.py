@@ -22,7 +22,17 @@ from sqlalchemy import text
 from gis.db import make_engine
 from outages.public_map import PublicMapCache, PublicMapSettings
 from tests.factories import COMMUNITY, JC, MEMBERS, MF, TOTAL, facility_layers
-from tests.helpers import CONTACTS, ENTRIES, PASSWORDS, _ago, _data, _log, _now, free_port, load_test_cooperative
+from tests.helpers import (
+    CONTACTS,
+    ENTRIES,
+    PASSWORDS,
+    free_port,
+    load_test_cooperative,
+    log_on_map,
+    map_figures,
+    minutes_ago,
+    whole_second_now,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -46,7 +56,7 @@ def _points_in_community(feeder: str) -> int:
 
 
 def _ahead(hours: float) -> str:
-    return (_now() + timedelta(hours=hours)).isoformat()
+    return (whole_second_now() + timedelta(hours=hours)).isoformat()
 
 
 def test_figures_per_area_for_logged_interruptions(public):
@@ -56,7 +66,7 @@ def test_figures_per_area_for_logged_interruptions(public):
     assert 0 < jc015_in_community < MEMBERS["JC-015"]
     assert _points_in_community("MF-001") == 0
 
-    quiet = _data(api)
+    quiet = map_figures(api)
     assert quiet["totals"] == {
         "members_served": TOTAL,
         "members_out": 0,
@@ -70,11 +80,15 @@ def test_figures_per_area_for_logged_interruptions(public):
         "COM-JOHNSON-CITY": community_members,
     }
 
-    west = _log(api, feeder="JC-015", cause="vegetation", start_at=_ago(40), members_out=500)
+    west = log_on_map(api, feeder="JC-015", cause="vegetation", start_at=minutes_ago(40), members_out=500)
     etr = _ahead(3)
-    _log(api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=_ago(30), members_out=6000, etr_at=etr)
-    north = _log(api, feeder="MF-001", cause="unknown", start_at=_ago(20), members_out=300, etr_at=_ahead(2))
-    data = _data(api)
+    log_on_map(
+        api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=minutes_ago(30), members_out=6000, etr_at=etr
+    )
+    north = log_on_map(
+        api, feeder="MF-001", cause="unknown", start_at=minutes_ago(20), members_out=300, etr_at=_ahead(2)
+    )
+    data = map_figures(api)
     # JC-015 and R1 are whole facilities (located); MF-001's 300 are a count nobody has located yet
     assert data["totals"] == {
         "members_served": TOTAL,
@@ -104,7 +118,7 @@ def test_figures_per_area_for_logged_interruptions(public):
         ).status_code
         == 200
     )
-    county = {a["code"]: a for a in _data(api)["areas"]}["CTY-BLANCO"]
+    county = {a["code"]: a for a in map_figures(api)["areas"]}["CTY-BLANCO"]
     assert county["status"] == "crew_assigned"
     assert datetime.fromisoformat(county["etr"]) == datetime.fromisoformat(etr)
 
@@ -112,15 +126,17 @@ def test_figures_per_area_for_logged_interruptions(public):
     step = api(
         "POST",
         f"/api/interruptions/{north['id']}/restorations",
-        json={"version": north["version"], "at": _ago(5), "members_restored": 100},
+        json={"version": north["version"], "at": minutes_ago(5), "members_restored": 100},
     )
     assert step.status_code in (200, 201), step.text
     west = api("GET", f"/api/interruptions/{west['id']}").json()
     closed = api(
-        "POST", f"/api/interruptions/{west['id']}/close", json={"version": west["version"], "restored_at": _ago(1)}
+        "POST",
+        f"/api/interruptions/{west['id']}/close",
+        json={"version": west["version"], "restored_at": minutes_ago(1)},
     )
     assert closed.status_code == 200, closed.text
-    data = _data(api)
+    data = map_figures(api)
     areas = {a["code"]: a for a in data["areas"]}
     assert data["totals"]["members_out"] == 6000 + 200
     assert data["totals"]["members_out_unlocated"] == 200  # the step brought back 100 of the unlocated count
@@ -138,13 +154,13 @@ def test_the_map_needs_no_login_and_caches_until_the_log_changes(app, api, sessi
         assert first.status_code == 200 and first.headers["etag"]
         again = api("GET", "/map/data.json", as_=None, headers={"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304
-        _log(api, feeder="JC-015", cause="wind", start_at=_ago(10), members_out=10)
-        assert _data(api)["totals"]["members_out"] == 0  # within check_seconds: served from the cache
+        log_on_map(api, feeder="JC-015", cause="wind", start_at=minutes_ago(10), members_out=10)
+        assert map_figures(api)["totals"]["members_out"] == 0  # within check_seconds: served from the cache
         assert cache.recomputations == 1
         cache.settings = PublicMapSettings(check_seconds=0)
-        assert _data(api)["totals"]["members_out"] == 10  # the log moved: recomputed
+        assert map_figures(api)["totals"]["members_out"] == 10  # the log moved: recomputed
         assert cache.recomputations == 2
-        _data(api)
+        map_figures(api)
         assert cache.recomputations == 2  # the log did not move: not recomputed
         page = api("GET", "/map", as_=None)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
@@ -157,11 +173,11 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
     api = public
     hospital = ENTRIES["hospital"] | {"contacts": CONTACTS}
     assert api("POST", "/api/registry/entries", as_="registry", json=hospital).status_code == 201
-    _log(
+    log_on_map(
         api,
         feeder="JC-014",
         cause="wind",
-        start_at=_ago(30),
+        start_at=minutes_ago(30),
         members_out=10_000,
         etr_at=_ahead(2),
         location="1 Main St, Johnson City",
@@ -194,7 +210,7 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
     app.state.public_map_settings = settings
     app.state.public_map = PublicMapCache(app.state.sessions, settings=settings)
     app.state.member_map_page = None
-    data = _data(api)
+    data = map_figures(api)
     assert [a["code"] for a in data["areas"]] == ["CTY-BLANCO"]
     assert data["hidden_areas"] == 1 and data["totals"]["members_out"] == 10_000
     page = api("GET", "/map", as_=None).text
@@ -312,7 +328,7 @@ def test_member_map_in_a_real_browser(server):
             logged = httpx.post(
                 server + "/api/interruptions",
                 headers={"Authorization": "Bearer " + token["access_token"]},
-                json={"feeder": "JC-015", "cause": "vegetation", "start_at": _ago(15), "members_out": 500},
+                json={"feeder": "JC-015", "cause": "vegetation", "start_at": minutes_ago(15), "members_out": 500},
             )
             assert logged.status_code == 201, logged.text
             loads = page.evaluate("window.MM_LOADS")
@@ -331,7 +347,7 @@ def test_member_map_in_a_real_browser(server):
             part = httpx.post(
                 server + "/api/interruptions",
                 headers={"Authorization": "Bearer " + token["access_token"]},
-                json={"feeder": "MF-001", "cause": "wind", "start_at": _ago(10), "members_out": 300},
+                json={"feeder": "MF-001", "cause": "wind", "start_at": minutes_ago(10), "members_out": 300},
             )
             assert part.status_code == 201, part.text
             expect(page.locator("#mm-out")).to_have_text("800", timeout=15_000)

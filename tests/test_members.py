@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from dashboards.routes import members as member_routes
 from outages.members.models import MemberAccount, MemberToken
-from tests.helpers import _member, link_token, register, sign_in
+from tests.helpers import active_member, link_token, register, sign_in
 
 
 def test_mismatched_meter_is_refused_and_nothing_is_made(api, mail, session):
@@ -92,7 +92,7 @@ def test_password_reset_by_email(api, mail):
 
 
 def test_my_service_points_and_their_status_only(api, mail):
-    ana = _member(api, mail)
+    ana = active_member(api, mail)
     added = api(
         "POST",
         "/api/members/me/service-points",
@@ -125,7 +125,9 @@ def test_my_service_points_and_their_status_only(api, mail):
     }
     assert mine["M00010600"]["status"] == "out" and mine["M00010600"]["etr_at"] == "2025-06-02T19:00:00Z"
     assert mine["M00000100"]["status"] == "possibly_out"  # part of JC-014, no device named
-    bo = _member(api, mail, email="bo@example.org", point={"account_number": "1000010200", "meter_number": "M00010200"})
+    bo = active_member(
+        api, mail, email="bo@example.org", point={"account_number": "1000010200", "meter_number": "M00010200"}
+    )
     theirs = api("GET", "/api/members/me", as_=None, headers=dict(bo)).json()["service_points"]
     assert [p["meter_number"] for p in theirs] == ["M00010200"]  # nobody else's
     wrong = api(
@@ -156,7 +158,7 @@ def _report(api, n: int):
 
 
 def test_reports_are_deduplicated_and_become_a_probable_outage_the_dispatcher_confirms(api, mail):
-    ana = _member(api, mail)
+    ana = active_member(api, mail)
     first = api(
         "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000100"}
     )

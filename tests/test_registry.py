@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from registry.service import review_due, review_status
-from tests.helpers import CONTACTS, ENTRIES, _workbook
+from tests.helpers import CONTACTS, ENTRIES, registry_upload
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -91,7 +91,7 @@ def test_excel_round_trip_changes_nothing(api, entries):
 def test_import_creates_entries_from_the_template(api):
     template = load_workbook(io.BytesIO(api("GET", "/api/registry/template.xlsx", as_="registry").content))
     assert template.sheetnames == ["entries", "contacts", "categories"]
-    data = _workbook(
+    data = registry_upload(
         [
             [
                 "R-1",
@@ -160,7 +160,7 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_imported(api, en
     ]
     contacts = [["B-1", "Al", None, "555-12", None, None, "no"], ["B-1", "Bo", None, None, None, "bo@", "no"]]
     response = api(
-        "POST", "/api/registry/import", as_="registry", files={"file": ("bad.xlsx", _workbook(rows, contacts))}
+        "POST", "/api/registry/import", as_="registry", files={"file": ("bad.xlsx", registry_upload(rows, contacts))}
     )
     assert response.status_code == 422
     got = {(p["sheet"], p["row"], p["column"]) for p in response.json()["problems"]}

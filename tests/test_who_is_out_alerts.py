@@ -23,7 +23,7 @@ from outages.schemas import InterruptionCreate
 from outages.service import create_interruption
 from reports.member_alerts import alert_words, listed
 from tests.factories import ANA, BO, CY
-from tests.helpers import URL, _member, body, deliver, log_outage, now, to
+from tests.helpers import URL, active_member, body, deliver, log_outage, now, to
 
 A, B, C = ANA["meter_number"], BO["meter_number"], CY["meter_number"]  # below R1; below F1; above R1 (JC-014)
 
@@ -219,9 +219,9 @@ def test_the_words_name_every_meter(meters, language, subject, phrase):
 
 
 def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, sessions):
-    ana = _member(api, mail, email="ana@example.org", point=ANA)
+    ana = active_member(api, mail, email="ana@example.org", point=ANA)
     assert api("POST", "/api/members/me/service-points", as_=None, headers=ana, json=BO).status_code == 201
-    _member(api, mail, email="cy@example.org", point=CY)
+    active_member(api, mail, email="cy@example.org", point=CY)
     mail.messages.clear()
     record = log_outage(api)  # JC-014-R1: both of ana's meters, not cy's
     assert deliver(sessions, mail) == {"queued": 1, "sent": 1, "failed": 0}
@@ -241,8 +241,8 @@ def test_a_member_with_two_dark_meters_gets_one_message_naming_both(api, mail, s
 
 
 def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mail, sessions):
-    _member(api, mail, email="ana@example.org", point=ANA)  # below R1 only
-    _member(api, mail, email="bo@example.org", point=BO)  # below F1, which is below R1
+    active_member(api, mail, email="ana@example.org", point=ANA)  # below R1 only
+    active_member(api, mail, email="bo@example.org", point=BO)  # below F1, which is below R1
     mail.messages.clear()
     fuse = log_outage(api, device="JC-014-F1", members_out=1_000)  # bo's fuse first
     deliver(sessions, mail)
@@ -281,8 +281,8 @@ def test_a_nested_outage_tells_each_member_when_their_own_power_changes(api, mai
 
 
 def test_an_unlocated_count_tells_nobody_until_it_is_located(api, mail, sessions):
-    _member(api, mail, email="ana@example.org", point=ANA)
-    _member(api, mail, email="bo@example.org", point=BO)
+    active_member(api, mail, email="ana@example.org", point=ANA)
+    active_member(api, mail, email="bo@example.org", point=BO)
     mail.messages.clear()
     # 300 of the recloser's 6,000 members are out, nobody knows which: nobody is told they are out
     count = log_outage(api, members_out=300)

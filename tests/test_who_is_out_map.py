@@ -34,7 +34,7 @@ from outages.overview import members_out_now, open_incidents
 from outages.power_state import out_now
 from outages.public_map import PublicMapSettings, compute_figures
 from tests.factories import COMMUNITY, MEMBERS, TOTAL, VIA_F1, VIA_R1, facility_layers
-from tests.helpers import _ago, _data, _log, _member, _now
+from tests.helpers import active_member, log_on_map, map_figures, minutes_ago, whole_second_now
 
 F1_METER = "M00009500"  # below fuse F1 (and so below R1)
 R1_METER = "M00005000"  # below R1, above F1
@@ -91,7 +91,7 @@ def _record(
         incident=incident or Incident(title="storm", created_by="test"),
         status=status,
         cause_code=cause,
-        start_at=start or _now() - timedelta(hours=1),
+        start_at=start or whole_second_now() - timedelta(hours=1),
         members_out=members_out or served,
         extent=extent,
         feeder_id=fid,
@@ -115,9 +115,9 @@ def _record(
 
 def test_two_whole_feeder_records_on_one_feeder_count_its_members_once(public):
     api = public
-    _log(api, feeder="JC-014", cause="wind", start_at=_ago(60), members_out=10_000)
-    _log(api, feeder="JC-014", cause="lightning", start_at=_ago(30), members_out=10_000)  # logged twice
-    data = _data(api)
+    log_on_map(api, feeder="JC-014", cause="wind", start_at=minutes_ago(60), members_out=10_000)
+    log_on_map(api, feeder="JC-014", cause="lightning", start_at=minutes_ago(30), members_out=10_000)  # logged twice
+    data = map_figures(api)
     assert data["totals"]["members_out"] == 10_000  # not 20,000
     assert data["totals"]["members_out_unlocated"] == 0
     assert data["totals"]["percent_out"] == round(100 * 10_000 / TOTAL, 2)
@@ -129,15 +129,19 @@ def test_two_whole_feeder_records_on_one_feeder_count_its_members_once(public):
         assert a["members_out"] <= a["members_served"] and a["percent_out"] <= 100
 
     # a device record and a part record inside the same feeder add nobody: all its members are out already
-    _log(api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=_ago(20), members_out=VIA_R1)
-    _log(api, feeder="JC-014", cause="wind", start_at=_ago(10), members_out=300)  # 300 unlocated: no room left
-    data = _data(api)
+    log_on_map(api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=minutes_ago(20), members_out=VIA_R1)
+    log_on_map(
+        api, feeder="JC-014", cause="wind", start_at=minutes_ago(10), members_out=300
+    )  # 300 unlocated: no room left
+    data = map_figures(api)
     assert (data["totals"]["members_out"], data["totals"]["members_out_unlocated"]) == (10_000, 0)
     assert {a["code"]: a["members_out"] for a in data["areas"]}["CTY-BLANCO"] == 10_000
 
     # the transmission line: everyone, once
-    _log(api, feeder=None, transmission_line="TL-001", cause="power_supply", start_at=_ago(5), members_out=TOTAL)
-    data = _data(api)
+    log_on_map(
+        api, feeder=None, transmission_line="TL-001", cause="power_supply", start_at=minutes_ago(5), members_out=TOTAL
+    )
+    data = map_figures(api)
     assert data["totals"]["members_out"] == TOTAL and data["totals"]["percent_out"] == 100.0
     assert all(a["members_out"] == a["members_served"] for a in data["areas"])
 
@@ -146,9 +150,11 @@ def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are
     api = public
     # part of JC-015 with 40 meters listed and 60 more nobody has located
     listed = [f"M{n:08d}" for n in range(10_001, 10_041)]
-    made = _log(api, feeder="JC-015", cause="vegetation", start_at=_ago(30), members_out=100, meters=listed)
+    made = log_on_map(
+        api, feeder="JC-015", cause="vegetation", start_at=minutes_ago(30), members_out=100, meters=listed
+    )
     assert made["extent"] == "part"
-    data = _data(api)
+    data = map_figures(api)
     assert (data["totals"]["members_out"], data["totals"]["members_out_unlocated"]) == (100, 60)
     county = {a["code"]: a for a in data["areas"]}["CTY-BLANCO"]
     assert (county["members_out"], county["members_out_unlocated"]) == (100, 60)
@@ -167,10 +173,10 @@ def test_unlocated_members_are_counted_apart_and_spread_by_where_the_members_are
 def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(public, mail, session):
     api = public
     below_f1, below_r1, on_feeder = (
-        _member(api, mail, email=f"{who}@example.org", point=_point(n))
+        active_member(api, mail, email=f"{who}@example.org", point=_point(n))
         for who, n in (("fi", 9_500), ("re", 5_000), ("fe", 100))
     )
-    feeder = _log(api, feeder="JC-014", cause="wind", start_at=_ago(90), members_out=10_000)
+    feeder = log_on_map(api, feeder="JC-014", cause="wind", start_at=minutes_ago(90), members_out=10_000)
     ids = _ids(session)
     fuse = _record(
         session,
@@ -179,10 +185,10 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
         device="JC-014-F1",
         members_out=VIA_F1,
         cause="animal",
-        start=_now() - timedelta(minutes=80),
+        start=whole_second_now() - timedelta(minutes=80),
         incident=session.get(Incident, feeder["incident_id"]),
     )
-    fuse.etr_at = _now() + timedelta(hours=3)
+    fuse.etr_at = whole_second_now() + timedelta(hours=3)
     session.commit()
 
     def status(headers) -> dict:
@@ -190,7 +196,7 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
 
     assert {status(h)["status"] for h in (below_f1, below_r1, on_feeder)} == {"out"}
     assert status(below_f1)["cause"] == "wind"  # the earliest record keeping it dark: the feeder's
-    data = _data(api)
+    data = map_figures(api)
     assert data["totals"]["members_out"] == 10_000  # the fuse's 1,000 once
     [incident] = api("GET", "/api/incidents/open-overview").json()["incidents"]
     assert incident["members_out_now"] == 10_000
@@ -201,10 +207,12 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
     assert [i["members_out_now"] for i in listed if i["id"] == feeder["incident_id"]] == [10_000]
 
     closed = api(
-        "POST", f"/api/interruptions/{feeder['id']}/close", json={"version": feeder["version"], "restored_at": _ago(2)}
+        "POST",
+        f"/api/interruptions/{feeder['id']}/close",
+        json={"version": feeder["version"], "restored_at": minutes_ago(2)},
     )
     assert closed.status_code == 200, closed.text
-    data = _data(api)
+    data = map_figures(api)
     assert (data["totals"]["members_out"], data["totals"]["members_out_unlocated"]) == (VIA_F1, 0)
     areas = {a["code"]: a for a in data["areas"]}
     assert areas["CTY-BLANCO"]["members_out"] == VIA_F1
@@ -226,20 +234,25 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
 def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, mail, session):
     api = public
     below_f1, on_mf = (
-        _member(api, mail, email=f"{who}@example.org", point=_point(n)) for who, n in (("fi", 9_500), ("mf", 10_600))
+        active_member(api, mail, email=f"{who}@example.org", point=_point(n))
+        for who, n in (("fi", 9_500), ("mf", 10_600))
     )
 
     def status(headers) -> str:
         return api("GET", "/api/members/me", as_=None, headers=dict(headers)).json()["service_points"][0]["status"]
 
     # 20 of R1's 6,000 are out, nobody knows which: possibly out below R1, on elsewhere
-    part = _log(api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=_ago(30), members_out=20)
+    part = log_on_map(api, feeder="JC-014", device="JC-014-R1", cause="wind", start_at=minutes_ago(30), members_out=20)
     assert status(below_f1) == "possibly_out" and status(on_mf) == "on"
     # the fuse's whole 1,000 out: below F1 is out, not possibly out
-    fuse = _log(api, feeder="JC-014", device="JC-014-F1", cause="wind", start_at=_ago(20), members_out=VIA_F1)
+    fuse = log_on_map(
+        api, feeder="JC-014", device="JC-014-F1", cause="wind", start_at=minutes_ago(20), members_out=VIA_F1
+    )
     assert status(below_f1) == "out"
     closed = api(
-        "POST", f"/api/interruptions/{fuse['id']}/close", json={"version": fuse["version"], "restored_at": _ago(1)}
+        "POST",
+        f"/api/interruptions/{fuse['id']}/close",
+        json={"version": fuse["version"], "restored_at": minutes_ago(1)},
     )
     assert closed.status_code == 200, closed.text
     assert status(below_f1) == "possibly_out"
@@ -247,7 +260,7 @@ def test_possibly_out_only_where_a_record_above_has_unlocated_members(public, ma
     step = api(
         "POST",
         f"/api/interruptions/{part['id']}/restorations",
-        json={"version": part["version"], "at": _ago(1), "members_restored": 20},
+        json={"version": part["version"], "at": minutes_ago(1), "members_restored": 20},
     )
     assert step.status_code in (200, 201), step.text
     assert status(below_f1) == "on"
@@ -292,7 +305,7 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
         ids, net = _ids(session), network(session)
         incidents = [Incident(title=f"storm {k}", created_by="test") for k in range(3)]
         dark = np.zeros(net.size, bool)  # the located dark set, counted independently of OutNow
-        start = _now() - timedelta(hours=2)
+        start = whole_second_now() - timedelta(hours=2)
         for spec in specs:
             kind, code = spec["facility"]
             kw = _facility_kw(ids, kind, code)
@@ -367,7 +380,7 @@ def test_no_area_feeder_or_total_is_ever_above_what_it_serves(session, specs, se
             assert 0 <= area["members_out_unlocated"] <= area["members_out"] <= area["members_served"], area
             assert area["percent_out"] <= 100.0
         for found in members_out_now(
-            session=session, incidents=open_incidents(session=session), now=_now(), net=net
+            session=session, incidents=open_incidents(session=session), now=whole_second_now(), net=net
         ).values():
             assert found.members_out <= TOTAL
             assert found.located <= state.located
