@@ -45,8 +45,13 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
                     at_least=0.2,
                 ),
             ]
+
             # every committed change (only writes commit) wakes them
-            event.listen(app.state.sessions, "after_commit", lambda _session: [w.wake.set() for w in workers])
+            def wake_workers(_session: object) -> None:
+                for w in workers:
+                    w.wake.set()
+
+            event.listen(app.state.sessions, "after_commit", wake_workers)
             for worker in workers:
                 worker.start()
         app.state.workers = workers

@@ -43,7 +43,7 @@ def explain(err: BaseException, url: str, *, configured: bool = True) -> str | N
     return None
 
 
-def _sqlite(err: BaseException, path: str, configured: bool) -> str | None:
+def _sqlite(err: BaseException | None, path: str, configured: bool) -> str | None:
     folder = os.path.dirname(path)
     fix_path = (
         "Fix: point OUTAGES_DATABASE_URL at a file in a folder this user may write "
@@ -93,7 +93,7 @@ def _sqlite(err: BaseException, path: str, configured: bool) -> str | None:
     return f"The SQLite database {path} failed: {message.splitlines()[0]}. Fix: check OUTAGES_DATABASE_URL."
 
 
-def _postgresql(err: BaseException, url) -> str | None:
+def _postgresql(err: BaseException | None, url) -> str | None:
     if not isinstance(err, exc.DBAPIError):
         return None
     host, port = url.host or url.query.get("host") or "the local socket", url.port or 5432

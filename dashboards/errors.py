@@ -73,7 +73,7 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _body(message: str, field: str | None = None, problems: list | None = None) -> dict:
-    body = {"detail": message}
+    body: dict[str, Any] = {"detail": message}
     if field:
         body["field"] = field
     if problems:
@@ -90,7 +90,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = document_errors(app, build_openapi())
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents replacing app.openapi this way
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, err: DomainError):

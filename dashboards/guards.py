@@ -8,7 +8,7 @@ import json
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboards.settings import ServiceSettings
 from gis.errors import InvalidInput
@@ -38,7 +38,7 @@ class BodyLimit:
             return await JSONResponse({"detail": _too_large(limit)}, status_code=413)(scope, receive, send)
         received = 0
 
-        async def limited() -> dict:
+        async def limited() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))

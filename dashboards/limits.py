@@ -36,6 +36,7 @@ import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Integer, String, delete, select
@@ -48,7 +49,7 @@ from gis.db import Base, UTCDateTime, transaction, utcnow
 from gis.errors import TooManyRequests
 
 # declared on every limited route (``responses=limits.LIMITED``)
-LIMITED = {
+LIMITED: dict[int | str, dict[str, Any]] = {
     429: {
         "description": "Too many attempts from this client (or, signing in, for this account). Fix: wait "
         "as many seconds as the Retry-After header says and try again.",

@@ -91,8 +91,10 @@ def ensure_demo_member(*, session: Session) -> bool:
         account_number=first.account_number,
         meter_number=first.meter_number,
     )
+    assert out.token is not None  # a new e-mail (checked above): an activation, with its token
     members.activate(session=session, token=out.token)
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
+    assert account is not None  # registered just now
     members.add_service_point(
         session=session, account=account, account_number=second.account_number, meter_number=second.meter_number
     )

@@ -130,7 +130,8 @@ class Network:
             self.interruptible[self.positions(flagged)] = True
 
     def _walk(self, device: int, slot: int, out: dict[int, Range]) -> int:
-        stack, first = [(device, False)], {}
+        stack = [(device, False)]
+        first: dict[int, int] = {}
         while stack:  # iterative: deep radial feeders must not hit Python's recursion limit
             node, done = stack.pop()
             if done:
@@ -167,11 +168,11 @@ class Network:
             raise ValueError("name a facility")
         return [r for r in found if r[1] > r[0]]
 
-    def downstream_ids(self, **facility: int) -> np.ndarray:
+    def downstream_ids(self, **facility: int | None) -> np.ndarray:
         """Service point ids below one facility (see :meth:`downstream`), ascending."""
         return np.sort(self.ids[positions_of(self.downstream(**facility))])
 
-    def served(self, **facility: int) -> int:
+    def served(self, **facility: int | None) -> int:
         """Members (service points) below one facility."""
         return sum(hi - lo for lo, hi in self.downstream(**facility))
 
@@ -192,9 +193,10 @@ class Network:
     def devices_above(self, device_id: int) -> list[int]:
         """This device and every device upstream of it on its feeder, nearest first."""
         chain, feeder = [], self.device_feeder.get(device_id)
-        while device_id is not None and self.device_feeder.get(device_id) == feeder:
-            chain.append(device_id)
-            device_id = self.parent.get(device_id)
+        current: int | None = device_id
+        while current is not None and self.device_feeder.get(current) == feeder:
+            chain.append(current)
+            current = self.parent.get(current)
         return chain
 
     def devices_below(self, device_ids: Iterable[int]) -> set[int]:

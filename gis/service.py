@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from gis.errors import Conflict, InvalidInput, NotFound
@@ -112,7 +114,8 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
         for code, upstream in zip(dv.device_id, dv.upstream_device_id):
             if isinstance(upstream, str) and upstream:
                 session.execute(
-                    Device.__table__.update()
+                    cast(Table, Device.__table__)
+                    .update()
                     .where(Device.id == devices[code])
                     .values(upstream_device_id=devices[upstream])
                 )
@@ -176,7 +179,7 @@ def _num(value):
     return None if value is None or pd.isna(value) else float(value)
 
 
-def read_layer(session: Session, model, columns: dict[str, object]) -> gpd.GeoDataFrame:
+def read_layer(session: Session, model, columns: dict[str, Any]) -> gpd.GeoDataFrame:
     """A table as a GeoDataFrame: ``columns`` maps output names to SQL expressions."""
     stmt = select(
         *[expr.label(name) for name, expr in columns.items()], func.ST_AsBinary(model.geom).label("wkb")
@@ -326,6 +329,7 @@ def _downstream_ids_by_device(session: Session) -> dict[str, list[int]]:
     for sp_id, device_id in session.execute(
         select(ServicePoint.id, ServicePoint.device_id).where(ServicePoint.device_id.is_not(None))
     ):
+        assert device_id is not None  # the query's where clause
         points.setdefault(device_id, []).append(sp_id)
     return {
         code: [p for d in _subtree(children, device_id) for p in points.get(d, ())]

@@ -24,6 +24,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     bindparam,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base, UTCDateTime, is_sqlite, utcnow
@@ -122,7 +125,7 @@ def record_event(
     Nothing is flushed: the record's pending changes stay for the caller's own flush (one version per change)."""
     points = _distinct_ids(service_point_ids)
     with session.no_autoflush:
-        event_id = session.execute(
+        inserted = session.execute(
             insert(AlertEvent).values(
                 interruption_id=record.id,
                 kind=kind,
@@ -135,10 +138,13 @@ def record_event(
                     "scheduled": record.scheduled,
                 },
             )
-        ).inserted_primary_key[0]
+        )
+        key = cast(CursorResult[Any], inserted).inserted_primary_key  # an INSERT's result is a cursor's
+        assert key is not None  # one row inserted: its key
+        event_id = key[0]
         if points:
             session.execute(
-                insert(AlertEventPoint.__table__).from_select(
+                insert(cast(Table, AlertEventPoint.__table__)).from_select(
                     ["event_id", "service_point_id"], select(literal(event_id), _id_rows(session, points).c.value)
                 )
             )
@@ -306,11 +312,12 @@ def confirm_recipient(*, session: Session, token: str, now: datetime | None = No
             "no es válido. Pida al socio que lo agregue de nuevo.",
             field="token",
         )
-    won = session.execute(
+    updated = session.execute(
         update(AlertRecipient)
         .where(AlertRecipient.id == recipient.id, AlertRecipient.confirmed_at.is_(None))
         .values(confirmed_at=now or utcnow())
-    ).rowcount
+    )
+    won = cast(CursorResult[Any], updated).rowcount  # an UPDATE's result is a cursor's
     return "confirmed" if won else "already_confirmed"
 
 

@@ -70,6 +70,7 @@ def facilities_of(record: Interruption) -> dict[str, tuple[int, ...]]:
         return {"transmission_line_ids": (record.transmission_line_id,)}
     if record.device_id is not None:
         return {"device_ids": (record.device_id,)}
+    assert record.feeder_id is not None  # one_facility: a record not on a transmission line is on a feeder
     return {"feeder_ids": (record.feeder_id,)}
 
 
@@ -86,7 +87,8 @@ def _inside(positions: np.ndarray, piece: Piece) -> np.ndarray:
 def _places(index: FacilityEntries, net: Network) -> tuple[np.ndarray, list[int], dict[int, list[int]]]:
     """Where the entries are in the network: the positions of their service points (ascending) with the entry
     ids, and the entries linked only to a feeder, by feeder."""
-    placed, by_feeder = [], {}
+    placed: list[tuple[int, int]] = []
+    by_feeder: dict[int, list[int]] = {}
     for entry_id, sp in index.service_point_of.items():
         if sp is None:
             by_feeder.setdefault(index.feeder_of[entry_id], []).append(entry_id)

@@ -163,7 +163,10 @@ class FacilityFacts:
             for key in (("feeder", feeder_id),) + ((("own", device_id),) if device_id is not None else ()):
                 served[key] = served.get(key, 0) + n
                 interruptible[key] = interruptible.get(key, 0) + int(k or 0)
-        self.by_area, self.served, self.interruptible = {}, {}, {}
+        # facility key -> members per area, members served, interruptible service points
+        self.by_area: dict[tuple, dict[int, int]] = {}
+        self.served: dict[tuple, int] = {}
+        self.interruptible: dict[tuple, int] = {}
         for key in list(by_area) + list(served):
             if key[0] == "feeder":
                 self._store(key, [key], by_area, served, interruptible)
@@ -203,7 +206,14 @@ class FacilityFacts:
             for a, b in zip(firsts, np.append(firsts[1:], len(area))):
                 self.area_positions[int(area[a])] = pos[a:b]
 
-    def _store(self, key, parts, by_area, served, interruptible):
+    def _store(
+        self,
+        key: tuple,
+        parts: list[tuple],
+        by_area: dict[tuple, dict[int, int]],
+        served: dict[tuple, int],
+        interruptible: dict[tuple, int],
+    ) -> None:
         if key in self.served:
             return
         areas: dict[int, int] = {}
@@ -262,7 +272,7 @@ def _series(times: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return t[last], level[last]
 
 
-def _at(t: np.ndarray, level: np.ndarray, when: np.ndarray) -> np.ndarray:
+def _at(t: np.ndarray, level: np.ndarray, when: np.ndarray | Sequence[int]) -> np.ndarray:
     """A step function's values at these moments (0 before its first event)."""
     when = np.asarray(when, dtype=np.int64)
     if not len(t):
@@ -422,7 +432,8 @@ def classify(
         return Classification(False, None, False, None, None, 0, None, 0)
     start = min(r.start_at for r in live)
     ongoing = any(r.restored_at is None or r.restored_at > now for r in live)
-    end = None if ongoing else max(r.restored_at for r in live)
+    # not ongoing: every live record is restored
+    end = None if ongoing else max(r.restored_at for r in live if r.restored_at is not None)
     horizon = end or now
     hour = timedelta(minutes=rules.significant_minutes)
     hour_ns = round(rules.significant_minutes * 60e9)
@@ -542,7 +553,8 @@ def _area_criteria(
 def _dark_criteria(out: OutOverTime, facts: FacilityFacts, hour: timedelta, hour_ns: int) -> list[Criterion]:
     """D7: registry entries and interruptible service points dark for one hour or more, from the merged dark
     intervals (located members only)."""
-    iv, found = out.intervals, []
+    iv = out.intervals
+    found: list[Criterion] = []
     if not len(iv):
         return found
     dark: dict[int, tuple[int, int, int]] = {}  # entry id -> (since, until, record id), ns
@@ -617,6 +629,7 @@ def _whole_range_dark(iv: Intervals, bounds: tuple[int, int], hour_ns: int) -> t
 def _where(record: Interruption) -> str:
     if record.transmission_line is not None:
         return f"transmission line {record.transmission_line.code}"
+    assert record.feeder is not None  # one_facility: a record not on a transmission line is on a feeder
     if record.device is not None:
         return f"feeder {record.feeder.code} (device {record.device.code})"
     return f"feeder {record.feeder.code}"

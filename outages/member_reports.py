@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base, UTCDateTime, utcnow
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Conflict, InvalidInput, NotFound
 from gis.models import Device, Feeder, ServicePoint
 from gis.network import network
 from gis.service import count_members, get_by_code
@@ -55,29 +55,30 @@ def report_outage(
     """Record a member's report; a second report for the same service point returns the open one.  When
     the outage is ``known`` (an open record already covers the service point) the report is confirmed into
     it at once instead of counting towards a probable outage."""
-    existing = session.scalar(
-        select(OutageReport).where(OutageReport.service_point_id == service_point.id, OutageReport.status == "open")
+    open_one = select(OutageReport).where(
+        OutageReport.service_point_id == service_point.id, OutageReport.status == "open"
     )
-    if existing is not None:
-        return existing, False
-    report = OutageReport(
-        service_point_id=service_point.id,
-        feeder_id=service_point.feeder_id,
-        device_id=service_point.device_id,
-        account_id=account_id,
-        created_at=now or utcnow(),
-        status="confirmed" if known else "open",
-        interruption_id=known.id if known else None,
-    )
-    session.add(report)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # a simultaneous twin made it first
-        return session.scalar(
-            select(OutageReport).where(OutageReport.service_point_id == service_point.id, OutageReport.status == "open")
-        ), False
-    return report, True
+    for _attempt in range(3):  # a simultaneous twin may win the insert, and be handled before we read it
+        existing = session.scalar(open_one)
+        if existing is not None:
+            return existing, False
+        report = OutageReport(
+            service_point_id=service_point.id,
+            feeder_id=service_point.feeder_id,
+            device_id=service_point.device_id,
+            account_id=account_id,
+            created_at=now or utcnow(),
+            status="confirmed" if known else "open",
+            interruption_id=known.id if known else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(report)
+                session.flush()
+        except IntegrityError:  # a simultaneous twin made it first: read it
+            continue
+        return report, True
+    raise Conflict("Reports for this meter kept colliding with others made at the same moment. Fix: send it again.")
 
 
 class ProbableOutage(BaseModel):
@@ -116,7 +117,7 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
         out.append(
             ProbableOutage(
                 feeder=code,
-                device=devices.get(failed),
+                device=devices.get(failed) if failed is not None else None,
                 reports=len(reports),
                 first_at=reports[0].created_at,
                 last_at=reports[-1].created_at,

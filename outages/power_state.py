@@ -52,7 +52,7 @@ EMPTY = np.empty(0, np.int64)
 CHUNK = 5000
 
 
-def facility_of(record: Interruption) -> dict[str, int]:
+def facility_of(record: Interruption) -> dict[str, int | None]:
     """The record's facility as keywords of :meth:`gis.network.Network.downstream`."""
     if record.transmission_line_id is not None:
         return {"transmission_line_id": record.transmission_line_id}
@@ -61,7 +61,7 @@ def facility_of(record: Interruption) -> dict[str, int]:
     return {"feeder_id": record.feeder_id}
 
 
-def facility_key(record: Interruption) -> tuple[str, int]:
+def facility_key(record: Interruption) -> tuple[str, int | None]:
     if record.transmission_line_id is not None:
         return ("line", record.transmission_line_id)
     if record.device_id is not None:
@@ -285,6 +285,7 @@ def open_records_near(session: Session, record: Interruption, net: Network, *, n
         subs = set(net.substations_of_line.get(record.transmission_line_id, ()))
         feeders = [f for f, s in net.feeder_substation.items() if s in subs]
     else:
+        assert record.feeder_id is not None  # one_facility: a stored record not on a transmission line is on a feeder
         subs, feeders = {net.feeder_substation[record.feeder_id]}, [record.feeder_id]
     lines = sorted({line for s in subs for line in net.lines_of.get(s, ())})
     near = or_(Interruption.feeder_id.in_(feeders), Interruption.transmission_line_id.in_(lines))
@@ -304,14 +305,14 @@ class OutNow:
         points = np.concatenate([d.points for d in darks]) if darks else EMPTY
         self.mask = net.mask(ranges, points)
         self.located = int(np.count_nonzero(self.mask))
-        wanted: dict[tuple[str, int], int] = {}
-        self.facility_of: dict[tuple[str, int], dict[str, int]] = {}
+        wanted: dict[tuple[str, int | None], int] = {}
+        self.facility_of: dict[tuple[str, int | None], dict[str, int | None]] = {}
         for s in self.states:
             if s.unlocated_left > 0:
                 key = facility_key(s.record)
                 wanted[key] = wanted.get(key, 0) + s.unlocated_left
                 self.facility_of[key] = facility_of(s.record)
-        self.unlocated_by_facility: dict[tuple[str, int], int] = {}
+        self.unlocated_by_facility: dict[tuple[str, int | None], int] = {}
         for key, n in wanted.items():
             ranges = net.downstream(**self.facility_of[key])
             room = size_of(ranges) - net.count_in(self.mask, ranges)

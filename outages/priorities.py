@@ -35,7 +35,10 @@ class PriorityRow(BaseModel):
 def _facility(record: Interruption) -> str:
     if record.transmission_line is not None:
         return f"line {record.transmission_line.code}"
-    return f"device {record.device.code}" if record.device else f"feeder {record.feeder.code}"
+    if record.device:
+        return f"device {record.device.code}"
+    assert record.feeder is not None  # one_facility: a record not on a transmission line is on a feeder
+    return f"feeder {record.feeder.code}"
 
 
 def _duration(minutes: float) -> str:

@@ -87,9 +87,10 @@ U.S. EIA Form EIA-861, schedule "Reliability" (SAIDI, SAIFI with and without maj
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -303,7 +304,7 @@ def _utc_times(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True)
 
 
-def _columns(rows: list, names: list[str]) -> pd.DataFrame:
+def _columns(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
     """Result rows as a frame of object columns (one transposition, no per-row conversion)."""
     columns = list(zip(*rows)) if rows else [()] * len(names)
     return pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(names, columns)})
@@ -490,6 +491,13 @@ class _Step:
     device_id: int | None
 
 
+class _Celid(TypedDict):
+    """The CELID thresholds, as keywords of :func:`outages.indices.indices_by_day_type`."""
+
+    celid_s_hours: float
+    celid_t_hours: float
+
+
 @dataclass(eq=False)
 class _Record:
     """A closed record as the replay (:func:`outages.power_state.replay`) reads it, built from the rows
@@ -554,7 +562,7 @@ def _replayable(records: pd.DataFrame, steps: pd.DataFrame, net: Network) -> lis
             None if momentary is pd.NA else momentary,
             own,
         )
-        if r.extent == "facility" and members < net.served(**ps.facility_of(r)):
+        if r.extent == "facility" and members < net.served(**ps.facility_of(cast(Interruption, r))):
             r.extent, r.read_as_part = "part", True
         out.append(r)
     out.sort(key=lambda r: (r.start_at, r.id))
@@ -718,8 +726,9 @@ def _states(session: Session, rows: list[_Record], net: Network) -> list[ps.Reco
     step is its close reads no located or named service points (the replay looks at neither), so it is
     replayed straight away instead of looking them up."""
     simple = [r.extent == "facility" and len(r.steps) <= 1 for r in rows]
-    looked_up = iter(ps.states_of(session, [r for r, s in zip(rows, simple) if not s], net))
-    return [ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(rows, simple)]
+    records = cast(list[Interruption], rows)  # a _Record stands in for an Interruption (see _Record)
+    looked_up = iter(ps.states_of(session, [r for r, s in zip(records, simple) if not s], net))
+    return [ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(records, simple)]
 
 
 def member_hits(
@@ -750,7 +759,7 @@ def member_hits(
 
 def _steps_of(session: Session, record_ids: np.ndarray) -> pd.DataFrame:
     """The restoration steps of these records, as the ``steps`` frame of :func:`load_records`."""
-    rows = []
+    rows: list[Sequence[Any]] = []
     for first in range(0, len(record_ids), ps.CHUNK):
         chunk = [int(i) for i in record_ids[first : first + ps.CHUNK]]
         rows += session.execute(
@@ -1199,7 +1208,7 @@ def annual_reliability(
     mmm = _momentary(records, momentary_max_minutes)
     records, model, _report_ids = _exact(session, records, steps, mmm, net, first_lo, hi)
     hits_of = _hits_by_year(model.hits, records, years, tz)
-    celid = {"celid_s_hours": celid_s_hours, "celid_t_hours": celid_t_hours}
+    celid: _Celid = {"celid_s_hours": celid_s_hours, "celid_t_hours": celid_t_hours}
     nt = members.system
 
     summary_parts, meds = {}, {}

@@ -109,17 +109,19 @@ class InterruptionCreate(_In):
     protective device on it) or a transmission line."""
 
     incident_id: Annotated[DbId, Field(strict=True)] | None = Field(
-        None, description="Add to this incident; omit to open a new incident."
+        default=None, description="Add to this incident; omit to open a new incident."
     )
     feeder: str | None = Field(None, examples=["JC-014"])
     device: str | None = Field(None, description="Protective device on the feeder, if known.")
     transmission_line: str | None = None
     cause: str = Field("unknown", examples=["vegetation"])
     scheduled: StrictBool = False
-    members_notified: StrictBool | None = Field(None, description="Scheduled only: were members told in advance?")
+    members_notified: StrictBool | None = Field(
+        default=None, description="Scheduled only: were members told in advance?"
+    )
     start_at: Timestamp
     members_out: Count | None = Field(
-        None,
+        default=None,
         description=(
             "Members out. Omit it when everyone below the facility is out (it is then what the facility serves) "
             "or when meters are listed (it is then their number). A smaller count than the facility serves, with "
@@ -127,13 +129,13 @@ class InterruptionCreate(_In):
         ),
     )
     meters: Meters | None = Field(
-        None,
+        default=None,
         description=(
             "The meters known out, on part of the facility (from members' reports or a list). members_out may be "
             "larger: the rest are out but not located yet."
         ),
     )
-    restored_at: Timestamp | None = Field(None, description="Give it to log an interruption already over.")
+    restored_at: Timestamp | None = Field(default=None, description="Give it to log an interruption already over.")
     etr_at: Timestamp | None = None
     location: Text | None = None
     notes: Annotated[str, Field(max_length=4000)] | None = None

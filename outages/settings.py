@@ -34,8 +34,8 @@ class RuleSettings(BaseSettings):
     retention_years: int = 5  # D13
     clock_skew_minutes: float = 5.0  # how far in the future a reported time may be
     # plausible times: nothing in the log lies before this local day (a mistyped year such as 0025 is refused)
-    earliest_date: date = Field(date(1990, 1, 1), ge=date(1900, 1, 1))
-    etr_horizon_days: float = Field(30.0, gt=0, le=3650)  # how far ahead an ETR (or planned work) may lie
+    earliest_date: date = Field(default=date(1990, 1, 1), ge=date(1900, 1, 1))
+    etr_horizon_days: float = Field(default=30.0, gt=0, le=3650)  # how far ahead an ETR (or planned work) may lie
     # significant interruptions (domain D4-D8); the rule's values are the defaults
     significant_minutes: float = 60.0  # "lasting one hour or more" (D4)
     system_share: float = 1.0  # entire system (D6)

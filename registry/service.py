@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 import shapely
 from sqlalchemy import func, select
@@ -78,6 +79,7 @@ def place(*, session: Session, data: EntryIn, territory: AreaIndex) -> Placement
                 field="meter_number",
             )
         feeder = session.get(Feeder, sp.feeder_id)
+        assert feeder is not None  # the service point's foreign key
         if data.feeder and data.feeder != feeder.code:
             raise InvalidInput(
                 f"That service point is on feeder {feeder.code}, not {data.feeder}. Fix: drop feeder or correct it.",
@@ -95,9 +97,9 @@ def place(*, session: Session, data: EntryIn, territory: AreaIndex) -> Placement
     if lon is None or lat is None:
         if sp is None:
             raise InvalidInput("An entry linked to a feeder needs its location. Fix: give lon and lat.", field="lon")
-        geom = shapely.from_wkb(
-            bytes(session.scalar(select(func.ST_AsBinary(ServicePoint.geom)).where(ServicePoint.id == sp.id)))
-        )
+        wkb = session.scalar(select(func.ST_AsBinary(ServicePoint.geom)).where(ServicePoint.id == sp.id))
+        assert wkb is not None  # a service point's geom is NOT NULL
+        geom = shapely.from_wkb(bytes(wkb))
         lon, lat = geom.x, geom.y
     lon, lat = round(lon, 7), round(lat, 7)  # 1 cm; keeps spreadsheet round trips exact
     if not territory.in_territory(lon, lat):
@@ -114,10 +116,12 @@ def link_candidates(*, session: Session, lon: float, lat: float, tolerance_m: fl
     found = []
     try:
         sp, d = nearest_service_point(session=session, lon=lon, lat=lat, tolerance_m=tolerance_m)
+        sp_feeder = session.get(Feeder, sp.feeder_id)
+        assert sp_feeder is not None  # the service point's foreign key
         found.append(
             LinkCandidate(
                 kind="service_point",
-                feeder=session.get(Feeder, sp.feeder_id).code,
+                feeder=sp_feeder.code,
                 account_number=sp.account_number,
                 meter_number=sp.meter_number,
                 distance_m=round(d, 1),
@@ -264,7 +268,9 @@ def review_due(last_verified: datetime | None, zone) -> date | None:
         return day.replace(year=day.year + 1, day=28)
 
 
-def review_status(last_verified: datetime | None, today: date, zone) -> str:
+def review_status(
+    last_verified: datetime | None, today: date, zone
+) -> Literal["current", "due_soon", "overdue", "never_verified"]:
     due = review_due(last_verified, zone)
     if due is None:
         return "never_verified"

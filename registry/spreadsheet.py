@@ -73,8 +73,8 @@ def registry_workbook(
         contact_sheet.append(neutralise_row(row))
     listing = book.create_sheet("categories")
     listing.append(["code", "label", "group"])
-    for row in categories:
-        listing.append(neutralise_row(row))
+    for category in categories:
+        listing.append(neutralise_row(category))
     check = DataValidation(
         type="list",
         formula1=f"=categories!$A$2:$A${listing.max_row}",
@@ -233,7 +233,7 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
     territory = AreaIndex(session)
     existing = {e.ref: e for e in list_entries(session=session)}
     known = set(session.scalars(select(RegistryCategory.code)))
-    seen_refs: set[str] = set()
+    seen_refs: set[str | None] = set()
     seen_links: dict[tuple, int] = {}
     plans = []
     for n, row in rows["entries"]:
@@ -263,7 +263,7 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
                 fuel_hours=row["fuel_hours"],
                 priority_tier=int(row["priority_tier"]) if row["priority_tier"] is not None else 3,
                 notes=row["notes"],
-                contacts=contacts.get(ref, []),
+                contacts=contacts.get(ref, []) if ref is not None else [],
             )
         except ValidationError as err:
             for e in err.errors():

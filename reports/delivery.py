@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.charset import QP, Charset
@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.mime.text import MIMEText
 from email.utils import formatdate, make_msgid
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,7 +71,7 @@ def email_message(
     subject: str,
     text: str,
     html: str | None = None,
-    attachments: list[tuple[str, str, bytes]] = (),
+    attachments: Iterable[tuple[str, str, bytes]] = (),
     headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """One message from the configured sender, dated and with its own Message-ID (RFC 5322): plain text,
@@ -99,8 +99,9 @@ def bulk_text_message(
 ) -> MIMEText:
     """A plain-text message for bulk sending (members' alerts), built with the older ``email`` API: a fifth of
     the cost of :func:`email_message`, which is what limits the delivery rate in a storm."""
-    message = MIMEText(text, "plain", _QP)
-    message["From"], message["To"], message["Subject"] = settings.sender, to, Header(subject, _QP)
+    # typeshed takes the charset and header values as str only; email also takes a Charset and a Header
+    message = MIMEText(text, "plain", _QP)  # type: ignore[arg-type]
+    message["From"], message["To"], message["Subject"] = settings.sender, to, Header(subject, _QP)  # type: ignore[assignment]
     message["Date"], message["Message-ID"] = _date_and_id(settings)
     for name, value in (headers or {}).items():
         message[name] = value
@@ -111,7 +112,7 @@ def bulk_text_message(
 def smtp_connection(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
     """An open, authenticated connection to the configured server (reuse it for a batch of messages)."""
     smtp_class = smtplib.SMTP_SSL if settings.security == "tls" else smtplib.SMTP
-    kwargs = {"context": ssl.create_default_context()} if settings.security == "tls" else {}
+    kwargs: dict[str, Any] = {"context": ssl.create_default_context()} if settings.security == "tls" else {}
     with smtp_class(settings.host, settings.port, timeout=settings.timeout, **kwargs) as smtp:
         if settings.security == "starttls":
             smtp.starttls(context=ssl.create_default_context())

@@ -23,6 +23,7 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +36,9 @@ from gis.models import Feeder, ServiceArea, ServicePointArea, Substation, Transm
 from gis.service import read_layer, system_members
 from registry.models import RegistryCategory, RegistryEntry
 
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
 PAGE_INCHES = (11.0, 8.5)  # US letter, landscape
 PNG_DPI = 150  # 1650 x 1275 px: legible on a screen, sharp enough printed
 PNG_SIZE = (round(PAGE_INCHES[0] * PNG_DPI), round(PAGE_INCHES[1] * PNG_DPI))  # (width, height) [px]
@@ -46,7 +50,8 @@ METRES_PER_MILE = 1609.344
 LABEL_SQ_INCHES = 0.75  # substation codes are written when each has at least this much paper [in²]
 FORMATS = {"png": "image/png", "pdf": "application/pdf"}
 
-AREA_STYLE = {  # kind -> (edge colour, line width, line style, fill colour, fill alpha); as the web page
+# kind -> (edge colour, line width, line style, fill colour, fill alpha); as the web page
+AREA_STYLE: dict[str, tuple[str, float, LineStyleType, str, float]] = {
     "system": ("#455a64", 1.6, "solid", "#f6f4ee", 1.0),
     "county": ("#8d6e63", 0.8, (0, (4, 3)), "none", 0.0),
     "community": ("#00897b", 0.7, "solid", "#00897b", 0.10),
@@ -288,6 +293,7 @@ def _draw(fig, data: MapData, *, cooperative: str, title: str, when: str) -> Non
     # service areas: the system's fill first, then counties, communities and divisions on top
     areas = _clip(data.areas, box)
     kinds = [kind for kind in ("system", "county", "community", "division") if (areas.kind == kind).any()]
+    z: float  # the areas' layers are whole numbers, the labels' in between
     for z, kind in enumerate(kinds, start=1):
         edge, lw, ls, fill, alpha = AREA_STYLE[kind]
         paths = [p for p in (_polygon_path(g, tolerance) for g in areas[areas.kind == kind].geometry) if p]

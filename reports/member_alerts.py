@@ -25,6 +25,7 @@ import secrets
 import smtplib
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -122,7 +123,7 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
                     )
                     .execution_options(synchronize_session=False)
                 )
-                made += session.scalar(select(func.count()).where(AlertDelivery.event_id.in_(ids)))
+                made += session.execute(select(func.count()).where(AlertDelivery.event_id.in_(ids))).scalar_one()
         seen += len(claimed)
         if not claimed:
             break
@@ -268,7 +269,9 @@ class Sender:
 
     def __init__(self, smtp: SmtpSettings, sms: SmsSettings):
         self.smtp_settings, self.sms = smtp, sms
-        self._smtp_cm = self._smtp = self._http = None
+        self._smtp_cm: AbstractContextManager[smtplib.SMTP] | None = None
+        self._smtp: smtplib.SMTP | None = None
+        self._http: httpx.Client | None = None
 
     def __enter__(self) -> Sender:
         return self

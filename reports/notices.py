@@ -45,12 +45,14 @@ def notice_fields(
     live = [r for r in incident.interruptions if r.status != "voided"]
     causes = sorted({r.cause_code for r in live} - {"unknown"})
     open_records = [r for r in live if r.status == "open"]
-    if open_records and all(r.etr_at for r in open_records):
-        etr = format_time(max(r.etr_at for r in open_records), zone)
+    etrs = [r.etr_at for r in open_records if r.etr_at is not None]
+    closed_at = [r.restored_at for r in live if r.restored_at is not None]
+    if open_records and len(etrs) == len(open_records):
+        etr = format_time(max(etrs), zone)
     elif open_records:
         etr = "being assessed"
-    else:
-        etr = "restored " + format_time(result.restored_at, zone)
+    else:  # every record closed; the classifier's restoration is None while a closing time is still ahead
+        etr = "restored " + format_time(result.restored_at or max(closed_at), zone)
     # members out now as the power state counts them (each member once, D15), not a sum over the records
     out_now = result.members_out_now if result.ongoing else 0
     restored = sum(s.members_restored for r in live for s in r.steps if s.at <= now)
@@ -62,7 +64,7 @@ def notice_fields(
         "location": general_location(incident, facts),
         "members_affected": approximately(max(result.peak_members_out, out_now)),
         "cause": ", ".join(DEFAULT_CAUSES.get(c, c) for c in causes) or "under investigation",
-        "time_of_event": format_time(result.started_at, zone),
+        "time_of_event": format_time(result.started_at, zone) if result.started_at else "not known",
         "etr": etr,
         "members_out_now": out_now,
         "members_restored_so_far": restored,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Set as AbstractSet
 from html import escape
 
 STYLE = """
@@ -18,7 +19,7 @@ td.num { text-align: right; } .overdue { color: #a00; font-weight: bold; }
 """
 
 
-def table(headers: list[str], rows: list, *, numeric: set[int] = frozenset(), classes=None) -> str:
+def table(headers: list[str], rows: list, *, numeric: AbstractSet[int] = frozenset(), classes=None) -> str:
     """An HTML table with escaped cells; a row that is a plain string is a group heading across the
     table; ``classes`` maps a row index to a CSS class."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)

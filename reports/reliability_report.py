@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from html import escape
 from typing import Any
 
@@ -153,7 +155,7 @@ class _Sheet:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         return r
 
-    def rows(self, rows: list[list], formats: list[str | None], *, bold: set[int] = frozenset()) -> None:
+    def rows(self, rows: list[list], formats: list[str | None], *, bold: AbstractSet[int] = frozenset()) -> None:
         for i, values in enumerate(rows):
             self.sheet.append([_cell(v) for v in values])
             r = self.row
@@ -169,7 +171,7 @@ class _Sheet:
         for note in notes:
             self.sheet.append([note])
 
-    def widths(self, widths: list[float]) -> None:
+    def widths(self, widths: Sequence[float]) -> None:
         for i, w in enumerate(widths, start=1):
             self.sheet.column_dimensions[get_column_letter(i)].width = w
 
@@ -184,7 +186,8 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
     s.heading(f"System indices {data.years[0]}–{data.year}, with and without major event days (MEDs)")
     cols = [(_col(c, data.n), _heading(h, data), f) for c, h, f in SUMMARY_COLUMNS]
     header_row = s.header(["Year", "Days"] + [h for _, h, _ in cols])
-    rows, bold = [], set()
+    rows: list[list[Any]] = []
+    bold: set[int] = set()
     for year in data.years:
         for days, label in DAY_LABELS.items():
             row = data.summary.loc[(year, days)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -19,7 +20,7 @@ from reports.notices import general_location
 from reports.summary_report import FacilityRow, StepRow, SummaryData
 
 
-def report_state(report: SummaryReport, now: datetime) -> str:
+def report_state(report: SummaryReport, now: datetime) -> Literal["due", "overdue", "filed"]:
     """filed, overdue or due."""
     if report.filed_at is not None:
         return "filed"

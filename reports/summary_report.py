@@ -260,7 +260,7 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 class _Book:
     """A write-only openpyxl workbook plus the data blocks to splice in after saving."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.book = Workbook(write_only=True)
         self.blocks: dict[str, tuple[str, int, str]] = {}  # marker -> (sheet title, first row, <row> elements)
 
@@ -272,7 +272,8 @@ class _Book:
         self.book.save(buffer)
         if not self.blocks:
             return buffer.getvalue()
-        result, spliced = io.BytesIO(), set()
+        result = io.BytesIO()
+        spliced: set[str] = set()
         with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
             for item in source.infolist():
                 content = source.read(item.filename)
@@ -455,8 +456,9 @@ def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     sheet.header(FACILITY_COLUMNS)
     when, length, number = sheet.style(DATETIME_FORMAT), sheet.style(DURATION_FORMAT), sheet.style(COUNT_FORMAT)
     styles = [0, 0, 0, 0, 0, when, 0, when, 0, length, number, number]
-    rows = []
-    members = minutes = 0
+    rows: list[tuple[list, list[int]]] = []
+    members = 0
+    minutes: float = 0
     for f in data.facilities:
         rows.append(
             (
@@ -617,8 +619,9 @@ def timeline_png(data: SummaryData, *, width: float = 10.0, height: float = 3.2,
     figure = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.step(times, values, where="post", color="#1f5c99", linewidth=1.4)
-    axes.fill_between(times, values, step="post", color="#1f5c99", alpha=0.12)
+    # matplotlib's stubs leave out the datetime x values its date units accept
+    axes.step(times, values, where="post", color="#1f5c99", linewidth=1.4)  # type: ignore[arg-type]
+    axes.fill_between(times, values, step="post", color="#1f5c99", alpha=0.12)  # type: ignore[arg-type]
     axes.set_ylim(bottom=0)
     axes.set_ylabel("Members out")
     axes.set_xlabel(f"Local time ({zone_name(data.zone)})")

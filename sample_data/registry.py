@@ -738,13 +738,13 @@ def _pick(rng: np.random.Generator, pts: _Points, taken: np.ndarray, category: s
         n_first = min(k_town, len(towns))
         picked = list(rng.choice(towns, size=n_first, replace=False, p=sizes / sizes.sum()))
         picked += list(rng.choice(towns, size=k_town - n_first, replace=True, p=sizes / sizes.sum()))
-        chosen = []
+        drawn: list[int] = []
         for t in picked:
-            pool = town_pool[(pts.community[town_pool] == t) & ~np.isin(town_pool, chosen)]
+            pool = town_pool[(pts.community[town_pool] == t) & ~np.isin(town_pool, drawn)]
             if not len(pool):  # a tiny town drawn twice: any other in-town point
-                pool = town_pool[~np.isin(town_pool, chosen)]
-            chosen.append(int(pool[rng.integers(len(pool))]))
-        chosen = np.array(chosen, dtype=np.int64)
+                pool = town_pool[~np.isin(town_pool, drawn)]
+            drawn.append(int(pool[rng.integers(len(pool))]))
+        chosen: np.ndarray = np.array(drawn, dtype=np.int64)
     else:
         chosen = rng.choice(town_pool, size=k_town, replace=False) if k_town else np.array([], dtype=np.int64)
     free[chosen] = False

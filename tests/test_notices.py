@@ -281,3 +281,20 @@ def test_two_schedulers_racing_make_one_notice(engine, inbox):
             session.execute(delete(EtrChange).where(EtrChange.interruption_id.in_(record_ids)))
             session.execute(delete(Interruption).where(Interruption.incident_id == incident_id))
             session.execute(delete(Incident).where(Incident.id == incident_id))
+
+
+def test_a_record_closed_a_few_minutes_ahead_still_gets_its_initial_notice(sessions, session, inbox):
+    # a dispatcher's clock a few minutes ahead (within the skew allowance): every record is closed, the
+    # classifier still counts the outage as ongoing at the tick, and the notice says when it was restored
+    record = log(session)
+    close_interruption(
+        session=session,
+        interruption_id=record.id,
+        actor="dispatcher",
+        data=CloseIn(version=record.version, restored_at=T + timedelta(hours=1, minutes=3)),
+    )
+    session.commit()
+    report = tick(sessions, cooperative=COOPERATIVE, now=T + timedelta(hours=1), smtp=inbox.settings)
+    assert len(report.notices) == 1 and report.sent == 2
+    (initial,) = notices(session, record.incident_id)
+    assert initial.fields["etr"] == "restored Mon 2 Jun 2025 11:03 CDT"

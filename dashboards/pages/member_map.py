@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from time import monotonic
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,6 +32,9 @@ from outages.public_map import (
     get_public_map_settings,
     public_areas,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 NPM_URL = "/static/node_modules"
 PAGE_REBUILD_CHECK_SECONDS = 60.0
@@ -129,7 +132,9 @@ async def member_map_data(request: Request) -> Response:
     Async: a fresh payload is sent straight from memory; only a check of the log (at most every few
     seconds) goes to a worker thread."""
     cache = _cache(request)
-    payload = cache.fresh() or await run_in_threadpool(cache.get)
+    payload = cache.fresh()
+    if payload is None:
+        payload = await run_in_threadpool(cache.get)
     return _send(request, payload.body, payload.gzipped, payload.etag, "application/json", 5)
 
 
@@ -154,7 +159,9 @@ class BuiltMap:
 
 def _build_map(session, settings: PublicMapSettings) -> BuiltMap:
     areas = simplify_areas(public_areas(session=session, settings=settings))
-    layers = {kind: areas[areas.kind == kind] for kind in ("county", "community") if kind in settings.area_kinds}
+    layers: dict[str, gpd.GeoDataFrame] = {
+        kind: areas[areas.kind == kind] for kind in ("county", "community") if kind in settings.area_kinds
+    }
     js, css = local_assets(NPM_URL, LEAFLET_ONLY)
     m, names = area_map(layers, js=js, css=css, properties=("code", "name", "kind"))
     head, body, script = map_parts(m)

@@ -1,7 +1,7 @@
 """The facility layer as GeoJSON, the spatial look-ups, and the facility map as a PNG or PDF to print."""
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
@@ -119,7 +119,9 @@ AreaCode = Annotated[
         ),
     ),
 ]
-MAP_RESPONSES = {404: {"description": "No service area has that code (the answer names the area parameter)"}}
+MAP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No service area has that code (the answer names the area parameter)"}
+}
 
 
 def _map_download(db, fmt: str, area: str | None) -> Response:

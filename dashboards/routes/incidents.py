@@ -1,7 +1,7 @@
 """Incident routes: incidents and their records, the console's open overview, call lists and contact attempts,
 restoration priorities and probable outages from members' reports."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -97,7 +97,9 @@ def priorities(db: ReadSession, _user: Reader) -> list[PriorityRow]:
     return restoration_queue(session=db)
 
 
-NO_REPORTS = {404: {"description": "No open outage reports on that feeder (confirmed or dismissed meanwhile)"}}
+NO_REPORTS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No open outage reports on that feeder (confirmed or dismissed meanwhile)"}
+}
 
 
 class ProbableAction(BaseModel):

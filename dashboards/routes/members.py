@@ -3,7 +3,7 @@ status, outage reports, alert choices and recipients (confirm, unsubscribe)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
@@ -244,7 +244,9 @@ def unsubscribe(db: WriteSession, key: str) -> Answer:
     return service.unsubscribe(session=db, key=key)
 
 
-ALREADY_REPORTED = {200: {"model": ReportAck, "description": "This meter's open report, made before"}}
+ALREADY_REPORTED: dict[int | str, dict[str, Any]] = {
+    200: {"model": ReportAck, "description": "This meter's open report, made before"}
+}
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
@@ -66,7 +66,7 @@ def _notice_out(n: Notice) -> NoticeOut:
     return NoticeOut(
         id=n.id,
         incident_id=n.incident_id,
-        kind=n.kind,
+        kind=cast(Literal["initial", "update"], n.kind),  # the table's CHECK constraint holds it to these
         sequence=n.sequence,
         created_at=n.created_at,
         fields=n.fields,

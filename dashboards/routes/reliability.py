@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -198,7 +198,7 @@ def indices(
         start=result.start.to_pydatetime(),
         end=result.end.to_pydatetime(),
         zone=result.zone,
-        days=days,
+        days=cast(Literal["all", "normal", "major_event"], days),  # checked against DAY_TYPES above
         group_by=group_by,
         n=n,
         celid_s_hours=result.celid_s_hours,

@@ -13,8 +13,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
@@ -97,7 +99,7 @@ def register(
     meter_number: str,
     language: str = "en",
     now: datetime | None = None,
-) -> Outgoing | None:
+) -> Outgoing:
     """Start a registration.  The caller always answers the same way; what happened is only told by
     e-mail to the address given (an activation link, or a note that it is already registered)."""
     now = now or utcnow()
@@ -145,6 +147,7 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> Li
             field="token",
         )
     account = session.get(MemberAccount, row.account_id)
+    assert account is not None  # the token's foreign key
     if not account.active:
         if row.expires_at < now:
             raise Conflict(
@@ -159,11 +162,12 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> Li
 def _activate(session: Session, account: MemberAccount, now: datetime) -> bool:
     """Activate the account, once even when two clicks race (a conditional update decides); its own e-mail,
     proven by the link, becomes its first, confirmed alert recipient."""
-    won = session.execute(
+    updated = session.execute(
         update(MemberAccount)
         .where(MemberAccount.id == account.id, MemberAccount.active.is_(False))
         .values(active=True, activated_at=now)
-    ).rowcount
+    )
+    won = cast(CursorResult[Any], updated).rowcount  # an UPDATE's result is a cursor's
     if won:
         session.add(
             AlertRecipient(
@@ -216,6 +220,7 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
             field="token",
         )
     account = session.get(MemberAccount, row.account_id)
+    assert account is not None  # the token's foreign key
     check_password(password, account.email)
     account.password_hash, row.used_at = hash_password(password), now
     if not account.active:
