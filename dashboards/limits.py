@@ -47,6 +47,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from dashboards.settings import get_settings
 from gis.db import Base, UTCDateTime, transaction, utcnow
 from gis.errors import TooManyRequests
+from outages.members.texts import ERRORS
 
 # declared on every limited route (``responses=limits.LIMITED``)
 LIMITED: dict[int | str, dict[str, Any]] = {
@@ -106,17 +107,24 @@ def _seconds(delta: timedelta) -> int:
 
 
 def _wait(seconds: int) -> tuple[str, str]:
+    """How long to wait, in English and in Spanish (:data:`outages.members.texts.ERRORS` ``wait_…``)."""
     minutes = math.ceil(seconds / 60)
     if seconds < 60:
-        return f"{seconds} seconds", f"{seconds} segundos"
-    return (f"{minutes} minute{'s' * (minutes > 1)}", f"{minutes} minuto{'s' * (minutes > 1)}")
+        key, n = "wait_seconds", seconds
+    else:
+        key, n = ("wait_minutes" if minutes > 1 else "wait_minute"), minutes
+    en, es = ERRORS[key]
+    return en.format(n=n), es.format(n=n)
 
 
-def _refusal(what: str, seconds: int, spanish: bool) -> TooManyRequests:
-    en, es = _wait(seconds)
-    message = f"Too many {what}. Fix: wait {en} and try again."
+def _refusal(key: str, seconds: int, spanish: bool, **values: str) -> TooManyRequests:
+    """The refusal ``key`` of :data:`outages.members.texts.ERRORS`: "English / Spanish", or (``spanish``
+    false: staff signing in) only its English half."""
+    en_wait, es_wait = _wait(seconds)
+    english, in_spanish = ERRORS[key]
+    message = english.format(wait=en_wait, **values)
     if spanish:
-        message += f" / Demasiados intentos. Espere {es} e inténtelo de nuevo."
+        message += " / " + in_spanish.format(wait=es_wait, **values)
     return TooManyRequests(message, retry_after=seconds)
 
 
@@ -169,7 +177,7 @@ def count_request(
     if made:
         _prune(sessions, now)
     if refused is not None:
-        raise _refusal(f"{action} attempts from here", refused, spanish=True)
+        raise _refusal("too_many_requests", refused, spanish=True, action=action)
 
 
 @dataclass(frozen=True)
@@ -236,7 +244,7 @@ def attempt_sign_in(
     if made:
         _prune(sessions, now)
     if refused is not None:
-        raise _refusal("sign-in attempts for this account or from this address", refused, spanish)
+        raise _refusal("too_many_sign_ins", refused, spanish)
     account_key, client_key = key("sign-in", "account", account), key("sign-in", "client", client)
     return SignIn(sessions, account_key, client_key, now)
 

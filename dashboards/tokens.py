@@ -11,6 +11,7 @@ import jwt
 from dashboards.settings import get_settings
 from gis.db import utcnow
 from gis.errors import NotAuthenticated
+from outages.members.texts import both
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Kind:
     other: str = ""
 
 
-SIGN_IN_FIRST = "Sign in first. Fix: POST /api/members/token with your e-mail and password. / Inicie sesión primero."
+SIGN_IN_FIRST = both("sign_in_first")
 # staff tokens carry the role instead of a kind; a member's subject ("member:<id>") names no staff account
 STAFF = Kind(
     None, expired="Your session has expired. Fix: log in again.", invalid="The token is not valid. Fix: log in again."
@@ -33,7 +34,7 @@ MEMBER = Kind(
     "member",
     expired=SIGN_IN_FIRST,
     invalid=SIGN_IN_FIRST,
-    other="This is not a member sign-in. Fix: sign in as a member. / Inicie sesión como socio.",
+    other=both("not_member_sign_in"),
 )
 
 

@@ -53,6 +53,7 @@ from gis.errors import InvalidInput, NotFound
 from gis.models import ServicePoint
 from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
 from outages.members.schemas import member_email
+from outages.members.texts import both
 from outages.models import Interruption
 
 KINDS = ("outage", "etr", "restored", "planned")
@@ -180,10 +181,7 @@ def _my_link(session: Session, account: MemberAccount, meter_number: str) -> Mem
         .where(MemberServicePoint.account_id == account.id, ServicePoint.meter_number == (meter_number or "").strip())
     )
     if link is None:
-        raise NotFound(
-            "That meter is not one of yours. Fix: choose one of your service points, or add it first. / "
-            "Ese medidor no es suyo. Elija uno de sus medidores o agréguelo primero."
-        )
+        raise NotFound(both("meter_not_yours_add"))
     return link
 
 
@@ -215,9 +213,7 @@ def set_language(*, session: Session, account: MemberAccount, language: str) -> 
 
 def _check_language(language: str) -> None:
     if language not in ("en", "es"):
-        raise InvalidInput(
-            "language must be en or es. Fix: choose English or Spanish. / Elija inglés o español.", field="language"
-        )
+        raise InvalidInput(both("bad_language"), field="language")
 
 
 def normalise_address(channel: str, address: str) -> str:
@@ -230,15 +226,9 @@ def normalise_address(channel: str, address: str) -> str:
         match = PHONE.match(re.sub(r"[\s().\-]", "", address)) if len(address) <= 40 else None
         if not match:
             address = address if len(address) <= 40 else address[:37] + "..."
-            raise InvalidInput(
-                f"{address!r} is not a mobile phone number. Fix: write it like 512-555-0142. / "
-                f"{address!r} no es un número de celular. Escríbalo así: 512-555-0142.",
-                field="address",
-            )
+            raise InvalidInput(both("bad_phone", address=repr(address)), field="address")
         return "+1" + match.group(1)
-    raise InvalidInput(
-        "channel must be email or sms. Fix: choose e-mail or text. / Elija correo o mensaje de texto.", field="channel"
-    )
+    raise InvalidInput(both("bad_channel"), field="channel")
 
 
 def _hash(token: str) -> str:
@@ -271,8 +261,7 @@ def add_recipient(
     )
     if recipient is not None and recipient.owner:
         raise InvalidInput(
-            "That is your own e-mail address; it receives your alerts already. / Es su propio "
-            "correo; ya recibe sus alertas.",
+            both("own_address"),
             field="address",
         )
     if recipient is None:
@@ -288,15 +277,10 @@ def add_recipient(
 def remove_recipient(*, session: Session, account: MemberAccount, recipient_id: int) -> None:
     recipient = session.get(AlertRecipient, recipient_id)
     if recipient is None or recipient.account_id != account.id:
-        raise NotFound(
-            f"Alert recipient {recipient_id} is not one of yours. Fix: reload your alert settings. / "
-            "Ese destinatario no es suyo. Vuelva a cargar sus ajustes de alertas."
-        )
+        raise NotFound(both("recipient_not_yours", id=recipient_id))
     if recipient.owner:
         raise InvalidInput(
-            "Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the "
-            "unsubscribe link in any alert. / Su propio correo no se puede quitar. Apague las alertas "
-            "de cada medidor o use el enlace para darse de baja de cualquier alerta.",
+            both("own_address_kept"),
             field="recipient",
         )
     session.delete(recipient)
@@ -308,8 +292,7 @@ def confirm_recipient(*, session: Session, token: str, now: datetime | None = No
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.confirm_hash == _hash(token or "")))
     if recipient is None:
         raise InvalidInput(
-            "This confirmation link is not valid. Fix: ask the member to add you again. / Este enlace "
-            "no es válido. Pida al socio que lo agregue de nuevo.",
+            both("bad_confirm_link"),
             field="token",
         )
     updated = session.execute(
@@ -326,8 +309,7 @@ def unsubscribe(*, session: Session, key: str, now: datetime | None = None) -> A
     recipient = session.scalar(select(AlertRecipient).where(AlertRecipient.unsubscribe_key == (key or "")))
     if recipient is None:
         raise InvalidInput(
-            "This unsubscribe link is not valid. Fix: use the link in the latest alert. / Este enlace "
-            "no es válido. Use el enlace de la alerta más reciente.",
+            both("bad_unsubscribe_link"),
             field="key",
         )
     if recipient.unsubscribed_at is None:
@@ -363,9 +345,7 @@ def service_point_by_phone(session: Session, account_number: str, phone: str) ->
     )
     if sp is None:
         raise InvalidInput(
-            "We have no confirmed phone number for that account. Fix: use the meter number from "
-            "your bill instead, or sign in. / No tenemos ese celular confirmado para esa cuenta. "
-            "Use el número de medidor de su factura o inicie sesión.",
+            both("phone_not_confirmed"),
             field="phone",
         )
     return sp

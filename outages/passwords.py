@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from gis.errors import InvalidInput
+from outages.members.texts import both
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("timing-equaliser")
@@ -30,23 +31,18 @@ def check_password(password: str, name: str) -> None:
     plain reason, in English and Spanish."""
     if len(password) < 8:
         raise InvalidInput(
-            "The password is shorter than 8 characters. Fix: use a longer passphrase, e.g. four "
-            "words. / La contraseña tiene menos de 8 caracteres. Use una frase más larga, por ejemplo "
-            "cuatro palabras.",
+            both("password_short"),
             field="password",
         )
     if len(password) > 1024:
         raise InvalidInput(
-            "The password is longer than 1,024 characters. Fix: use a shorter passphrase. / La "
-            "contraseña tiene más de 1,024 caracteres. Use una frase más corta.",
+            both("password_long"),
             field="password",
         )
     lowered = password.lower()
     if lowered in _common_passwords() or lowered == name.split("@")[0].lower() or len(set(password)) < 4:
         raise InvalidInput(
-            "That password is too common or too easy to guess. Fix: choose another one, e.g. a "
-            "few unrelated words. / Esa contraseña es demasiado común o fácil de adivinar. Elija "
-            "otra, por ejemplo varias palabras sin relación.",
+            both("password_common"),
             field="password",
         )
 

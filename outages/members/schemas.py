@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from gis.errors import InvalidInput
+from outages.members.texts import both
 from registry.schemas import EmailError, normalise_email
 
 
@@ -17,19 +18,9 @@ def member_email(value: str | None, *, field: str = "email") -> str:
     try:
         return normalise_email(value)
     except EmailError as err:
-        english = str(err)[:1].upper() + str(err)[1:]
-        spanish = {
-            "empty": "Falta el correo electrónico.",
-            "too_long": f"El correo electrónico tiene más de {err.limit} caracteres.",
-        }.get(err.kind, f"{err.shown} no es un correo electrónico.")
-        fix = (
-            ("use a shorter address", "use una dirección más corta")
-            if err.kind == "too_long"
-            else ("write it like name@example.org", "escríbalo así: nombre@ejemplo.org")
-        )
-        raise InvalidInput(
-            f"{english}. Fix: {fix[0]}. / {spanish} {fix[1][:1].upper()}{fix[1][1:]}.", field=field
-        ) from None
+        key = {"empty": "email_empty", "too_long": "email_too_long"}.get(err.kind, "email_invalid")
+        reason = str(err)[:1].upper() + str(err)[1:]
+        raise InvalidInput(both(key, reason=reason, limit=err.limit, shown=err.shown), field=field) from None
 
 
 class RegisterIn(BaseModel):

@@ -61,9 +61,7 @@ def service_point_by_bill(*, session: Session, account_number: str, meter_number
     )
     if sp is None:
         raise InvalidInput(
-            "The account number and meter number do not match one of our service points. Fix: copy "
-            "both from the same bill. / El número de cuenta y el de medidor no coinciden con ninguno "
-            "de nuestros servicios. Cópielos de la misma factura.",
+            both("bill_mismatch"),
             field="meter_number",
         )
     return sp
@@ -106,9 +104,7 @@ def register(
     email = member_email(email)
     check_password(password, email)
     if language not in ("en", "es"):
-        raise InvalidInput(
-            "language must be en or es. Fix: choose English or Spanish. / Elija inglés o español.", field="language"
-        )
+        raise InvalidInput(both("bad_language"), field="language")
     sp = service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
     password_hash = hash_password(password)  # either way: a known e-mail must not answer sooner than a new one
     account = session.scalar(select(MemberAccount).where(MemberAccount.email == email))
@@ -142,18 +138,14 @@ def activate(*, session: Session, token: str, now: datetime | None = None) -> Li
     )
     if row is None:
         raise InvalidInput(
-            "This activation link is not valid. Fix: ask for a new one on the sign-in page. / Este "
-            "enlace de activación no es válido. Pida uno nuevo en la página de inicio de sesión.",
+            both("bad_activation_link"),
             field="token",
         )
     account = session.get(MemberAccount, row.account_id)
     assert account is not None  # the token's foreign key
     if not account.active:
         if row.expires_at < now:
-            raise Conflict(
-                "This activation link has expired. Fix: ask for a new one (Resend activation). / Este "
-                "enlace de activación venció. Pida uno nuevo (Reenviar activación)."
-            )
+            raise Conflict(both("activation_expired"))
         row.used_at = now
     status = "activated" if not account.active and _activate(session, account, now) else "already_active"
     return LinkOutcome(status=status, detail=both(status))
@@ -215,8 +207,7 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
     )
     if row is None or row.used_at is not None or row.expires_at < now:
         raise InvalidInput(
-            "This reset link is not valid any more. Fix: ask for a new one. / Este enlace ya no es "
-            "válido. Pida uno nuevo.",
+            both("bad_reset_link"),
             field="token",
         )
     account = session.get(MemberAccount, row.account_id)
@@ -226,9 +217,7 @@ def reset_password(*, session: Session, token: str, password: str, now: datetime
     if not account.active:
         _activate(session, account, now)
     session.flush()
-    return Answer(
-        detail="Your password is changed. You can sign in now. / Su contraseña cambió. Ya puede iniciar sesión."
-    )
+    return Answer(detail=both("password_changed"))
 
 
 def authenticate_member(*, session: Session, email: str, password: str) -> MemberAccount:
@@ -241,11 +230,7 @@ def authenticate_member(*, session: Session, email: str, password: str) -> Membe
     if not password_matches(account.password_hash if account else None, password):
         account = None
     if account is None or not account.active:
-        raise NotAuthenticated(
-            "Wrong e-mail or password, or the account is not activated yet. Fix: check both, "
-            "or use the link we e-mailed you. / Correo o contraseña incorrectos, o la cuenta aún "
-            "no está activada. Revise ambos o use el enlace que le enviamos."
-        )
+        raise NotAuthenticated(both("wrong_sign_in"))
     return account
 
 
@@ -281,10 +266,7 @@ def signed_in_member(*, session: Session, account_id: int) -> MemberAccount:
     """The account a member's sign-in names, while it is active."""
     account = session.get(MemberAccount, account_id)
     if account is None or not account.active:
-        raise NotAuthenticated(
-            "This account is not active. Fix: open the activation link we e-mailed you. / Esta "
-            "cuenta no está activa. Abra el enlace de activación que le enviamos."
-        )
+        raise NotAuthenticated(both("account_inactive"))
     return account
 
 
@@ -351,8 +333,7 @@ def add_recipient(
     only when the cooperative has a gateway (``texts_available``)."""
     if channel == "sms" and not texts_available:
         raise InvalidInput(
-            "Text alerts are not available at this cooperative yet. Fix: choose e-mail. / Los "
-            "mensajes de texto aún no están disponibles. Elija correo.",
+            both("texts_unavailable"),
             field="channel",
         )
     recipient, token = alerts.add_recipient(
@@ -370,10 +351,7 @@ def confirm_recipient(*, session: Session, token: str) -> LinkOutcome:
 def unsubscribe(*, session: Session, key: str) -> Answer:
     """Stop every alert to the address a message carrying ``key`` went to (:func:`outages.alerts.unsubscribe`)."""
     alerts.unsubscribe(session=session, key=key)
-    return Answer(
-        detail="You will receive no more outage alerts at this address. / No recibirá más alertas de "
-        "apagones en esta dirección."
-    )
+    return Answer(detail=both("unsubscribed"))
 
 
 def report_mine(*, session: Session, account: MemberAccount, meter_number: str) -> tuple[ReportAck, bool]:
@@ -388,8 +366,7 @@ def report_mine(*, session: Session, account: MemberAccount, meter_number: str) 
     )
     if sp is None:
         raise InvalidInput(
-            "That meter is not one of yours. Fix: choose one of your service points. / Ese medidor no "
-            "es suyo. Elija uno de sus medidores.",
+            both("meter_not_yours"),
             field="meter_number",
         )
     return _report(session, sp, account.id)
@@ -406,8 +383,7 @@ def report_anonymous(
         sp = alerts.service_point_by_phone(session, account_number, phone)
     else:
         raise InvalidInput(
-            "Give the meter number from your bill, or the mobile number you get text alerts on. / "
-            "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
+            both("meter_or_phone"),
             field="meter_number",
         )
     return _report(session, sp, None)
@@ -424,16 +400,5 @@ def _report(session: Session, sp: ServicePoint, account_id: int | None) -> tuple
         account_id=account_id,
         known=state.records[0] if state.status == "out" else None,
     )
-    if report.status == "confirmed":
-        detail = (
-            "We already know about the outage at this meter and crews are on it; your page shows the "
-            "estimated restoration. / Ya sabemos del apagón en este medidor y estamos trabajando en él."
-        )
-    elif created:
-        detail = (
-            "Thank you: your report is recorded and the control room can see it. / Gracias: su reporte "
-            "quedó registrado."
-        )
-    else:
-        detail = "We already have your report for this meter. / Ya tenemos su reporte para este medidor."
+    detail = both("report_known" if report.status == "confirmed" else "report_new" if created else "report_again")
     return ReportAck(id=report.id, status=report.status, detail=detail), created

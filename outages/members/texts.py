@@ -1,5 +1,5 @@
 """The members' bilingual catalogue: every text a member reads, in English and Spanish, in one place (the pages
-and the public map, the alerts, the account e-mails, the API's answers to members)."""
+and the public map, the alerts, the account e-mails, the API's answers and refusals to members)."""
 
 from __future__ import annotations
 
@@ -439,10 +439,163 @@ ANSWERS: dict[str, tuple[str, str]] = {
     "already_active": ("Your account is already active. You can sign in.", "Su cuenta ya está activa."),
     "confirmed": ("You will receive outage alerts from now on.", "Recibirá alertas de apagones."),
     "already_confirmed": ("You had already confirmed.", "Ya había confirmado."),
+    "password_changed": (
+        "Your password is changed. You can sign in now.",
+        "Su contraseña cambió. Ya puede iniciar sesión.",
+    ),
+    "unsubscribed": (
+        "You will receive no more outage alerts at this address.",
+        "No recibirá más alertas de apagones en esta dirección.",
+    ),
+    # what the log knows, nothing more (D16): no crew is promised without a crew on record
+    "report_known": (
+        "We already know about the outage at this meter; your page shows its status and the estimated restoration.",
+        "Ya sabemos del apagón en este medidor; su página muestra su estado y la hora estimada de restablecimiento.",
+    ),
+    "report_new": (
+        "Thank you: your report is recorded and the control room can see it.",
+        "Gracias: su reporte quedó registrado.",
+    ),
+    "report_again": ("We already have your report for this meter.", "Ya tenemos su reporte para este medidor."),
 }
 
 
-def both(key: str) -> str:
-    """An answer in both languages, as the member API sends it: "English / Spanish"."""
-    english, spanish = ANSWERS[key]
-    return f"{english} / {spanish}"
+# --- errors ---
+# What the member API refuses with (:mod:`outages.passwords`, :mod:`outages.members`, :mod:`outages.alerts`,
+# :mod:`dashboards.limits`, :mod:`dashboards.tokens`): key -> (English, Spanish), sent as "English / Spanish"
+# (neither half may contain " / ": the member pages split there).  The English half says its "Fix:".
+ERRORS: dict[str, tuple[str, str]] = {
+    # passwords
+    "password_short": (
+        "The password is shorter than 8 characters. Fix: use a longer passphrase, e.g. four words.",
+        "La contraseña tiene menos de 8 caracteres. Use una frase más larga, por ejemplo cuatro palabras.",
+    ),
+    "password_long": (
+        "The password is longer than 1,024 characters. Fix: use a shorter passphrase.",
+        "La contraseña tiene más de 1,024 caracteres. Use una frase más corta.",
+    ),
+    "password_common": (
+        "That password is too common or too easy to guess. Fix: choose another one, e.g. a few unrelated words.",
+        "Esa contraseña es demasiado común o fácil de adivinar. Elija otra, por ejemplo varias palabras sin relación.",
+    ),
+    # e-mail addresses: {reason} is the plain reason of registry.schemas.normalise_email, capitalised
+    "email_empty": (
+        "{reason}. Fix: write it like name@example.org.",
+        "Falta el correo electrónico. Escríbalo así: nombre@ejemplo.org.",
+    ),
+    "email_too_long": (
+        "{reason}. Fix: use a shorter address.",
+        "El correo electrónico tiene más de {limit} caracteres. Use una dirección más corta.",
+    ),
+    "email_invalid": (
+        "{reason}. Fix: write it like name@example.org.",
+        "{shown} no es un correo electrónico. Escríbalo así: nombre@ejemplo.org.",
+    ),
+    # the account
+    "bill_mismatch": (
+        "The account number and meter number do not match one of our service points. Fix: copy both from the "
+        "same bill.",
+        "El número de cuenta y el de medidor no coinciden con ninguno de nuestros servicios. Cópielos de la "
+        "misma factura.",
+    ),
+    "bad_language": ("language must be en or es. Fix: choose English or Spanish.", "Elija inglés o español."),
+    "bad_activation_link": (
+        "This activation link is not valid. Fix: ask for a new one on the sign-in page.",
+        "Este enlace de activación no es válido. Pida uno nuevo en la página de inicio de sesión.",
+    ),
+    "activation_expired": (
+        "This activation link has expired. Fix: ask for a new one (Resend activation).",
+        "Este enlace de activación venció. Pida uno nuevo (Reenviar activación).",
+    ),
+    "bad_reset_link": (
+        "This reset link is not valid any more. Fix: ask for a new one.",
+        "Este enlace ya no es válido. Pida uno nuevo.",
+    ),
+    "wrong_sign_in": (
+        "Wrong e-mail or password, or the account is not activated yet. Fix: check both, or use the link we "
+        "e-mailed you.",
+        "Correo o contraseña incorrectos, o la cuenta aún no está activada. Revise ambos o use el enlace que le "
+        "enviamos.",
+    ),
+    "account_inactive": (
+        "This account is not active. Fix: open the activation link we e-mailed you.",
+        "Esta cuenta no está activa. Abra el enlace de activación que le enviamos.",
+    ),
+    "sign_in_first": (
+        "Sign in first. Fix: POST /api/members/token with your e-mail and password.",
+        "Inicie sesión primero.",
+    ),
+    "not_member_sign_in": ("This is not a member sign-in. Fix: sign in as a member.", "Inicie sesión como socio."),
+    # service points and reports
+    "meter_not_yours": (
+        "That meter is not one of yours. Fix: choose one of your service points.",
+        "Ese medidor no es suyo. Elija uno de sus medidores.",
+    ),
+    "meter_not_yours_add": (
+        "That meter is not one of yours. Fix: choose one of your service points, or add it first.",
+        "Ese medidor no es suyo. Elija uno de sus medidores o agréguelo primero.",
+    ),
+    "meter_or_phone": (
+        "Give the meter number from your bill, or the mobile number you get text alerts on.",
+        "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
+    ),
+    "phone_not_confirmed": (
+        "We have no confirmed phone number for that account. Fix: use the meter number from your bill instead, "
+        "or sign in.",
+        "No tenemos ese celular confirmado para esa cuenta. Use el número de medidor de su factura o inicie sesión.",
+    ),
+    # alert recipients: {address} is the address as typed, quoted (repr)
+    "texts_unavailable": (
+        "Text alerts are not available at this cooperative yet. Fix: choose e-mail.",
+        "Los mensajes de texto aún no están disponibles. Elija correo.",
+    ),
+    "bad_phone": (
+        "{address} is not a mobile phone number. Fix: write it like 512-555-0142.",
+        "{address} no es un número de celular. Escríbalo así: 512-555-0142.",
+    ),
+    "bad_channel": ("channel must be email or sms. Fix: choose e-mail or text.", "Elija correo o mensaje de texto."),
+    "own_address": (
+        "That is your own e-mail address; it receives your alerts already.",
+        "Es su propio correo; ya recibe sus alertas.",
+    ),
+    "recipient_not_yours": (
+        "Alert recipient {id} is not one of yours. Fix: reload your alert settings.",
+        "Ese destinatario no es suyo. Vuelva a cargar sus ajustes de alertas.",
+    ),
+    "own_address_kept": (
+        "Your own e-mail cannot be removed. Fix: turn alerts off per service point, or use the unsubscribe link "
+        "in any alert.",
+        "Su propio correo no se puede quitar. Apague las alertas de cada medidor o use el enlace para darse de "
+        "baja de cualquier alerta.",
+    ),
+    "bad_confirm_link": (
+        "This confirmation link is not valid. Fix: ask the member to add you again.",
+        "Este enlace no es válido. Pida al socio que lo agregue de nuevo.",
+    ),
+    "bad_unsubscribe_link": (
+        "This unsubscribe link is not valid. Fix: use the link in the latest alert.",
+        "Este enlace no es válido. Use el enlace de la alerta más reciente.",
+    ),
+    # rate limits (dashboards.limits): {wait} is one of the wait_… texts, each half in its own language; staff
+    # signing in get the English half only
+    "too_many_requests": (
+        "Too many {action} attempts from here. Fix: wait {wait} and try again.",
+        "Demasiados intentos. Espere {wait} e inténtelo de nuevo.",
+    ),
+    "too_many_sign_ins": (
+        "Too many sign-in attempts for this account or from this address. Fix: wait {wait} and try again.",
+        "Demasiados intentos. Espere {wait} e inténtelo de nuevo.",
+    ),
+    "wait_seconds": ("{n} seconds", "{n} segundos"),
+    "wait_minute": ("{n} minute", "{n} minuto"),
+    "wait_minutes": ("{n} minutes", "{n} minutos"),
+}
+assert not ANSWERS.keys() & ERRORS.keys(), "a key names both an answer and an error"
+assert not any(" / " in half for pair in (*ANSWERS.values(), *ERRORS.values()) for half in pair), "splits wrong"
+
+
+def both(key: str, **values: object) -> str:
+    """An answer or an error (:data:`ANSWERS`, :data:`ERRORS`) in both languages, as the member API sends it:
+    "English / Spanish", each half's ``{name}`` placeholders filled in from ``values``."""
+    english, spanish = ANSWERS[key] if key in ANSWERS else ERRORS[key]
+    return f"{english.format(**values)} / {spanish.format(**values)}"
