@@ -16,13 +16,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.pages.templating import STATIC_DIR as STATIC_DIR  # where ASSETS are
 from dashboards.pages.templating import page_response
 from outages.members.texts import TEXTS
 
 router = APIRouter(include_in_schema=False)
 
-ASSETS = ("members.css", "members.js")  # the member pages' own, in static/ (templates/members/base.html)
 LANG_KEY = "outageMap.lang"  # shared with the public map: one choice for both
 TOKEN_KEY = "outages.memberToken"  # not the staff pages' key: a member token is no staff token
 REFRESH_SECONDS = 60
