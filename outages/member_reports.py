@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, Index, String, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -22,9 +22,13 @@ from outages.service import create_interruption
 from outages.settings import get_rule_settings
 
 
+HAZARDS = ("wire_down", "tree_on_line")
+
+
 class OutageReport(Base):
     __tablename__ = "outage_reports"
     __table_args__ = (
+        CheckConstraint("hazard IN ('wire_down','tree_on_line')", name="hazard"),
         Index(
             "uq_outage_reports_open",
             "service_point_id",
@@ -42,6 +46,10 @@ class OutageReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)  # open | confirmed | dismissed
     interruption_id: Mapped[int | None] = mapped_column(ForeignKey("interruptions.id"))
+    # a danger the member saw (HAZARDS); listed first in the console until a dispatcher marks it made safe
+    hazard: Mapped[str | None] = mapped_column(String(20))
+    hazard_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hazard_cleared_by: Mapped[str | None] = mapped_column(String(80))
 
 
 def report_outage(
