@@ -67,13 +67,13 @@ class AlertEvent(Base):
     __tablename__ = "alert_events"
     __table_args__ = (
         UniqueConstraint("interruption_id", "kind", "ref", name="uq_alert_events_once"),
-        CheckConstraint("kind IN ('outage','etr','restored','planned','cancelled')", name="kind"),
+        CheckConstraint("kind IN ('outage','etr','restored','planned','cancelled','crew')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interruption_id: Mapped[int] = mapped_column(ForeignKey("interruptions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    ref: Mapped[int] = mapped_column(Integer, default=0)  # the ETR change for 'etr', else 0
+    ref: Mapped[int] = mapped_column(Integer, default=0)  # the ETR change for 'etr', the assignment for 'crew', else 0
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     recipients: Mapped[int | None] = mapped_column(Integer)

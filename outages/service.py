@@ -444,7 +444,7 @@ def update_interruption(
             record,
             "planned",
             ref=record.version,  # members hear the new time
-            service_point_ids=_dark_ids(session, record),
+            service_point_ids=dark_ids(session, record),
         )
     _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
     return record
@@ -613,7 +613,7 @@ def _every_position(state: RecordState) -> np.ndarray:
     return np.unique(np.concatenate(pieces)) if pieces else EMPTY
 
 
-def _dark_ids(session: Session, record: Interruption) -> np.ndarray:
+def dark_ids(session: Session, record: Interruption) -> np.ndarray:
     """Service point ids the record keeps dark now (located ones)."""
     net = network(session)
     return net.ids[record_state(session, record, net).dark.positions()]
@@ -657,9 +657,9 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
         _touch(record, actor)
     session.flush()
     if record.scheduled and record.start_at > utcnow():  # planned work ahead: its members hear the new times
-        record_event(session, record, "planned", ref=record.version, service_point_ids=_dark_ids(session, record))
+        record_event(session, record, "planned", ref=record.version, service_point_ids=dark_ids(session, record))
     else:
-        record_event(session, record, "etr", ref=change.id, service_point_ids=_dark_ids(session, record))
+        record_event(session, record, "etr", ref=change.id, service_point_ids=dark_ids(session, record))
     _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
     return record
 

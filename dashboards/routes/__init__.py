@@ -1,11 +1,15 @@
 """One router per domain, collected in :data:`routers` (API routes here, pages in ``dashboards.pages``)."""
 
-from dashboards.pages import console, executive, facility_map, member_map
+from dashboards.pages import console as console_page
+from dashboards.pages import executive, facility_map, member_map
 from dashboards.pages import members as member_pages
 from dashboards.routes import (
     alerts,
     auth,
+    console,
+    crews,
     facilities,
+    hazards,
     incidents,
     interruptions,
     members,
@@ -21,13 +25,16 @@ routers = [
     facilities.router,
     incidents.router,
     interruptions.router,
+    crews.router,
+    hazards.router,
+    console.router,
     registry.router,
     notices.router,
     reliability.router,
     members.router,
     alerts.router,
     member_map.router,
-    console.router,
+    console_page.router,
     executive.router,
     facility_map.router,
     member_pages.router,

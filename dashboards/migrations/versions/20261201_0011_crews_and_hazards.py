@@ -15,7 +15,18 @@ branch_labels = None
 depends_on = None
 
 
+KINDS_BEFORE = "kind IN ('outage','etr','restored','planned','cancelled')"
+KINDS_AFTER = "kind IN ('outage','etr','restored','planned','cancelled','crew')"  # a crew arrived on site
+
+
+def _alert_kinds(allowed: str) -> None:
+    with op.batch_alter_table("alert_events", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_alert_events_kind"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_alert_events_kind"), allowed)
+
+
 def upgrade() -> None:
+    _alert_kinds(KINDS_AFTER)
     op.create_table(
         "crews",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,6 +96,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM alert_events WHERE kind = 'crew'")
+    _alert_kinds(KINDS_BEFORE)
     with op.batch_alter_table("outage_reports", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outage_reports_hazard"), type_="check")
         batch_op.drop_column("hazard_cleared_by")

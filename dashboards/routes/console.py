@@ -1,0 +1,5 @@
+"""console API (issue 14)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["console"])

@@ -1,0 +1,5 @@
+"""crews API (issue 14)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["crews"])
