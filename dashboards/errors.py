@@ -27,6 +27,7 @@ from gis.errors import (
     TooManyRequests,
 )
 from gis.ids import MAX_DB_INT
+from outages.schemas import label
 
 log = logging.getLogger(__name__)
 STATUS = {
@@ -46,6 +47,9 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow")
     message: str
     field: str | None = Field(None, description="The field at fault (dotted for nested ones, e.g. contacts.0.phone)")
+    label: str | None = Field(
+        None, description="The field as the forms label it, for a message shown apart from it (invalid input)"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -101,16 +105,17 @@ def install(app: FastAPI) -> None:
         return JSONResponse(_body(err.message, err.field, err.problems), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, err: RequestValidationError):
+    async def validation_error(request: Request, err: RequestValidationError):
         problems = []
         for e in err.errors():
             loc = [str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")]
-            problems.append({"field": ".".join(loc) or "body", "message": e["msg"]})
-        first = problems[0] if problems else {"field": "body", "message": "invalid request"}
+            field = ".".join(loc) or "body"
+            problems.append({"field": field, "label": _label(request, field), "message": e["msg"]})
+        first = problems[0] if problems else {"field": "body", "label": label("body"), "message": "invalid request"}
         detail = (
-            f"{first['field']}: {first['message']}"
+            f"{first['label']}: {first['message']}"
             if "Fix:" in first["message"]  # says its own fix
-            else f"{first['field']}: {first['message']}. Fix: correct {first['field']} and send again."
+            else f"{first['label']}: {first['message']}. Fix: correct {first['label']} and send again."
         )
         return JSONResponse(_body(detail, first["field"], problems), status_code=422)
 
@@ -170,6 +175,19 @@ def install(app: FastAPI) -> None:
             ),
             status_code=422,
         )
+
+
+def _label(request: Request, field: str) -> str:
+    """How a message names ``field`` (the machine name, dotted for nested ones): the title the route's body
+    model gives that field, where it gives one (the same name may mean another thing in another form: a
+    call's ``at``), else :func:`outages.schemas.label` ("meters.3" -> "Meters out (item 4)")."""
+    route = request.scope.get("route")
+    model = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+    first, _, rest = field.partition(".")
+    info = model.model_fields.get(first) if isinstance(model, type) and issubclass(model, BaseModel) else None
+    if info is not None and info.title:
+        return info.title + (label(f"_.{rest}").removeprefix("_") if rest else "")
+    return label(field)
 
 
 def _routes(app: FastAPI) -> list:

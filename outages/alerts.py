@@ -1,7 +1,8 @@
 """Members' outage alerts (issue 7): what each member wants, who receives it, and the events to tell.
 
 * **Events** are an outbox: the dispatcher's own transaction adds one :class:`AlertEvent` row (outage known,
-  ETR changed, restored, planned outage ahead, and a correction when an open record is voided) and the
+  ETR changed, restored, planned outage ahead, a crew on site, and a correction when an open record is
+  voided) and the
   service points it is about (:class:`AlertEventPoint`: exactly who, from the power state, D15) — two
   statements whatever their number, so a storm never slows the dispatcher.
   A unique key (interruption, kind, ref) makes each event once; ``fields`` keeps what the message says.
@@ -56,7 +57,7 @@ from outages.members.schemas import member_email
 from outages.members.texts import both
 from outages.models import Interruption
 
-KINDS = ("outage", "etr", "restored", "planned")
+KINDS = ("outage", "etr", "restored", "planned", "crew")  # what a member chooses per service point ("crew" optional)
 CHANNELS = ("email", "sms")
 PHONE = re.compile(r"^\+?1?(\d{10})$")
 
@@ -82,7 +83,8 @@ class AlertEvent(Base):
 
 class AlertEventPoint(Base):
     """A service point an event is about: whose power went off (outage), came back (restored), whose estimate
-    changed (etr) or whose planned work is ahead (planned), fixed when the dispatcher acted (D15)."""
+    changed (etr), whose planned work is ahead (planned) or whose outage a crew reached (crew), fixed when the
+    dispatcher acted (D15)."""
 
     __tablename__ = "alert_event_points"
 
@@ -185,11 +187,15 @@ def _my_link(session: Session, account: MemberAccount, meter_number: str) -> Mem
     return link
 
 
-def set_alert_kinds(*, session: Session, account: MemberAccount, meter_number: str, kinds: dict[str, bool]) -> None:
-    """Choose which alerts one of the member's own service points gives (outage, etr, restored, planned)."""
+def set_alert_kinds(
+    *, session: Session, account: MemberAccount, meter_number: str, kinds: dict[str, bool | None]
+) -> None:
+    """Choose which alerts one of the member's own service points gives (:data:`KINDS`); a kind left out (or
+    ``None``) keeps its current choice, so a client that knows only the first four never turns "crew" off."""
     link = _my_link(session, account, meter_number)
     for kind in KINDS:
-        setattr(link, f"alert_{kind}", bool(kinds[kind]))
+        if kinds.get(kind) is not None:
+            setattr(link, f"alert_{kind}", bool(kinds[kind]))
     session.flush()
 
 

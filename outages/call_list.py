@@ -27,7 +27,7 @@ from gis.network import Network, network
 from outages.classify import record_states
 from outages.models import ContactAttempt, Incident, Interruption
 from outages.power_state import Piece, RecordState
-from outages.schemas import Timestamp
+from outages.schemas import Timestamp, label
 from outages.service import check_time, get_incident
 from registry.schemas import EntryOut
 from registry.service import FacilityEntries, get_entry, list_entries, to_out
@@ -40,7 +40,7 @@ class AttemptIn(BaseModel):
     contact_name: Annotated[str, Field(min_length=1, max_length=200)]
     outcome: Literal["reached", "no_answer", "left_message", "busy", "wrong_number"]
     notes: Annotated[str, Field(max_length=2000)] | None = None
-    at: Timestamp | None = Field(None, description="When the call was made; omit for now.")
+    at: Timestamp | None = Field(None, title="Called at", description="When the call was made; omit for now.")
 
 
 class AttemptOut(BaseModel):
@@ -260,11 +260,12 @@ def record_attempt(*, session: Session, incident_id: int, data: AttemptIn, actor
     names = {c.name for c in entry.contacts}
     if names and data.contact_name not in names:
         raise InvalidInput(
-            f"{data.contact_name!r} is not a contact of {entry.name}. Fix: use one of {', '.join(sorted(names))}.",
+            f"{label('contact_name')} {data.contact_name!r} is not a contact of {entry.name}. Fix: use one of "
+            f"{', '.join(sorted(names))}.",
             field="contact_name",
         )
     at = data.at or utcnow()
-    check_time(at, "at")
+    check_time(at, "at", named="Called at")  # not a restoration's "Restored at"
     attempt = ContactAttempt(
         incident_id=incident_id,
         entry_id=entry.id,

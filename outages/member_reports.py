@@ -1,13 +1,20 @@
 """Members' outage reports (issue 7, second part): one open report per service point; reports from one
 feeder that pass a count within a time window make a *probable outage* — with the device they point to —
-that a dispatcher confirms into an interruption (or dismisses) in one action."""
+that a dispatcher confirms into an interruption (or dismisses) in one action.
+
+A report may name a danger the member saw (:data:`HAZARDS`: a wire down, a tree on a line, issue 14).  The
+danger is kept whatever becomes of the report (confirmed into a known outage at once, confirmed later or
+dismissed) and is listed to staff (:func:`open_hazards`) until a dispatcher marks it made safe
+(:func:`clear_hazard`, audited)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from pydantic import BaseModel
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select, text
+from pydantic import BaseModel, Field
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -16,13 +23,13 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.models import Device, Feeder, ServicePoint
 from gis.network import network
 from gis.service import count_members, get_by_code
-from outages.models import Interruption
+from outages.models import AuditEntry, Interruption
 from outages.schemas import InterruptionCreate
 from outages.service import create_interruption
 from outages.settings import get_rule_settings
 
-
 HAZARDS = ("wire_down", "tree_on_line")
+HAZARD_LABELS = {"wire_down": "Wire down", "tree_on_line": "Tree on line"}  # as staff read them
 
 
 class OutageReport(Base):
@@ -58,17 +65,25 @@ def report_outage(
     service_point: ServicePoint,
     account_id: int | None = None,
     known: Interruption | None = None,
+    hazard: str | None = None,
     now: datetime | None = None,
 ) -> tuple[OutageReport, bool]:
     """Record a member's report; a second report for the same service point returns the open one.  When
     the outage is ``known`` (an open record already covers the service point) the report is confirmed into
-    it at once instead of counting towards a probable outage."""
+    it at once instead of counting towards a probable outage.  A ``hazard`` (one of :data:`HAZARDS`) is kept
+    on the report either way; named again with the open report, it is added to it when that report names no
+    danger still to be made safe."""
+    if hazard is not None and hazard not in HAZARDS:
+        raise InvalidInput("hazard must be wire_down or tree_on_line, or left out.", field="hazard")
     open_one = select(OutageReport).where(
         OutageReport.service_point_id == service_point.id, OutageReport.status == "open"
     )
     for _attempt in range(3):  # a simultaneous twin may win the insert, and be handled before we read it
         existing = session.scalar(open_one)
         if existing is not None:
+            if hazard and (existing.hazard is None or existing.hazard_cleared_at is not None):
+                existing.hazard, existing.hazard_cleared_at, existing.hazard_cleared_by = hazard, None, None
+                session.flush()
             return existing, False
         report = OutageReport(
             service_point_id=service_point.id,
@@ -78,6 +93,7 @@ def report_outage(
             created_at=now or utcnow(),
             status="confirmed" if known else "open",
             interruption_id=known.id if known else None,
+            hazard=hazard,
         )
         try:
             with session.begin_nested():
@@ -95,6 +111,7 @@ class ProbableOutage(BaseModel):
     feeder: str
     device: str | None
     reports: int
+    hazards: int = Field(0, description="how many of its reports name a danger not yet made safe")
     first_at: datetime
     last_at: datetime
     report_ids: list[int]
@@ -127,12 +144,17 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
                 feeder=code,
                 device=devices.get(failed) if failed is not None else None,
                 reports=len(reports),
+                hazards=sum(1 for r in reports if _hazard_open(r)),
                 first_at=reports[0].created_at,
                 last_at=reports[-1].created_at,
                 report_ids=[r.id for r in reports],
             )
         )
     return sorted(out, key=lambda p: -p.reports)
+
+
+def _hazard_open(report: OutageReport) -> bool:
+    return report.hazard is not None and report.hazard_cleared_at is None
 
 
 def _open_reports(session: Session, feeder: str) -> list[OutageReport]:
@@ -185,3 +207,117 @@ def dismiss(*, session: Session, feeder: str) -> int:
         r.status = "dismissed"
     session.flush()
     return len(reports)
+
+
+# --- hazards --------------------------------------------------------------------------------------------
+
+
+class HazardOut(BaseModel):
+    """A danger a member reported, as staff see it: where (feeder, device, the meter and its location), when,
+    and the report's fate (``status`` open | confirmed | dismissed, the record it was confirmed into)."""
+
+    id: int = Field(description="the outage report's id")
+    hazard: str = Field(description="wire_down | tree_on_line")
+    hazard_label: str = Field(description="Wire down | Tree on line")
+    created_at: datetime
+    feeder: str
+    device: str | None
+    meter: str = Field(description="the reporting service point's meter number")
+    lat: float = Field(description="the service point's latitude [degrees, WGS 84]")
+    lon: float = Field(description="the service point's longitude [degrees, WGS 84]")
+    interruption_id: int | None = Field(description="the record the report was confirmed into, if any")
+    status: str = Field(description="the report's status: open | confirmed | dismissed")
+    cleared_at: datetime | None = Field(None, description="when a dispatcher marked it made safe")
+    cleared_by: str | None = Field(None, description="who marked it made safe")
+
+
+def _hazards_query():
+    return (
+        select(
+            OutageReport,
+            Feeder.code,
+            Device.code,
+            ServicePoint.meter_number,
+            func.ST_Y(ServicePoint.geom),
+            func.ST_X(ServicePoint.geom),
+        )
+        .join(ServicePoint, ServicePoint.id == OutageReport.service_point_id)
+        .join(Feeder, Feeder.id == OutageReport.feeder_id)
+        .outerjoin(Device, Device.id == OutageReport.device_id)
+    )
+
+
+def _hazard_out(row) -> HazardOut:
+    report, feeder, device, meter, lat, lon = row
+    return HazardOut(
+        id=report.id,
+        hazard=report.hazard,
+        hazard_label=HAZARD_LABELS.get(report.hazard, report.hazard),
+        created_at=report.created_at,
+        feeder=feeder,
+        device=device,
+        meter=meter,
+        lat=lat,
+        lon=lon,
+        interruption_id=report.interruption_id,
+        status=report.status,
+        cleared_at=report.hazard_cleared_at,
+        cleared_by=report.hazard_cleared_by,
+    )
+
+
+def open_hazards(*, session: Session) -> list[HazardOut]:
+    """Every reported danger not yet made safe, newest first, whatever became of its report.  One query."""
+    rows = session.execute(
+        _hazards_query()
+        .where(OutageReport.hazard.is_not(None), OutageReport.hazard_cleared_at.is_(None))
+        .order_by(OutageReport.created_at.desc(), OutageReport.id.desc())
+    ).all()
+    return [_hazard_out(row) for row in rows]
+
+
+def _hazard_snapshot(report: OutageReport) -> dict:
+    return {
+        "hazard": report.hazard,
+        "status": report.status,
+        "hazard_cleared_at": report.hazard_cleared_at.isoformat() if report.hazard_cleared_at else None,
+        "hazard_cleared_by": report.hazard_cleared_by,
+    }
+
+
+def clear_hazard(*, session: Session, report_id: int, actor: str, now: datetime | None = None) -> HazardOut:
+    """Mark a reported danger made safe (audited: entity ``outage_report``, action ``hazard_cleared``)."""
+    report = session.get(OutageReport, report_id)
+    if report is None or report.hazard is None:
+        raise NotFound(f"No reported danger with id {report_id}. Fix: refresh the list of hazards.")
+    before = _hazard_snapshot(report)
+    # a conditional update: of two dispatchers pressing "made safe" at once, one wins, the other is told
+    won = (
+        report.hazard_cleared_at is None
+        and cast(
+            CursorResult[Any],
+            session.execute(
+                update(OutageReport)
+                .where(OutageReport.id == report.id, OutageReport.hazard_cleared_at.is_(None))
+                .values(hazard_cleared_at=now or utcnow(), hazard_cleared_by=actor)
+                .execution_options(synchronize_session=False)
+            ),
+        ).rowcount
+    )
+    session.refresh(report)
+    if not won:
+        raise Conflict(
+            f"This danger was already marked made safe by {report.hazard_cleared_by}. Fix: refresh the list of hazards."
+        )
+    session.add(
+        AuditEntry(
+            entity="outage_report",
+            entity_id=report.id,
+            action="hazard_cleared",
+            actor=actor,
+            before=before,
+            after=_hazard_snapshot(report),
+        )
+    )
+    session.flush()
+    return _hazard_out(session.execute(_hazards_query().where(OutageReport.id == report.id)).one())

@@ -7,16 +7,21 @@ says why it is where it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from gis.db import utcnow
+from gis.models import Device, Feeder, TransmissionLine
 from outages.call_list import dark_entries
 from outages.models import Interruption
+from outages.power_state import RecordState
 from registry.models import RegistryEntry
+from registry.service import FacilityEntries
 
 
 class PriorityRow(BaseModel):
@@ -48,25 +53,41 @@ def _duration(minutes: float) -> str:
 
 def restoration_queue(*, session: Session, now: datetime | None = None) -> list[PriorityRow]:
     """Open interruptions in the order crews should restore them, with the reason for each place."""
-    now = now or utcnow()
     records = list(
         session.scalars(
             select(Interruption)
             .where(Interruption.status == "open")
             .options(
                 selectinload(Interruption.steps),
-                selectinload(Interruption.feeder),
-                selectinload(Interruption.device),
-                selectinload(Interruption.transmission_line),
+                selectinload(Interruption.feeder).load_only(Feeder.code),
+                selectinload(Interruption.device).load_only(Device.code),
+                selectinload(Interruption.transmission_line).load_only(TransmissionLine.code),
             )
         )
     )
-    dark = dark_entries(session, records)
-    entries = (
-        {e.id: e for e in session.scalars(select(RegistryEntry).where(RegistryEntry.id.in_(list(dark))))}
-        if dark
-        else {}
-    )
+    return rank_records(session=session, records=records, now=now or utcnow())
+
+
+def rank_records(
+    *,
+    session: Session,
+    records: Sequence[Interruption],
+    now: datetime,
+    index: FacilityEntries | None = None,
+    states: Mapping[Interruption, RecordState] | None = None,
+) -> list[PriorityRow]:
+    """``records`` (open, with steps and facility codes loaded) in the queue's order and words.  ``index`` and
+    ``states``: the registry look-up and power states when the caller has them already (the console's
+    overview); the entries left dark are read in one query, less those the session holds already."""
+    dark = dark_entries(session, list(records), index=index, states=states)
+    entries: dict[int, RegistryEntry] = {}
+    for entry_id in dark:
+        known = session.identity_map.get(identity_key(RegistryEntry, entry_id))
+        if isinstance(known, RegistryEntry):
+            entries[entry_id] = known
+    missing = [i for i in dark if i not in entries]
+    if missing:
+        entries.update({e.id: e for e in session.scalars(select(RegistryEntry).where(RegistryEntry.id.in_(missing)))})
     per_record: dict[int, list[RegistryEntry]] = {}
     for entry_id, on in dark.items():
         for record in on:

@@ -5,6 +5,13 @@ Privacy (D14): only aggregates leave this module.  An area serving fewer than ``
 left out (its members still count in the system totals); no service point, registry entry, feeder or
 facility identifier, location or geometry is part of the figures.
 
+Status words (D17) say only what the data knows.  Each open record has a public stage from its crew
+assignments (:func:`outages.crews.service.open_stage_by_record`): ``reported`` (known, nobody assigned),
+``crew_assigned`` (a crew dispatched or en route) or ``crew_on_site``; an area shows the *least advanced*
+stage among its open records, so a member of a record nobody is assigned to is never told a crew is there
+because another record in the same area has one.  ``restored`` when nothing is open there any more.  The
+ETR is told apart from the status: "being assessed" unless every open record there has one.
+
 Members out come from the power state (:class:`outages.power_state.OutNow`, domain D15): the union of the
 open records' dark sets, so two records on one feeder (or a fuse record under a feeder record) count its
 members once, and no area or total is ever above what it serves.  Located members count in the areas their
@@ -15,8 +22,8 @@ reported apart as ``members_out_unlocated`` (per area and in the totals) so the 
 not yet located".
 
 The figures are computed from the log and kept by :class:`PublicMapCache`, which looks at the log's
-version (number of records and their latest change) at most every ``check_seconds`` and recomputes only
-when it moved (or every ``max_age_seconds``, for restored areas that age out), so a storm's readers do
+version (number of records and their latest change, and the same of the crew assignments) at most every
+``check_seconds`` and recomputes only when it moved (or every ``max_age_seconds``, for restored areas that age out), so a storm's readers do
 not reach the interruption tables.
 """
 
@@ -40,11 +47,27 @@ from gis.models import ServiceArea, ServicePoint, ServicePointArea
 from gis.network import Network, network
 from gis.service import read_layer
 from outages.classify import FacilityFacts
+from outages.crews.models import CrewAssignment
+from outages.crews.service import open_stage_by_record
 from outages.models import Cause, Interruption
 from outages.power_state import OutNow, facility_key, states_of
 from outages.settings import get_rule_settings
 
-STATUSES = ("reported", "crew_assigned", "restored")
+STATUSES = ("reported", "crew_assigned", "crew_on_site", "restored")
+# an open record's public stage from the most advanced stage of its crew assignments not done (none: reported)
+CREW_STAGE = {"dispatched": "crew_assigned", "en_route": "crew_assigned", "on_site": "crew_on_site"}
+OPEN_STAGES = STATUSES[:-1]  # in order: an area (or a member's meter) shows the least advanced of its records'
+
+
+def public_stage(stage: str | None) -> str:
+    """A record's public stage from the most advanced stage of its crew assignments not done (``None``: nobody
+    is assigned): reported, crew_assigned or crew_on_site."""
+    return CREW_STAGE.get(stage or "", "reported")
+
+
+def least_advanced(stages) -> str:
+    """The least advanced of some records' public stages (``reported`` when there are none)."""
+    return min(stages, key=OPEN_STAGES.index, default="reported")
 
 
 class PublicMapSettings(BaseSettings):
@@ -66,10 +89,12 @@ def get_public_map_settings() -> PublicMapSettings:
 
 
 def log_version(session: Session) -> tuple:
-    """A cheap fingerprint of the interruption log: it changes whenever a record is created or changed
-    (steps, ETRs, closing and voiding all bump the record's ``updated_at``)."""
+    """A cheap fingerprint of the interruption log and the crews' work on it: it changes whenever a record is
+    created or changed (steps, ETRs, closing and voiding all bump the record's ``updated_at``) and whenever a
+    crew is assigned or moves on (each stage bumps the assignment's ``updated_at``)."""
     count, latest = session.execute(select(func.count(Interruption.id), func.max(Interruption.updated_at))).one()
-    return (count, latest.isoformat() if latest else None)
+    crews, moved = session.execute(select(func.count(CrewAssignment.id), func.max(CrewAssignment.updated_at))).one()
+    return (count, latest.isoformat() if latest else None, crews, moved.isoformat() if moved else None)
 
 
 def facility_version(session: Session) -> tuple:
@@ -111,6 +136,7 @@ def _iso(value: datetime | None) -> str | None:
 class _Area:
     open_records: int = 0
     without_etr: int = 0
+    stage: str | None = None  # the least advanced public stage of its open records
     latest_etr: datetime | None = None
     started_at: datetime | None = None
     restored_at: datetime | None = None
@@ -149,11 +175,19 @@ def compute_figures(
     Members out (``members_out``, of which ``members_out_unlocated`` not yet located) are the power state's
     (:class:`outages.power_state.OutNow`): never a sum of the records' counts.
 
-    Area status: ``reported`` while one of its open records has no ETR, ``crew_assigned`` when every open
-    record has one (the area's ETR is then the latest of them: when the last member should be back),
-    ``restored`` when nothing is open there but a record was restored within ``restored_hours``.  The
-    cause is the one with the most members out there, when known (each open record weighted by what it still
-    keeps out, spread over its facility's areas).
+    Area status (D17), from the crews on record, never from the ETR: each open record's public stage is
+    ``reported`` while no crew assignment of it is under way, ``crew_assigned`` while the most advanced one is
+    dispatched or en route, ``crew_on_site`` once one is on site (:func:`public_stage`); the area shows the
+    **least advanced** stage among its open records (:func:`least_advanced`): an area with one record whose
+    crew is on site and another nobody is assigned to is ``reported``, so the members of the second are never
+    told a crew is there.  ``restored`` when nothing is open there but a record was restored within
+    ``restored_hours``.
+
+    The area's ETR is independent of its status: the latest of its open records' ETRs (when the last member
+    should be back) when every one of them has one, else none (the page says "being assessed").  The cause is
+    the one with the most members out there, when known (each open record weighted by what it still keeps
+    out, spread over its facility's areas).  ``last_updated`` is the latest change of its records or of their
+    crew assignments.
 
     A stored time outside the plausible window (:meth:`outages.settings.RuleSettings.plausible`: before
     ``OUTAGES_EARLIEST_DATE`` or beyond the ETR horizon; only a row written to the database directly can hold
@@ -174,8 +208,11 @@ def compute_figures(
         )
         .order_by(Interruption.start_at, Interruption.id)
     ).all()
+    open_ids = [r.id for r in records if r.status == "open"]
     open_states = states_of(session, [r for r in records if r.status == "open"], net)
     out = OutNow(net, open_states)
+    stages = open_stage_by_record(session=session, interruption_ids=open_ids) if open_ids else {}
+    moved = _assignments_moved(session, open_ids)
     keeps = {s.record.id: s.dark.size + s.unlocated_left for s in open_states}
     shown = {
         area_id: (code, name, kind)
@@ -190,9 +227,10 @@ def compute_figures(
             if area_id not in shown or not n:
                 continue
             a = acc.setdefault(area_id, _Area(causes={}))
-            a.updated_at = max(filter(None, (a.updated_at, record.updated_at)))
+            a.updated_at = max(filter(None, (a.updated_at, record.updated_at, moved.get(record.id))))
             if record.status == "open":
                 a.open_records += 1
+                a.stage = least_advanced(filter(None, (a.stage, public_stage(stages.get(record.id)))))
                 if rules.plausible(record.start_at, now):
                     a.started_at = min(filter(None, (a.started_at, record.start_at)))
                 if not rules.plausible(record.etr_at, now):  # none, or not believable: no estimate
@@ -228,7 +266,7 @@ def compute_figures(
             "last_updated": None,
         }
         if a and a.open_records:
-            entry["status"] = "crew_assigned" if a.without_etr == 0 else "reported"
+            entry["status"] = a.stage or "reported"
             entry["etr"] = _iso(a.latest_etr) if a.without_etr == 0 else None
             entry["out_since"] = _iso(a.started_at)
             known = {c: v for c, v in a.causes.items() if c != "unknown"}
@@ -263,6 +301,19 @@ def compute_figures(
             1 for area_id, (_c, _n, kind) in facts.areas.items() if kind in settings.area_kinds and area_id not in shown
         ),
     }
+
+
+def _assignments_moved(session: Session, record_ids: list[int]) -> dict[int, datetime]:
+    """The latest change of each record's crew assignments (done ones too: a crew leaving changes the status)."""
+    if not record_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(CrewAssignment.interruption_id, func.max(CrewAssignment.updated_at))
+            .where(CrewAssignment.interruption_id.in_(record_ids))
+            .group_by(CrewAssignment.interruption_id)
+        ).all()
+    )
 
 
 @dataclass(frozen=True)

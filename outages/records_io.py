@@ -15,7 +15,8 @@ on part of its facility left dark (separated by ``;``), so that the record is lo
 
 Step counts stay counts: on a located record, the members a step brought back are taken in network order
 (an approximation the indices report, see :mod:`outages.power_state`).  Times without a zone are read in the cooperative's
-zone.  An export re-imported into an empty log gives the same records.
+zone, and the problems of a refused file give times in it.  An export re-imported into an empty log gives the same
+records.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from gis.models import Device, Feeder, ServicePoint, TransmissionLine
 from gis.network import network
 from gis.service import members_served
 from gis.spreadsheets import neutralise, neutralise_row, restore
+from outages.formatting import format_time
 from outages.models import AuditEntry, Cause, Incident, Interruption, InterruptionPoint, RestorationStep
 from outages.schemas import time_problem
 from outages.settings import get_rule_settings
@@ -299,7 +301,12 @@ def import_records(
             if wrong:
                 problem(n, column, *wrong)
         if start is not None and restored is not None and restored <= start:
-            problem(n, "restored_at", "restored_at is not after start", "restoration comes after the start")
+            problem(
+                n,
+                "restored_at",
+                f"restored_at {format_time(restored, zone)} is not after start ({format_time(start, zone)})",
+                "restoration comes after the start",
+            )
         if start is not None and members is not None and steps:
             times = [start] + [t for t, _ in steps] + ([restored] if restored else [])
             if any(b <= a for a, b in zip(times, times[1:])):

@@ -1,4 +1,4 @@
-"""Pydantic shapes of the interruption log, in and out."""
+"""Pydantic shapes of the interruption log, in and out, and how messages name their fields (:data:`FIELD_LABELS`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,76 @@ from pydantic_core import PydanticCustomError
 
 from gis.db import utcnow
 from gis.ids import DbCount, DbId
+from outages.formatting import format_date, format_local
 from outages.settings import get_rule_settings
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+# the staff API's fields as the console's forms label them: messages name a field by its label (the answer's
+# ``field`` stays the machine name, which the pages place the message next to)
+FIELD_LABELS = {
+    # logging an interruption (InterruptionCreate) and correcting one (InterruptionUpdate)
+    "feeder": "Feeder",
+    "device": "Device",
+    "transmission_line": "Transmission line",
+    "cause": "Cause",
+    "start_at": "Start",
+    "members_out": "Members out",
+    "meters": "Meters out",
+    "etr_at": "ETR",
+    "incident_id": "Incident",
+    "location": "Location",
+    "restored_at": "Restored at",
+    "scheduled": "Scheduled",
+    "members_notified": "Members notified",
+    "notes": "Note",
+    "version": "Version",
+    # a restoration step (RestorationCreate), an ETR (EtrSet), closing (CloseIn), voiding (VoidIn), an incident
+    "at": "Restored at",
+    "members_restored": "Members restored",
+    "note": "Note",
+    "reason": "Reason",
+    "title": "Title",
+    "interruption": "Interruption",
+    # the call list's contact attempts (outages.call_list.AttemptIn)
+    "entry_id": "Essential service",
+    "contact_name": "Contact called",
+    "outcome": "Outcome",
+    # crews (outages.crews)
+    "crew_id": "Crew",
+    "status": "Status",
+    "damage": "Damage found",
+    "kind": "Kind",
+    "phone": "Phone",
+    "division": "Division",
+    "on_shift": "On shift",
+    "name": "Name",
+    # lists, filters and uploads
+    "start_from": "From",
+    "start_to": "To",
+    "limit": "Limit",
+    "offset": "Offset",
+    "file": "File",
+    "body": "Request body",
+}
+
+
+def label(field: str) -> str:
+    """The label a message names ``field`` by (:data:`FIELD_LABELS`), or the name made readable ("crew_id" ->
+    "Crew", "alt_phone" -> "Alt phone"); a dotted path names its items: "meters.3" -> "Meters out (item 4)",
+    "contacts.0.phone" -> "Contacts (item 1), phone"."""
+    first, *rest = str(field).split(".")
+    words = FIELD_LABELS.get(first) or _readable(first)
+    for part in rest:
+        words += (
+            f" (item {int(part) + 1})" if part.isdigit() else f", {(FIELD_LABELS.get(part) or _readable(part)).lower()}"
+        )
+    return words
+
+
+def _readable(name: str) -> str:
+    words = name.removesuffix("_id").replace("_", " ").strip() or name
+    return words[:1].upper() + words[1:]
 
 
 def to_utc(value: datetime) -> datetime:
@@ -60,13 +127,14 @@ def _plausible(value: datetime) -> datetime:
 
 
 def earliest_problem(value: datetime) -> tuple[str, str] | None:
-    """(what is wrong, the fix) for a zone-aware time before the earliest plausible day, or None."""
+    """(what is wrong, the fix) for a zone-aware time before the earliest plausible day, or None; times in
+    the cooperative's zone ('Sat 1 Dec 0025 02:00 LMT is before Mon 1 Jan 1990, ...')."""
     rules = get_rule_settings()
     if value >= rules.earliest_at:
         return None
     return (
-        f"{value.astimezone(UTC).isoformat()} is before {rules.earliest_date.isoformat()}, the earliest "
-        "time the log accepts",
+        f"{format_local(value)} is before {format_date(rules.earliest_at, rules.zone)}, the earliest day the "
+        "log accepts",
         "check the year (four digits) and give the time it happened",
     )
 
@@ -74,15 +142,16 @@ def earliest_problem(value: datetime) -> tuple[str, str] | None:
 def time_problem(value: datetime, *, ahead: bool = False, now: datetime | None = None) -> tuple[str, str] | None:
     """(what is wrong, the fix) for a zone-aware time outside the plausible window, or None: before
     ``OUTAGES_EARLIEST_DATE``, or more than the clock-skew allowance ahead (a start, step or restoration) or,
-    with ``ahead``, more than ``OUTAGES_ETR_HORIZON_DAYS`` ahead (an ETR, the start of planned work)."""
+    with ``ahead``, more than ``OUTAGES_ETR_HORIZON_DAYS`` ahead (an ETR, the start of planned work).  Times
+    are given in the cooperative's zone."""
     rules, now = get_rule_settings(), now or utcnow()
     if ahead and value > now + timedelta(days=rules.etr_horizon_days):
         return (
-            f"{value.isoformat()} is more than {rules.etr_horizon_days:g} days ahead",
+            f"{format_local(value)} is more than {rules.etr_horizon_days:g} days ahead (it is now {format_local(now)})",
             "check the date; give a time within that horizon",
         )
     if not ahead and value > now + timedelta(minutes=rules.clock_skew_minutes):
-        return f"{value.isoformat()} is in the future", "give the time it happened"
+        return f"{format_local(value)} is in the future (it is now {format_local(now)})", "give the time it happened"
     return earliest_problem(value)
 
 

@@ -15,6 +15,7 @@ from gis.models import Device, Feeder, ServicePoint, Substation, TransmissionLin
 from gis.network import Network, network, positions_of
 from gis.service import get_by_code
 from outages.alerts import record_event
+from outages.formatting import format_count, format_local
 from outages.member_minutes import duration_minutes, member_minutes
 from outages.models import (
     AuditEntry,
@@ -46,6 +47,7 @@ from outages.schemas import (
     RestorationCreate,
     StepOut,
     VoidIn,
+    label,
     time_problem,
 )
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
@@ -68,7 +70,7 @@ def _check_cause(session: Session, code: str) -> None:
     cause = session.get(Cause, code) if code else None
     if cause is None or not cause.active:
         known = ", ".join(session.scalars(select(Cause.code).where(Cause.active).order_by(Cause.code)))
-        raise InvalidInput(f"cause {code!r} is not a cause code. Fix: use one of {known}.", field="cause")
+        raise InvalidInput(f"Cause {code!r} is not a cause code. Fix: use one of {known}.", field="cause")
 
 
 # --- incidents ---------------------------------------------------------------------------------
@@ -134,7 +136,7 @@ def list_incidents(*, session: Session, status: str | None = None, limit: int = 
     if status == "open":  # as incident_summaries says: an open record, or no record yet
         stmt = stmt.where(or_(Incident.interruptions.any(Interruption.status == "open"), ~Incident.interruptions.any()))
     elif status is not None and status != "all":
-        raise InvalidInput(f"status={status!r}. Fix: use open or all.", field="status")
+        raise InvalidInput(f"Status {status!r} is not known. Fix: use open or all.", field="status")
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     items = session.scalars(stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)).all()
     return incident_summaries(session=session, incidents=items), total
@@ -148,12 +150,16 @@ def _facility(
 ) -> dict:
     if bool(feeder) == bool(transmission_line):
         raise InvalidInput(
-            "Name exactly one facility. Fix: give either feeder (optionally with device) or transmission_line.",
+            "Name exactly one facility. Fix: fill in either Feeder (optionally with Device) or Transmission line.",
             field="feeder",
         )
     if transmission_line:
         if device:
-            raise InvalidInput("A device belongs to a feeder. Fix: give the feeder, or drop device.", field="device")
+            raise InvalidInput(
+                "A device belongs to a feeder. Fix: give the Feeder instead of the Transmission line, or leave "
+                "Device empty.",
+                field="device",
+            )
         line = get_by_code(
             session=session,
             model=TransmissionLine,
@@ -204,7 +210,7 @@ def _listed(items: list[str], limit: int = 5) -> str:
 
 def service_points_of_meters(session: Session, meters: list[str], *, field: str = "meters") -> list[int]:
     """Service point ids of meter numbers, in the order given (repeats dropped); 422 on ``field`` naming the
-    unknown ones."""
+    unknown ones as typed."""
     wanted = list(dict.fromkeys(m.strip() for m in meters))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), 5000):
@@ -218,7 +224,7 @@ def service_points_of_meters(session: Session, meters: list[str], *, field: str 
     missing = [m for m in wanted if m not in found]
     if missing:
         raise InvalidInput(
-            f"{field}: no service point has meter {_listed(missing)}. Fix: check the meter numbers "
+            f"{label(field)}: no service point has meter {_listed(missing)}. Fix: check the meter numbers "
             "(as printed on the bill).",
             field=field,
         )
@@ -240,25 +246,35 @@ def _positions_within(session: Session, net: Network, ids, ranges, what: str, fi
         )
         more = int(outside.sum()) - len(meters)
         raise InvalidInput(
-            f"{field}: meter {', '.join(meters)}{f' and {more} more' if more else ''} is not "
+            f"{label(field)}: meter {', '.join(meters)}{f' and {more} more' if more else ''} is not "
             f"{what}. Fix: list only meters {what}.",
             field=field,
         )
     return np.unique(pos)
 
 
-def check_time(value: datetime, field: str, *, ahead: bool = False) -> None:
-    """Refuse (on ``field``) a time outside the plausible window (:func:`outages.schemas.time_problem`)."""
+def check_time(value: datetime, field: str, *, ahead: bool = False, named: str | None = None) -> None:
+    """Refuse (on ``field``) a time outside the plausible window (:func:`outages.schemas.time_problem`), naming
+    the field by its label (or ``named``, where the same name means another thing: a call's ``at``) and the
+    time in the cooperative's zone."""
     problem = time_problem(value, ahead=ahead)
     if problem:
-        raise InvalidInput(f"{field} {problem[0]}. Fix: {problem[1]}.", field=field)
+        raise InvalidInput(f"{named or label(field)} {problem[0]}. Fix: {problem[1]}.", field=field)
 
 
-def _check_members(members_out: int, served: int, label: str) -> None:
+def _not_after_start(field: str, value: datetime, start: datetime, fix: str) -> InvalidInput:
+    """'ETR Tue 1 Dec 2026 08:30 CST is not after the start (Tue 1 Dec 2026 09:00 CST). Fix: ...'"""
+    return InvalidInput(
+        f"{label(field)} {format_local(value)} is not after the start ({format_local(start)}). Fix: {fix}.",
+        field=field,
+    )
+
+
+def _check_members(members_out: int, served: int, facility: str) -> None:
     if members_out > served:
         raise InvalidInput(
-            f"members_out {members_out} is more than the {served} members served by {label}. "
-            "Fix: check the count or the facility.",
+            f"{label('members_out')} {format_count(members_out)} is more than the {format_count(served)} members "
+            f"served by {facility}. Fix: check the count or the facility.",
             field="members_out",
         )
 
@@ -293,20 +309,21 @@ def create_interruption(
     members_out = data.members_out or (len(located) if located is not None else facility["served"])
     if located is not None and members_out < len(located):
         raise InvalidInput(
-            f"members_out {members_out} is fewer than the {len(located)} meters listed. Fix: give "
-            "at least as many members as meters, or omit members_out.",
+            f"{label('members_out')} {format_count(members_out)} is fewer than the {format_count(len(located))} "
+            f"meters listed in {label('meters')}. Fix: give at least as many members as meters, or leave "
+            f"{label('members_out')} empty.",
             field="members_out",
         )
     _check_members(members_out, facility["served"], facility["label"])
     check_time(data.start_at, "start_at", ahead=data.scheduled)
     if data.members_notified is not None and not data.scheduled:
         raise InvalidInput(
-            "members_notified applies to scheduled interruptions only. Fix: set scheduled "
-            "to true or drop members_notified.",
+            f"{label('members_notified')} applies to scheduled interruptions only. Fix: mark it "
+            f"{label('scheduled')}, or clear {label('members_notified')}.",
             field="members_notified",
         )
     if data.etr_at is not None and data.etr_at <= data.start_at:
-        raise InvalidInput("etr_at is not after start_at. Fix: give an estimate later than the start.", field="etr_at")
+        raise _not_after_start("etr_at", data.etr_at, data.start_at, "give an estimate later than the start")
     if data.etr_at is not None:
         check_time(data.etr_at, "etr_at", ahead=True)
     incident = (
@@ -396,7 +413,7 @@ def _editable(session: Session, interruption_id: int, version: int) -> Interrupt
     if record.version != version:
         raise Conflict(
             f"Interruption {record.id} was changed by {record.updated_by} at "
-            f"{record.updated_at.isoformat(timespec='seconds')} (now version {record.version}, "
+            f"{format_local(record.updated_at)} (now version {record.version}, "
             f"you sent {version}). Fix: reload it and apply your change again."
         )
     if record.status == "voided":
@@ -452,31 +469,35 @@ def update_interruption(
 
 def _check_timeline(record: Interruption) -> None:
     check_time(record.start_at, "start_at", ahead=record.scheduled)
+    start = format_local(record.start_at)
     if record.steps and record.steps[0].at <= record.start_at:
         raise InvalidInput(
-            "start_at is not before the first restoration step. Fix: correct the start or the steps.", field="start_at"
+            f"{label('start_at')} {start} is not before the first restoration step "
+            f"({format_local(record.steps[0].at)}). Fix: correct the start or the steps.",
+            field="start_at",
         )
     if record.status == "open" and record.etr_at is not None and record.etr_at <= record.start_at:
         raise InvalidInput(
-            "start_at is not before the estimated restoration time. Fix: set a later ETR first, then move the start.",
+            f"{label('start_at')} {start} is not before the {label('etr_at')} ({format_local(record.etr_at)}). "
+            "Fix: set a later ETR first, then move the start.",
             field="start_at",
         )
     steps = record.steps[:-1] if record.status == "closed" else record.steps
     earlier = sum(s.members_restored for s in steps)
     if record.members_out <= earlier:
         raise InvalidInput(
-            f"members_out {record.members_out} is not more than the {earlier} members restored in "
-            "earlier steps. Fix: check the count.",
+            f"{label('members_out')} {format_count(record.members_out)} is not more than the "
+            f"{format_count(earlier)} members restored in earlier steps. Fix: check the count.",
             field="members_out",
         )
     session = Session.object_session(record)
     served = network(session).served(**facility_of(record))
-    _check_members(record.members_out, served, "that facility")
+    _check_members(record.members_out, served, facility_label(record))
     located = session.scalar(select(func.count()).where(InterruptionPoint.interruption_id == record.id))
     if record.members_out < located:
         raise InvalidInput(
-            f"members_out {record.members_out} is fewer than the {located} meters located out. "
-            "Fix: give at least that many.",
+            f"{label('members_out')} {format_count(record.members_out)} is fewer than the "
+            f"{format_count(located)} meters located out. Fix: give at least that many.",
             field="members_out",
         )
     if record.extent == "facility" and record.members_out < served:
@@ -502,8 +523,8 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
         raise Conflict(f"Interruption {record.id} is already closed. Fix: correct it with an update instead.")
     if sum(x is not None for x in (data.device, data.meters, data.members_restored)) != 1:
         raise InvalidInput(
-            "Say what came back. Fix: give exactly one of device (it closed), meters (back on) or "
-            "members_restored (members nobody located).",
+            f"Say what came back. Fix: give exactly one of {label('device')} (the device that closed), "
+            f"{label('meters')} (the meters back on) or {label('members_restored')} (members nobody located).",
             field="device",
         )
     before = snapshot(record)
@@ -539,9 +560,9 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
     else:
         if data.members_restored > state.unlocated_left:
             raise InvalidInput(
-                f"members_restored {data.members_restored} is more than the {state.unlocated_left} "
-                "members of this record nobody has located. Fix: name the device that closed or the "
-                "meters back on.",
+                f"{label('members_restored')} {format_count(data.members_restored)} is more than the "
+                f"{format_count(state.unlocated_left)} members of this record nobody has located. Fix: name the "
+                "device that closed or the meters back on.",
                 field="members_restored",
             )
         step.members_restored = data.members_restored
@@ -563,14 +584,10 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
 
 def _check_step_time(record: Interruption, at: datetime, field: str) -> None:
     if at <= record.start_at:
-        raise InvalidInput(
-            f"{field} {at.isoformat()} is not after the start {record.start_at.isoformat()}. "
-            "Fix: restoration comes after the interruption began.",
-            field=field,
-        )
+        raise _not_after_start(field, at, record.start_at, "restoration comes after the interruption began")
     if record.steps and at < record.steps[-1].at:
         raise InvalidInput(
-            f"{field} {at.isoformat()} is before the last step {record.steps[-1].at.isoformat()}. "
+            f"{label(field)} {format_local(at)} is before the last step ({format_local(record.steps[-1].at)}). "
             "Fix: steps are recorded in time order.",
             field=field,
         )
@@ -646,7 +663,7 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
     if record.status != "open":
         raise Conflict(f"Interruption {record.id} is closed; an ETR applies to open records only.")
     if data.etr_at is not None and data.etr_at <= record.start_at:
-        raise InvalidInput("etr_at is not after the start. Fix: give an estimate later than the start.", field="etr_at")
+        raise _not_after_start("etr_at", data.etr_at, record.start_at, "give an estimate later than the start")
     if data.etr_at is not None:
         check_time(data.etr_at, "etr_at", ahead=True)
     before = snapshot(record)
@@ -711,7 +728,7 @@ def list_interruptions(
         )
     if status:
         if status not in ("open", "closed", "voided"):
-            raise InvalidInput(f"status={status!r}. Fix: use open, closed or voided.", field="status")
+            raise InvalidInput(f"Status {status!r} is not known. Fix: use open, closed or voided.", field="status")
         stmt = stmt.where(Interruption.status == status)
     if cause:
         _check_cause(session, cause)
@@ -737,9 +754,9 @@ _LOAD = (
 
 def _check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit={limit}. Fix: use 1 to {MAX_PAGE}.", field="limit")
+        raise InvalidInput(f"Limit {limit} is out of range. Fix: use 1 to {MAX_PAGE}.", field="limit")
     if offset < 0:
-        raise InvalidInput(f"offset={offset}. Fix: use 0 or more.", field="offset")
+        raise InvalidInput(f"Offset {offset} is below 0. Fix: use 0 or more.", field="offset")
 
 
 def purge_expired(*, session: Session, now: datetime | None = None) -> int:

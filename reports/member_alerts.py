@@ -4,7 +4,8 @@ members' inboxes and phones.  Nothing here runs in a dispatcher's request:
 1. :func:`queue_alerts` turns each new event into its deliveries with one ``INSERT … SELECT`` — the
    confirmed, subscribed recipients of the members whose service points the event is about
    (:class:`~outages.alerts.AlertEventPoint`: fixed when the dispatcher acted, from the power state, D15)
-   and who want that kind of alert for at least one of them.  The event is claimed first with a
+   and who want that kind of alert for at least one of them (:data:`outages.alerts.KINDS`; "crew", a crew
+   arrived on site, only for those who turned it on).  The event is claimed first with a
    conditional update and ``(event, recipient)`` is a unique key, so each recipient gets one delivery per
    event, whatever the number of workers or of the member's meters in it.
 2. :func:`deliver_alerts` claims a batch of due deliveries in one statement, sends them over one SMTP

@@ -7,9 +7,9 @@ from datetime import datetime
 from html import escape
 
 from outages.classify import Classification, FacilityFacts, facility_key
+from outages.formatting import format_time
 from outages.models import Incident
 from outages.settings import DEFAULT_CAUSES
-from reports.formatting import format_time
 from reports.pdf import render_pdf, table
 
 

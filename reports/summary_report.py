@@ -44,7 +44,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
 from gis.spreadsheets import neutralise, neutralise_row
-from reports.formatting import MONTHS, format_clock, format_count, format_date, format_duration, format_time, zone_name
+from outages.formatting import MONTHS, format_clock, format_count, format_date, format_duration, format_time, zone_name
 from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
 TITLE = "Summary report of a significant interruption"

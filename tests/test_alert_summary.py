@@ -109,7 +109,7 @@ def test_hours_bounds_and_old_events(api, mail, sessions):
     for bad in (0, 721, "a day"):
         refused = api("GET", "/api/member-alerts", as_="executive", params={"hours": bad})
         assert refused.status_code == 422 and refused.json()["field"] == "hours", refused.text
-        assert refused.json()["detail"].startswith("hours:")
+        assert refused.json()["detail"].startswith("Hours:")
 
 
 def test_staff_only(api):

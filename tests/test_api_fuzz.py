@@ -37,6 +37,7 @@ from dashboards.app import create_app
 from dashboards.settings import get_settings
 from dashboards.users import DEMO_MEMBER, ensure_demo_member
 from gis.db import utcnow
+from outages.crews.models import Crew, CrewAssignment
 from outages.members import service as members
 from outages.members.models import AlertRecipient, MemberAccount
 from outages.models import Incident, Interruption
@@ -92,7 +93,7 @@ def flatmap_body(_context, body):
 def as_role(api, sessions, tokens) -> dict[str | None, dict[str, str]]:
     """Headers per role, and a little of everything to find: an open record, a closed one, a significant
     incident over 24 h with its notice (its delivery failed) and summary report, a registry entry with a
-    contact, and an active member with two service points."""
+    contact, an active member with two service points, and a crew on shift sent to the open record."""
     for body in (
         {"feeder": "JC-014", "cause": "vegetation", "start_at": "2025-06-02T10:00:00-05:00", "members_out": 120},
         {
@@ -120,6 +121,11 @@ def as_role(api, sessions, tokens) -> dict[str | None, dict[str, str]]:
         "contacts": [{"name": "Dana Ruiz", "phone": "(512) 555-0142", "email": "dana@example.org"}],
     }
     assert api("POST", "/api/registry/entries", as_="registry", json=entry).status_code == 201
+    crew = api("POST", "/api/crews", json={"name": "Line 1", "kind": "line", "division": "DIV-JC", "on_shift": True})
+    assert crew.status_code == 201, crew.text
+    open_record = api("GET", "/api/interruptions", params={"status": "open"}).json()["items"][0]
+    sent = api("POST", f"/api/interruptions/{open_record['id']}/crews", json={"crew_id": crew.json()["id"]})
+    assert sent.status_code == 201, sent.text
     down = SmtpSettings(host="127.0.0.1", port=free_port(), recipients="ceo@example.org", timeout=2)
     assert tick(sessions, cooperative=COOPERATIVE, now=datetime(2025, 5, 3, 18, tzinfo=UTC), smtp=down).notices
     with sessions() as session:
@@ -136,6 +142,8 @@ def as_role(api, sessions, tokens) -> dict[str | None, dict[str, str]]:
                 ("notice_id", Notice),
                 ("report_id", SummaryReport),
                 ("recipient_id", AlertRecipient),
+                ("crew_id", Crew),
+                ("assignment_id", CrewAssignment),
             )
         }
     assert all(ids.values()), ids

@@ -111,7 +111,7 @@ def test_figures_per_area_for_logged_interruptions(public):
     assert community["out_since"] and community["last_updated"]
     assert [a["code"] for a in data["areas"]][0] == "CTY-BLANCO"  # most members out first
 
-    # a crew gives JC-015 an ETR: every open record has one, the county shows the latest ETR
+    # JC-015 gets an ETR: every open record has one, the county shows the latest ETR; an ETR is no crew (D17)
     assert (
         api(
             "PUT", f"/api/interruptions/{west['id']}/etr", json={"version": west["version"], "etr_at": _ahead(1)}
@@ -119,7 +119,7 @@ def test_figures_per_area_for_logged_interruptions(public):
         == 200
     )
     county = {a["code"]: a for a in map_figures(api)["areas"]}["CTY-BLANCO"]
-    assert county["status"] == "crew_assigned"
+    assert county["status"] == "reported"
     assert datetime.fromisoformat(county["etr"]) == datetime.fromisoformat(etr)
 
     # a step restoration and a closed record

@@ -53,6 +53,7 @@ STATIC = Path(STATIC_DIR)
 CHICAGO = ZoneInfo("America/Chicago")
 PHONE = 375
 STATUSES = ("on", "out", "possibly_out")  # a service point's status in GET /api/members/me
+STAGES = ("reported", "crew_assigned", "crew_on_site")  # what is known of its outage while out (outage_status)
 PASSPHRASE = "bluebonnets along the pedernales river"
 # on JC-014 below recloser R1 (meters 4,001-10,000 of the test cooperative), and one not below a device
 BELOW_R1 = {"account_number": "1000004500", "meter_number": "M00004500"}
@@ -103,7 +104,10 @@ def test_every_text_exists_in_english_and_spanish(api):
     families = {
         "status_": STATUSES,
         "explain_": STATUSES,
-        "alert_": ("outage", "etr", "restored", "planned"),
+        "alert_": ("outage", "etr", "restored", "planned", "crew"),
+        "stage_": STAGES,
+        "about_": STAGES,
+        "hazard_": ("wire_down", "tree_on_line"),
         "channel_": ("email", "sms"),
         "rstatus_": ("pending", "confirmed", "unsubscribed"),
         "report_": ("open", "confirmed", "dismissed"),
@@ -422,6 +426,22 @@ def test_alert_settings_choices_language_and_extra_recipients(page, live):
         "etr": True,
         "restored": False,
         "planned": True,
+        "crew": False,  # optional: off until chosen
+    }
+    crew = page.locator("fieldset.alerts[data-meter=M00004600] input[name=crew]")
+    assert not crew.is_checked()
+    assert "A crew arrives on site" in page.inner_text("fieldset.alerts[data-meter=M00004600]")
+    crew.tap()
+    page.wait_for_selector("fieldset.alerts[data-meter=M00004600] .ok:has-text('Saved.')")
+    deadline = time.monotonic() + 10
+    while not me(live, token)["service_points"][0]["alerts"]["crew"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert me(live, token)["service_points"][0]["alerts"] == {
+        "outage": True,
+        "etr": True,
+        "restored": False,
+        "planned": True,
+        "crew": True,
     }
     # the account's language
     page.select_option("#f-lang [name=language]", "es")

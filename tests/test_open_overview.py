@@ -1,5 +1,7 @@
-"""The console's one request per refresh: every open incident's significance and call list at once, the same
-answers the per-incident endpoints give, with a number of queries that does not grow with the incidents."""
+"""Every open incident's significance and call list at once (``/api/incidents/open-overview``, which the facility
+map reads; the dispatcher console's own ``/api/console/overview`` is built from the same pieces and gives the same
+answers): the same answers the per-incident endpoints give, with a number of queries that does not grow with the
+incidents."""
 
 from __future__ import annotations
 
@@ -18,7 +20,12 @@ URL = "/api/incidents/open-overview"
 def clock(monkeypatch):
     """One fixed 'now' for both the per-incident endpoints and the bulk one (evidence such as 'dark 5 h 00 min'
     is judged against now, so both must see the same)."""
-    for where in ("dashboards.routes.notices", "dashboards.routes.incidents", "outages.call_list"):
+    for where in (
+        "dashboards.routes.notices",
+        "dashboards.routes.incidents",
+        "dashboards.routes.console",
+        "outages.call_list",
+    ):
         monkeypatch.setattr(f"{where}.utcnow", lambda: NOW)
     return NOW
 
@@ -144,6 +151,32 @@ def test_bulk_answer_equals_the_per_incident_answers(api, entries, clock):
     line = by_id[made["line"]["incident_id"]]["call_list"]
     assert len(line) == len(ENTRIES) and not any(r["reached"] or r["attempts"] for r in line)
     assert [r["entry"]["name"] for r in by_id[made["part"]["incident_id"]]["call_list"]] == ["Marble Falls Police"]
+
+
+def test_the_console_overview_gives_the_same_significance_and_call_lists(api, entries, clock):
+    """The console's one answer (``/api/console/overview``) says of each open incident what this overview says:
+    members out now, whether and since when it is significant, the evidence of each criterion and the call list."""
+    _storm(api, entries)
+    bulk = api("GET", URL).json()["incidents"]
+    console = api("GET", "/api/console/overview").json()["incidents"]
+    assert [i["incident_id"] for i in console] == [o["incident_id"] for o in bulk]
+    for mine, theirs in zip(console, bulk):
+        significance = theirs["significance"]
+        assert (mine["members_out_now"], mine["members_out_unlocated"]) == (
+            theirs["members_out_now"],
+            theirs["members_out_unlocated"],
+        )
+        assert (mine["significant"], mine["significant_at"], mine["peak_members_out"]) == (
+            significance["significant"],
+            significance["significant_at"],
+            significance["peak_members_out"],
+        )
+        assert [(c["code"], c["met_at"], c["evidence"]) for c in mine["criteria"]] == [
+            (c["code"], c["met_at"], c["evidence"]) for c in significance["criteria"]
+        ]
+        assert all(c["label"] and c["label"] != c["code"] for c in mine["criteria"])  # in words
+        assert mine["call_list"] == theirs["call_list"]
+        assert bool(mine["headline"]) == mine["significant"]
 
 
 def test_closing_the_last_open_record_takes_the_incident_out(api, entries, clock):

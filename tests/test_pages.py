@@ -39,13 +39,17 @@ def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(pa
     login(page, live, "/console", "dispatcher")
     storm = live.storm
     row = page.wait_for_selector(f"#open tbody tr[data-id='{storm['id']}']")
-    assert "ETR in" in row.inner_text()  # within 30 minutes: warned
-    assert "SIGNIFICANT" in row.inner_text()  # 6,000 of 12,000 members for 2 h
+    assert re.search(r"\bin \d+ min", row.query_selector(".badge.warn").inner_text())  # within 30 minutes: warned
+    assert row.query_selector(".badge.bad").inner_text() == "SIG"  # 6,000 of 12,000 members for 2 h
+    line = page.inner_text(f"#incidents details[data-incident='{storm['incident_id']}'] summary")
+    assert re.match(
+        r"Significant since \d\d:\d\d C[SD]T: 2 essential services, Johnson City Division, 6,000 members", line
+    )
     assert "Pedernales Valley Hospital" in page.inner_text("#calls")  # dark, not reached yet
     row.click()
     assert page.input_value("#f-step [name=interruption]") == str(storm["id"])
-    local = datetime.fromisoformat(storm["start_at"]).astimezone(CHICAGO)  # what the form's inputs mean
-    before = (local - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    local = datetime.fromisoformat(storm["start_at"]).astimezone(CHICAGO)  # what the form's time fields mean
+    before = (local - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")  # the full form of a typed time
     page.fill("#f-step [name=at]", before)
     page.fill("#f-step [name=device]", "JC-014-F1")  # the fuse below the recloser closed: its 1,000 are back
     page.press("#f-step [name=device]", "Enter")
@@ -67,13 +71,14 @@ def test_console_rejects_a_restoration_before_the_start_with_the_apis_message(pa
     assert page.inner_text("#f-step .err[data-for=at]") == ""
     # log a new one from the keyboard
     page.keyboard.press("Escape")
-    page.click("body")
+    page.click("h1")
     page.keyboard.press("n")
     assert page.evaluate("document.activeElement.name") == "feeder"
     page.keyboard.type("MF-001")
     page.fill("#f-log [name=members_out]", "300")
-    page.fill("#f-log [name=cause]", "vegetation")
-    page.focus("#f-log [name=start_at]")  # an empty time becomes "now"
+    page.select_option("#f-log [name=cause]", label="Vegetation")  # a select of labels, not a code to type
+    page.focus("#f-log [name=start_at]")  # an empty start is "now"
+    assert page.inner_text("#f-log .seen[id$=start_at-seen]") == "= now"
     page.press("#f-log [name=members_out]", "Enter")
     page.wait_for_selector("#open tbody tr:has-text('MF-001')")
     shoot(page, "console")
@@ -134,7 +139,7 @@ def test_console_confirms_a_probable_outage_from_member_reports(page, live):
     page.click(f"{form} button[value=confirm]")
     page.wait_for_selector("#probable-empty")
     new = page.wait_for_selector("#open tbody tr:has-text('JC-015')")
-    assert "vegetation" in new.inner_text()
+    assert "Vegetation" in new.inner_text()  # the cause's label
     [record] = live.http.get(
         "/api/interruptions", headers=_auth(live), params={"status": "open", "feeder": "JC-015"}
     ).json()["items"]
@@ -355,7 +360,12 @@ def test_account_checks_never_stall_concurrent_requests(live, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr("dashboards.deps.ACCOUNT_CHECK_SECONDS", -1.0)
-    paths = ["/api/interruptions?status=open", "/api/restoration-priorities", "/api/incidents/open-overview"] * 12
+    paths = [
+        "/api/interruptions?status=open",
+        "/api/restoration-priorities",
+        "/api/incidents/open-overview",
+        "/api/console/overview",
+    ] * 9
 
     def get(path):
         with httpx.Client(base_url=live.base, timeout=20, headers=_auth(live)) as http:

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports.formatting import format_duration, format_time
+from outages.formatting import format_duration, format_time
 from reports.summary_report import FacilityRow, StepRow, SummaryData, summary_html, summary_pdf, summary_workbook
 from reports.working_days import cooperative_holidays, is_working_day, summary_report_due, working_days_between
 from tests.helpers import CHICAGO, CRITERIA, HOLIDAYS, LOCATION, RESTORED, START, STEPS, UTC, d12_report, local

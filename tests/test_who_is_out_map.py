@@ -216,7 +216,8 @@ def test_a_fuse_record_keeps_its_members_out_after_the_feeder_record_closes(publ
     assert (data["totals"]["members_out"], data["totals"]["members_out_unlocated"]) == (VIA_F1, 0)
     areas = {a["code"]: a for a in data["areas"]}
     assert areas["CTY-BLANCO"]["members_out"] == VIA_F1
-    assert areas["CTY-BLANCO"]["status"] == "crew_assigned" and areas["CTY-BLANCO"]["cause"] == "animal"
+    assert areas["CTY-BLANCO"]["status"] == "reported" and areas["CTY-BLANCO"]["cause"] == "animal"  # no crew
+    assert areas["CTY-BLANCO"]["etr"]  # the fuse record's, the only one open
     assert areas["COM-JOHNSON-CITY"]["members_out"] == _in_community("JC-014", 10_000 - VIA_F1)
     mine = status(below_f1)
     assert mine["status"] == "out" and mine["cause"] == "animal"

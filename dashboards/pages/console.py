@@ -1,7 +1,10 @@
-"""The dispatcher console (``/console``): open interruptions live, probable outages from members' reports
-to confirm or dismiss, the call list with a quick way to record each call, and fast keyboard forms to log,
-step, set an ETR and close — all through the JSON API, with its messages shown next to the field they name
-(``templates/staff/console.html``, ``static/console.js``)."""
+"""The dispatcher console (``/console``), built for a storm: the system's figures, members' hazard reports first,
+every open record in a compact row (filters by division, substation and status, sorting, crews sent and moved on
+from the row) beside the facility map (dark feeders, devices and lines from who is out), the significant
+incidents one line each with their evidence, keyboard forms to log, step, set an ETR and close whose time fields
+take typing ("14:05", "now", "-15m"), probable outages from members' reports, the crews and the call list.  One
+request a round (``/api/console/overview``); every message is shown next to the field it names, in the
+cooperative's time (``templates/staff/console.html``, ``static/console.js``)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from dashboards.pages.templating import inline_hashes, page_response
 from gis.maps import LEAFLET_ONLY, area_map, local_assets, map_parts, simplify_areas
 from outages.members.texts import TEXTS
 from outages.public_map import (
+    STATUSES,
     PublicMapCache,
     PublicMapSettings,
     facility_version,
@@ -59,10 +60,15 @@ class AreaFigures(BaseModel):
         "members are)",
     )
     percent_out: float
-    status: str | None
+    status: str | None = Field(
+        description="reported (known, nobody assigned) | crew_assigned | crew_on_site (the least advanced of the "
+        "area's open records) | restored; null: nothing to tell"
+    )
     cause: str | None
     cause_label: str | None
-    etr: str | None
+    etr: str | None = Field(
+        description="the latest ETR of the area's open records when every one has one; else null (being assessed)"
+    )
     out_since: str | None
     restored_at: str | None
     last_updated: str | None
@@ -209,4 +215,5 @@ def member_map_page(
         style_hashes=built.style_hashes,
         folium=built,
         en=MAP_TEXTS["en"],
+        statuses=STATUSES,
     )

@@ -16,7 +16,7 @@ from outages import alerts
 from outages.members import service
 from outages.members.models import MemberAccount
 from outages.members.schemas import (
-    Alerts,
+    AlertsIn,
     AnonymousReportIn,
     Answer,
     EmailIn,
@@ -176,7 +176,7 @@ def add_point(db: WriteSession, account: WritingMember, data: ServicePointIn) ->
     response_model=MyServicePoint,
     summary="Choose the alerts one of my service points gives",
 )
-def set_alerts(db: WriteSession, account: WritingMember, meter_number: str, data: Alerts) -> MyServicePoint:
+def set_alerts(db: WriteSession, account: WritingMember, meter_number: str, data: AlertsIn) -> MyServicePoint:
     alerts.set_alert_kinds(session=db, account=account, meter_number=meter_number, kinds=data.model_dump())
     return service.point_overview(session=db, account=account, meter_number=meter_number)
 
@@ -253,11 +253,11 @@ ALREADY_REPORTED: dict[int | str, dict[str, Any]] = {
     "/api/members/me/outage-reports",
     response_model=ReportAck,
     status_code=201,
-    summary="Report an outage at one of my service points (two taps)",
+    summary="Report an outage at one of my service points (two taps), and any danger seen",
     responses=ALREADY_REPORTED,
 )
 def report_mine(db: WriteSession, account: WritingMember, data: MyReportIn, response: Response) -> ReportAck:
-    ack, created = service.report_mine(session=db, account=account, meter_number=data.meter_number)
+    ack, created = service.report_mine(session=db, account=account, meter_number=data.meter_number, hazard=data.hazard)
     response.status_code = 201 if created else 200
     return ack
 
@@ -266,13 +266,17 @@ def report_mine(db: WriteSession, account: WritingMember, data: MyReportIn, resp
     "/api/members/outage-reports",
     response_model=ReportAck,
     status_code=201,
-    summary="Report an outage without signing in (account number with the meter or phone number)",
+    summary="Report an outage without signing in (account number with the meter or phone number), and any danger",
     responses={**limits.LIMITED, **ALREADY_REPORTED},
 )
 def report_anonymous(db: WriteSession, request: Request, data: AnonymousReportIn, response: Response) -> ReportAck:
     limits.check(request, "report")
     ack, created = service.report_anonymous(
-        session=db, account_number=data.account_number, meter_number=data.meter_number, phone=data.phone
+        session=db,
+        account_number=data.account_number,
+        meter_number=data.meter_number,
+        phone=data.phone,
+        hazard=data.hazard,
     )
     response.status_code = 201 if created else 200
     return ack

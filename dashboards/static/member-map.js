@@ -1,5 +1,6 @@
 /* Member outage map: shades the areas folium drew by the share of members out, fills the summary, the
-   areas table and the list of outage areas from /map/data.json, and refreshes every CFG.refresh seconds
+   areas table and the list of outage areas from /map/data.json (each area's status: reported, crew assigned,
+   crew on site or restored, as the data says; the ETR or "being assessed"), and refreshes every CFG.refresh seconds
    without reloading the page.  English and Spanish (remembered in localStorage); the texts come in the page's
    config, from the members' catalogue. */
 import {$, CFG, esc, num, timeFormat} from './kit.js';
@@ -32,7 +33,7 @@ function areaText(a) {
   let s = `<b>${esc(a.name)}</b> <span class="kind">${esc(t(a.kind))}</span><br>` +
     `${count(a.members_out)} ${esc(t('of'))} ${count(a.members_served)} ${esc(t('members_out'))} (${pct(a.percent_out)})`;
   if (unlocated(a)) s += `<br>${esc(unlocated(a))}`;
-  if (a.status) s += `<br>${esc(t('status'))}: ${esc(t(a.status))}`;
+  if (a.status) s += `<br>${esc(t('status'))}: <span class="st st-${esc(a.status)}">${esc(t(a.status))}</span>`;
   if (a.status && a.status !== 'restored') s += `<br>${esc(t('etr'))}: ${esc(a.etr ? when(a.etr) : t('assessing'))}`;
   return s;
 }
@@ -58,10 +59,10 @@ function render(data) {
   $('#mm-updated').dateTime = data.as_of;
   const active = data.areas.filter(a => a.status);
   $('#mm-none').hidden = active.length > 0;
-  $('#mm-active').innerHTML = active.map(a => `<li class="${a.status === 'restored' ? 'restored' : ''}" data-code="${esc(a.code)}">
+  $('#mm-active').innerHTML = active.map(a => `<li class="${a.status === 'restored' ? 'restored' : ''} status-${esc(a.status)}" data-code="${esc(a.code)}" data-status="${esc(a.status)}">
     <span class="nm">${esc(a.name)}</span> <span class="kind">${esc(t(a.kind))}</span>
     <dl><dt>${esc(t('out'))}</dt><dd>${count(a.members_out)} / ${count(a.members_served)} (${pct(a.percent_out)})${unlocated(a) ? `<br><span class="unl">${esc(unlocated(a))}</span>` : ''}</dd>
-    <dt>${esc(t('status'))}</dt><dd class="st">${esc(t(a.status))}</dd>
+    <dt>${esc(t('status'))}</dt><dd><span class="st st-${esc(a.status)}">${esc(t(a.status))}</span></dd>
     ${a.status === 'restored' ? `<dt>${esc(t('restored_at'))}</dt><dd>${esc(when(a.restored_at))}</dd>` :
       `<dt>${esc(t('cause'))}</dt><dd>${esc(cause(a))}</dd>
        <dt>${esc(t('etr'))}</dt><dd>${esc(a.etr ? when(a.etr) : t('assessing'))}</dd>

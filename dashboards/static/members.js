@@ -132,13 +132,16 @@ const trimmed = form => Object.fromEntries(Array.from(new FormData(form)).map(([
 const param = name => new URLSearchParams(location.search).get(name);
 
 // --- /members: sign in, register, my outages, alert settings -----------------------------------
-const KINDS = ['outage', 'etr', 'restored', 'planned'];
+const KINDS = ['outage', 'etr', 'restored', 'planned', 'crew'];
 const STATUSES = ['on', 'out', 'possibly_out'];
+const STAGES = ['reported', 'crew_assigned', 'crew_on_site'];  // what is known of an outage (D17): the map's words
+const HAZARDS = ['wire_down', 'tree_on_line'];
 const home = {
   view: null, timer: null,
-  state: {me: null, updated: null, confirming: new Set(), acks: {}, recipients: null, missing: false, removing: null},
-  reset() { this.state = {me: null, updated: null, confirming: new Set(), acks: {}, recipients: null, missing: false,
-    removing: null}; },
+  state: {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, recipients: null, missing: false,
+    removing: null},
+  reset() { this.state = {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, recipients: null,
+    missing: false, removing: null}; },
   start() {
     const VIEWS = ['signin', 'register', 'forgot', 'resend', 'outages', 'alerts'];
     const PRIVATE = ['outages', 'alerts'];
@@ -213,6 +216,7 @@ const home = {
     $('#refresh').addEventListener('click', () => this.loadMe());
     // my outages
     $('#cards').addEventListener('click', e => this.cardAction(e));
+    $('#cards').addEventListener('change', e => this.chooseHazard(e));
     onSubmit($('#f-add'), async f => {
       this.state.me = await api('POST', '/api/members/me/service-points', trimmed(f), {auth: true});
       f.reset(); ok(f, 'point_added');
@@ -272,6 +276,10 @@ const home = {
     const status = STATUSES.includes(sp.status) ? sp.status : 'on';
     const meter = sp.meter_number;
     const rows = [];
+    if (status === 'out' && STAGES.includes(sp.outage_status)) {
+      rows.push([t('outage_status'), `<span class="stage ${esc(sp.outage_status)}">${esc(t('stage_' + sp.outage_status))}</span>
+        <span class="about">${esc(t('about_' + sp.outage_status))}</span>`]);
+    }
     if (status !== 'on' || sp.etr_at) {
       rows.push([t('etr'), sp.etr_at ? `<time datetime="${esc(sp.etr_at)}">${esc(fmtTime(sp.etr_at))}</time>`
         : esc(t('etr_assessing'))]);
@@ -285,20 +293,39 @@ const home = {
     const m = esc(meter);
     const action = this.state.confirming.has(meter)
       ? `<div class="confirm" role="group" aria-label="${esc(t('report_q', {meter}))}">
-           <p class="q">${esc(t('report_q', {meter}))}</p>
+           <p class="q">${esc(t('report_q', {meter}))}</p>${this.hazardChoice(meter)}
            <button type="button" class="wide big danger" data-act="confirm" data-meter="${m}">${esc(t('report_yes'))}</button>
            <button type="button" class="wide plain" data-act="cancel" data-meter="${m}">${esc(t('cancel'))}</button></div>`
       : `<button type="button" class="wide big" data-act="report" data-meter="${m}">${esc(t('report_btn'))}</button>`;
     const ack = this.state.acks[meter];
     const ackHtml = !ack ? '' : ack.error
       ? `<p class="err ack" role="alert" tabindex="-1">${esc(ack.error.status === 0 ? t('network') : pick(ack.error.message))}</p>`
-      : `<p class="ok ack" role="status" tabindex="-1">${esc(pick(ack.detail))}</p>`;
+      : `<p class="ok ack" role="status" tabindex="-1">${esc(pick(ack.detail))}</p>` +
+        (ack.safety ? `<p class="safety" role="alert">${esc(pick(ack.safety))}</p>` : '');
     return `<article class="sp ${status}" data-meter="${m}" data-status="${esc(sp.status)}">
       <h3>${esc(t('meter', {meter}))}</h3><div class="acct">${esc(t('account', {account: sp.account_number}))}</div>
       <p class="state"><span class="dot" aria-hidden="true"></span><span>${esc(t('status_' + status))}</span></p>
       <p class="explain">${esc(t('explain_' + status))}</p>
       ${rows.length ? `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>` : ''}
       ${action}${ackHtml}</article>`;
+  },
+  /** "Is anything dangerous?" for one meter's report, kept across redraws, with the safety text once chosen. */
+  hazardChoice(meter) {
+    const chosen = this.state.hazards[meter] || '', m = esc(meter);
+    const option = (value, key) => `<label class="check"><input type="radio" name="hazard-${m}" value="${value}"
+      data-hazard-for="${m}"${chosen === value ? ' checked' : ''}><span>${esc(t(key))}</span></label>`;
+    return `<fieldset class="choice hazard"><legend>${esc(t('hazard_q'))}</legend>${option('', 'hazard_none')}` +
+      HAZARDS.map(h => option(h, 'hazard_' + h)).join('') + '</fieldset>' +
+      (chosen ? `<p class="safety" role="alert">${esc(t('hazard_safety'))}</p>` : '');
+  },
+  chooseHazard(e) {
+    const input = e.target.closest('input[data-hazard-for]');
+    if (!input) return;
+    const meter = input.dataset.hazardFor;
+    this.state.hazards[meter] = input.value;
+    this.drawCards();
+    const again = $$('#cards input[data-hazard-for]').find(x => x.dataset.hazardFor === meter && x.value === input.value);
+    if (again) again.focus();
   },
   async cardAction(e) {
     const b = e.target.closest('button[data-act]');
@@ -309,13 +336,16 @@ const home = {
       this.state.confirming.add(meter); delete this.state.acks[meter];
       this.drawCards(); find('confirm').focus();
     } else if (b.dataset.act === 'cancel') {
-      this.state.confirming.delete(meter);
+      this.state.confirming.delete(meter); delete this.state.hazards[meter];
       this.drawCards(); find('report').focus();
     } else if (b.dataset.act === 'confirm') {
       b.disabled = true; b.textContent = t('sending');
       try {
-        const answer = await api('POST', '/api/members/me/outage-reports', {meter_number: meter}, {auth: true});
-        this.state.acks[meter] = {detail: answer.detail};
+        const hazard = this.state.hazards[meter];
+        const answer = await api('POST', '/api/members/me/outage-reports',
+          hazard ? {meter_number: meter, hazard} : {meter_number: meter}, {auth: true});
+        this.state.acks[meter] = {detail: answer.detail, safety: answer.safety};
+        delete this.state.hazards[meter];
       } catch (err) {
         if (err.status === 401) return;
         this.state.acks[meter] = {error: err};
@@ -507,12 +537,18 @@ const report = {
     };
     $$('[name=with]', form).forEach(r => r.addEventListener('change', choose));
     choose();
+    const safety = $('#f-report-safety');
+    const danger = () => { safety.hidden = !form.elements.hazard.value; };
+    $$('[name=hazard]', form).forEach(r => r.addEventListener('change', danger));
+    danger();
     onSubmit(form, async f => {
       const data = {account_number: f.account_number.value.trim()};
       if (f.elements.with.value === 'phone') data.phone = f.phone.value.trim();
       else data.meter_number = f.meter_number.value.trim();
+      if (f.elements.hazard.value) data.hazard = f.elements.hazard.value;
       const answer = await api('POST', '/api/members/outage-reports', data);
       sayRaw($('[data-ok]', f), answer.detail);
+      if (answer.safety) { sayRaw(safety, answer.safety); safety.hidden = false; }  // stay away, call 911
     });
   },
 };

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gis.db import Base, UTCDateTime, utcnow
@@ -28,7 +28,8 @@ class MemberAccount(Base):
 
 class MemberServicePoint(Base):
     """A service point a member has proven is theirs (account and meter number), with the alerts the
-    member wants for it (all four on until the member turns them off)."""
+    member wants for it (outage, ETR, restored and planned on until the member turns them off; a crew on site
+    is optional: off until the member turns it on)."""
 
     __tablename__ = "member_service_points"
     __table_args__ = (UniqueConstraint("account_id", "service_point_id", name="uq_member_service_points_pair"),)
@@ -40,6 +41,7 @@ class MemberServicePoint(Base):
     alert_etr: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     alert_restored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     alert_planned: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    alert_crew: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AlertRecipient(Base):

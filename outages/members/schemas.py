@@ -66,6 +66,18 @@ class Alerts(BaseModel):
     etr: bool = Field(description="the estimated restoration time changed")
     restored: bool = Field(description="power is restored")
     planned: bool = Field(description="a planned outage is ahead")
+    crew: bool = Field(False, description="a crew arrived on site at the outage (optional: off unless chosen)")
+
+
+class AlertsIn(BaseModel):
+    """The alerts a member chooses for one service point; ``crew`` left out keeps its current choice (clients
+    made before it existed send the first four only)."""
+
+    outage: bool = Field(description="an outage is known")
+    etr: bool = Field(description="the estimated restoration time changed")
+    restored: bool = Field(description="power is restored")
+    planned: bool = Field(description="a planned outage is ahead")
+    crew: bool | None = Field(None, description="a crew arrived on site (optional); left out: unchanged")
 
 
 class MyReport(BaseModel):
@@ -78,7 +90,15 @@ class MyServicePoint(BaseModel):
     account_number: str
     meter_number: str
     status: str  # on | out | possibly_out
-    etr_at: datetime | None
+    outage_status: str | None = Field(
+        None,
+        description="While out: reported (known, nobody assigned), crew_assigned or crew_on_site, the least "
+        "advanced of the records keeping it dark (D17); else null",
+    )
+    etr_at: datetime | None = Field(
+        description="While out: the latest ETR of the records keeping it dark when every one has one; else null "
+        "(being assessed)"
+    )
     cause: str | None
     out_since: datetime | None
     report: MyReport | None  # the latest outage report from this service point
@@ -119,13 +139,22 @@ class ReportAck(BaseModel):
     id: int
     status: str
     detail: str
+    hazard: str | None = Field(None, description="the danger the report names (wire_down or tree_on_line)")
+    safety: str | None = Field(
+        None, description="with a danger: what to do meanwhile (stay away, call 911), 'English / Spanish'"
+    )
+
+
+HAZARD = "a danger seen: wire_down (a wire is down) or tree_on_line (a tree is on a line); else leave it out"
 
 
 class MyReportIn(BaseModel):
     meter_number: str
+    hazard: str | None = Field(None, description=HAZARD)
 
 
 class AnonymousReportIn(BaseModel):
     account_number: str
     meter_number: str | None = Field(None, description="from the bill; or give phone instead")
     phone: str | None = Field(None, description="a mobile number confirmed for this account's text alerts")
+    hazard: str | None = Field(None, description=HAZARD)

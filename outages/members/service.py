@@ -24,8 +24,9 @@ from gis.errors import Conflict, InvalidInput, NotAuthenticated
 from gis.models import ServicePoint
 from gis.network import Network, network
 from outages import alerts
-from outages.affected import point_state
-from outages.member_reports import OutageReport, report_outage
+from outages.affected import PointState, point_state
+from outages.crews.service import open_stage_by_record
+from outages.member_reports import HAZARDS, OutageReport, report_outage
 from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint, MemberToken
 from outages.members.schemas import (
     Alerts,
@@ -40,6 +41,8 @@ from outages.members.schemas import (
 )
 from outages.members.texts import both
 from outages.passwords import check_password, hash_password, password_matches
+from outages.public_map import least_advanced, public_stage
+from outages.settings import get_rule_settings
 from registry.schemas import normalise_email
 
 ACTIVATION_HOURS = 48
@@ -289,11 +292,31 @@ def point_overview(*, session: Session, account: MemberAccount, meter_number: st
     )
 
 
+def dark_status(
+    *, session: Session, state: PointState, now: datetime | None = None
+) -> tuple[str | None, datetime | None]:
+    """What a member is told of the records keeping their service point dark, by the public map's rules
+    (:func:`outages.public_map.compute_figures`, D17): the least advanced of their public stages (reported,
+    crew_assigned, crew_on_site: never a crew for a record nobody is assigned to), and the latest of their ETRs
+    when every one has a plausible one, else none ("being assessed").  ``(None, None)`` unless out."""
+    if state.status != "out" or not state.records:
+        return None, None
+    stages = open_stage_by_record(session=session, interruption_ids=[r.id for r in state.records])
+    status = least_advanced(public_stage(stages.get(r.id)) for r in state.records)
+    rules, now = get_rule_settings(), now or utcnow()
+    etrs = [r.etr_at for r in state.records if r.etr_at is not None and rules.plausible(r.etr_at, now)]
+    return status, max(etrs) if etrs and len(etrs) == len(state.records) else None
+
+
 def _point(session: Session, sp: ServicePoint, net: Network, kinds: dict[str, bool]) -> MyServicePoint:
     """One of the member's service points with its power state (:func:`outages.affected.point_state`): out
-    while an open record keeps it dark (cause, out since and ETR from those records), possibly out while a
-    record above it has members nobody has located, else on."""
+    while an open record keeps it dark (cause and out since from those records, status and ETR by
+    :func:`dark_status`), possibly out while a record above it has members nobody has located (with the ETR of
+    those records, if any), else on."""
     state = point_state(session, sp.id, net=net)
+    outage_status, etr_at = dark_status(session=session, state=state)
+    if state.status == "possibly_out":
+        etr_at = state.etr_at
     report = session.scalar(
         select(OutageReport).where(OutageReport.service_point_id == sp.id).order_by(OutageReport.id.desc()).limit(1)
     )
@@ -301,7 +324,8 @@ def _point(session: Session, sp: ServicePoint, net: Network, kinds: dict[str, bo
         account_number=sp.account_number,
         meter_number=sp.meter_number,
         status=state.status,
-        etr_at=state.etr_at,
+        outage_status=outage_status,
+        etr_at=etr_at,
         cause=state.cause,
         out_since=state.out_since,
         alerts=Alerts(**kinds),
@@ -354,8 +378,18 @@ def unsubscribe(*, session: Session, key: str) -> Answer:
     return Answer(detail=both("unsubscribed"))
 
 
-def report_mine(*, session: Session, account: MemberAccount, meter_number: str) -> tuple[ReportAck, bool]:
+def _check_hazard(hazard: str | None) -> str | None:
+    """The danger a report names: none, or one of :data:`outages.member_reports.HAZARDS`."""
+    if hazard is not None and hazard not in HAZARDS:
+        raise InvalidInput(both("bad_hazard"), field="hazard")
+    return hazard
+
+
+def report_mine(
+    *, session: Session, account: MemberAccount, meter_number: str, hazard: str | None = None
+) -> tuple[ReportAck, bool]:
     """A signed-in member reports an outage at one of their service points (see :func:`_report`)."""
+    _check_hazard(hazard)
     sp = next(
         (
             p
@@ -369,14 +403,20 @@ def report_mine(*, session: Session, account: MemberAccount, meter_number: str) 
             both("meter_not_yours"),
             field="meter_number",
         )
-    return _report(session, sp, account.id)
+    return _report(session, sp, account.id, hazard)
 
 
 def report_anonymous(
-    *, session: Session, account_number: str, meter_number: str | None, phone: str | None
+    *,
+    session: Session,
+    account_number: str,
+    meter_number: str | None,
+    phone: str | None,
+    hazard: str | None = None,
 ) -> tuple[ReportAck, bool]:
     """A member reports an outage without signing in, proving the service point with the account number and
     the meter number from the bill, or a phone confirmed for its text alerts (see :func:`_report`)."""
+    _check_hazard(hazard)
     if meter_number:
         sp = service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
     elif phone:
@@ -386,19 +426,31 @@ def report_anonymous(
             both("meter_or_phone"),
             field="meter_number",
         )
-    return _report(session, sp, None)
+    return _report(session, sp, None, hazard)
 
 
-def _report(session: Session, sp: ServicePoint, account_id: int | None) -> tuple[ReportAck, bool]:
+def _report(session: Session, sp: ServicePoint, account_id: int | None, hazard: str | None) -> tuple[ReportAck, bool]:
     """Record the report — attached at once to the open record that already covers the service point, if
     any, so a known outage never shows up again as a probable one — and acknowledge it; whether it is new
-    (``False``: the service point's open report, made before)."""
+    (``False``: the service point's open report, made before).  A danger named is kept on the report in
+    every case (staff list it until made safe) and the answer tells the member to stay away and call 911."""
     state = point_state(session, sp.id)
     report, created = report_outage(
         session=session,
         service_point=sp,
         account_id=account_id,
         known=state.records[0] if state.status == "out" else None,
+        hazard=hazard,
     )
     detail = both("report_known" if report.status == "confirmed" else "report_new" if created else "report_again")
-    return ReportAck(id=report.id, status=report.status, detail=detail), created
+    danger = hazard or (report.hazard if report.hazard_cleared_at is None else None)
+    return (
+        ReportAck(
+            id=report.id,
+            status=report.status,
+            detail=detail,
+            hazard=danger,
+            safety=both("hazard_safety") if danger else None,
+        ),
+        created,
+    )

@@ -5,6 +5,32 @@ from __future__ import annotations
 
 from outages.settings import DEFAULT_CAUSES
 
+# The status words of an outage (D17), the same on the public map (``map_<status>``), on a member's page
+# (``stage_<status>``) and in the alerts: each says only what the data knows (outages.public_map.STATUSES).
+STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "reported": ("Reported", "Reportado"),
+    "crew_assigned": ("Crew assigned", "Cuadrilla asignada"),
+    "crew_on_site": ("Crew on site", "Cuadrilla en el lugar"),
+    "restored": ("Restored", "Restablecido"),
+}
+# What each status means, on the map's legend (``map_about_<status>``) and on a member's page (``about_<status>``).
+STATUS_MEANINGS: dict[str, tuple[str, str]] = {
+    "reported": ("We know about it; no crew is assigned yet.", "Sabemos del apagón; aún no hay cuadrilla asignada."),
+    "crew_assigned": ("A crew is assigned to it.", "Hay una cuadrilla asignada."),
+    "crew_on_site": ("A crew is working there now.", "Una cuadrilla está trabajando en el lugar."),
+    "restored": ("Power is back.", "Regresó la luz."),
+}
+# The danger a member's report may name (outages.member_reports.HAZARDS) and what the member is told to do:
+# one text, on the report pages before sending and in the API's answer after.
+HAZARD_WORDS: dict[str, tuple[str, str]] = {
+    "wire_down": ("A wire is down", "Hay un cable caído"),
+    "tree_on_line": ("A tree is on a line", "Hay un árbol sobre una línea"),
+}
+SAFETY = (
+    "Stay at least 35 feet away from the downed line and anything touching it, and call 911.",
+    "Manténgase al menos a 35 pies (10 metros) de la línea caída y de todo lo que la toque, y llame al 911.",
+)
+
 # key -> (English, Spanish).  Spanish in the usted form.  {name} marks a value the script fills in.  The member
 # pages (/members…) use the keys without a prefix; the public outage map (/map) its own ``map_`` keys and the causes.
 TEXTS: dict[str, tuple[str, str]] = {
@@ -105,13 +131,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No tenemos registrado ningún apagón en este medidor. Si usted no tiene luz, repórtelo.",
     ),
     "explain_out": (
-        "We know about this outage. Crews are working to restore power.",
-        "Sabemos de este apagón. Nuestras cuadrillas trabajan para que vuelva la luz.",
+        "We know about this outage. You do not need to report it.",
+        "Sabemos de este apagón. No necesita reportarlo.",
     ),
     "explain_possibly_out": (
         "There is an outage on part of your line. Your meter may be affected.",
         "Hay un apagón en parte de su línea. Es posible que su medidor esté afectado.",
     ),
+    "outage_status": ("Outage status", "Estado del apagón"),
+    **{f"stage_{status}": words for status, words in STATUS_WORDS.items() if status != "restored"},
+    **{f"about_{status}": words for status, words in STATUS_MEANINGS.items() if status != "restored"},
     "etr": ("Estimated restoration", "Restablecimiento estimado"),
     "etr_assessing": ("Being assessed", "En evaluación"),
     "cause": ("Cause", "Causa"),
@@ -125,6 +154,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_btn": ("Report an outage", "Reportar un apagón"),
     "report_q": ("Report an outage at meter {meter}?", "¿Reportar un apagón en el medidor {meter}?"),
     "report_yes": ("Yes, report it", "Sí, reportarlo"),
+    # the danger a report may name
+    "hazard_q": ("Is anything dangerous?", "¿Hay algún peligro?"),
+    "hazard_none": ("No", "No"),
+    **{f"hazard_{kind}": words for kind, words in HAZARD_WORDS.items()},
+    "hazard_safety": SAFETY,
     "add_point_h": ("Add another meter", "Agregar otro medidor"),
     "add_point_intro": (
         "Another home or building on your bill, or on another bill of yours.",
@@ -144,6 +178,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alert_etr": ("The estimated restoration time changes", "Cambia la hora estimada en que vuelve la luz"),
     "alert_restored": ("Power is restored", "Regresó la luz"),
     "alert_planned": ("A planned outage is coming", "Habrá un corte programado"),
+    "alert_crew": ("A crew arrives on site (optional)", "Llega una cuadrilla al lugar (opcional)"),
     "alerts_unavailable": ("Alert settings are not available yet.", "Las alertas todavía no están disponibles."),
     "recipients_h": ("Who gets the alerts", "Quién recibe las alertas"),
     "recipients_none": ("Nobody yet.", "Nadie todavía."),
@@ -284,9 +319,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map_restored_at": ("Restored at", "Restablecido a las"),
     "map_assessing": ("Being assessed", "En evaluación"),
     "map_unknown_cause": ("Under investigation", "En investigación"),
-    "map_reported": ("Reported", "Reportado"),
-    "map_crew_assigned": ("Crew assigned", "Cuadrilla asignada"),
-    "map_restored": ("Restored", "Restablecido"),
+    **{f"map_{status}": words for status, words in STATUS_WORDS.items()},
+    **{f"map_about_{status}": words for status, words in STATUS_MEANINGS.items()},
+    "map_statuses": ("What the status means", "Qué significa el estado"),
     "map_of": ("of", "de"),
     "map_report": ("Report an outage", "Reportar un apagón"),
     "map_account": ("Outage alerts and my account", "Alertas de apagones y mi cuenta"),
@@ -377,6 +412,10 @@ ALERTS: dict[str, dict] = {
             "Planned outage ahead at {meters}",
             "Planned work will interrupt power at {meters} from {start}, expected back by {etr}.",
         ),
+        "crew": (
+            "Crew on site at {meters}",
+            "A crew is on site at the outage affecting your service at {meters}.",
+        ),
         "cancelled": (
             "Correction for {meters}",
             "The outage we told you about at {meters} was logged in error or called off. If your "
@@ -410,6 +449,10 @@ ALERTS: dict[str, dict] = {
             "Corte programado en {the_meters}",
             "Un trabajo programado cortará la electricidad en {the_meters} desde el {start}; se espera "
             "que vuelva antes del {etr}.",
+        ),
+        "crew": (
+            "Cuadrilla en el lugar en {the_meters}",
+            "Una cuadrilla está en el lugar del apagón que afecta su servicio en {the_meters}.",
         ),
         "cancelled": (
             "Corrección para {the_meters}",
@@ -457,6 +500,7 @@ ANSWERS: dict[str, tuple[str, str]] = {
         "Gracias: su reporte quedó registrado.",
     ),
     "report_again": ("We already have your report for this meter.", "Ya tenemos su reporte para este medidor."),
+    "hazard_safety": SAFETY,  # with a report that names a danger (ReportAck.safety)
 }
 
 
@@ -538,6 +582,11 @@ ERRORS: dict[str, tuple[str, str]] = {
     "meter_or_phone": (
         "Give the meter number from your bill, or the mobile number you get text alerts on.",
         "Escriba el número de medidor de su factura, o el celular donde recibe alertas.",
+    ),
+    "bad_hazard": (
+        "hazard must be wire_down or tree_on_line, or left out. Fix: choose 'A wire is down', 'A tree is on a "
+        "line' or nothing.",
+        "Elija 'Hay un cable caído', 'Hay un árbol sobre una línea' o nada.",
     ),
     "phone_not_confirmed": (
         "We have no confirmed phone number for that account. Fix: use the meter number from your bill instead, "

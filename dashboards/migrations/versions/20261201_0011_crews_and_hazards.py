@@ -1,5 +1,6 @@
 """crews and hazards: the crew roster, crews assigned to interruption records (issue 14), and the danger a
-member's outage report may name (wire down, tree on line), with who marked it made safe
+member's outage report may name (wire down, tree on line), with who marked it made safe, and the members'
+optional alert when a crew is on site (member_service_points.alert_crew, off unless chosen)
 
 Revision ID: 0011
 Revises: 0010
@@ -94,8 +95,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("hazard_cleared_by", sa.String(length=80), nullable=True))
         batch_op.create_check_constraint(op.f("ck_outage_reports_hazard"), "hazard IN ('wire_down','tree_on_line')")
 
+    with op.batch_alter_table("member_service_points", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("alert_crew", sa.Boolean(), server_default=sa.false(), nullable=False))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("member_service_points", schema=None) as batch_op:
+        batch_op.drop_column("alert_crew")
     op.execute("DELETE FROM alert_events WHERE kind = 'crew'")
     _alert_kinds(KINDS_BEFORE)
     with op.batch_alter_table("outage_reports", schema=None) as batch_op:
