@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, cast
 
 import geopandas as gpd
@@ -463,8 +464,12 @@ class AreaIndex:
         self.frame = read_layer(
             session, ServiceArea, {"code": ServiceArea.code, "name": ServiceArea.name, "kind": ServiceArea.kind}
         )
+
+    @cached_property
+    def territory(self):
+        """The system's area (the union of the 'system' areas), or None."""
         system = self.frame[self.frame.kind == "system"]
-        self.territory = shapely.union_all(system.geometry.values) if len(system) else None
+        return shapely.union_all(system.geometry.values) if len(system) else None
 
     def names_at(self, lons, lats) -> pd.DataFrame:
         """One row per point: the names of the division, community and county containing it (or None)."""

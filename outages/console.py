@@ -241,6 +241,35 @@ def open_incidents(*, session: Session) -> list[Incident]:
     )
 
 
+# the significance of each open incident, kept between refreshes while nothing it depends on changed
+_significance: dict[int, tuple[tuple, datetime, Classification]] = {}
+SIGNIFICANCE_SECONDS = 15.0  # the console's poll: at most this late when only the clock moved
+
+
+def significance(
+    incident: Incident,
+    facts: FacilityFacts,
+    *,
+    now: datetime,
+    rules: RuleSettings,
+    states: Mapping[Interruption, RecordState],
+) -> Classification:
+    """:func:`outages.classify.classify` of the incident, reused from an earlier refresh when its records
+    (each record's version: every step, ETR, correction, closing and voiding bumps it), the facility facts
+    (rebuilt when the facility layer or the registry changes) and the rules are the same and that refresh was
+    less than ``SIGNIFICANCE_SECONDS`` before ``now`` (time alone moves criteria such as "dark one hour" and
+    the durations in the evidence).  In a storm one change recomputes one incident, not a hundred."""
+    key = (facts, rules, tuple((r.id, r.version) for r in incident.interruptions))
+    kept = _significance.get(incident.id)
+    if kept is not None and kept[0] == key and 0 <= (now - kept[1]).total_seconds() < SIGNIFICANCE_SECONDS:
+        return kept[2]
+    found = classify(incident.interruptions, facts, now=now, rules=rules, states=states)
+    if len(_significance) > 10_000:  # incidents closed long ago
+        _significance.clear()
+    _significance[incident.id] = (key, now, found)
+    return found
+
+
 def console_overview(
     *,
     session: Session,
@@ -260,7 +289,7 @@ def console_overview(
     live = [r for r in open_ if r.start_at <= now]
     index = FacilityEntries(session)  # built afresh, as the call lists do (facts may be cached longer)
     calls = call_lists(session=session, incidents=incidents, zone=zone, now=now, index=index, net=net, states=states)
-    classes = {i.id: classify(i.interruptions, facts, now=now, rules=rules, states=states) for i in incidents}
+    classes = {i.id: significance(i, facts, now=now, rules=rules, states=states) for i in incidents}
     by_incident: dict[int, list[RecordState]] = {i.id: [] for i in incidents}
     for r in live:
         by_incident[r.incident_id].append(states[r])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gis.db import utcnow
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.models import Feeder, ServicePoint
+from gis.models import Feeder, ServicePoint, Substation
 from gis.network import network
 from gis.service import AreaIndex, feeder_serving, get_by_code, nearest_service_point
 from registry.models import DEFAULT_CATEGORIES, RegistryCategory, RegistryContact, RegistryEntry
@@ -235,10 +235,15 @@ def verify_entry(*, session: Session, entry_id: int, actor: str, at: datetime | 
 def list_entries(
     *, session: Session, category: str | None = None, feeder: str | None = None, q: str | None = None, ids=None
 ) -> list[RegistryEntry]:
+    # the related facilities' codes only: their geometries are never read from an entry (a call list in a
+    # storm lists hundreds of entries)
     stmt = select(RegistryEntry).options(
         selectinload(RegistryEntry.contacts),
-        selectinload(RegistryEntry.service_point),
-        selectinload(RegistryEntry.feeder).selectinload(Feeder.substation),
+        selectinload(RegistryEntry.service_point).load_only(ServicePoint.account_number, ServicePoint.meter_number),
+        selectinload(RegistryEntry.feeder)
+        .load_only(Feeder.code, Feeder.substation_id)
+        .selectinload(Feeder.substation)
+        .load_only(Substation.code),
     )
     if category:
         _check_category(session, category)

@@ -302,6 +302,37 @@ def test_facility_map_draws_facilities_highlights_outages_and_finds_a_feeder(pag
 
 @browser_test
 @pytest.mark.skipif(not LEAFLET_JS.exists(), reason="local Leaflet assets missing (make setup runs npm ci)")
+def test_facility_map_draws_a_line_out_and_the_feeders_behind_it(page, live):
+    """TL-001 feeds both substations: with it out, the line is drawn out and every feeder behind it dark (not
+    only the feeder of the record on JC-014), and the status line counts the feeders dark, not the records."""
+    made = live.http.post(
+        "/api/interruptions",
+        headers=_auth(live),
+        json={
+            "transmission_line": "TL-001",
+            "cause": "power_supply",
+            "start_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        },
+    )
+    assert made.status_code == 201, made.text
+    try:
+        login(page, live, "/facilities-map", "registry")
+        page.wait_for_selector("path.line-out", state="attached")
+        assert page.locator("path.feeder-behind-line").count() == 3
+        assert page.locator("path.feeder-out").count() == 3
+        page.wait_for_selector("#status:has-text('3 feeders dark (TL-001 out)')")
+        shoot(page, "facility-map-line-out")
+    finally:
+        record = made.json()
+        live.http.post(
+            f"/api/interruptions/{record['id']}/void",
+            headers=_auth(live),
+            json={"version": record["version"], "reason": "test over"},
+        )
+
+
+@browser_test
+@pytest.mark.skipif(not LEAFLET_JS.exists(), reason="local Leaflet assets missing (make setup runs npm ci)")
 def test_an_entry_on_a_facility_with_unlocated_members_out_shows_as_possibly_dark(page, live):
     """Members out on MF-001 that nobody has located: the school on it may be among them, so the console's
     call list and the facility map say "possibly dark", never plainly dark."""

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
+from dashboards.cached import send
 from dashboards.pages.members import LANG_KEY, by_language
 from dashboards.pages.templating import inline_hashes, page_response
 from gis.maps import LEAFLET_ONLY, area_map, local_assets, map_parts, simplify_areas
@@ -115,16 +116,6 @@ def _cache(request: Request) -> PublicMapCache:
 _build_lock = threading.Lock()
 
 
-def _send(request: Request, body: bytes, gzipped: bytes, etag: str, media_type: str, max_age: int) -> Response:
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(gzipped, media_type=media_type, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
 @router.get(
     "/map/data.json",
     response_model=PublicFigures,
@@ -141,7 +132,7 @@ async def member_map_data(request: Request) -> Response:
     payload = cache.fresh()
     if payload is None:
         payload = await run_in_threadpool(cache.get)
-    return _send(request, payload.body, payload.gzipped, payload.etag, "application/json", 5)
+    return send(request, payload, cache_control="public, max-age=5")
 
 
 # --- the page ------------------------------------------------------------------------------------

@@ -1,18 +1,22 @@
 """The facility layer as GeoJSON, the spatial look-ups, and the facility map as a PNG or PDF to print."""
 
 import json
+import threading
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dashboards.cached import send
 from dashboards.deps import Reader, ReadSession
 from dashboards.settings import get_settings
 from gis import service
 from gis.db import utcnow
-from gis.models import Feeder, ServiceArea, Substation, TransmissionLine
+from gis.models import Feeder, ServiceArea, ServicePoint, Substation, TransmissionLine
 from outages.models import Cause
+from outages.public_map import Payload
 from outages.settings import get_rule_settings
 from reports.facility_map import FORMATS, draw_map, file_name, read_map_data
 
@@ -23,33 +27,80 @@ def _geojson(frame) -> dict:
     return json.loads(frame.to_json(drop_id=True))
 
 
-@router.get("/api/substations", summary="Substations (GeoJSON) with members served")
-def substations(db: ReadSession, _user: Reader) -> dict:
-    frame = service.read_layer(db, Substation, {"substation_id": Substation.code, "name": Substation.name})
-    frame["members_served"] = frame.substation_id.map(service.members_served(session=db, by="substation")).fillna(0)
-    return _geojson(frame)
+# the layers as sent, by (layer, filter, database, facility layer's counts): a facility layer is only ever
+# imported into an empty one (gis.service.import_facilities), so its counts change whenever it does
+_layers: dict[tuple, Payload] = {}
+_layers_lock = threading.Lock()
+GEOJSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}}, "description": "A GeoJSON FeatureCollection"},
+    304: {"description": "Not modified since the ETag sent in If-None-Match"},
+}
 
 
-@router.get("/api/feeders", summary="Feeders (GeoJSON) with substation and members served")
-def feeders(db: ReadSession, _user: Reader, substation: str | None = None) -> dict:
-    sub_code = select(Substation.code).where(Substation.id == Feeder.substation_id).scalar_subquery()
-    frame = service.read_layer(db, Feeder, {"feeder_id": Feeder.code, "name": Feeder.name, "substation_id": sub_code})
-    if substation:
-        frame = frame[frame.substation_id == substation]
-    frame["members_served"] = frame.feeder_id.map(service.members_served(session=db, by="feeder")).fillna(0)
-    return _geojson(frame)
-
-
-@router.get("/api/transmission-lines", summary="Transmission lines (GeoJSON) with the substations they feed")
-def transmission_lines(db: ReadSession, _user: Reader) -> dict:
-    frame = service.read_layer(
-        db,
-        TransmissionLine,
-        {"line_id": TransmissionLine.code, "name": TransmissionLine.name, "voltage_kv": TransmissionLine.voltage_kv},
+def _layer(request: Request, db, name: str, build: Callable[[], Any]) -> Response:
+    """A layer's GeoJSON from memory (gzip, ETag) while the facility layer is the same; ``build`` gives the
+    frame when it is not.  Dispatchers' consoles and maps load the layers at every page load."""
+    key = (
+        name,
+        db.get_bind().engine.url.render_as_string(hide_password=True),
+        *(db.scalar(select(func.count()).select_from(model)) for model in (Substation, Feeder, ServicePoint)),
     )
-    fed = service.members_served(session=db, by="transmission_line")
-    frame["members_served"] = frame.line_id.map(fed).fillna(0)
-    return _geojson(frame)
+    payload = _layers.get(key)
+    if payload is None:
+        payload = Payload.of(_geojson(build()))
+        with _layers_lock:
+            if len(_layers) > 64:
+                _layers.clear()
+            _layers[key] = payload
+    return send(request, payload, cache_control="private, no-cache")
+
+
+@router.get("/api/substations", summary="Substations (GeoJSON) with members served", responses=GEOJSON)
+def substations(request: Request, db: ReadSession, _user: Reader) -> Response:
+    def build():
+        frame = service.read_layer(db, Substation, {"substation_id": Substation.code, "name": Substation.name})
+        frame["members_served"] = frame.substation_id.map(service.members_served(session=db, by="substation")).fillna(0)
+        return frame
+
+    return _layer(request, db, "substations", build)
+
+
+@router.get("/api/feeders", summary="Feeders (GeoJSON) with substation and members served", responses=GEOJSON)
+def feeders(request: Request, db: ReadSession, _user: Reader, substation: str | None = None) -> Response:
+    def build():
+        sub_code = select(Substation.code).where(Substation.id == Feeder.substation_id).scalar_subquery()
+        frame = service.read_layer(
+            db, Feeder, {"feeder_id": Feeder.code, "name": Feeder.name, "substation_id": sub_code}
+        )
+        if substation:
+            frame = frame[frame.substation_id == substation]
+        frame["members_served"] = frame.feeder_id.map(service.members_served(session=db, by="feeder")).fillna(0)
+        return frame
+
+    return _layer(request, db, f"feeders:{substation or ''}", build)
+
+
+@router.get(
+    "/api/transmission-lines",
+    summary="Transmission lines (GeoJSON) with the substations they feed",
+    responses=GEOJSON,
+)
+def transmission_lines(request: Request, db: ReadSession, _user: Reader) -> Response:
+    def build():
+        frame = service.read_layer(
+            db,
+            TransmissionLine,
+            {
+                "line_id": TransmissionLine.code,
+                "name": TransmissionLine.name,
+                "voltage_kv": TransmissionLine.voltage_kv,
+            },
+        )
+        fed = service.members_served(session=db, by="transmission_line")
+        frame["members_served"] = frame.line_id.map(fed).fillna(0)
+        return frame
+
+    return _layer(request, db, "transmission-lines", build)
 
 
 @router.get("/api/causes", summary="The cause codes a dispatcher may use")

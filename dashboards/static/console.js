@@ -17,8 +17,11 @@ const TIME_HELP = 'Fix: type a time such as 14:05, now, -15m, yesterday 23:10 or
 let view = null, records = new Map(), picked = null, timer = null, causes = [], divisionsHtml = '';
 const openDetails = new Set();
 
+let early = null;  // the first overview, asked for while the account was checked
 const page = {
-  start() {
+  prefetch: () => api('GET', '/api/console/overview'),
+  start(_me, first) {
+    early = first;
     setupForms();
     setupProbable();
     setupCalls();
@@ -68,7 +71,10 @@ function redraw(container, html) {
 
 async function refresh() {
   let o;
-  try { o = await api('GET', '/api/console/overview'); }
+  try {
+    o = (early && await early) || await api('GET', '/api/console/overview');
+    early = null;
+  }
   catch (e) { if (e.status !== 401) setStatus('Could not refresh: ' + e.message, 'bad'); return; }
   performance.mark('console-answer');
   view = o;

@@ -9,6 +9,7 @@ const L = window.L;
 const POLL = CFG.poll;
 let map, layers = {}, index = new Map(), timer = null;
 const FEEDER = {color: '#1565c0', weight: 3, opacity: 0.85}, OUT = {color: '#c62828', weight: 6, opacity: 1};
+const LINE = {color: '#6a1b9a', weight: 3, opacity: 1, dashArray: '8 4'}, LINE_OUT = {color: '#d500f9', weight: 7, opacity: 1, dashArray: null};
 const AREA = {system: '#455a64', division: '#f57c00', community: '#00897b', county: '#8d6e63'};
 
 const page = {
@@ -48,7 +49,7 @@ async function loadFacilities() {
     fillAreaChoices(areas.features.map(f => f.properties));
   } else notes.push('service areas: ' + areas.message);
   if (!(lines instanceof Error)) {
-    overlays['Transmission lines'] = L.geoJSON(lines, {style: {color: '#6a1b9a', weight: 3, dashArray: '8 4', className: 'line'},
+    overlays['Transmission lines'] = layers.lines = L.geoJSON(lines, {style: {...LINE, className: 'line'},
       onEachFeature: (f, l) => { const p = f.properties; index.set(p.line_id, l);
         l.bindPopup(popup(p.name || p.line_id, [row('Line', esc(p.line_id)), row('Voltage', p.voltage_kv ? num(p.voltage_kv) + ' kV' : '–'),
           row('Substations', esc(p.substation_ids || '')), row('Members served', num(p.members_served))])); }});
@@ -77,41 +78,50 @@ async function loadFacilities() {
   $('#notes').textContent = notes.join(' ');
 }
 
-let outByFeeder = new Map(), outByLine = new Map();
+// the extent of the outage from "who is out" (the console's overview): feeders dark, the feeders dark behind
+// an open transmission-line record, and the lines out; each feeder's open records for its popup
+let outByFeeder = new Map(), behindLines = new Set();
 function feederPopup(l) {
   const p = l.feature.properties, out = outByFeeder.get(p.feeder_id) || [];
   return popup(p.name || p.feeder_id, [row('Feeder', esc(p.feeder_id)), row('Substation', esc(p.substation_id)),
     row('Members served', num(p.members_served)),
+    ...(behindLines.has(p.feeder_id) ? [row('Dark', '<span class="bad">behind a transmission line out</span>')] : []),
     ...out.map(r => row(`Open #${r.id}`, `<span class="bad">${num(r.members_out_now)} out</span>${r.device ? ' below ' + esc(r.device) : ''},
       since ${fmtTime(r.start_at)}; ETR ${r.etr_at ? fmtTime(r.etr_at) : 'being assessed'}`))]);
 }
 
 async function refreshLive() {
-  let open, entries, overview;
+  let entries, overview;
   try {
-    [open, entries, overview] = await Promise.all([api('GET', '/api/interruptions?status=open&limit=500'),
-      api('GET', '/api/registry/entries'), api('GET', '/api/incidents/open-overview')]);
+    [entries, overview] = await Promise.all([api('GET', '/api/registry/entries'), api('GET', '/api/console/overview')]);
   } catch (e) { if (e.status !== 401) $('#status').textContent = 'Could not refresh: ' + e.message; return; }
-  outByFeeder = new Map(); outByLine = new Map();
-  for (const r of open.items) {
-    const m = r.transmission_line ? outByLine : outByFeeder, k = r.transmission_line || r.feeder;
-    m.set(k, (m.get(k) || []).concat([r]));
-  }
+  outByFeeder = new Map();
+  for (const r of overview.records) if (r.feeder) outByFeeder.set(r.feeder, (outByFeeder.get(r.feeder) || []).concat([r]));
+  const dark = new Set(overview.map.feeders_out.map(f => f.feeder));
+  behindLines = new Set(overview.map.feeders_behind_lines);
+  const linesOut = new Set(overview.map.lines_out);
   if (layers.feeders) layers.feeders.eachLayer(l => {
-    const out = outByFeeder.has(l.feature.properties.feeder_id);
+    const id = l.feature.properties.feeder_id, out = dark.has(id) || behindLines.has(id);
     l.setStyle(out ? OUT : FEEDER);
     const el = l.getElement && l.getElement();
-    if (el) { el.classList.toggle('feeder-out', out); }
+    if (el) { el.classList.toggle('feeder-out', out); el.classList.toggle('feeder-behind-line', behindLines.has(id)); }
+    if (out) l.bringToFront();
+  });
+  if (layers.lines) layers.lines.eachLayer(l => {
+    const out = linesOut.has(l.feature.properties.line_id);
+    l.setStyle(out ? LINE_OUT : LINE);
+    const el = l.getElement && l.getElement();
+    if (el) el.classList.toggle('line-out', out);
     if (out) l.bringToFront();
   });
   // "dark" is the call lists' answer (the API decides which entries an open interruption leaves dark); an entry
   // only possibly dark (members out nobody has located on its facility) is shown apart, never as dark
   const rows = overview.incidents.flatMap(o => o.call_list);
-  const dark = new Set(rows.filter(x => !x.possibly).map(x => x.entry.id));
-  const possibly = new Set(rows.filter(x => x.possibly && !dark.has(x.entry.id)).map(x => x.entry.id));
+  const darkEntries = new Set(rows.filter(x => !x.possibly).map(x => x.entry.id));
+  const possibly = new Set(rows.filter(x => x.possibly && !darkEntries.has(x.entry.id)).map(x => x.entry.id));
   layers.entries.clearLayers();
   for (const e of entries) {
-    const state = dark.has(e.id) ? 'dark' : possibly.has(e.id) ? 'possibly' : 'on';
+    const state = darkEntries.has(e.id) ? 'dark' : possibly.has(e.id) ? 'possibly' : 'on';
     const [color, fill] = {dark: ['#c62828', '#222'], possibly: ['#b26a00', '#f9a825'], on: ['#1b5e20', '#2e7d32']}[state];
     L.circleMarker([e.lat, e.lon], {radius: 6, weight: 2, color, fillColor: fill, fillOpacity: 1,
       className: `entry entry-${state === 'possibly' ? 'possibly-dark' : state}`})
@@ -121,8 +131,11 @@ async function refreshLive() {
                        on: 'on'}[state])]))
       .addTo(layers.entries);
   }
-  $('#status').textContent = `${open.total} open interruptions on ${outByFeeder.size} feeders · ${dark.size} of
-    ${entries.length} registry entries dark${possibly.size ? `, ${possibly.size} possibly` : ''} · updated ${fmtTime(new Date().toISOString())}`;
+  const feeders = new Set([...dark, ...behindLines]).size, n = overview.header.open_records;
+  $('#status').textContent = `${num(n)} open ${n === 1 ? 'interruption' : 'interruptions'} · ${num(feeders)} ${feeders === 1 ? 'feeder' : 'feeders'} dark`
+    + (linesOut.size ? ` (${[...linesOut].join(', ')} out)` : '')
+    + ` · ${num(overview.header.members_out_now)} members out now · ${darkEntries.size} of ${entries.length} registry entries dark`
+    + `${possibly.size ? `, ${possibly.size} possibly` : ''} · updated ${fmtTime(new Date().toISOString())}`;
 }
 
 /** The export select: the whole system, then divisions, counties and communities by name. */

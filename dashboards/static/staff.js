@@ -88,15 +88,18 @@ function refuse(me) {
 
 async function boot() {
   if (!Auth.token) return showLogin('');
+  // the page's first data, asked for while the account is checked (the API decides who may read it)
+  const early = page.prefetch && !started ? page.prefetch().catch(() => null) : null;
   let me;
   try { me = await api('GET', '/api/auth/me'); } catch (e) { if (e.status !== 401) showLogin(e.message); return; }
   $('#who').textContent = `${me.username} (${me.role})`;
   if (!CFG.roles.includes(me.role)) return refuse(me);
   $('#login').hidden = true; $('#refused').hidden = true; $('#app').hidden = false;
-  if (!started) { started = true; page.start(me); }
+  if (!started) { started = true; page.start(me, early); }
 }
 
-/** Run the page: `start(me)` once a user of one of the page's roles is logged in, `stop()` when they leave. */
+/** Run the page: `start(me, early)` once a user of one of the page's roles is logged in, `stop()` when they
+ *  leave; `early`: what its optional `prefetch()` answered (null if it failed), asked for during the log-in check. */
 export function runPage(pageModule) {
   page = pageModule;
   document.addEventListener('click', e => {

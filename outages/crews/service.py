@@ -36,6 +36,7 @@ from outages.crews.schemas import (
     CrewUpdate,
     Stage,
 )
+from outages.formatting import format_local
 from outages.models import AuditEntry, Cause, Interruption
 from outages.schemas import EtrSet, InterruptionUpdate
 
@@ -143,7 +144,11 @@ def get_crew(*, session: Session, crew_id: int, field: str | None = None) -> Cre
 
 def list_crews(*, session: Session, include_retired: bool = False) -> list[Crew]:
     """The roster by name (active crews only unless ``include_retired``), with their divisions."""
-    query = select(Crew).options(joinedload(Crew.division)).order_by(Crew.name)
+    query = (
+        select(Crew)
+        .options(joinedload(Crew.division).load_only(ServiceArea.code, ServiceArea.name))
+        .order_by(Crew.name)
+    )
     if not include_retired:
         query = query.where(Crew.active)
     return list(session.scalars(query))
@@ -155,7 +160,7 @@ def update_crew(*, session: Session, crew_id: int, data: CrewUpdate, actor: str)
     crew = get_crew(session=session, crew_id=crew_id)
     if crew.version != data.version:
         raise Conflict(
-            f"Crew {crew.name!r} was changed by {crew.updated_by} at {crew.updated_at.isoformat(timespec='seconds')} "
+            f"Crew {crew.name!r} was changed by {crew.updated_by} at {format_local(crew.updated_at)} "
             f"(now version {crew.version}, you sent {data.version}). Fix: reload the roster and apply your change again."
         )
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
