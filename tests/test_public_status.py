@@ -1,7 +1,7 @@
 """Public status from facts (issue 14, domain D17): the public map, a member's page and the alerts say
 *reported*, *crew assigned*, *crew on site* or *restored* only when the log's records and their crew
 assignments say so; the ETR apart ("being assessed" without one).  Through the real API and the map's JSON,
-crew assignments written as rows (the crews' own API belongs to another module), the alerts to a real SMTP
+crews sent and moved through the crews' API, the alerts to a real SMTP
 server on 127.0.0.1, and the map in Debian's Chromium against a uvicorn server of its own."""
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.db import make_engine, utcnow
-from outages.alerts import record_event
 from outages.crews.models import Crew, CrewAssignment
 from outages.members.texts import ALERTS
 from outages.models import Interruption
-from outages.service import dark_ids
 from tests.factories import ANA, BO, DI
 from tests.helpers import (
     PASSWORDS,
@@ -49,28 +47,26 @@ def _areas(api) -> dict[str, dict]:
     return {a["code"]: a for a in map_figures(api)["areas"]}
 
 
-def _crew(session: Session, name: str = "Line 1") -> Crew:
-    crew = Crew(name=name, kind="line", on_shift=True, updated_by="t")
-    session.add(crew)
-    session.flush()
-    return crew
+def _crew(api, name: str = "Line 1") -> dict:
+    made = api("POST", "/api/crews", json={"name": name, "kind": "line", "on_shift": True})
+    assert made.status_code == 201, made.text
+    return made.json()
 
 
-def _assign(session: Session, record_id: int, crew: Crew, status: str = "dispatched") -> CrewAssignment:
-    """A crew assignment written as a row, as the crews' service would leave it."""
-    assignment = CrewAssignment(crew_id=crew.id, interruption_id=record_id, status=status, dispatched_by="t")
-    if status == "on_site":
-        assignment.on_site_at, assignment.on_site_by = utcnow(), "t"
-    session.add(assignment)
-    session.commit()
-    return assignment
+def _assign(api, record_id: int, crew: dict, status: str = "dispatched") -> dict:
+    """A crew sent to a record through the crews' API (and moved on to ``status``)."""
+    sent = api("POST", f"/api/interruptions/{record_id}/crews", json={"crew_id": crew["id"]})
+    assert sent.status_code == 201, sent.text
+    assignment = sent.json()
+    return assignment if status == "dispatched" else _move(api, assignment, status)
 
 
-def _move(session: Session, assignment: CrewAssignment, status: str) -> None:
-    assignment.status = status
-    setattr(assignment, f"{status}_at", utcnow())
-    setattr(assignment, f"{status}_by", "t")
-    session.commit()
+def _move(api, assignment: dict, status: str) -> dict:
+    moved = api(
+        "PATCH", f"/api/crew-assignments/{assignment['id']}", json={"version": assignment["version"], "status": status}
+    )
+    assert moved.status_code == 200, moved.text
+    return moved.json()
 
 
 def _mine(api, headers) -> dict:
@@ -79,7 +75,7 @@ def _mine(api, headers) -> dict:
     return response.json()["service_points"][0]
 
 
-def test_area_status_comes_from_the_crews_on_record_never_from_the_etr(public, mail, session):
+def test_area_status_comes_from_the_crews_on_record_never_from_the_etr(public, mail):
     api = public
     di = active_member(api, mail, email="di@example.org", point=DI)  # on JC-015: in the county and the community
     etr = _ahead(3)
@@ -95,13 +91,12 @@ def test_area_status_comes_from_the_crews_on_record_never_from_the_etr(public, m
     assert datetime.fromisoformat(mine["etr_at"]) == datetime.fromisoformat(etr)
 
     # a crew dispatched, then en route: crew assigned; on site: crew on site (the map's cache follows each move)
-    crew = _crew(session)
-    assignment = _assign(session, west["id"], crew)
+    assignment = _assign(api, west["id"], _crew(api))
     assert {_areas(api)[code]["status"] for code in (COUNTY, COMMUNITY)} == {"crew_assigned"}
     assert _mine(api, di)["outage_status"] == "crew_assigned"
-    _move(session, assignment, "en_route")
+    assignment = _move(api, assignment, "en_route")
     assert _areas(api)[COMMUNITY]["status"] == "crew_assigned"
-    _move(session, assignment, "on_site")
+    assignment = _move(api, assignment, "on_site")
     areas = _areas(api)
     assert {areas[code]["status"] for code in (COUNTY, COMMUNITY)} == {"crew_on_site"}
     assert datetime.fromisoformat(areas[COMMUNITY]["last_updated"]) >= datetime.fromisoformat(
@@ -120,7 +115,7 @@ def test_area_status_comes_from_the_crews_on_record_never_from_the_etr(public, m
     assert datetime.fromisoformat(areas[COMMUNITY]["etr"]) == datetime.fromisoformat(etr)
 
     # the crew is done but the record stays open: nobody is on it any more
-    _move(session, assignment, "done")
+    _move(api, assignment, "done")
     assert _areas(api)[COMMUNITY]["status"] == "reported"
     assert _mine(api, di)["outage_status"] == "reported"
 
@@ -149,7 +144,7 @@ def test_area_status_comes_from_the_crews_on_record_never_from_the_etr(public, m
     assert _areas(api)[COUNTY]["status"] == "restored"
 
 
-def test_a_member_dark_from_two_records_is_told_the_least_advanced(public, mail, session):
+def test_a_member_dark_from_two_records_is_told_the_least_advanced(public, mail):
     api = public
     bo = active_member(api, mail, email="bo@example.org", point=BO)  # below fuse F1, so below recloser R1 too
     recloser = log_on_map(
@@ -164,11 +159,11 @@ def test_a_member_dark_from_two_records_is_told_the_least_advanced(public, mail,
     fuse = log_on_map(
         api, feeder="JC-014", device="JC-014-F1", cause="animal", start_at=minutes_ago(20), members_out=1_000
     )
-    _assign(session, recloser["id"], _crew(session), "on_site")
+    _assign(api, recloser["id"], _crew(api), "on_site")
     mine = _mine(api, bo)
     # the recloser's crew is on site, nobody is on the fuse; the fuse has no ETR
     assert (mine["status"], mine["outage_status"], mine["etr_at"]) == ("out", "reported", None)
-    _assign(session, fuse["id"], _crew(session, "Line 2"), "on_site")
+    _assign(api, fuse["id"], _crew(api, "Line 2"), "on_site")
     assert _mine(api, bo)["outage_status"] == "crew_on_site"
     assert _areas(api)[COUNTY]["status"] == "crew_on_site"
 
@@ -183,7 +178,7 @@ def test_the_words_in_english_and_spanish(api):
         assert words in members, words
 
 
-def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api, sessions, session):
+def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api, sessions):
     from outages.public_map import PublicMapCache, PublicMapSettings
 
     settings = PublicMapSettings(check_seconds=0, max_age_seconds=3600)
@@ -195,17 +190,17 @@ def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api,
         computed = cache.recomputations
         map_figures(api)
         assert cache.recomputations == computed  # nothing moved: served as computed
-        assignment = _assign(session, west["id"], _crew(session))
+        assignment = _assign(api, west["id"], _crew(api))
         assert _areas(api)[COMMUNITY]["status"] == "crew_assigned"
         assert cache.recomputations == computed + 1
-        _move(session, assignment, "on_site")
+        _move(api, assignment, "on_site")
         assert _areas(api)[COMMUNITY]["status"] == "crew_on_site"
         assert cache.recomputations == computed + 2
     finally:
         app.state.public_map_settings = app.state.public_map = None
 
 
-def test_a_crew_on_site_alert_reaches_only_members_who_chose_it(api, mail, sessions, session):
+def test_a_crew_on_site_alert_reaches_only_members_who_chose_it(api, mail, sessions):
     ana = active_member(api, mail, email="ana@example.org", point=ANA)
     bo = active_member(api, mail, email="bo@example.org", point=BO)
     es = active_member(
@@ -230,10 +225,7 @@ def test_a_crew_on_site_alert_reaches_only_members_who_chose_it(api, mail, sessi
     mail.messages.clear()
 
     # a crew reaches the site: the crews' service leaves a 'crew' event for the members kept dark
-    row = session.get(Interruption, record["id"])
-    assignment = _assign(session, row.id, _crew(session), "on_site")
-    record_event(session, row, "crew", ref=assignment.id, service_point_ids=dark_ids(session, row))
-    session.commit()
+    _assign(api, record["id"], _crew(api), "on_site")
     assert deliver(sessions, mail)["sent"] == 2
     (ana_crew,), (eva_crew,) = to(mail, "ana@example.org"), to(mail, "eva@example.org")
     assert to(mail, "bo@example.org") == []  # did not choose it
