@@ -23,9 +23,9 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.models import Device, Feeder, ServicePoint
 from gis.network import network
 from gis.service import count_members, get_by_code
-from outages.models import AuditEntry, Interruption
+from outages.models import Interruption
 from outages.schemas import InterruptionCreate
-from outages.service import create_interruption
+from outages.service import audit, create_interruption
 from outages.settings import get_rule_settings
 
 HAZARDS = ("wire_down", "tree_on_line")
@@ -309,15 +309,6 @@ def clear_hazard(*, session: Session, report_id: int, actor: str, now: datetime 
         raise Conflict(
             f"This danger was already marked made safe by {report.hazard_cleared_by}. Fix: refresh the list of hazards."
         )
-    session.add(
-        AuditEntry(
-            entity="outage_report",
-            entity_id=report.id,
-            action="hazard_cleared",
-            actor=actor,
-            before=before,
-            after=_hazard_snapshot(report),
-        )
-    )
+    audit(session, "outage_report", report.id, "hazard_cleared", actor, before, _hazard_snapshot(report))
     session.flush()
     return _hazard_out(session.execute(_hazards_query().where(OutageReport.id == report.id)).one())

@@ -81,7 +81,7 @@ def create_incident(*, session: Session, data: IncidentCreate, actor: str) -> In
     incident = Incident(title=data.title, created_by=actor)
     session.add(incident)
     session.flush()
-    _audit(session, "incident", incident.id, "create", actor, None, {"title": incident.title})
+    audit(session, "incident", incident.id, "create", actor, None, {"title": incident.title})
     return incident
 
 
@@ -380,7 +380,7 @@ def create_interruption(
     else:
         held, _by = still_dark_elsewhere(session, record, dark, net)
         record_event(session, record, "outage", service_point_ids=net.ids[np.setdiff1d(dark, held)])
-    _audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
+    audit(session, "interruption", record.id, "create", actor, None, snapshot(record))
     return record, True
 
 
@@ -463,7 +463,7 @@ def update_interruption(
             ref=record.version,  # members hear the new time
             service_point_ids=dark_ids(session, record),
         )
-    _audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
+    audit(session, "interruption", record.id, "update", actor, before, snapshot(record))
     return record
 
 
@@ -578,7 +578,7 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
     session.flush()
     held, _by = still_dark_elsewhere(session, record, back, net)
     record_event(session, record, "restored", ref=step.id, service_point_ids=net.ids[np.setdiff1d(back, held)])
-    _audit(session, "interruption", record.id, "restoration", actor, before, snapshot(record))
+    audit(session, "interruption", record.id, "restoration", actor, before, snapshot(record))
     return record
 
 
@@ -620,7 +620,7 @@ def close_interruption(*, session: Session, interruption_id: int, data: CloseIn,
     record_event(
         session, record, "restored", ref=record.steps[-1].id, service_point_ids=net.ids[np.setdiff1d(back, held)]
     )
-    _audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
+    audit(session, "interruption", record.id, "close", actor, before, snapshot(record))
     return record
 
 
@@ -677,7 +677,7 @@ def set_etr(*, session: Session, interruption_id: int, data: EtrSet, actor: str)
         record_event(session, record, "planned", ref=record.version, service_point_ids=dark_ids(session, record))
     else:
         record_event(session, record, "etr", ref=change.id, service_point_ids=dark_ids(session, record))
-    _audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
+    audit(session, "interruption", record.id, "etr", actor, before, snapshot(record))
     return record
 
 
@@ -690,7 +690,7 @@ def void_interruption(*, session: Session, interruption_id: int, data: VoidIn, a
     record.status, record.void_reason, record.voided_at, record.voided_by = "voided", data.reason, utcnow(), actor
     _touch(record, actor)
     session.flush()
-    _audit(session, "interruption", record.id, "void", actor, before, snapshot(record))
+    audit(session, "interruption", record.id, "void", actor, before, snapshot(record))
     return record
 
 
@@ -787,7 +787,7 @@ def purge_expired(*, session: Session, now: datetime | None = None) -> int:
 # --- audit and output --------------------------------------------------------------------------
 
 
-def _audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
+def audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
     session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before, after=after))
 
 

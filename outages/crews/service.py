@@ -37,14 +37,10 @@ from outages.crews.schemas import (
     Stage,
 )
 from outages.formatting import format_local
-from outages.models import AuditEntry, Cause, Interruption
+from outages.models import Cause, Interruption
 from outages.schemas import EtrSet, InterruptionUpdate
 
 RANK = {stage: i for i, stage in enumerate(STAGES)}
-
-
-def _audit(session: Session, entity: str, entity_id: int, action: str, actor: str, before, after) -> None:
-    session.add(AuditEntry(entity=entity, entity_id=entity_id, action=action, actor=actor, before=before, after=after))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -129,7 +125,7 @@ def create_crew(*, session: Session, data: CrewCreate, actor: str) -> Crew:
     )
     session.add(crew)
     session.flush()
-    _audit(session, "crew", crew.id, "create", actor, None, crew_snapshot(crew))
+    log.audit(session, "crew", crew.id, "create", actor, None, crew_snapshot(crew))
     return crew
 
 
@@ -185,7 +181,7 @@ def update_crew(*, session: Session, crew_id: int, data: CrewUpdate, actor: str)
     crew.division = division
     crew.updated_by, crew.updated_at = actor, utcnow()
     session.flush()
-    _audit(session, "crew", crew.id, "update", actor, before, crew_snapshot(crew))
+    log.audit(session, "crew", crew.id, "update", actor, before, crew_snapshot(crew))
     return crew
 
 
@@ -305,7 +301,7 @@ def assign_crew(
     )
     session.add(assignment)
     session.flush()
-    _audit(session, "crew_assignment", assignment.id, "dispatched", actor, None, assignment_snapshot(assignment))
+    log.audit(session, "crew_assignment", assignment.id, "dispatched", actor, None, assignment_snapshot(assignment))
     return assignment
 
 
@@ -392,7 +388,7 @@ def advance_assignment(
     if target == "on_site" and current != "on_site" and record.status == "open":
         record_event(session, record, "crew", ref=assignment.id, service_point_ids=log.dark_ids(session, record))
     action = target if target != current else "report"
-    _audit(session, "crew_assignment", assignment.id, action, actor, before, assignment_snapshot(assignment))
+    log.audit(session, "crew_assignment", assignment.id, action, actor, before, assignment_snapshot(assignment))
     return assignment
 
 
