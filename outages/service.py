@@ -15,6 +15,7 @@ from gis.models import Device, Feeder, ServicePoint, Substation, TransmissionLin
 from gis.network import Network, network, positions_of
 from gis.service import get_by_code
 from outages.alerts import record_event
+from outages.crews.models import CrewAssignment
 from outages.formatting import format_count, format_local
 from outages.member_minutes import duration_minutes, member_minutes
 from outages.models import (
@@ -574,6 +575,7 @@ def add_restoration(*, session: Session, interruption_id: int, data: Restoration
     if step.members_restored == remaining:
         record.status, record.restored_at = "closed", data.at
         record.momentary = _is_momentary(record)
+        finish_crews(session, record, actor)
     _touch(record, actor)
     session.flush()
     held, _by = still_dark_elsewhere(session, record, back, net)
@@ -600,6 +602,7 @@ def _close(session: Session, record: Interruption, at: datetime, actor: str) -> 
     record.steps.append(RestorationStep(at=at, members_restored=remaining, created_by=actor))
     record.status, record.restored_at = "closed", at
     record.momentary = _is_momentary(record)
+    finish_crews(session, record, actor)
     _touch(record, actor)
     session.flush()
 
@@ -688,10 +691,31 @@ def void_interruption(*, session: Session, interruption_id: int, data: VoidIn, a
     if record.status == "open":  # members told of it hear it was a mistake
         record_event(session, record, "cancelled")
     record.status, record.void_reason, record.voided_at, record.voided_by = "voided", data.reason, utcnow(), actor
+    finish_crews(session, record, actor)
     _touch(record, actor)
     session.flush()
     audit(session, "interruption", record.id, "void", actor, before, snapshot(record))
     return record
+
+
+def finish_crews(session: Session, record: Interruption, actor: str) -> None:
+    """A record restored in full or voided: its crews' work there is done, so the board shows them idle and
+    free to be sent on (each assignment audited, by whoever closed or voided the record)."""
+    now = utcnow()
+    for assignment in session.scalars(
+        select(CrewAssignment).where(CrewAssignment.interruption_id == record.id, CrewAssignment.status != "done")
+    ):
+        before = {"status": assignment.status}
+        assignment.status, assignment.done_at, assignment.done_by = "done", now, actor
+        audit(
+            session,
+            "crew_assignment",
+            assignment.id,
+            "done",
+            actor,
+            before,
+            {"status": "done", "done_at": _iso(now), "done_by": actor, "because": f"interruption {record.status}"},
+        )
 
 
 def list_interruptions(

@@ -239,7 +239,7 @@ def test_what_the_crew_finds_on_site_lands_on_the_record(api):
     too_far = move(api, moved, etr_at=iso(utcnow() + timedelta(days=400)))
     assert (too_far.status_code, too_far.json()["field"]) == (422, "etr_at")
 
-    # the record is closed while the crew is on site: done is allowed, an ETR is not
+    # the record is closed while the crew is on site: its work there is done (audited), no ETR any more
     closed = api("GET", f"/api/interruptions/{record['id']}").json()
     answer = api(
         "POST",
@@ -247,11 +247,12 @@ def test_what_the_crew_finds_on_site_lands_on_the_record(api):
         json={"version": closed["version"], "restored_at": iso(utcnow())},
     )
     assert answer.status_code == 200, answer.text
-    late = move(api, moved, etr_at=iso(later + timedelta(hours=1)))
-    assert late.status_code == 409 and "closed" in late.json()["detail"]
-    done = move(api, moved, status="done", damage="Limb cleared, line re-sagged")
-    assert done.status_code == 200, done.text
-    assert done.json()["damage"] == "Limb cleared, line re-sagged"
+    [done] = api("GET", f"/api/interruptions/{record['id']}/crews").json()
+    assert (done["status"], done["done_by"], done["damage"]) == ("done", "dispatcher", "Oak limb on line")
+    trail = api("GET", f"/api/crew-assignments/{done['id']}/audit").json()
+    assert (trail[-1]["action"], trail[-1]["after"]["because"]) == ("done", "interruption closed")
+    late = move(api, done, etr_at=iso(later + timedelta(hours=1)))
+    assert late.status_code == 422 and late.json()["field"] == "etr_at", late.text
 
 
 def test_crews_are_sent_only_to_open_records_and_only_when_on_shift(api, sessions):
@@ -288,9 +289,12 @@ def test_crews_are_sent_only_to_open_records_and_only_when_on_shift(api, session
         f"/api/interruptions/{record['id']}/close",
         json={"version": current["version"], "restored_at": iso(utcnow())},
     )
-    answer = move(api, working, status="en_route")
-    assert answer.status_code == 409 and "done" in answer.json()["detail"]
-    assert move(api, working, status="done").status_code == 200
+    # closed: the crew's work there is done, and the crew idle again
+    [finished] = [a for a in api("GET", f"/api/interruptions/{record['id']}/crews").json() if a["id"] == working["id"]]
+    assert finished["status"] == "done"
+    answer = move(api, finished, status="en_route")
+    assert (answer.status_code, answer.json()["field"]) == (422, "status")
+    assert next(c for c in api("GET", "/api/crews").json()["crews"] if c["id"] == crew["id"])["status"] == "idle"
 
 
 def test_the_board_counts_crews_out_idle_and_off_shift(api):

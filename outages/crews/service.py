@@ -336,7 +336,7 @@ def advance_assignment(
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     if assignment.version != data.version:
         raise Conflict(
-            f"Crew assignment {assignment.id} was changed at {assignment.updated_at.isoformat(timespec='seconds')} "
+            f"Crew assignment {assignment.id} was changed at {format_local(assignment.updated_at)} "
             f"(now version {assignment.version}, you sent {data.version}). Fix: reload it and apply your change again."
         )
     current, target = assignment.status, data.status or assignment.status
