@@ -702,9 +702,11 @@ def finish_crews(session: Session, record: Interruption, actor: str) -> None:
     """A record restored in full or voided: its crews' work there is done, so the board shows them idle and
     free to be sent on (each assignment audited, by whoever closed or voided the record)."""
     now = utcnow()
-    for assignment in session.scalars(
-        select(CrewAssignment).where(CrewAssignment.interruption_id == record.id, CrewAssignment.status != "done")
-    ):
+    with session.no_autoflush:  # the record's pending change is flushed once, by the caller (one version a change)
+        working = session.scalars(
+            select(CrewAssignment).where(CrewAssignment.interruption_id == record.id, CrewAssignment.status != "done")
+        ).all()
+    for assignment in working:
         before = {"status": assignment.status}
         assignment.status, assignment.done_at, assignment.done_by = "done", now, actor
         audit(
