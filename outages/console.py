@@ -19,7 +19,7 @@ from datetime import datetime
 import numpy as np
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from gis.models import Device, Feeder, Substation, TransmissionLine
 from gis.network import Network
@@ -29,8 +29,10 @@ from outages.crews.schemas import AssignmentOut, CrewBoard
 from outages.crews.service import assignments_of, crew_board
 from outages.member_reports import HazardOut, ProbableOutage, open_hazards, probable_outages
 from outages.models import Cause, Incident, Interruption
+from outages.overview import members_out_now, open_incidents
 from outages.power_state import OutNow, RecordState
 from outages.priorities import rank_records
+from outages.service import facility_label
 from outages.settings import RuleSettings, get_rule_settings
 from registry.service import FacilityEntries
 
@@ -222,25 +224,6 @@ def _area_name(facts: FacilityFacts, code: str) -> str:
 # --- the overview ---------------------------------------------------------------------------------------
 
 
-def open_incidents(*, session: Session) -> list[Incident]:
-    """Incidents with at least one open record, by id, with every record's steps and facility codes loaded
-    (:func:`outages.overview.open_incidents` without the facilities' geometries, which nothing here draws)."""
-    records = selectinload(Incident.interruptions)
-    return list(
-        session.scalars(
-            select(Incident)
-            .where(Incident.interruptions.any(Interruption.status == "open"))
-            .order_by(Incident.id)
-            .options(
-                records.selectinload(Interruption.steps),
-                records.selectinload(Interruption.feeder).load_only(Feeder.code, Feeder.substation_id),
-                records.selectinload(Interruption.device).load_only(Device.code, Device.feeder_id),
-                records.selectinload(Interruption.transmission_line).load_only(TransmissionLine.code),
-            )
-        )
-    )
-
-
 # the significance of each open incident, kept between refreshes while nothing it depends on changed
 _significance: dict[int, tuple[tuple, datetime, Classification]] = {}
 SIGNIFICANCE_SECONDS = 15.0  # the console's poll: at most this late when only the clock moved
@@ -290,10 +273,7 @@ def console_overview(
     index = FacilityEntries(session)  # built afresh, as the call lists do (facts may be cached longer)
     calls = call_lists(session=session, incidents=incidents, zone=zone, now=now, index=index, net=net, states=states)
     classes = {i.id: significance(i, facts, now=now, rules=rules, states=states) for i in incidents}
-    by_incident: dict[int, list[RecordState]] = {i.id: [] for i in incidents}
-    for r in live:
-        by_incident[r.incident_id].append(states[r])
-    out_of = {i: OutNow(net, mine) for i, mine in by_incident.items()}
+    out_of = members_out_now(session=session, incidents=incidents, now=now, net=net, states=states)
     everyone = OutNow(net, [states[r] for r in live])
     codes = _codes(session)
     queue = {
@@ -321,12 +301,10 @@ def console_overview(
                 id=r.id,
                 incident_id=r.incident_id,
                 version=r.version,
-                facility=_facility(r, codes),
-                feeder=codes["feeder"].get(r.feeder_id) if r.feeder_id is not None else None,
-                device=codes["device"].get(r.device_id) if r.device_id is not None else None,
-                transmission_line=codes["line"].get(r.transmission_line_id)
-                if r.transmission_line_id is not None
-                else None,
+                facility=facility_label(r),
+                feeder=r.feeder.code if r.feeder is not None else None,
+                device=r.device.code if r.device is not None else None,
+                transmission_line=r.transmission_line.code if r.transmission_line is not None else None,
                 substation=",".join(subs),
                 substations=subs,
                 division=divisions[0] if divisions else None,
@@ -399,14 +377,6 @@ def _codes(session: Session) -> dict[str, dict[int, str]]:
         "substation": dict(session.execute(select(Substation.id, Substation.code)).all()),
         "line": dict(session.execute(select(TransmissionLine.id, TransmissionLine.code)).all()),
     }
-
-
-def _facility(r: Interruption, codes: Mapping[str, Mapping[int, str]]) -> str:
-    if r.transmission_line_id is not None:
-        return f"transmission line {codes['line'].get(r.transmission_line_id, '?')}"
-    if r.device_id is not None:
-        return f"device {codes['device'].get(r.device_id, '?')}"
-    return f"feeder {codes['feeder'].get(r.feeder_id, '?') if r.feeder_id is not None else '?'}"
 
 
 def _substations(r: Interruption, net: Network, codes: Mapping[str, Mapping[int, str]]) -> list[str]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from gis.models import Device, Feeder, TransmissionLine
 from gis.network import Network, network
 from outages.call_list import CallRow, call_lists
 from outages.classify import Classification, FacilityFacts, classify, record_states
@@ -42,7 +43,8 @@ class OpenOverview(BaseModel):
 
 
 def open_incidents(*, session: Session) -> list[Incident]:
-    """Incidents with at least one open record, by id, with the records' steps and facilities loaded."""
+    """Incidents with at least one open record, by id, with every record's steps and facility codes loaded
+    (not the facilities' geometries, which nothing here draws)."""
     records = selectinload(Incident.interruptions)
     return list(
         session.scalars(
@@ -51,9 +53,9 @@ def open_incidents(*, session: Session) -> list[Incident]:
             .order_by(Incident.id)
             .options(
                 records.selectinload(Interruption.steps),
-                records.selectinload(Interruption.feeder),
-                records.selectinload(Interruption.device),
-                records.selectinload(Interruption.transmission_line),
+                records.selectinload(Interruption.feeder).load_only(Feeder.code, Feeder.substation_id),
+                records.selectinload(Interruption.device).load_only(Device.code, Device.feeder_id),
+                records.selectinload(Interruption.transmission_line).load_only(TransmissionLine.code),
             )
         )
     )
