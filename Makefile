@@ -7,7 +7,7 @@ PY    := $(VENV)/bin/python
 PORT  ?= 8000
 APT_PACKAGES := python3-venv python3-dev libsqlite3-mod-spatialite postgresql postgresql-postgis \
                 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core libreoffice-calc-nogui \
-                chromium
+                chromium nginx-light
 export SPATIALITE_LIBRARY_PATH := mod_spatialite
 
 .PHONY: run test setup system-packages venv sample lint clean assets lint-js

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis.db import Base
@@ -97,6 +97,21 @@ class ServicePoint(Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     interruptible: Mapped[bool] = mapped_column(Boolean, default=False)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class LandbaseFeature(Base):
+    """The co-op's base map (landbase), imported with the facility layer from its optional layers: a road
+    (line, ``rank`` 1 highway to 3 local), a place (point with a name, ``rank`` 1 town to 3 locality) or water
+    (a lake's polygon or a creek's line).  Drawn under the public map; never tied to a member."""
+
+    __tablename__ = "landbase_features"
+    __table_args__ = (CheckConstraint("kind IN ('road','place','water')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False)
 
 
 class ServicePointArea(Base):

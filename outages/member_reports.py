@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel, Field
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func, select, text, update
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, false, func, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -57,6 +57,8 @@ class OutageReport(Base):
     hazard: Mapped[str | None] = mapped_column(String(20))
     hazard_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hazard_cleared_by: Mapped[str | None] = mapped_column(String(80))
+    # the member has some power (lights dim, some circuits out): one phase or a neighbour's fuse (issue 15)
+    partial_power: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 def report_outage(

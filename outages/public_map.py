@@ -81,6 +81,13 @@ class PublicMapSettings(BaseSettings):
     max_age_seconds: float = 60.0  # recompute at least this often even when the log is still
     restored_hours: float = 12.0  # an area restored within this many hours is shown as "restored"
     area_kinds: tuple[str, ...] = ("county", "community")
+    # the snapshot (issue 15): the public map's files, written here whenever the figures change, for a web server
+    # (the shipped nginx config) to serve without the app; empty: not written
+    snapshot_dir: str = ""
+    stale_seconds: float = 300.0  # a snapshot older than this is stale: the page says so, executives are warned
+    # where the public reaches the map's figures through the web server (e.g. http://127.0.0.1:8080/map/data.json);
+    # when set, the service checks it answers and warns executives when it does not
+    public_url: str = ""
 
 
 @lru_cache

@@ -66,3 +66,17 @@ class SummaryReport(Base):
     filed_by: Mapped[str | None] = mapped_column(String(80))
 
     incident: Mapped[Incident] = relationship()
+
+
+class ServiceAlarm(Base):
+    """A problem with the service itself that executives were warned of (issue 15: the public map's snapshot
+    stale, or the public map not answering): raised once, cleared once, each with one e-mail."""
+
+    __tablename__ = "service_alarms"
+    __table_args__ = (CheckConstraint("kind IN ('public_map')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,6 +14,8 @@ class CooperativeSettings(BaseSettings):
     cooperative_name: str = "Hill Country Electric Cooperative (synthetic)"
     # where members reach this service: every link in every message is built from it, never from a request
     public_url: str = "http://127.0.0.1:8000"
+    # the number members call (after 911 for a downed line): shown in the safety banner of every public page
+    cooperative_phone: str = "(830) 555-0100"
 
     @property
     def public_base(self) -> str:

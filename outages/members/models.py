@@ -45,18 +45,24 @@ class MemberServicePoint(Base):
 
 
 class AlertRecipient(Base):
-    """Where a member's alerts go: the account's own e-mail (``owner``, confirmed by activation) or an extra
-    recipient with its own channel and language, who receives nothing before confirming."""
+    """Where alerts go: a member's account's own e-mail (``owner``, confirmed by activation), an extra
+    recipient of the account with its own channel and language, or (no account, issue 15) someone who asked
+    for updates about one service point after reporting an outage there (``service_point_id``).  Every one
+    but the owner receives nothing before confirming."""
 
     __tablename__ = "alert_recipients"
     __table_args__ = (
         UniqueConstraint("account_id", "channel", "address", name="uq_alert_recipients_address"),
+        UniqueConstraint("service_point_id", "channel", "address", name="uq_alert_recipients_point_address"),
         CheckConstraint("channel IN ('email','sms')", name="channel"),
         CheckConstraint("language IN ('en','es')", name="language"),
+        CheckConstraint("(account_id IS NULL) <> (service_point_id IS NULL)", name="account_or_point"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("member_accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("member_accounts.id", ondelete="CASCADE"), index=True)
+    # without an account: the one service point whose updates were asked for (proved by the report)
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"), index=True)
     channel: Mapped[str] = mapped_column(String(5))
     address: Mapped[str] = mapped_column(String(254))  # an e-mail, or a phone as +1XXXXXXXXXX
     language: Mapped[str] = mapped_column(String(2), default="en")
