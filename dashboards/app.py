@@ -13,23 +13,39 @@ from sqlalchemy import event
 
 from dashboards import errors, guards
 from dashboards.pages.templating import STATIC_DIR
+from dashboards.public_site import public_site, write_snapshot
 from dashboards.routes import routers
 from dashboards.scheduler import Worker
 from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker
+from outages.public_map import PublicMapSettings
 from reports.flow import tick
 from reports.member_alerts import alert_round
 
 
-def create_app(*, database_url: str | None = None, scheduler: bool | None = None) -> FastAPI:
+def create_app(
+    *, database_url: str | None = None, scheduler: bool | None = None, public_map: PublicMapSettings | None = None
+) -> FastAPI:
     """Build the app on a database (default: the configured one), with the in-process scheduler unless
-    told otherwise (``OUTAGES_SCHEDULER=false`` when cron runs ``outages tick``)."""
+    told otherwise (``OUTAGES_SCHEDULER=false`` when cron runs ``outages tick``), and the public map's settings
+    (default: the environment's).  When those name a snapshot folder, a worker writes the public map's snapshot
+    there after every committed change (:mod:`dashboards.public_site`), scheduler or not."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings, workers = get_settings(), []
+        if public_site(app.state).settings.snapshot_dir:
+            workers.append(
+                Worker(
+                    "outages-public-map",
+                    app.state.sessions,
+                    lambda _sessions: write_snapshot(app.state),
+                    every=15,
+                    at_least=1,
+                )
+            )
         if settings.scheduler if scheduler is None else scheduler:
-            workers = [
+            workers += [
                 Worker(
                     "outages-scheduler",
                     app.state.sessions,
@@ -45,7 +61,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
                     at_least=0.2,
                 ),
             ]
-
+        if workers:
             # every committed change (only writes commit) wakes them
             def wake_workers(_session: object) -> None:
                 for w in workers:
@@ -79,6 +95,7 @@ def create_app(*, database_url: str | None = None, scheduler: bool | None = None
     app.state.readers = make_sessionmaker(engine, read_only=True)  # GET requests
     app.state.accounts = {}  # account checks, see dashboards.deps.current_user
     app.state.workers = []
+    app.state.public_map_settings = public_map
     errors.install(app)
     guards.install(app, get_settings())
     for router in routers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -310,6 +311,82 @@ def serve(
     # an import string, so that every worker process builds its own app; uvicorn's proxy headers off: it would
     # otherwise take X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS) as the client's address
     uvicorn.run("dashboards.asgi:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
+
+
+public_map_app = typer.Typer(help="The public outage map's snapshot and its web server.", no_args_is_help=True)
+app.add_typer(public_map_app, name="public-map")
+
+
+@public_map_app.command("snapshot")
+def public_map_snapshot(
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Where to write (default: OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR)")
+    ] = None,
+) -> None:
+    """Write the public map's snapshot once (the app does it after every change when the folder is set)."""
+    from dashboards.public_site import PublicSite
+    from outages.public_map import get_public_map_settings
+
+    settings = get_public_map_settings()
+    target = folder or (Path(settings.snapshot_dir) if settings.snapshot_dir else None)
+    if target is None:
+        console.print("No folder given. Fix: pass --dir DIR or set OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR.", style="red")
+        raise typer.Exit(1)
+    written = PublicSite(_sessions(), settings=settings).write(target)
+    console.print(f"Wrote {len(written)} file(s) to {target}: {', '.join(written) or 'nothing changed'}")
+
+
+NGINX_TEMPLATE = Path(__file__).resolve().parent / "nginx" / "public-map.conf"
+
+
+def nginx_config(
+    *, prefix: Path, snapshot: Path, listen: str, app_address: str, workers: str = "auto", user: str | None = None
+) -> Path:
+    """Fill in the shipped nginx config (dashboards/nginx/public-map.conf) and write it as ``prefix/nginx.conf``,
+    with the temporary folders nginx needs there; returns its path."""
+    from dashboards.pages.templating import STATIC_DIR
+
+    prefix = prefix.resolve()
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (prefix / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+    text = NGINX_TEMPLATE.read_text()
+    for key, value in {
+        "prefix": str(prefix),
+        "snapshot": str(snapshot.resolve()),
+        "static": str(STATIC_DIR),
+        "listen": listen,
+        "app": app_address,
+        "workers": workers,
+        "user": user or getpass.getuser(),
+    }.items():
+        text = text.replace("{{" + key + "}}", value)
+    path = prefix / "nginx.conf"
+    path.write_text(text)
+    return path
+
+
+@public_map_app.command("nginx-config")
+def public_map_nginx_config(
+    prefix: Annotated[Path, typer.Option(help="nginx's folder: the config, its pid, log and temporary files")] = Path(
+        "var/nginx"
+    ),
+    snapshot: Annotated[Path | None, typer.Option(help="The snapshot folder (default: the setting)")] = None,
+    listen: Annotated[str, typer.Option(help="Address nginx listens on")] = "8080",
+    app_address: Annotated[str, typer.Option("--app", help="Where the app listens")] = "127.0.0.1:8000",
+    workers: Annotated[str, typer.Option(help="nginx worker processes")] = "auto",
+    user: Annotated[
+        str | None, typer.Option(help="The workers' user (default: yours; it must be able to read the snapshot)")
+    ] = None,
+) -> None:
+    """Write the nginx config that serves the public map from the snapshot (and passes the rest to the app)."""
+    from outages.public_map import get_public_map_settings
+
+    folder = snapshot or Path(get_public_map_settings().snapshot_dir or "var/public")
+    path = nginx_config(
+        prefix=prefix, snapshot=folder, listen=listen, app_address=app_address, workers=workers, user=user
+    )
+    console.print(f"Wrote {path}. Start it with: nginx -p {path.parent} -c {path}")
+    print(path)
 
 
 registry_app = typer.Typer(help="The essential-services registry.", no_args_is_help=True)

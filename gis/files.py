@@ -52,6 +52,18 @@ LAYERS: dict[str, LayerSpec] = {
 }
 AREA_KINDS = ("system", "division", "community", "county")
 
+# The landbase (base map): optional layers imported with the facility layer and drawn under the public map.
+# Features carry no identifier (a road's segments share its name); ``rank`` is 1 (major) to 3 (minor).
+LANDBASE: dict[str, LayerSpec] = {
+    "roads": LayerSpec("name", (), ("name", "rank"), ("LineString", "MultiLineString"), required=False),
+    "places": LayerSpec("name", ("name",), ("rank",), ("Point",), required=False),
+    "water": LayerSpec(
+        "name", (), ("name",), ("Polygon", "MultiPolygon", "LineString", "MultiLineString"), required=False
+    ),
+}
+LANDBASE_KIND = {"roads": "road", "places": "place", "water": "water"}  # layer -> landbase_features.kind
+RANKS = {"roads": "1 (highway), 2 (farm or ranch road) or 3 (local road)", "places": "1 (town), 2 or 3 (locality)"}
+
 
 class _Problems:
     def __init__(self) -> None:
@@ -90,7 +102,7 @@ def read_facilities(paths: list[Path] | Path) -> dict[str, gpd.GeoDataFrame]:
         else:
             names = [path.stem]
         for name in names:
-            if name not in LAYERS:
+            if name not in LAYERS and name not in LANDBASE:
                 continue
             frame = gpd.read_file(path, layer=name) if path.suffix.lower() == ".gpkg" else gpd.read_file(path)
             found[name] = (path.name, frame)
@@ -104,15 +116,21 @@ def read_facilities(paths: list[Path] | Path) -> dict[str, gpd.GeoDataFrame]:
                 f"add a layer (GeoPackage) or a file named {name}.geojson / {name}.shp",
             )
     problems.raise_if_any()
-    layers = {name: _check_layer(source, name, frame, problems) for name, (source, frame) in found.items()}
+    layers = {
+        name: (_check_landbase if name in LANDBASE else _check_layer)(source, name, frame, problems)
+        for name, (source, frame) in found.items()
+    }
     problems.raise_if_any()
     _check_references(layers, {name: source for name, (source, _) in found.items()}, problems)
     problems.raise_if_any()
     return layers
 
 
-def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoDataFrame:
-    spec = LAYERS[name]
+def _columns(
+    source: str, name: str, frame: gpd.GeoDataFrame, spec: LayerSpec, problems: _Problems
+) -> gpd.GeoDataFrame | None:
+    """The layer in EPSG:4326 with exactly the spec's columns (optional ones added empty), or None (a problem
+    was added) when it has no CRS or lacks a required column."""
     # Shapefiles cut column names to 10 characters: accept the cut names.
     renames = {col[:10]: col for col in spec.columns + spec.optional if col[:10] != col and col[:10] in frame}
     frame = frame.rename(columns=renames)
@@ -124,7 +142,7 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
             "the layer has no coordinate reference system",
             "define its CRS in your GIS (or add the .prj file) and export again",
         )
-        return frame
+        return None
     missing = [col for col in spec.columns if col not in frame.columns]
     if missing:
         problems.add(
@@ -134,19 +152,18 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
             f"missing column(s) {', '.join(missing)}",
             f"add the column(s); the layer needs {', '.join(spec.columns)}",
         )
-        return frame
+        return None
     frame = frame.to_crs(4326) if frame.crs.to_epsg() != 4326 else frame
     for col in spec.optional:
         if col not in frame.columns:
             frame[col] = None
-    frame = frame[list(spec.columns + spec.optional) + ["geometry"]].copy()
-    for col in spec.columns + spec.optional:
-        if col in ("voltage_kv", "interruptible"):
-            continue
-        frame[col] = pd.Series([_text(v) for v in frame[col]], index=frame.index, dtype=object)
-    rows = pd.RangeIndex(1, len(frame) + 1)
-    for row, key, geom in zip(rows, frame[spec.key], frame.geometry):
-        label = f"{spec.key} {key!r}"
+    return frame[list(spec.columns + spec.optional) + ["geometry"]].copy()
+
+
+def _check_geometries(
+    source: str, name: str, labels: list[str], frame: gpd.GeoDataFrame, spec: LayerSpec, problems: _Problems
+) -> None:
+    for row, label, geom in zip(range(1, len(frame) + 1), labels, frame.geometry):
         if geom is None or geom.is_empty:
             problems.add(source, name, row, f"{label} has an empty geometry", "draw the feature or remove the row")
         elif geom.geom_type not in spec.geom_types:
@@ -165,6 +182,20 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
                 f"{label} has an invalid geometry ({shapely.is_valid_reason(geom)})",
                 "repair it (e.g. 'Fix geometries' in QGIS) and export again",
             )
+
+
+def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoDataFrame:
+    spec = LAYERS[name]
+    checked = _columns(source, name, frame, spec, problems)
+    if checked is None:
+        return frame
+    frame = checked
+    for col in spec.columns + spec.optional:
+        if col in ("voltage_kv", "interruptible"):
+            continue
+        frame[col] = pd.Series([_text(v) for v in frame[col]], index=frame.index, dtype=object)
+    rows = pd.RangeIndex(1, len(frame) + 1)
+    _check_geometries(source, name, [f"{spec.key} {key!r}" for key in frame[spec.key]], frame, spec, problems)
     for col in spec.columns:
         for row in rows[frame[col].isna().to_numpy()]:
             problems.add(source, name, int(row), f"{col} is empty", f"fill in {col}")
@@ -186,6 +217,49 @@ def _check_layer(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Pro
     if name in ("feeders", "service_areas"):
         frame["geometry"] = frame.geometry.map(_promote)
     return frame.reset_index(drop=True)
+
+
+def _check_landbase(source: str, name: str, frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoDataFrame:
+    """A landbase layer (roads, places, water): geometry types, a name on every place, ranks 1 to 3."""
+    spec = LANDBASE[name]
+    checked = _columns(source, name, frame, spec, problems)
+    if checked is None:
+        return frame
+    frame = checked
+    frame["name"] = pd.Series([_text(v) for v in frame["name"]], index=frame.index, dtype=object)
+    labels = [f"feature {n!r}" if n else "feature" for n in frame["name"]]
+    _check_geometries(source, name, labels, frame, spec, problems)
+    if "name" in spec.columns:
+        for row, value in enumerate(frame["name"], start=1):
+            if value is None:
+                problems.add(source, name, row, "name is empty", "fill in the name (a place is drawn with its name)")
+    if "rank" in frame:
+        ranks = []
+        for row, value in enumerate(frame["rank"], start=1):
+            rank = _rank(value)
+            if rank == 0:
+                problems.add(
+                    source,
+                    name,
+                    row,
+                    f"rank {value!r} is not 1, 2 or 3",
+                    f"use {RANKS[name]}, or leave rank empty",
+                )
+            ranks.append(rank or None)
+        frame["rank"] = pd.Series(ranks, index=frame.index, dtype=object)
+    return frame.reset_index(drop=True)
+
+
+def _rank(value) -> int | None:
+    """A cell's rank: 1, 2 or 3; None when empty; 0 when it is anything else."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return 0
+    return int(number) if number in (1, 2, 3) else 0
 
 
 def _check_references(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str], problems: _Problems) -> None:
@@ -266,7 +340,7 @@ def write_facilities(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
     path = Path(path)
     if path.exists():
         path.unlink()
-    for name in LAYERS:
+    for name in (*LAYERS, *LANDBASE):
         if name in layers:
             layers[name].to_file(path, layer=name, driver="GPKG", engine="pyogrio")
     return path

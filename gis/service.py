@@ -9,14 +9,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.files import split_ids
+from gis.files import LANDBASE, LANDBASE_KIND, split_ids
 from gis.models import (
     Device,
     Feeder,
+    LandbaseFeature,
     ServiceArea,
     ServicePoint,
     ServicePointArea,
@@ -171,8 +172,33 @@ def import_facilities(*, session: Session, layers: dict[str, gpd.GeoDataFrame], 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.setval("service_points_id_seq", int(ids.max()) if len(ids) else 1)))
     step("service_point_areas")
+    counts |= replace_landbase(session=session, layers=layers)
     session.flush()
     forget(session)
+    return counts
+
+
+def replace_landbase(*, session: Session, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, int]:
+    """Replace the base map (landbase) by the checked ``roads``, ``places`` and ``water`` layers among
+    ``layers`` (none: the landbase is emptied).  Returns the features written per layer.  Flushes; the caller
+    commits."""
+    session.execute(delete(LandbaseFeature))
+    counts: dict[str, int] = {}
+    for name in LANDBASE:
+        frame = layers.get(name)
+        if frame is None:
+            continue
+        ranks = frame["rank"] if "rank" in frame else [None] * len(frame)
+        _bulk(
+            session,
+            LandbaseFeature.__table__,
+            [
+                {"kind": LANDBASE_KIND[name], "name": n, "rank": None if r is None or pd.isna(r) else int(r), "geom": g}
+                for n, r, g in zip(frame["name"], ranks, _ewkt(frame.geometry))
+            ],
+        )
+        counts[name] = len(frame)
+    session.flush()
     return counts
 
 
@@ -255,6 +281,23 @@ def export_facilities(*, session: Session) -> dict[str, gpd.GeoDataFrame]:
     sp["device_id"] = sp.device_id.map(device_codes).astype(object).where(sp.device_id.notna(), None)
     sp["interruptible"] = sp.interruptible.astype(bool)
     layers["service_points"] = sp
+    layers |= export_landbase(session=session)
+    return layers
+
+
+def export_landbase(*, session: Session) -> dict[str, gpd.GeoDataFrame]:
+    """The landbase as the file layers ``roads``, ``places`` and ``water`` (only those that hold features)."""
+    frame = read_layer(
+        session,
+        LandbaseFeature,
+        {"kind": LandbaseFeature.kind, "name": LandbaseFeature.name, "rank": LandbaseFeature.rank},
+    )
+    frame["rank"] = pd.Series([None if pd.isna(r) else int(r) for r in frame["rank"]], index=frame.index, dtype=object)
+    layers = {}
+    for name, spec in LANDBASE.items():
+        rows = frame[frame.kind == LANDBASE_KIND[name]]
+        if len(rows):
+            layers[name] = rows[[*dict.fromkeys(spec.columns + spec.optional), "geometry"]].reset_index(drop=True)
     return layers
 
 

@@ -10,11 +10,13 @@
   :func:`reports.member_alerts.queue_alerts`, one per event and recipient, enforced by a unique key, and
   sent in batches; see that module.
 * **Recipients** (:class:`outages.members.models.AlertRecipient`): the account's own e-mail, confirmed by
-  activation, and extra recipients (e-mail or text, own language) who receive nothing before they open
-  the confirmation link.  Every message carries the recipient's unsubscribe link.
+  activation, extra recipients of an account (e-mail or text, own language), and — without any account
+  (issue 15) — someone who proved one service point as an outage report does (account and meter number, or
+  a confirmed phone) and asked for its updates (:func:`ask_for_updates`).  All but the owner receive nothing
+  before they open the confirmation link.  Every message carries the recipient's unsubscribe link.
 
 A member only ever reaches service points proven with a bill (:class:`outages.members.models.MemberServicePoint`),
-so alerts never go out for anyone else's service point.
+and an account-less recipient only the one service point it proved, so alerts never go out for anyone else's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import (
@@ -54,7 +57,7 @@ from gis.errors import InvalidInput, NotFound
 from gis.models import ServicePoint
 from outages.members.models import AlertRecipient, MemberAccount, MemberServicePoint
 from outages.members.schemas import member_email
-from outages.members.texts import both
+from outages.members.texts import ALERT_DAYS_ES, ALERT_MONTHS_ES, both
 from outages.models import Interruption
 
 KINDS = ("outage", "etr", "restored", "planned", "crew")  # what a member chooses per service point ("crew" optional)
@@ -173,6 +176,17 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def when(iso: str | datetime | None, language: str, zone: ZoneInfo) -> str | None:
+    """A time as members read it, in the cooperative's zone, named CST or CDT in both languages:
+    'Thu Nov 26, 2:30 PM CST' / 'jue 26 nov, 14:30 CST'."""
+    if iso is None:
+        return None
+    t = (datetime.fromisoformat(iso) if isinstance(iso, str) else iso).astimezone(zone)
+    if language == "es":
+        return f"{ALERT_DAYS_ES[t.weekday()]} {t.day} {ALERT_MONTHS_ES[t.month - 1]}, {t:%H:%M %Z}"
+    return f"{t:%a %b} {t.day}, {t.hour % 12 or 12}:{t:%M %p %Z}"
+
+
 # --- what a member wants --------------------------------------------------------------------------
 
 
@@ -280,6 +294,31 @@ def add_recipient(
     return recipient, token
 
 
+def ask_for_updates(
+    *, session: Session, service_point: ServicePoint, channel: str, address: str, language: str
+) -> tuple[AlertRecipient, str]:
+    """Someone without an account who proved ``service_point`` asks for its updates: a recipient of that one
+    service point, pending until it confirms; returns it and the confirmation token to send it.  Asking again
+    (e.g. after unsubscribing, or for a lost link) asks it to confirm again.  Checks everything before writing."""
+    _check_language(language)
+    address = normalise_address(channel, address)
+    recipient = session.scalar(
+        select(AlertRecipient).where(
+            AlertRecipient.service_point_id == service_point.id,
+            AlertRecipient.channel == channel,
+            AlertRecipient.address == address,
+        )
+    )
+    if recipient is None:
+        recipient = AlertRecipient(service_point_id=service_point.id, channel=channel, address=address)
+        session.add(recipient)
+    token = secrets.token_urlsafe(24)
+    recipient.language, recipient.confirm_hash = language, _hash(token)
+    recipient.confirmed_at = recipient.unsubscribed_at = None
+    session.flush()
+    return recipient, token
+
+
 def remove_recipient(*, session: Session, account: MemberAccount, recipient_id: int) -> None:
     recipient = session.get(AlertRecipient, recipient_id)
     if recipient is None or recipient.account_id != account.id:
@@ -331,8 +370,9 @@ def recipient_status(recipient: AlertRecipient) -> str:
 
 
 def service_point_by_phone(session: Session, account_number: str, phone: str) -> ServicePoint:
-    """A service point of this account number whose member has confirmed this phone for text alerts (how a
-    member who is not signed in proves a report with the account and phone numbers)."""
+    """A service point of this account number whose member has confirmed this phone for text alerts, or that
+    this phone has confirmed updates of without an account (how a member who is not signed in proves a report
+    with the account and phone numbers)."""
     try:
         phone = normalise_address("sms", phone)
     except InvalidInput as err:
@@ -349,6 +389,18 @@ def service_point_by_phone(session: Session, account_number: str, phone: str) ->
         )
         .limit(1)
     )
+    if sp is None:
+        sp = session.scalar(
+            select(ServicePoint)
+            .join(AlertRecipient, AlertRecipient.service_point_id == ServicePoint.id)
+            .where(
+                ServicePoint.account_number == (account_number or "").strip(),
+                AlertRecipient.channel == "sms",
+                AlertRecipient.address == phone,
+                AlertRecipient.confirmed_at.is_not(None),
+            )
+            .limit(1)
+        )
     if sp is None:
         raise InvalidInput(
             both("phone_not_confirmed"),

@@ -5,7 +5,9 @@ that a dispatcher confirms into an interruption (or dismisses) in one action.
 A report may name a danger the member saw (:data:`HAZARDS`: a wire down, a tree on a line, issue 14).  The
 danger is kept whatever becomes of the report (confirmed into a known outage at once, confirmed later or
 dismissed) and is listed to staff (:func:`open_hazards`) until a dispatcher marks it made safe
-(:func:`clear_hazard`, audited)."""
+(:func:`clear_hazard`, audited).  A report may also say the member has *partial power* (lights dim, some
+circuits out: one phase lost, issue 15); it is kept on the report and counted in each probable outage
+(:attr:`ProbableOutage.partial_power`), so the dispatcher looks for a lost phase rather than a whole feeder."""
 
 from __future__ import annotations
 
@@ -68,13 +70,15 @@ def report_outage(
     account_id: int | None = None,
     known: Interruption | None = None,
     hazard: str | None = None,
+    partial_power: bool = False,
     now: datetime | None = None,
 ) -> tuple[OutageReport, bool]:
     """Record a member's report; a second report for the same service point returns the open one.  When
     the outage is ``known`` (an open record already covers the service point) the report is confirmed into
     it at once instead of counting towards a probable outage.  A ``hazard`` (one of :data:`HAZARDS`) is kept
     on the report either way; named again with the open report, it is added to it when that report names no
-    danger still to be made safe."""
+    danger still to be made safe.  ``partial_power`` (some power: lights dim, some circuits out) is kept too,
+    and added to the open report when said again."""
     if hazard is not None and hazard not in HAZARDS:
         raise InvalidInput("hazard must be wire_down or tree_on_line, or left out.", field="hazard")
     open_one = select(OutageReport).where(
@@ -83,8 +87,13 @@ def report_outage(
     for _attempt in range(3):  # a simultaneous twin may win the insert, and be handled before we read it
         existing = session.scalar(open_one)
         if existing is not None:
+            changed = False
             if hazard and (existing.hazard is None or existing.hazard_cleared_at is not None):
                 existing.hazard, existing.hazard_cleared_at, existing.hazard_cleared_by = hazard, None, None
+                changed = True
+            if partial_power and not existing.partial_power:
+                existing.partial_power = changed = True
+            if changed:
                 session.flush()
             return existing, False
         report = OutageReport(
@@ -96,6 +105,7 @@ def report_outage(
             status="confirmed" if known else "open",
             interruption_id=known.id if known else None,
             hazard=hazard,
+            partial_power=bool(partial_power),
         )
         try:
             with session.begin_nested():
@@ -114,6 +124,9 @@ class ProbableOutage(BaseModel):
     device: str | None
     reports: int
     hazards: int = Field(0, description="how many of its reports name a danger not yet made safe")
+    partial_power: int = Field(
+        0, description="how many of its reports say the member has some power (lights dim, some circuits out)"
+    )
     first_at: datetime
     last_at: datetime
     report_ids: list[int]
@@ -147,6 +160,7 @@ def probable_outages(*, session: Session, now: datetime | None = None) -> list[P
                 device=devices.get(failed) if failed is not None else None,
                 reports=len(reports),
                 hazards=sum(1 for r in reports if _hazard_open(r)),
+                partial_power=sum(1 for r in reports if r.partial_power),
                 first_at=reports[0].created_at,
                 last_at=reports[-1].created_at,
                 report_ids=[r.id for r in reports],

@@ -342,7 +342,20 @@ class OutNow:
 
     def area_located(self) -> dict[int, int]:
         """Located members out per service area id."""
-        hit = self.mask[self.net.area_pos] if len(self.net.area_pos) else np.zeros(0, bool)
+        return self._per_area(self.mask)
+
+    def restored_so_far(self) -> tuple[int, dict[int, int]]:
+        """Members back on whom a record still open had left dark (a partial restoration: its steps so far),
+        and not dark under any open record now: located ones only, in all and per service area id."""
+        pieces = [p for s in self.states for p in s.pieces if p.restored_at is not None]
+        if not pieces:
+            return 0, {}
+        ranges = [r for p in pieces for r in p.ranges]
+        back = self.net.mask(ranges, np.concatenate([p.points for p in pieces])) & ~self.mask
+        return int(np.count_nonzero(back)), self._per_area(back)
+
+    def _per_area(self, mask: np.ndarray) -> dict[int, int]:
+        hit = mask[self.net.area_pos] if len(self.net.area_pos) else np.zeros(0, bool)
         counts = np.bincount(self.net.area_of[hit]) if hit.any() else np.zeros(0, np.int64)
         return {int(a): int(n) for a, n in enumerate(counts) if n}
 

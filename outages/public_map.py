@@ -21,6 +21,11 @@ the members it serves in each, capped at what the area serves minus what is loca
 reported apart as ``members_out_unlocated`` (per area and in the totals) so the page says "of which about N
 not yet located".
 
+Partial restoration: ``members_restored`` (per area with open records, and in the totals) counts located members
+whom a record still open had left dark and who are back on (its restoration steps so far) and dark under no open
+record; ``partial`` is true for an area with open records and someone back on.  Unlocated counts restored by a
+step are not placed in areas (nobody knows where they are).
+
 The figures are computed from the log and kept by :class:`PublicMapCache`, which looks at the log's
 version (number of records and their latest change, and the same of the crew assignments) at most every
 ``check_seconds`` and recomputes only when it moved (or every ``max_age_seconds``, for restored areas that age out), so a storm's readers do
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from time import monotonic
+from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
@@ -249,6 +255,7 @@ def compute_figures(
             elif rules.plausible(record.restored_at, now):
                 a.restored_at = max(filter(None, (a.restored_at, record.restored_at)))
     located, unlocated = area_members_out(out, facts)
+    restored_total, restored = out.restored_so_far()
     labels = dict(session.execute(select(Cause.code, Cause.label)).all())
     areas = []
     for area_id, (code, name, kind) in shown.items():
@@ -264,6 +271,8 @@ def compute_figures(
             "members_out": n_out,
             "members_out_unlocated": min(guess, n_out),
             "percent_out": round(100.0 * n_out / served, 1) if served else 0.0,
+            "members_restored": 0,
+            "partial": False,
             "status": None,
             "cause": None,
             "cause_label": None,
@@ -281,6 +290,8 @@ def compute_figures(
                 cause = max(sorted(known), key=lambda c: known[c])
                 entry["cause"], entry["cause_label"] = cause, labels.get(cause, cause)
             entry["last_updated"] = _iso(a.updated_at)
+            entry["members_restored"] = restored.get(area_id, 0)
+            entry["partial"] = entry["members_restored"] > 0
         elif a and a.restored_at:
             entry["status"] = "restored"
             entry["restored_at"] = _iso(a.restored_at)
@@ -300,6 +311,7 @@ def compute_figures(
             "members_out": system_out,
             "members_out_unlocated": min(out.unlocated, system_out),
             "percent_out": round(100.0 * system_out / system, 2) if system else 0.0,
+            "members_restored": restored_total,
             "active_outages": len(open_states),
             "areas_affected": sum(1 for e in areas if e["members_out"] > 0),
         },
@@ -325,16 +337,20 @@ def _assignments_moved(session: Session, record_ids: list[int]) -> dict[int, dat
 
 @dataclass(frozen=True)
 class Payload:
-    """Figures ready to send: JSON bytes, their gzip and an ETag."""
+    """Something ready to send: its bytes (JSON of ``data``, or other bytes), their gzip and an ETag."""
 
-    data: dict
+    data: Any
     body: bytes
     gzipped: bytes
     etag: str
 
     @classmethod
-    def of(cls, data: dict) -> Payload:
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    def of(cls, data: Any) -> Payload:
+        """``data`` as compact JSON."""
+        return cls.raw(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(), data=data)
+
+    @classmethod
+    def raw(cls, body: bytes, *, data: Any = None) -> Payload:
         return cls(data, body, gzip.compress(body, 6, mtime=0), '"' + hashlib.sha1(body).hexdigest()[:20] + '"')
 
 
@@ -356,18 +372,19 @@ class PublicMapCache:
         payload = self._payload
         return payload if payload is not None and monotonic() - self._checked < self.settings.check_seconds else None
 
-    def get(self) -> Payload:
-        """The current figures, checking the log's version first when the last check is too old."""
+    def get(self, *, force: bool = False) -> Payload:
+        """The current figures, checking the log's version first when the last check is too old (or ``force``:
+        the snapshot worker, woken by a commit, looks at once)."""
         now = monotonic()
         payload = self._payload
-        if payload is not None and now - self._checked < self.settings.check_seconds:
+        if payload is not None and not force and now - self._checked < self.settings.check_seconds:
             return payload
-        if payload is not None and not self._lock.acquire(blocking=False):
+        if payload is not None and not force and not self._lock.acquire(blocking=False):
             return payload  # another thread is refreshing: serve what we have
-        if payload is None:
+        if payload is None or force:
             self._lock.acquire()
         try:
-            if self._payload is not None and monotonic() - self._checked < self.settings.check_seconds:
+            if self._payload is not None and not force and monotonic() - self._checked < self.settings.check_seconds:
                 return self._payload
             with self.sessions() as session:
                 version = log_version(session)

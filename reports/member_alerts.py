@@ -5,7 +5,8 @@ members' inboxes and phones.  Nothing here runs in a dispatcher's request:
    confirmed, subscribed recipients of the members whose service points the event is about
    (:class:`~outages.alerts.AlertEventPoint`: fixed when the dispatcher acted, from the power state, D15)
    and who want that kind of alert for at least one of them (:data:`outages.alerts.KINDS`; "crew", a crew
-   arrived on site, only for those who turned it on).  The event is claimed first with a
+   arrived on site, only for those who turned it on), and the confirmed recipients without an account of
+   exactly those service points (every kind: they asked for that outage's updates).  The event is claimed first with a
    conditional update and ``(event, recipient)`` is a unique key, so each recipient gets one delivery per
    event, whatever the number of workers or of the member's meters in it.
 2. :func:`deliver_alerts` claims a batch of due deliveries in one statement, sends them over one SMTP
@@ -13,7 +14,8 @@ members' inboxes and phones.  Nothing here runs in a dispatcher's request:
    retry with the notices' back-off.  A crash between sending and recording can resend that batch once
    the claim expires (at-least-once), never twice while the claim holds.  Each message names all the
    recipient's meters the event is about ("meters M1 and M2"), looked up for the whole batch in one query
-   (:func:`_meters_of`); a correction names the meters the voided record's alerts named.
+   (:func:`_meters_of`); a correction names the meters the voided record's alerts named.  A recipient
+   without an account has one service point, the delivery's own, so its message names that meter.
 
 Texts go through a pluggable gateway (:class:`SmsSettings`): an e-mail-to-SMS domain over the same SMTP
 settings, or an HTTP webhook receiving ``{"to", "text", "id"}`` as JSON.
@@ -36,14 +38,14 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import and_, case, func, insert, literal, or_, select, true, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from gis.db import UTCDateTime, transaction, utcnow
 from gis.models import Device, Feeder, ServicePoint, TransmissionLine
-from outages.alerts import KINDS, AlertDelivery, AlertEvent, AlertEventPoint
+from outages.alerts import KINDS, AlertDelivery, AlertEvent, AlertEventPoint, when
 from outages.members.models import AlertRecipient, MemberServicePoint
-from outages.members.texts import ALERT_CAUSES_ES, ALERT_DAYS_ES, ALERT_MONTHS_ES, ALERTS
+from outages.members.texts import ALERT_CAUSES_ES, ALERTS
 from outages.models import Interruption
 from outages.settings import DEFAULT_CAUSES, get_rule_settings
 from reports.delivery import (
@@ -53,6 +55,8 @@ from reports.delivery import (
     next_try,
     smtp_connection,
 )
+
+__all__ = ["when"]  # members' times, from outages.alerts (kept importable from here)
 
 CLAIM = timedelta(minutes=5)
 BATCH = 500
@@ -134,8 +138,9 @@ def queue_alerts(sessions: sessionmaker, *, now: datetime, limit: int = 50) -> i
 def _subscribers(event_ids: list[int], now: datetime):
     """For each event (other than a correction), the confirmed recipients of members with a service point the
     event is about and wanting its kind for it: one row per event and recipient (its lowest such service
-    point), however many of the member's meters it names."""
-    return (
+    point), however many of the member's meters it names; and the confirmed recipients without an account of
+    a service point the event is about (one each: their one service point)."""
+    of_accounts = (
         select(
             AlertEventPoint.event_id,
             AlertRecipient.id,
@@ -157,6 +162,26 @@ def _subscribers(event_ids: list[int], now: datetime):
         )
         .group_by(AlertEventPoint.event_id, AlertRecipient.id)
     )
+    of_points = (
+        select(
+            AlertEventPoint.event_id,
+            AlertRecipient.id,
+            AlertEventPoint.service_point_id,
+            literal("pending"),
+            literal(0),
+            literal(now, UTCDateTime()),
+        )
+        .select_from(AlertEventPoint)
+        .join(AlertEvent, AlertEvent.id == AlertEventPoint.event_id)
+        .join(AlertRecipient, AlertRecipient.service_point_id == AlertEventPoint.service_point_id)
+        .where(
+            AlertEventPoint.event_id.in_(event_ids),
+            AlertEvent.kind != "cancelled",
+            AlertRecipient.confirmed_at.is_not(None),
+            AlertRecipient.unsubscribed_at.is_(None),
+        )
+    )
+    return union_all(of_accounts, of_points)
 
 
 def _wants(kind):
@@ -196,16 +221,6 @@ def _correction(session, event_id: int, record_id: int, now: datetime):
 
 
 # --- 2. words (the texts themselves: outages.members.texts.ALERTS) -------------------------------------
-
-
-def when(iso: str | None, language: str, zone: ZoneInfo) -> str | None:
-    """A time as members read it, in the cooperative's zone: 'Thu Nov 26, 2:30 PM CST' / 'jue 26 nov, 14:30 CST'."""
-    if iso is None:
-        return None
-    t = datetime.fromisoformat(iso).astimezone(zone)
-    if language == "es":
-        return f"{ALERT_DAYS_ES[t.weekday()]} {t.day} {ALERT_MONTHS_ES[t.month - 1]}, {t:%H:%M %Z}"
-    return f"{t:%a %b} {t.day}, {t.hour % 12 or 12}:{t:%M %p %Z}"
 
 
 SUBJECT_METERS = 5  # a subject names this many meters at most ("… M5 and 3 more"); the text names them all
@@ -488,10 +503,11 @@ def send_confirmation(
     smtp: SmtpSettings | None = None,
     sms: SmsSettings | None = None,
 ) -> None:
-    """Ask a new extra recipient to confirm (they receive nothing else before they do)."""
+    """Ask a new extra recipient (or someone who asked for updates without an account) to confirm: they
+    receive nothing else before they do."""
+    kind = "confirm" if recipient.account_id is not None else "confirm_updates"
     subject, body = (
-        w.format(coop=coop, url=f"{public_url}/members/confirm?token={token}")
-        for w in ALERTS[recipient.language]["confirm"]
+        w.format(coop=coop, url=f"{public_url}/members/confirm?token={token}") for w in ALERTS[recipient.language][kind]
     )
     with Sender(smtp or get_smtp_settings(), sms or get_sms_settings()) as sender:
         if recipient.channel == "email":

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from shapely.geometry import LineString, MultiLineString, Point, box
+from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 JC = (-98.4194, 30.2769)  # Johnson City
 MF = (-98.2728, 30.5782)  # Marble Falls
+JC_TOWN = (-98.4119, 30.2769)  # Johnson City's real location: the landbase's place
 
 # feeder -> (members, members via recloser R1, of those via fuse F1)
 MEMBERS = {"JC-014": 10_000, "JC-015": 500, "MF-001": 1_500}
@@ -85,6 +86,18 @@ def facility_layers(members: dict[str, int] | None = None) -> dict[str, gpd.GeoD
                 box(-98.45, 30.25, -98.38, 30.30),
                 box(-98.6, 30.1, -98.1, 30.8),
             ],
+            crs=crs,
+        ),
+        # the optional landbase (base map): one place, one road, one water polygon
+        "places": gpd.GeoDataFrame({"name": ["Johnson City"], "rank": [2]}, geometry=[Point(JC_TOWN)], crs=crs),
+        "roads": gpd.GeoDataFrame(
+            {"name": ["US 290"], "rank": [1]},
+            geometry=[LineString([(-98.6, 30.24), (-98.4119, 30.2769), (-98.1, 30.21)])],
+            crs=crs,
+        ),
+        "water": gpd.GeoDataFrame(
+            {"name": ["Pedernales River"]},
+            geometry=[Polygon([(-98.5, 30.31), (-98.3, 30.33), (-98.3, 30.335), (-98.5, 30.315)])],
             crs=crs,
         ),
     }

@@ -55,9 +55,10 @@ def load_test_cooperative(engine, facility_file) -> None:
 
 
 @contextmanager
-def live_server(url: str) -> Iterator[str]:
-    """The app (scheduler off) served by uvicorn in a thread on a free 127.0.0.1 port; yields its base URL,
-    which is also the public address its e-mails link to while it runs."""
+def live_server(url: str, **app_options) -> Iterator[str]:
+    """The app (scheduler off; ``app_options`` to :func:`dashboards.app.create_app`) served by uvicorn in a thread
+    on a free 127.0.0.1 port; yields its base URL, which is also the public address its e-mails link to while it
+    runs."""
     import uvicorn
 
     from dashboards.settings import get_settings
@@ -66,7 +67,12 @@ def live_server(url: str) -> Iterator[str]:
     settings, configured = get_settings(), get_settings().public_url
     settings.public_url = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(
-        uvicorn.Config(create_app(database_url=url, scheduler=False), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(database_url=url, scheduler=False, **app_options),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -448,3 +454,19 @@ def d12_report() -> SummaryData:
             (RESTORED, 0),
         ],
     )
+
+
+AXE_JS = Path(__file__).resolve().parents[1] / "dashboards" / "static" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, *, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now (each: id, impact, help and the nodes'
+    selectors), injected from the npm package (the context needs ``bypass_csp=True``)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    found = page.evaluate(
+        "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))",
+        list(tags),
+    )
+    return found

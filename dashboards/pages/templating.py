@@ -11,7 +11,6 @@ import base64
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -55,30 +54,30 @@ def sha256_source(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-_INLINE = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
-
-
-def inline_hashes(html: str) -> tuple[list[str], list[str]]:
-    """The ``sha256-…`` sources of the inline scripts and of the style blocks in a piece of HTML made by a library
-    (folium), so that the policy allows exactly those."""
-    scripts, styles = [], []
-    for tag, attributes, text in _INLINE.findall(html):
-        if tag.lower() == "style":
-            styles.append(sha256_source(text))
-        elif "src=" not in attributes:
-            scripts.append(sha256_source(text))
-    return scripts, styles
-
-
-def content_security_policy(*, script_hashes: Iterable[str] = (), style_hashes: Iterable[str] = ()) -> str:
-    """The one Content-Security-Policy of every page: same origin only, and no inline script or style but the
-    blocks named by their hashes."""
+def content_security_policy(*, script_hashes: Iterable[str] = ()) -> str:
+    """The one Content-Security-Policy of every page: same origin only, and no inline script but the blocks named
+    by their hashes (the import map), no inline style."""
     scripts = " ".join(["'self'", *(f"'{h}'" for h in script_hashes)])
-    styles = " ".join(["'self'", *(f"'{h}'" for h in style_hashes)])
     return (
-        f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data: blob:; "
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data: blob:; "
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )
+
+
+def render_page(
+    template: str, *, config: dict[str, Any], import_map_used: bool = True, **context: Any
+) -> tuple[bytes, str]:
+    """``template`` rendered with ``context``, the cooperative's name, and ``config`` (plus the cooperative's name
+    and time zone) in its JSON block, and the page's policy (the import map's hash when the page has one)."""
+    settings = get_settings()
+    config = {"coop": settings.cooperative_name, "zone": get_rule_settings().timezone, **config}
+    imports = import_map() if import_map_used else ""
+    body = (
+        templates.get_template(template)
+        .render(coop=settings.cooperative_name, config=config, import_map=Markup(imports), **context)
+        .encode()
+    )
+    return body, content_security_policy(script_hashes=[sha256_source(imports)] if imports else [])
 
 
 def page_response(
@@ -87,22 +86,10 @@ def page_response(
     *,
     config: dict[str, Any],
     headers: dict[str, str] | None = None,
-    script_hashes: Iterable[str] = (),
-    style_hashes: Iterable[str] = (),
     **context: Any,
 ) -> Response:
-    """A page: ``template`` rendered with ``context``, the cooperative's name, and ``config`` (plus the
-    cooperative's name and time zone) in its JSON block; the policy allows the import map and the given inline
-    blocks, nothing else.  Gzipped when the browser takes it (a storm's readers on phones)."""
-    settings = get_settings()
-    config = {"coop": settings.cooperative_name, "zone": get_rule_settings().timezone, **config}
-    imports = import_map()
-    body = (
-        templates.get_template(template)
-        .render(coop=settings.cooperative_name, config=config, import_map=Markup(imports), **context)
-        .encode()
-    )
-    policy = content_security_policy(script_hashes=[sha256_source(imports), *script_hashes], style_hashes=style_hashes)
+    """A page (:func:`render_page`) with the one policy and no caching; gzipped when the browser takes it."""
+    body, policy = render_page(template, config=config, **context)
     sent = {
         "Content-Security-Policy": policy,
         "Cache-Control": "no-cache",

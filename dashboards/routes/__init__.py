@@ -1,7 +1,7 @@
 """One router per domain, collected in :data:`routers` (API routes here, pages in ``dashboards.pages``)."""
 
 from dashboards.pages import console as console_page
-from dashboards.pages import executive, facility_map, member_map
+from dashboards.pages import executive, facility_map
 from dashboards.pages import members as member_pages
 from dashboards.routes import (
     alerts,
@@ -14,6 +14,7 @@ from dashboards.routes import (
     interruptions,
     members,
     notices,
+    public_map,
     registry,
     reliability,
     system,
@@ -33,7 +34,7 @@ routers = [
     reliability.router,
     members.router,
     alerts.router,
-    member_map.router,
+    public_map.router,
     console_page.router,
     executive.router,
     facility_map.router,

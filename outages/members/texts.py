@@ -73,9 +73,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "show_password": ("Show password", "Mostrar contraseña"),
     "account_number": ("Account number", "Número de cuenta"),
-    "account_hint": ("It is on your bill.", "Aparece en su recibo."),
+    "account_hint": ("It is on your bill.", "Aparece en su factura."),
     "meter_number": ("Meter number", "Número de medidor"),
-    "meter_hint": ("It is on your bill and on the meter.", "Aparece en su recibo y en el medidor."),
+    "meter_hint": ("It is on your bill and on the meter.", "Aparece en su factura y en el medidor."),
     "phone": ("Mobile phone number", "Número de celular"),
     "phone_hint": (
         "The mobile number you get our text alerts on.",
@@ -93,7 +93,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "register_h": ("Create an account", "Crear una cuenta"),
     "register_intro": (
         "You need the account number and the meter number from your bill.",
-        "Necesita el número de cuenta y el número de medidor de su recibo.",
+        "Necesita el número de cuenta y el número de medidor de su factura.",
     ),
     "register_btn": ("Create account", "Crear cuenta"),
     "forgot_h": ("Forgot your password", "Olvidó su contraseña"),
@@ -159,10 +159,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hazard_none": ("No", "No"),
     **{f"hazard_{kind}": words for kind, words in HAZARD_WORDS.items()},
     "hazard_safety": SAFETY,
+    # some power (OutageReport.partial_power), asked with the danger
+    "partial_q": ("How much power do you have?", "¿Cuánta luz tiene?"),
+    "partial_none": ("None at all", "Nada de luz"),
+    "partial_some": (
+        "Some: lights dim, or some circuits out",
+        "Algo: luces débiles o algunos circuitos sin luz",
+    ),
+    # the safety banner of the report page and the member home; {911} and {phone} become tel: links
+    "safety_label": ("Safety", "Seguridad"),
+    "safety_banner": (
+        "A downed line is always live: stay 35 feet away and call {911}, then the co-op at {phone}.",
+        "Una línea caída siempre tiene corriente: aléjese 35 pies (10 metros) y llame al {911}, y después a la "
+        "cooperativa al {phone}.",
+    ),
     "add_point_h": ("Add another meter", "Agregar otro medidor"),
     "add_point_intro": (
         "Another home or building on your bill, or on another bill of yours.",
-        "Otra casa o edificio en su recibo, o en otro recibo a su nombre.",
+        "Otra casa o edificio en su factura, o en otra factura a su nombre.",
     ),
     "add_point_btn": ("Add meter", "Agregar medidor"),
     "point_added": ("Meter added.", "Medidor agregado."),
@@ -235,7 +249,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_intro": (
         "No need to sign in: use the account number and meter number from your bill, or the mobile "
         "number you get our text alerts on.",
-        "No necesita iniciar sesión: use el número de cuenta y el número de medidor de su recibo, o el "
+        "No necesita iniciar sesión: use el número de cuenta y el número de medidor de su factura, o el "
         "número de celular en el que recibe nuestras alertas por mensaje de texto.",
     ),
     "report_with": ("Use my", "Usar mi"),
@@ -246,6 +260,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Have an account? Sign in to report in two taps.",
         "¿Tiene cuenta? Inicie sesión para reportar con dos toques.",
     ),
+    # after a report: what is known (ReportAck), and updates without an account (POST /api/members/updates)
+    "known_h": ("We already know about this outage", "Ya sabemos de este corte"),
+    "new_h": ("Thanks, your report is new", "Gracias, su reporte es nuevo"),
+    "new_intro": ("A dispatcher will look at it.", "Un despachador lo revisará."),
+    "again_h": ("We already have your report", "Ya tenemos su reporte"),
+    "updates_h": ("Get updates by e-mail or text", "Reciba novedades por correo o mensaje de texto"),
+    "updates_intro": (
+        "No account needed. We tell you when the outage at this meter changes: estimated restoration, crew, "
+        "power back. Every message has a link to stop them.",
+        "No necesita cuenta. Le avisamos cuando cambie el apagón en este medidor: hora estimada, cuadrilla, "
+        "regreso de la luz. Cada mensaje trae un enlace para dejar de recibirlos.",
+    ),
+    "updates_btn": ("Send me updates", "Enviarme novedades"),
+    "updates_lang": ("Language of the updates", "Idioma de las novedades"),
     # alert recipient pages
     "confirm_done": (
         "Thank you. Outage alerts will now be sent to this address.",
@@ -326,6 +354,95 @@ TEXTS: dict[str, tuple[str, str]] = {
     "map_report": ("Report an outage", "Reportar un apagón"),
     "map_account": ("Outage alerts and my account", "Alertas de apagones y mi cuenta"),
     "map_unlocated": ("of which about {n} not yet located", "de ellos, unos {n} aún sin ubicar"),
+    # the public map's safety banner, search, info sheet and truthful figures (issue 15); {911} and {phone} become
+    # tel: links
+    "map_safety": (
+        "A downed line is always live: stay 35 feet away and call {911}, then the co-op at {phone}.",
+        "Una línea caída siempre tiene corriente: aléjese 35 pies (10 metros) y llame al {911}, y después a la "
+        "cooperativa al {phone}.",
+    ),
+    "map_safety_label": ("Safety", "Seguridad"),
+    "map_skip": ("Skip to the list of areas", "Ir a la lista de zonas"),
+    "map_text_only": ("Text-only list", "Lista solo de texto"),
+    "map_find_label": ("Find your area: town, county or ZIP code", "Busque su zona: pueblo, condado o código postal"),
+    "map_find": ("Find", "Buscar"),
+    "map_find_hint": (
+        "Type at least 2 letters or digits, then choose a result.",
+        "Escriba al menos 2 letras o dígitos y elija un resultado.",
+    ),
+    "map_no_match": (
+        "No area matches “{q}”. Try a town, a county or a 5-digit ZIP code.",
+        "Ninguna zona coincide con “{q}”. Pruebe un pueblo, un condado o un código postal de 5 dígitos.",
+    ),
+    "map_results": ("{n} results: use the arrow keys, then Enter.", "{n} resultados: use las flechas y Enter."),
+    "map_showing": ("Showing {name}.", "Se muestra {name}."),
+    "map_zip": ("ZIP code", "código postal"),
+    "map_locate": ("Locate me", "Mi ubicación"),
+    "map_locating": ("Finding your location…", "Buscando su ubicación…"),
+    "map_located": (
+        "You are near the dot (your location stays on this phone).",
+        "Usted está cerca del punto (su ubicación no sale de este teléfono).",
+    ),
+    "map_located_in": (
+        "You are in {name} (your location stays on this phone).",
+        "Usted está en {name} (su ubicación no sale de este teléfono).",
+    ),
+    "map_locate_denied": (
+        "Your location is not shared with this page. Search by town or ZIP code instead.",
+        "Esta página no tiene permiso para ver su ubicación. Busque por pueblo o código postal.",
+    ),
+    "map_locate_unavailable": (
+        "Your location is not available on this device. Search by town or ZIP code instead.",
+        "Su ubicación no está disponible en este dispositivo. Busque por pueblo o código postal.",
+    ),
+    "map_outside": (
+        "Your location is outside the areas this map shows.",
+        "Su ubicación está fuera de las zonas que muestra este mapa.",
+    ),
+    "map_region": ("Map of outages by area", "Mapa de apagones por zona"),
+    "map_zoom_in": ("Zoom in", "Acercar"),
+    "map_zoom_out": ("Zoom out", "Alejar"),
+    "map_close": ("Close", "Cerrar"),
+    "map_info": ("Area details", "Detalles de la zona"),
+    "map_show": ("Show {name} on the map", "Mostrar {name} en el mapa"),
+    "map_table_caption": (
+        "Members out of power in every area, most first",
+        "Socios sin electricidad en cada zona, primero las más afectadas",
+    ),
+    "map_partial": (
+        "Partly restored: {back} back on, {out} still out",
+        "Restablecido en parte: {back} ya tienen luz, {out} siguen sin servicio",
+    ),
+    "map_restored_so_far": ("back on so far", "ya tienen luz"),
+    "map_updated_at": ("Updated {time} ({ago})", "Actualizado {time} ({ago})"),
+    "map_ago": ("{t} ago", "hace {t}"),
+    "map_just_now": ("just now", "hace un momento"),
+    "map_out_of_date": (
+        "This map may be out of date: last updated {time} ({ago}).",
+        "Este mapa puede no estar al día: última actualización {time} ({ago}).",
+    ),
+    "map_not_loaded": (
+        "The outage figures could not be loaded. Try again in a few minutes or call the co-op.",
+        "No se pudieron cargar las cifras de apagones. Intente en unos minutos o llame a la cooperativa.",
+    ),
+    "map_county_of": ("{name} County", "Condado de {name}"),
+    # the plain-text list of the snapshot (/map/outages.txt, /map/outages.es.txt: outages.public_feeds.text_list)
+    "text_title": ("Outage list", "Lista de apagones"),
+    "text_totals": (
+        "{out} of {served} members out of power ({percent} %), {outages} active outages",
+        "{out} de {served} socios sin electricidad ({percent} %), {outages} apagones activos",
+    ),
+    "text_out_of": ("{out} of {served} members out", "{out} de {served} socios sin servicio"),
+    "text_partial": (
+        "Partly restored: {n} members back so far",
+        "Restablecido en parte: {n} socios ya tienen luz",
+    ),
+    "text_safety": (
+        "A downed line is always live: stay 35 feet away and call 911, then the co-op at {phone}.",
+        "Una línea caída siempre tiene corriente: aléjese 35 pies (10 metros) y llame al 911, y después a la "
+        "cooperativa al {phone}.",
+    ),
+    "text_full_map": ("Map and more: {url}", "Mapa y más: {url}"),
 }
 
 # --- e-mails ---
@@ -430,6 +547,11 @@ ALERTS: dict[str, dict] = {
             "Confirm outage alerts",
             "A member of {coop} asked to send you outage alerts. To receive them, open: {url}",
         ),
+        "confirm_updates": (
+            "Confirm outage updates",
+            "You asked {coop} for updates about an outage you reported. To receive them, open: {url}\n"
+            "If it was not you, ignore this message: nothing will be sent.",
+        ),
     },
     "es": {
         "outage": (
@@ -468,6 +590,11 @@ ALERTS: dict[str, dict] = {
             "Confirme las alertas de apagones",
             "Un socio de {coop} pidió enviarle alertas de apagones. Para recibirlas, abra: {url}",
         ),
+        "confirm_updates": (
+            "Confirme las novedades del apagón",
+            "Usted pidió a {coop} novedades de un apagón que reportó. Para recibirlas, abra: {url}\n"
+            "Si no fue usted, ignore este mensaje: no se le enviará nada.",
+        ),
     },
 }
 
@@ -491,16 +618,27 @@ ANSWERS: dict[str, tuple[str, str]] = {
         "No recibirá más alertas de apagones en esta dirección.",
     ),
     # what the log knows, nothing more (D16): no crew is promised without a crew on record
+    # {status}: a status word (STATUS_WORDS), {etr}: a time or "being assessed", each in its half's language
     "report_known": (
-        "We already know about the outage at this meter; your page shows its status and the estimated restoration.",
-        "Ya sabemos del apagón en este medidor; su página muestra su estado y la hora estimada de restablecimiento.",
+        "We already know about this outage. Status: {status}. Estimated restoration: {etr}.",
+        "Ya sabemos de este corte. Estado: {status}. Restablecimiento estimado: {etr}.",
     ),
     "report_new": (
-        "Thank you: your report is recorded and the control room can see it.",
-        "Gracias: su reporte quedó registrado.",
+        "Thanks, your report is new: a dispatcher will look at it.",
+        "Gracias, su reporte es nuevo: un despachador lo revisará.",
     ),
     "report_again": ("We already have your report for this meter.", "Ya tenemos su reporte para este medidor."),
     "hazard_safety": SAFETY,  # with a report that names a danger (ReportAck.safety)
+    # updates without an account (POST /api/members/updates): {address} as normalised
+    "updates_email": (
+        "We sent a confirmation link to {address}. Updates start once it is confirmed.",
+        "Enviamos un enlace de confirmación a {address}. Las novedades empiezan cuando se confirme.",
+    ),
+    "updates_sms": (
+        "We sent a text message with a confirmation link to {address}. Updates start once it is confirmed.",
+        "Enviamos un mensaje de texto con un enlace de confirmación al {address}. Las novedades empiezan "
+        "cuando se confirme.",
+    ),
 }
 
 
