@@ -10,6 +10,7 @@ The files (:data:`FILES`), each with a gzip copy beside it (``name.gz``, for ngi
 
 * ``index.html``: the page (:mod:`dashboards.pages.member_map`); a static page with no inline script;
 * ``data.json``: the figures (:mod:`outages.public_map`: aggregates only, D14), with their ``as_of``;
+* ``map.js``: folium's map of the public areas (the page's map, as a script file, not inline);
 * ``areas.geojson``: the public areas' simplified outlines; ``landbase.geojson``: the base map (roads, places,
   water, :mod:`gis.landbase`); ``places.json``: what the search finds (communities, counties, ZIP codes);
 * ``outages.txt`` / ``outages.es.txt``: a plain-text list for the lightest phones and screen readers;
@@ -55,8 +56,10 @@ FILES = {
     "outages.txt": "text/plain; charset=utf-8",
     "outages.es.txt": "text/plain; charset=utf-8",
     "odin.json": "application/json",
+    "map.js": "text/javascript; charset=utf-8",
     "index.html": "text/html; charset=utf-8",
 }
+LAYER_FILES = ("areas.geojson", "map.js", "landbase.geojson", "places.json", "index.html")  # from the facility layer
 LAYER_CHECK_SECONDS = 60.0  # how often the facility layer's version is looked at (the layers rarely change)
 
 
@@ -87,6 +90,7 @@ class PublicSite:
                 outlines = simplify_areas(areas)
                 self._layers = {
                     "areas.geojson": Payload.of(outlines.__geo_interface__ if len(outlines) else _empty()),
+                    "map.js": Payload.raw(member_map.map_script(outlines, settings=self.settings)),
                     "landbase.geojson": Payload.of(landbase_geojson(session=session)),
                     "places.json": Payload.of(search_entries(session=session, areas=areas)),
                     "index.html": Payload.raw(member_map.page_html(settings=self.settings)),
@@ -120,7 +124,7 @@ class PublicSite:
         """One file by name (:data:`FILES`), as the app serves it."""
         if name == "data.json":
             return self.cache.get()
-        built = self.layer_files() if name in ("areas.geojson", "landbase.geojson", "places.json", "index.html") else {}
+        built = self.layer_files() if name in LAYER_FILES else {}
         return built.get(name) or self.figure_files()[name]
 
     # --- writing ------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ carries one layer named by the file's stem (``feeders.geojson``).  Everything is
 checked before anything is written: the caller receives either complete, valid
 layers in EPSG:4326 or an :class:`~gis.errors.InvalidInput` listing every problem
 with its file, layer, row and fix.
+
+Besides the facility layers, a file may carry the co-op's landbase (base map) as the optional layers
+``roads``, ``places`` and ``water`` (:data:`LANDBASE`), checked the same way.
 """
 
 from __future__ import annotations
@@ -89,7 +92,8 @@ def read_facilities(paths: list[Path] | Path) -> dict[str, gpd.GeoDataFrame]:
     """Read and check facility layers from GeoPackage, GeoJSON or Shapefile files.
 
     Returns one GeoDataFrame per layer in EPSG:4326, with the columns of
-    :data:`LAYERS`; raises :class:`InvalidInput` naming file, layer, row and fix.
+    :data:`LAYERS` (and of :data:`LANDBASE` for the base map layers present);
+    raises :class:`InvalidInput` naming file, layer, row and fix.
     """
     paths = [paths] if isinstance(paths, Path | str) else list(paths)
     problems = _Problems()

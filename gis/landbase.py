@@ -18,9 +18,7 @@ DECIMALS = 5  # coordinates rounded to 1e-5 degrees (about 1 m)
 DRAW_ORDER = {"water": 0, "road": 1, "place": 2}  # drawn bottom to top; within roads, major roads last
 
 
-def landbase_geojson(
-    *, session: Session, tolerance: float = TOLERANCE_DEG, decimals: int = DECIMALS
-) -> dict:
+def landbase_geojson(*, session: Session, tolerance: float = TOLERANCE_DEG, decimals: int = DECIMALS) -> dict:
     """The landbase as a GeoJSON FeatureCollection (properties ``kind``, ``name``, ``rank``), in drawing order:
     water, then roads (local to highway), then places.  Lines and polygons are simplified by ``tolerance``
     [degrees] keeping their topology; coordinates are rounded to ``decimals``; a feature simplified to nothing

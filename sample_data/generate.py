@@ -8,7 +8,8 @@ interruption records are randomly generated from a seed.
 Outputs (in ``out_dir``):
 
 * ``facilities.gpkg`` -- layers ``substations``, ``transmission_lines``,
-  ``feeders``, ``devices``, ``service_areas``, ``service_points`` (EPSG:4326).
+  ``feeders``, ``devices``, ``service_areas``, ``service_points`` and the
+  landbase (base map) ``places``, ``roads``, ``water`` (EPSG:4326).
 * ``interruptions.csv`` -- five years (2021-2025) of interruption records.
 
 Usage::
@@ -1600,6 +1601,118 @@ def _write_gpkg(net: Network, path: Path) -> dict[str, int]:
     return counts
 
 
+# ---------------------------------------------------------------------------
+# Landbase (base map): places, roads, water
+# ---------------------------------------------------------------------------
+LANDBASE_STREAM = 15  # the landbase draws from its own generator, so every other output stays as it was
+
+# Lakes on the Colorado and the Guadalupe (approximate real locations): name, centre line (lon, lat), half width (km)
+LAKES = (
+    ("Lake Buchanan", ((-98.445, 30.86), (-98.43, 30.82), (-98.41, 30.79), (-98.40, 30.76)), 1.8),
+    ("Inks Lake", ((-98.395, 30.755), (-98.385, 30.735), (-98.375, 30.72)), 0.35),
+    ("Lake LBJ", ((-98.46, 30.67), (-98.42, 30.645), (-98.39, 30.60), (-98.35, 30.56)), 0.6),
+    ("Lake Marble Falls", ((-98.335, 30.556), (-98.30, 30.56), (-98.26, 30.563)), 0.25),
+    (
+        "Lake Travis",
+        ((-98.17, 30.48), (-98.10, 30.455), (-98.03, 30.44), (-97.98, 30.42), (-97.93, 30.40), (-97.907, 30.392)),
+        0.8,
+    ),
+    ("Canyon Lake", ((-98.33, 29.905), (-98.29, 29.90), (-98.25, 29.895), (-98.22, 29.885)), 1.2),
+)
+# Rivers among CREEKS with approximate real courses (lon, lat)
+RIVERS = (
+    ("Pedernales River", ((-98.87, 30.24), (-98.65, 30.21), (-98.42, 30.29), (-98.20, 30.36), (-98.12, 30.45))),
+    ("Guadalupe River", ((-99.30, 30.06), (-99.14, 30.04), (-98.90, 29.97), (-98.60, 29.87), (-98.33, 29.90))),
+    ("Llano River", ((-99.77, 30.50), (-99.40, 30.60), (-99.05, 30.68), (-98.675, 30.75), (-98.45, 30.67))),
+    ("Blanco River", ((-98.55, 30.08), (-98.42, 30.09), (-98.10, 29.99), (-97.94, 29.89))),
+)
+
+
+def _road_rank(name: str) -> int:
+    """1 for US/SH/IH highways, 2 for farm/ranch roads (FM, RR, RM), 3 for county roads."""
+    prefix = name.split()[0]
+    return 1 if prefix in ("US", "SH", "IH") else 2 if prefix in ("FM", "RR", "RM") else 3
+
+
+def _meander(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, wiggle: float = 0.025) -> np.ndarray:
+    """A road-like line (km) from a to b: a point about every km, pushed sideways by a smooth random bridge
+    (zero at both ends) of about ``wiggle`` times the length."""
+    d = b - a
+    length = float(np.hypot(*d))
+    n = max(2, int(math.ceil(length)))
+    t = np.linspace(0.0, 1.0, n + 1)
+    walk = np.concatenate([[0.0], np.cumsum(rng.normal(0.0, 1.0, n))])
+    bridge = walk - t * walk[-1]
+    bridge = np.convolve(bridge, np.ones(5) / 5, mode="same") * (1 - (2 * t - 1) ** 8)
+    scale = wiggle * length / max(float(np.abs(bridge).max()), 1e-9)
+    normal = np.array([-d[1], d[0]]) / max(length, 1e-9)
+    return a + np.outer(t, d) + np.outer(bridge * scale, normal)
+
+
+def _landbase(rng: np.random.Generator) -> dict[str, tuple[dict, list]]:
+    """The synthetic base map: (columns, geometries) per layer ``places``, ``roads`` and ``water``."""
+    import shapely
+
+    places = [(t[1], t[2], t[3], 1 if t[4] >= 5 else 2 if t[4] >= 2.5 else 3) for t in TOWNS]
+    places += [(s[0], s[1], s[2], 1) for s in EXTRA_COUNTY_SEATS]
+    out: dict[str, tuple[dict, list]] = {
+        "places": (
+            {"name": [p[0] for p in places], "rank": np.array([p[3] for p in places], dtype=np.int64)},
+            [shapely.Point(p[1], p[2]) for p in places],
+        )
+    }
+
+    town_xy = _to_km(np.array([t[2] for t in TOWNS]), np.array([t[3] for t in TOWNS]))
+    towns_on: dict[str, list[int]] = {}
+    for i, t in enumerate(TOWNS):
+        for road in t[7]:
+            towns_on.setdefault(road, []).append(i)
+    names, ranks, roads = [], [], []
+    for road in sorted(towns_on):
+        idx = towns_on[road]
+        if len(idx) > 1:  # a chain through the towns in order along their main direction
+            pts = town_xy[idx]
+            axis = np.linalg.svd(pts - pts.mean(axis=0))[2][0]
+            chain = pts[np.argsort((pts - pts.mean(axis=0)) @ axis, kind="stable")]
+        else:  # a short stub out of town
+            ang = rng.uniform(0, 2 * math.pi)
+            start = town_xy[idx[0]]
+            chain = np.array([start, start + rng.uniform(6, 12) * np.array([math.cos(ang), math.sin(ang)])])
+        parts = [_meander(rng, chain[k], chain[k + 1]) for k in range(len(chain) - 1)]
+        line = np.vstack([parts[0]] + [p[1:] for p in parts[1:]])
+        names.append(road)
+        ranks.append(_road_rank(road))
+        roads.append(shapely.LineString(_to_lonlat(line)))
+    out["roads"] = ({"name": names, "rank": np.array(ranks, dtype=np.int64)}, roads)
+
+    water_names, water = [], []
+    for name, centre, half_km in LAKES:
+        ll = np.array(centre)
+        km = _to_km(ll[:, 0], ll[:, 1])
+        shore = shapely.LineString(km).buffer(half_km, quad_segs=4)
+        shore = shapely.Polygon(_to_lonlat(np.asarray(shore.exterior.coords)))
+        water_names.append(name)
+        water.append(shore)
+    for name, course in RIVERS:
+        ll = np.array(course)
+        km = _to_km(ll[:, 0], ll[:, 1])
+        parts = [_meander(rng, km[k], km[k + 1], wiggle=0.05) for k in range(len(km) - 1)]
+        water_names.append(name)
+        water.append(shapely.LineString(_to_lonlat(np.vstack([parts[0]] + [p[1:] for p in parts[1:]]))))
+    out["water"] = ({"name": water_names}, water)
+    return out
+
+
+def _write_landbase(rng: np.random.Generator, path: Path) -> dict[str, int]:
+    import geopandas as gpd
+
+    counts: dict[str, int] = {}
+    for layer, (data, geom) in _landbase(rng).items():
+        gpd.GeoDataFrame(data, geometry=geom, crs=CRS).to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+        counts[layer] = len(geom)
+    return counts
+
+
 def generate(out_dir: Path, *, seed: int = 2026, scale: float = 1.0, progress: bool = False) -> dict[str, int]:
     """Generate the synthetic cooperative into ``out_dir``; returns counts per layer/file."""
     if scale <= 0:
@@ -1624,6 +1737,7 @@ def generate(out_dir: Path, *, seed: int = 2026, scale: float = 1.0, progress: b
     n_int = _write_interruptions(rng, net, gen, out_dir / "interruptions.csv")
     _log(progress, t0, f"interruptions.csv: {n_int} records")
     counts = _write_gpkg(net, out_dir / "facilities.gpkg")
+    counts |= _write_landbase(np.random.default_rng([seed, LANDBASE_STREAM]), out_dir / "facilities.gpkg")
     counts["interruptions"] = n_int
     _log(progress, t0, "facilities.gpkg written")
     return counts

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from dashboards.app import create_app
+from dashboards.public_site import PublicSite
 from dashboards.routes import members as member_routes
 from gis.db import make_engine, make_sessionmaker, refuse_writes
 from gis.files import write_facilities
-from outages.public_map import PublicMapCache, PublicMapSettings
+from outages.public_map import PublicMapSettings
 from reports.delivery import SmtpSettings
 from reports.flow import tick
 from tests.factories import COOPERATIVE, facility_layers
@@ -256,7 +257,7 @@ def public(app, api, sessions):
     """The map's cache for this test's database, looking at the log on every request."""
     settings = PublicMapSettings(check_seconds=0)
     app.state.public_map_settings = settings
-    app.state.public_map = PublicMapCache(sessions, settings=settings)
+    app.state.public_site = PublicSite(sessions, settings=settings)
     yield api
     app.state.public_map_settings = None
-    app.state.public_map = None
+    app.state.public_site = None

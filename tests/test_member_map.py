@@ -19,8 +19,9 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from dashboards.public_site import PublicSite
 from gis.db import make_engine
-from outages.public_map import PublicMapCache, PublicMapSettings
+from outages.public_map import PublicMapSettings
 from tests.factories import COMMUNITY, JC, MEMBERS, MF, TOTAL, facility_layers
 from tests.helpers import (
     CONTACTS,
@@ -148,7 +149,8 @@ def test_figures_per_area_for_logged_interruptions(public):
 def test_the_map_needs_no_login_and_caches_until_the_log_changes(app, api, sessions):
     settings = PublicMapSettings(check_seconds=3600)
     app.state.public_map_settings = settings
-    cache = app.state.public_map = PublicMapCache(sessions, settings=settings)
+    app.state.public_site = PublicSite(sessions, settings=settings)
+    cache = app.state.public_site.cache
     try:
         first = api("GET", "/map/data.json", as_=None)
         assert first.status_code == 200 and first.headers["etag"]
@@ -166,7 +168,7 @@ def test_the_map_needs_no_login_and_caches_until_the_log_changes(app, api, sessi
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "default-src 'self'" in page.headers["content-security-policy"]
     finally:
-        app.state.public_map_settings = app.state.public_map = None
+        app.state.public_map_settings = app.state.public_site = None
 
 
 def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
@@ -208,8 +210,7 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
     # D14: areas below the minimum are not shown (raise the minimum above the community's members)
     settings = PublicMapSettings(check_seconds=0, min_members=MEMBERS["JC-014"] // 2)
     app.state.public_map_settings = settings
-    app.state.public_map = PublicMapCache(app.state.sessions, settings=settings)
-    app.state.member_map_page = None
+    app.state.public_site = PublicSite(app.state.sessions, settings=settings)
     data = map_figures(api)
     assert [a["code"] for a in data["areas"]] == ["CTY-BLANCO"]
     assert data["hidden_areas"] == 1 and data["totals"]["members_out"] == 10_000

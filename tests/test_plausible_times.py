@@ -13,10 +13,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from dashboards.public_site import PublicSite
 from gis.db import utcnow
 from gis.models import Feeder
 from outages.models import Incident, Interruption, RestorationStep
-from outages.public_map import PublicMapCache, PublicMapSettings
+from outages.public_map import PublicMapSettings
 from outages.settings import get_rule_settings
 from reports.models import SummaryReport
 
@@ -352,7 +353,7 @@ def test_the_engine_itself_is_given_plausible_records_only(session):
 
 def test_public_map_takes_implausible_times_as_unknown(app, api, session):
     app.state.public_map_settings = settings = PublicMapSettings(check_seconds=0)
-    app.state.public_map = PublicMapCache(app.state.sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.sessions, settings=settings)
     try:
         insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), etr=datetime(9999, 1, 1, tzinfo=UTC), members=40)
         response = api("GET", "/map/data.json", as_=None)
@@ -364,7 +365,7 @@ def test_public_map_takes_implausible_times_as_unknown(app, api, session):
             a["out_since"] is None and a["status"] == "reported" and a["etr"] is None for a in shown
         ), shown
     finally:
-        app.state.public_map_settings = app.state.public_map = None
+        app.state.public_map_settings = app.state.public_site = None
 
 
 def test_summary_report_leaves_an_implausible_record_out_and_says_so(api, session):

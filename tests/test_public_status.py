@@ -179,11 +179,13 @@ def test_the_words_in_english_and_spanish(api):
 
 
 def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api, sessions):
-    from outages.public_map import PublicMapCache, PublicMapSettings
+    from dashboards.public_site import PublicSite
+    from outages.public_map import PublicMapSettings
 
     settings = PublicMapSettings(check_seconds=0, max_age_seconds=3600)
     app.state.public_map_settings = settings
-    cache = app.state.public_map = PublicMapCache(sessions, settings=settings)
+    app.state.public_site = PublicSite(sessions, settings=settings)
+    cache = app.state.public_site.cache
     try:
         west = log_on_map(api, feeder="JC-015", cause="wind", start_at=minutes_ago(10), members_out=500)
         assert _areas(api)[COMMUNITY]["status"] == "reported"
@@ -197,7 +199,7 @@ def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api,
         assert _areas(api)[COMMUNITY]["status"] == "crew_on_site"
         assert cache.recomputations == computed + 2
     finally:
-        app.state.public_map_settings = app.state.public_map = None
+        app.state.public_map_settings = app.state.public_site = None
 
 
 def test_a_crew_on_site_alert_reaches_only_members_who_chose_it(api, mail, sessions):

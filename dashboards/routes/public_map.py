@@ -5,6 +5,8 @@ in production they do not reach the app at all (the shipped nginx config)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -70,7 +72,9 @@ class PublicFigures(BaseModel):
     hidden_areas: int
 
 
-NOT_MODIFIED = {304: {"description": "Not modified since the ETag sent in If-None-Match"}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified since the ETag sent in If-None-Match"}
+}
 
 
 @router.get(
@@ -122,6 +126,11 @@ async def member_map_landbase(request: Request) -> Response:
 )
 async def member_map_places(request: Request) -> Response:
     return await _file(request, "places.json")
+
+
+@router.get("/map/map.js", summary="The page's map of the public areas (script, no login)", responses=NOT_MODIFIED)
+async def member_map_script(request: Request) -> Response:
+    return await _file(request, "map.js")
 
 
 @router.get("/map/outages.txt", summary="The outages as plain text, in English", responses=NOT_MODIFIED)
