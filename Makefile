@@ -13,9 +13,20 @@ export SPATIALITE_LIBRARY_PATH := mod_spatialite
 .PHONY: run test setup system-packages venv sample lint clean assets lint-js
 STATIC := dashboards/static
 
+MAP_PORT ?= 8080
+# the app on $(PORT); the public map's snapshot in var/public, served by nginx on $(MAP_PORT) (without the app)
 run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
-	OUTAGES_DEMO=true OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/outages serve --port $(PORT)
+	@set -euo pipefail; export OUTAGES_DEMO=true OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR=var/public \
+	  OUTAGES_PUBLIC_MAP_PUBLIC_URL=http://127.0.0.1:$(MAP_PORT)/map/data.json \
+	  OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)}; \
+	conf=$$($(VENV)/bin/outages public-map nginx-config --prefix var/nginx --listen 127.0.0.1:$(MAP_PORT) \
+	  --app 127.0.0.1:$(PORT) 2>/dev/null); \
+	nginx -p var/nginx -c $$conf -e var/nginx/error.log; \
+	$(VENV)/bin/outages public-map watch 2>var/public-map-watch.log & watcher=$$!; \
+	trap 'kill '$$watcher'; nginx -p var/nginx -c '$$conf' -s quit' EXIT; \
+	echo "Public map (nginx, from the snapshot): http://127.0.0.1:$(MAP_PORT)/map"; \
+	$(VENV)/bin/outages serve --port $(PORT)
 
 test: lint
 	@set -euo pipefail; \

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from dashboards import errors, guards
 from dashboards.pages.templating import STATIC_DIR
-from dashboards.public_site import public_site, write_snapshot
+from dashboards.public_site import public_site
 from dashboards.routes import routers
 from dashboards.scheduler import Worker
 from dashboards.settings import get_settings
@@ -28,28 +28,17 @@ def create_app(
 ) -> FastAPI:
     """Build the app on a database (default: the configured one), with the in-process scheduler unless
     told otherwise (``OUTAGES_SCHEDULER=false`` when cron runs ``outages tick``), and the public map's settings
-    (default: the environment's).  When those name a snapshot folder, a worker writes the public map's snapshot
-    there after every committed change (:mod:`dashboards.public_site`), scheduler or not."""
+    (default: the environment's)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings, workers = get_settings(), []
-        if public_site(app.state).settings.snapshot_dir:
-            workers.append(
-                Worker(
-                    "outages-public-map",
-                    app.state.sessions,
-                    lambda _sessions: write_snapshot(app.state),
-                    every=15,
-                    at_least=1,
-                )
-            )
         if settings.scheduler if scheduler is None else scheduler:
-            workers += [
+            workers = [
                 Worker(
                     "outages-scheduler",
                     app.state.sessions,
-                    partial(tick, cooperative=settings.cooperative_name),
+                    partial(tick, cooperative=settings.cooperative_name, public_map=public_site(app.state).settings),
                     every=30,
                     at_least=5,
                 ),

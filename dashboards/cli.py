@@ -336,6 +336,35 @@ def public_map_snapshot(
     console.print(f"Wrote {len(written)} file(s) to {target}: {', '.join(written) or 'nothing changed'}")
 
 
+@public_map_app.command("watch")
+def public_map_watch(
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Where to write (default: OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR)")
+    ] = None,
+    every: Annotated[float, typer.Option(min=0.2, help="Seconds between looks at the log")] = 1.0,
+) -> None:
+    """Keep the public map's snapshot up to date (a process beside the app: run it under systemd); Ctrl-C stops."""
+    from datetime import datetime
+
+    from dashboards.public_site import watch
+    from outages.public_map import get_public_map_settings
+
+    settings = get_public_map_settings()
+    target = folder or (Path(settings.snapshot_dir) if settings.snapshot_dir else None)
+    if target is None:
+        console.print("No folder given. Fix: pass --dir DIR or set OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR.", style="red")
+        raise typer.Exit(1)
+    console.print(f"Writing the public map's snapshot to {target} (Ctrl-C stops)")
+
+    def told(names: list[str]) -> None:
+        console.print(f"{datetime.now():%H:%M:%S} wrote {', '.join(names)}", highlight=False)
+
+    try:
+        watch(sessions=_sessions(), settings=settings, folder=target, every=every, on_write=told)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
+
+
 NGINX_TEMPLATE = Path(__file__).resolve().parent / "nginx" / "public-map.conf"
 
 

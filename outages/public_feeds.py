@@ -32,8 +32,9 @@ PROFILE = "PubOutages"
 LANGUAGES = ("en", "es")
 
 
-def _parse(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+def _at(iso: str) -> datetime:
+    """An ISO 8601 time of the figures ('2025-06-02T15:00:00Z') as an aware datetime."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def _affected(figures: dict) -> list[dict]:
@@ -59,13 +60,13 @@ def _system_entry(figures: dict, *, utility: str) -> dict:
         "customersAffected": out,
         "customersServed": totals["members_served"],
         "customersRestored": totals.get("members_restored", 0),
-        "outageStartTime": min(starts, key=_parse) if starts else None,
-        "estimatedRestorationTime": max(etrs, key=_parse) if etrs and all(etrs) else None,
+        "outageStartTime": min(starts, key=_at) if starts else None,
+        "estimatedRestorationTime": max(etrs, key=_at) if etrs and all(etrs) else None,
         "outageStatus": least_advanced(a["status"] for a in areas if a["status"] and a["status"] != "restored")
         if out
         else None,
         "cause": {"code": cause, "label": labels[cause]} if cause else None,
-        "lastUpdated": max((a["last_updated"] for a in areas if a["last_updated"]), key=_parse, default=None)
+        "lastUpdated": max((a["last_updated"] for a in areas if a["last_updated"]), key=_at, default=None)
         or figures["as_of"],
     }
 
@@ -107,8 +108,7 @@ def odin_feed(figures: dict, *, utility: str) -> dict:
 def local_time(iso: str, *, language: str, zone: ZoneInfo) -> str:
     """A time as the list gives it, in the cooperative's zone: 'Tue 25 Nov 2025 16:00 CST' /
     'mar 25 nov 2025 16:00 CST'."""
-    moment = _parse(iso)
-    assert moment is not None
+    moment = _at(iso)
     if language != "es":
         return format_time(moment, zone)
     t = moment.astimezone(zone)
@@ -162,9 +162,7 @@ def text_list(figures: dict, *, language: str, coop: str, phone: str, map_url: s
         lines.append(f"* {a['name']}" if named else f"* {a['name']} ({kind})")
         lines.append(
             "  "
-            + w["text_out_of"].format(
-                out=_number(a["members_out"]), served=_number(a["members_served"])
-            )
+            + w["text_out_of"].format(out=_number(a["members_out"]), served=_number(a["members_served"]))
             + f" ({a['percent_out']:.1f} %)"
         )
         if a.get("members_out_unlocated"):

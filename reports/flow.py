@@ -6,14 +6,17 @@
    update owed is sent, not a burst), and the summary report owed when a significant incident
    that lasted more than 24 hours is fully restored (D11) — each exactly once, enforced by unique keys;
 3. deliver pending notices by e-mail, claiming each delivery in the database first, so several workers
-   or processes never send the same one twice; failures retry with back-off and stay visible.
+   or processes never send the same one twice; failures retry with back-off and stay visible;
+4. watch the public map (issue 15, :mod:`reports.map_health`): warn the executives once when its snapshot is
+   stale or it does not answer, and once when it is back.
 
-``tick`` runs all three; the web app runs it in a background thread (embedded default) and
+``tick`` runs all four; the web app runs it in a background thread (embedded default) and
 ``outages tick`` runs it from cron or a systemd timer.  Each step owns its transactions.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,11 +27,15 @@ from gis.db import transaction, utcnow
 from gis.portable import insert_once
 from outages.classify import Classification, FacilityFacts, classify, facility_facts, record_states
 from outages.models import Incident, Interruption
+from outages.public_map import PublicMapSettings, get_public_map_settings
 from outages.settings import RuleSettings, get_rule_settings
 from reports.delivery import SmtpSettings, get_smtp_settings, next_try, send_email
+from reports.map_health import watch_public_map
 from reports.models import Notice, NoticeDelivery, SummaryReport
 from reports.notices import notice_fields, notice_html, notice_pdf, notice_text, subject
 from reports.working_days import cooperative_holidays, summary_report_due
+
+log = logging.getLogger("outages.scheduler")
 
 DAY = timedelta(hours=24)
 CLAIM = timedelta(minutes=2)
@@ -44,6 +51,7 @@ class TickReport:
     summary_reports: list[int] = field(default_factory=list)
     sent: int = 0
     failed: int = 0
+    public_map: str | None = None  # the public map's alarm: "raised" or "cleared" this round (None: no change)
 
 
 def _stale_incidents(now: datetime, rules: RuleSettings):
@@ -170,9 +178,11 @@ def tick(
     rules: RuleSettings | None = None,
     smtp: SmtpSettings | None = None,
     deliver: bool = True,
+    public_map: PublicMapSettings | None = None,
 ) -> TickReport:
     """One round of the scheduler (see the module docstring); ``cooperative``: the name the notices carry
-    (``OUTAGES_COOPERATIVE_NAME``, :class:`reports.settings.CooperativeSettings`)."""
+    (``OUTAGES_COOPERATIVE_NAME``, :class:`reports.settings.CooperativeSettings`); ``public_map``: the public
+    map's settings (default: the environment's), whose snapshot and address are watched."""
     now, rules, smtp = now or utcnow(), rules or get_rule_settings(), smtp or get_smtp_settings()
     report = TickReport()
     holidays = cooperative_holidays(range(now.year - 1, now.year + 2))
@@ -186,6 +196,12 @@ def tick(
             )
     if deliver:
         report.sent, report.failed = deliver_pending(sessions, now=now, smtp=smtp, cooperative=cooperative)
+        try:
+            report.public_map = watch_public_map(
+                sessions, settings=public_map or get_public_map_settings(), smtp=smtp, cooperative=cooperative, now=now
+            ).change
+        except Exception:  # noqa: BLE001 - the map's watch never stops notices; the next tick tries again
+            log.exception("watching the public map failed")
     return report
 
 
