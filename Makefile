@@ -17,7 +17,7 @@ MAP_PORT ?= 8080
 # the app on $(PORT); the public map's snapshot in var/public, served by nginx on $(MAP_PORT) (without the app)
 run: setup
 	OUTAGES_DEMO=true $(VENV)/bin/outages demo-setup
-	@set -euo pipefail; export OUTAGES_DEMO=true OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR=var/public \
+	@set -euo pipefail; export OUTAGES_DEMO=true OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR=var/public OUTAGES_TRUSTED_PROXIES=127.0.0.1 \
 	  OUTAGES_PUBLIC_MAP_PUBLIC_URL=http://127.0.0.1:$(MAP_PORT)/map/data.json \
 	  OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)}; \
 	conf=$$($(VENV)/bin/outages public-map nginx-config --prefix var/nginx --listen 127.0.0.1:$(MAP_PORT) \

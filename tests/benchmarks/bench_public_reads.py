@@ -5,7 +5,7 @@
     .venv/bin/python -m tests.benchmarks.bench_public_reads [--seconds 10] [--connections 50] [--rate 20]
 
 The app runs on the full sample (one uvicorn worker, scheduler off, 300 open outages as bench_map_endpoint.py)
-and writes its snapshot into ``var/bench/public-reads/snapshot``; nginx runs the config of ``outages public-map
+and ``outages public-map watch`` writes its snapshot into ``var/bench/public-reads/snapshot``; nginx runs the config of ``outages public-map
 nginx-config`` (worker_processes auto) over that folder, on 127.0.0.1.  Three phases of ``--seconds`` each:
 
 1. quiet: the dispatcher alone;
@@ -208,6 +208,13 @@ def main() -> None:
         env=env,
         cwd=ROOT,
     )
+    # the snapshot's writer, a process beside the app (as in production: `outages public-map watch`)
+    watcher = subprocess.Popen(
+        [str(Path(sys.executable).with_name("outages")), "public-map", "watch", "--every", "0.5"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     conf = nginx_config(
         prefix=work / "nginx",
         snapshot=snapshot,
@@ -239,6 +246,8 @@ def main() -> None:
     finally:
         web.terminate()
         web.wait(10)
+        watcher.terminate()
+        watcher.wait(10)
         app.terminate()
         app.wait(10)
     assert nginx is not None and direct is not None

@@ -86,6 +86,13 @@ def main() -> None:
         env=env,
         cwd=ROOT,
     )
+    # the snapshot's writer, a process beside the app (as in production: `outages public-map watch`)
+    watcher = subprocess.Popen(
+        [str(Path(sys.executable).with_name("outages")), "public-map", "watch", "--every", "0.5"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     delays: list[float] = []
     missed = 0
@@ -130,6 +137,8 @@ def main() -> None:
             )
         client.close()
     finally:
+        watcher.terminate()
+        watcher.wait(10)
         app.terminate()
         app.wait(10)
     print(f"== commit -> snapshot's data.json, {args.outages} new outages {args.gap} s apart, full sample")
