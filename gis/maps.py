@@ -89,14 +89,18 @@ def area_map(
     css,
     key: str = "code",
     properties: tuple[str, ...] = ("code", "name", "kind"),
+    **options,
 ) -> tuple[folium.Map, dict[str, str]]:
     """A Leaflet map (no base tiles) with one GeoJSON layer of polygons per entry of ``layers``, drawn in
     order (the last on top), each feature identified by its ``key`` column.
 
     Returns the map and, per layer, the JavaScript variable folium gives it, so a page script can restyle
-    the layers in place (e.g. shade them by fresh figures) without redrawing the map.
+    the layers in place (e.g. shade them by fresh figures) without redrawing the map.  ``options`` go to
+    Leaflet's map (folium's keywords, e.g. ``zoom_snap=0.25``).
     """
-    m = use_assets(folium.Map(tiles=None, control_scale=True, zoom_control=True, prefer_canvas=False), js, css)
+    m = use_assets(
+        folium.Map(tiles=None, control_scale=True, zoom_control=True, prefer_canvas=False, **options), js, css
+    )
     names: dict[str, str] = {}
     for name, frame in layers.items():
         cols = [c for c in properties if c in frame.columns]

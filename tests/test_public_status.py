@@ -296,21 +296,17 @@ def test_the_map_shows_crew_on_site_in_english_and_spanish(status_server, browse
             s.commit()
         expect(item.locator(".st")).to_have_text("Crew on site")  # at the page's next refresh, not reloaded
         expect(item).to_contain_text("Being assessed")  # no ETR yet: a crew is no estimate
-        tooltips = """() => {
-          const cfg = JSON.parse(document.getElementById('page-config').textContent), out = [];
-          Object.values(cfg.layers).forEach(n => window[n] && window[n].eachLayer(l => {
-            const tip = l.getTooltip(); if (tip) out.push(String(tip.getContent()));
-          }));
-          return out.join('\\n');
-        }"""
-        assert "Crew on site" in page.evaluate(tooltips)
+        # the area's details on the map (the sheet a tapped row or area opens) say it too
+        page.locator(f"#mm-active li[data-code={COMMUNITY}] button.mm-go").click()
+        info = page.locator("#mm-info")
+        expect(info).to_contain_text("Crew on site")
         expect(page.locator("#mm-statuses")).to_contain_text("A crew is working there now.")
         shoot(page, "public-status-en")
 
         page.click("#mm-lang")
         expect(item.locator(".st")).to_have_text("Cuadrilla en el lugar")
         expect(item).to_contain_text("En evaluación")
-        assert "Cuadrilla en el lugar" in page.evaluate(tooltips)
+        expect(info).to_contain_text("Cuadrilla en el lugar")  # the open details follow the language
         expect(page.locator("#mm-statuses")).to_contain_text("Una cuadrilla está trabajando en el lugar.")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         shoot(page, "public-status-es")

@@ -49,7 +49,15 @@ def map_script(areas: gpd.GeoDataFrame, *, settings: PublicMapSettings) -> bytes
     layers: dict[str, gpd.GeoDataFrame] = {
         kind: areas[areas.kind == kind] for kind in ("county", "community") if kind in settings.area_kinds
     }
-    m, _names = area_map(layers, js=[], css=[], properties=("code", "name", "kind"))
+    m, _names = area_map(
+        layers,
+        js=[],
+        css=[],
+        properties=("code", "name", "kind"),
+        zoom_snap=0.25,
+        attribution_control=False,
+        tap_tolerance=15,
+    )
     m._id = MAP_NAME.removeprefix("map_")
     for child in m._children.values():
         if isinstance(child, folium.GeoJson):
