@@ -105,7 +105,8 @@ def test_a_hazard_at_a_known_outage_is_kept_and_listed(api, mail, session):
     report = _anonymous(api, BO, hazard="wire_down")
     assert report.status_code == 201, report.text
     assert (report.json()["status"], report.json()["safety"]) == ("confirmed", SAFETY_BOTH)
-    assert report.json()["detail"] == both("report_known")
+    assert report.json()["known"] is True
+    assert report.json()["detail"].startswith("We already know about this outage.")
     [hazard] = _hazards(api)
     assert (hazard["id"], hazard["status"], hazard["interruption_id"]) == (
         report.json()["id"],
@@ -234,9 +235,7 @@ def test_the_report_page_asks_about_danger_and_says_stay_away(phone, hazard_serv
     assert safety.is_visible() and safety.inner_text() == SAFETY[0]  # as soon as it is chosen
     page.tap("#f-report button[type=submit]")
     page.wait_for_selector("#f-report [data-ok]:not(:empty)")
-    assert (
-        page.inner_text("#f-report [data-ok]") == "Thank you: your report is recorded and the control room can see it."
-    )
+    assert page.inner_text("#f-report [data-ok]") == "Thanks, your report is new: a dispatcher will look at it."
     assert safety.is_visible() and safety.inner_text() == SAFETY[0]  # and after sending
     shoot(page, "member-report-hazard")
     [hazard] = live.http.get("/api/hazards", headers=live.auth).json()
@@ -265,7 +264,7 @@ def test_a_signed_in_member_names_the_danger_in_two_taps_and_one_choice(phone, h
     assert card.locator(".confirm .safety").inner_text() == SAFETY[0]
     card.locator("button[data-act=confirm]").tap()
     page.wait_for_selector("article.sp[data-meter=M00011000] .ack")
-    assert card.locator(".ack").inner_text() == "Thank you: your report is recorded and the control room can see it."
+    assert card.locator(".ack").inner_text() == "Thanks, your report is new: a dispatcher will look at it."
     assert card.locator(".safety").inner_text() == SAFETY[0]  # told after sending too
     shoot(page, "member-card-hazard")
     hazards = live.http.get("/api/hazards", headers=live.auth).json()

@@ -97,6 +97,7 @@ def test_figures_per_area_for_logged_interruptions(public):
         "members_out": 6800,
         "members_out_unlocated": 300,
         "percent_out": round(100 * 6800 / TOTAL, 2),
+        "members_restored": 0,
         "active_outages": 3,
         "areas_affected": 2,
     }

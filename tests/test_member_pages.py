@@ -377,7 +377,7 @@ def test_register_activate_twice_sign_in_and_report_an_outage_in_two_taps(page, 
     on.locator("button[data-act=confirm]").tap()
     ack = on.locator(".ack")
     ack.wait_for()
-    assert ack.inner_text() == "Thank you: your report is recorded and the control room can see it."
+    assert ack.inner_text() == "Thanks, your report is new: a dispatcher will look at it."
     report = my_point(live, token, JC014_POINT["meter_number"])["report"]
     assert report and report["status"] == "open"
     page.wait_for_selector(f"article.sp[data-meter='{JC014_POINT['meter_number']}'] dd:has-text('Received')")
@@ -389,7 +389,7 @@ def test_register_activate_twice_sign_in_and_report_an_outage_in_two_taps(page, 
     assert page.inner_text("#h-outages") == "Mis apagones"
     assert "Sin luz" in out.inner_text() and "Causa\nViento" in out.inner_text()
     assert on.locator("button[data-act=report]").inner_text() == "Reportar un apagón"
-    assert on.locator(".ack").inner_text() == "Gracias: su reporte quedó registrado."
+    assert on.locator(".ack").inner_text() == "Gracias, su reporte es nuevo: un despachador lo revisará."
     assert page.inner_text("#lang") == "English"
     page.reload()
     page.wait_for_selector("#v-outages:not([hidden]) article.sp")
@@ -537,7 +537,7 @@ def test_report_without_signing_in_by_meter_or_by_phone(page, live):
     page.fill("#f-report [name=meter_number]", point["meter_number"])
     page.tap("#f-report button[type=submit]")
     ack = page.wait_for_selector("#f-report [data-ok]:not(:empty)").inner_text()
-    assert ack == "Thank you: your report is recorded and the control room can see it."
+    assert ack == "Thanks, your report is new: a dispatcher will look at it."
     no_sideways_scroll(page)
     shoot(page, "report")
     page.tap("#f-report button[type=submit]")
@@ -569,7 +569,7 @@ def test_report_without_signing_in_by_meter_or_by_phone(page, live):
     page.fill("#f-report [name=phone]", "(512) 555-0199")
     page.tap("#f-report button[type=submit]")
     ack = page.wait_for_selector("#f-report [data-ok]:not(:empty)").inner_text()
-    assert ack == "Thank you: your report is recorded and the control room can see it."
+    assert ack == "Thanks, your report is new: a dispatcher will look at it."
     assert me(live, token)["service_points"][0]["report"]["status"] == "open"
     # below R1 the storm is already logged: the report joins it and the member is told so
     page.check("#f-report [name=with][value=meter]")
@@ -577,7 +577,7 @@ def test_report_without_signing_in_by_meter_or_by_phone(page, live):
     page.fill("#f-report [name=account_number]", known["account_number"])
     page.fill("#f-report [name=meter_number]", known["meter_number"])
     page.tap("#f-report button[type=submit]")
-    page.wait_for_selector("#f-report [data-ok]:has-text('We already know about the outage at this meter')")
+    page.wait_for_selector("#known:not([hidden]) h2:has-text('We already know about this outage')")
 
 
 @browser_test

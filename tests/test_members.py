@@ -166,7 +166,8 @@ def test_reports_are_deduplicated_and_become_a_probable_outage_the_dispatcher_co
         "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000100"}
     )
     assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
-    assert "Thank you" in first.json()["detail"]
+    assert first.json()["detail"].startswith("Thanks, your report is new: a dispatcher will look at it.")
+    assert first.json()["known"] is False
     not_mine = api(
         "POST", "/api/members/me/outage-reports", as_=None, headers=dict(ana), json={"meter_number": "M00000101"}
     )
@@ -222,7 +223,7 @@ def test_reports_of_a_known_outage_join_it_instead_of_making_a_probable_one(api,
     for n in (4_500, 4_501, 4_502):  # below R1: already known to be out
         known = _report(api, n)
         assert known.status_code == 201 and known.json()["status"] == "confirmed"
-        assert known.json()["detail"].startswith("We already know about the outage")
+        assert known.json()["detail"].startswith("We already know about this outage. Status: Reported.")
     for n in (100, 101, 102):  # the same feeder above R1: not known, so they count
         assert _report(api, n).json()["status"] == "open"
     assert [(p["feeder"], p["reports"]) for p in api("GET", "/api/probable-outages").json()] == [("JC-014", 3)]

@@ -1,5 +1,5 @@
 """Member accounts under /api/members: register, activate, sign in, reset, own service points and their
-status, outage reports, alert choices and recipients (confirm, unsubscribe)."""
+status, outage reports, alert choices and recipients (confirm, unsubscribe), and updates without an account."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from outages.members.schemas import (
     ResetIn,
     ServicePointIn,
     TokenIn,
+    UpdatesIn,
+    UpdatesOut,
 )
 from outages.members.service import SAME_ANSWER
 from reports.delivery import get_smtp_settings
@@ -257,7 +259,13 @@ ALREADY_REPORTED: dict[int | str, dict[str, Any]] = {
     responses=ALREADY_REPORTED,
 )
 def report_mine(db: WriteSession, account: WritingMember, data: MyReportIn, response: Response) -> ReportAck:
-    ack, created = service.report_mine(session=db, account=account, meter_number=data.meter_number, hazard=data.hazard)
+    ack, created = service.report_mine(
+        session=db,
+        account=account,
+        meter_number=data.meter_number,
+        hazard=data.hazard,
+        partial_power=data.partial_power,
+    )
     response.status_code = 201 if created else 200
     return ack
 
@@ -277,6 +285,41 @@ def report_anonymous(db: WriteSession, request: Request, data: AnonymousReportIn
         meter_number=data.meter_number,
         phone=data.phone,
         hazard=data.hazard,
+        partial_power=data.partial_power,
     )
     response.status_code = 201 if created else 200
     return ack
+
+
+@router.post(
+    "/api/members/updates",
+    response_model=UpdatesOut,
+    status_code=202,
+    summary="Get one service point's outage updates without an account (the report's proof; confirmed first)",
+    responses=limits.LIMITED,
+)
+def ask_for_updates(db: WriteSession, request: Request, data: UpdatesIn, tasks: BackgroundTasks) -> UpdatesOut:
+    limits.check(request, "report")  # counted with the reports without signing in, which it follows
+    sms = get_sms_settings()
+    answer, recipient_id, link_token = service.ask_for_updates(
+        session=db,
+        account_number=data.account_number,
+        meter_number=data.meter_number,
+        phone=data.phone,
+        channel=data.channel,
+        address=data.address,
+        language=data.language,
+        texts_available=sms.available,
+    )
+    settings = get_settings()
+    tasks.add_task(
+        send_recipient_confirmation,
+        request.app.state.readers,
+        recipient_id=recipient_id,
+        token=link_token,
+        coop=settings.cooperative_name,
+        public_url=settings.public_base,
+        smtp=get_smtp_settings(),
+        sms=sms,
+    )
+    return answer

@@ -5,6 +5,8 @@
 import {$, $$, ApiError, CFG, clearErrors as clearSlots, esc, showErrors as showSlots, timeFormat} from './kit.js';
 
 // --- language -----------------------------------------------------------------------------------
+// The device's choice wins (see dashboards/pages/members.py): the language toggled here, else the browser's;
+// never the account's.  Toggling while signed in saves it on the account too (its e-mails and alerts).
 const stored = () => { try { return localStorage.getItem(CFG.lang_key); } catch { return null; } };
 let lang = stored() || ((navigator.language || '').toLowerCase().startsWith('es') ? 'es' : 'en');
 if (!CFG.texts[lang]) lang = 'en';
@@ -19,7 +21,15 @@ const pick = detail => {
   return parts.length === 2 ? parts[lang === 'es' ? 1 : 0] : String(detail ?? '');
 };
 const locale = () => lang === 'es' ? 'es-US' : 'en-US';
-const fmtTime = iso => iso ? timeFormat(CFG.zone, locale()).format(new Date(iso)) : '';
+/** The zone's name as the co-op's members read it in both languages: CST or CDT (never "GMT-6"). */
+const zoneName = d => new Intl.DateTimeFormat('en-US', {timeZone: CFG.zone, timeZoneName: 'short'})
+  .formatToParts(d).find(p => p.type === 'timeZoneName').value;
+const fmtTime = iso => {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return timeFormat(CFG.zone, locale()).formatToParts(d)
+    .map(p => p.type === 'timeZoneName' ? zoneName(d) : p.value).join('');
+};
 const fmtClock = iso => new Intl.DateTimeFormat(locale(), {timeZone: CFG.zone, hour: 'numeric', minute: '2-digit'})
   .format(new Date(iso));
 const langName = code => has('lang_' + code) ? t('lang_' + code) : code;
@@ -48,14 +58,20 @@ function applyLang() {
   $$('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n, el.dataset.vars && JSON.parse(el.dataset.vars)); });
   $$('[data-raw]').forEach(el => { el.textContent = pick(el.dataset.raw); });
   $$('[data-i18n-aria]').forEach(el => el.setAttribute('aria-label', t(el.dataset.i18nAria)));
+  $$('[data-i18n-html]').forEach(el => { el.innerHTML = linked(t(el.dataset.i18nHtml)); });
   $('#lang').lang = lang === 'es' ? 'en' : 'es';
   document.title = t(CFG.title_key) + ' · ' + CFG.coop;
   if (PAGE.redraw) PAGE.redraw();
 }
+/** A text with {911} and {phone} as tel: links (the safety banner). */
+const linked = text => esc(text)
+  .replace('{911}', '<a href="tel:911">911</a>')
+  .replace('{phone}', `<a href="tel:${esc(CFG.phone_tel)}">${esc(CFG.phone)}</a>`);
 $('#lang').addEventListener('click', () => {
   lang = lang === 'es' ? 'en' : 'es';
   try { localStorage.setItem(CFG.lang_key, lang); } catch { /* private mode: not remembered */ }
   applyLang();
+  if (PAGE.toggled) PAGE.toggled();
 });
 
 // --- the API ------------------------------------------------------------------------------------
@@ -174,6 +190,17 @@ const home = {
     if (v === 'alerts') this.loadAlerts();
     if (focus) $('#h-' + v).focus();
   },
+  /** An explicit toggle while signed in: the account's e-mails and alerts follow it. */
+  async toggled() {
+    if (!Auth.token) return;
+    try {
+      const me = await api('PATCH', '/api/members/me', {language: lang}, {auth: true});
+      home.state.me = me;
+      $('#f-lang').language.value = me.language;
+    } catch (err) {
+      if (err.status !== 401) showError($('#mb-status'), err);
+    }
+  },
   expired() {
     Auth.clear(); home.reset();
     say($('#mb-status'), 'session_ended');
@@ -250,10 +277,6 @@ const home = {
     } catch (e) {
       if (e.status !== 401) showError(err, e);
       return;
-    }
-    if (!stored() && this.state.me.language && this.state.me.language !== lang && CFG.texts[this.state.me.language]) {
-      lang = this.state.me.language;  // the account's language until this browser picks one
-      applyLang();
     }
     say($('#who'), 'signed_in_as', {email: this.state.me.email});
     if (this.view === 'outages') this.drawCards();
@@ -542,14 +565,54 @@ const report = {
     $$('[name=hazard]', form).forEach(r => r.addEventListener('change', danger));
     danger();
     onSubmit(form, async f => {
-      const data = {account_number: f.account_number.value.trim()};
-      if (f.elements.with.value === 'phone') data.phone = f.phone.value.trim();
-      else data.meter_number = f.meter_number.value.trim();
+      const proof = {account_number: f.account_number.value.trim()};
+      if (f.elements.with.value === 'phone') proof.phone = f.phone.value.trim();
+      else proof.meter_number = f.meter_number.value.trim();
+      const data = {...proof};
       if (f.elements.hazard.value) data.hazard = f.elements.hazard.value;
+      if (f.elements.partial_power.value) data.partial_power = true;
       const answer = await api('POST', '/api/members/outage-reports', data);
-      sayRaw($('[data-ok]', f), answer.detail);
+      this.proof = proof; this.ack = answer;
+      this.redraw();
       if (answer.safety) { sayRaw(safety, answer.safety); safety.hidden = false; }  // stay away, call 911
+      $('#updates').hidden = false;
+      if (answer.known) $('#known').focus();
     });
+    const uf = $('#f-updates');
+    uf.language.value = lang;
+    uf.language.addEventListener('change', () => { uf.dataset.touched = '1'; });
+    uf.channel.addEventListener('change', () => {
+      const sms = uf.channel.value === 'sms';
+      uf.address.type = sms ? 'tel' : 'email';
+      uf.address.inputMode = sms ? 'tel' : 'email';
+      uf.address.autocomplete = sms ? 'tel' : 'email';
+      say($('label[for="f-updates-address"]'), sms ? 'address_sms' : 'address_email');
+    });
+    onSubmit(uf, async f => {
+      const answer = await api('POST', '/api/members/updates', {...this.proof, ...trimmed(f)});
+      f.address.value = '';
+      sayRaw($('[data-ok]', f), answer.detail);
+    });
+  },
+  /** What the answer to the report says is known: the outage's status, ETR and since when; else its words. */
+  redraw() {
+    const ack = report.ack, box = $('#known');
+    const uf = $('#f-updates');
+    if (uf && !uf.dataset.touched) uf.language.value = lang;
+    if (!ack) return;
+    const done = $('#f-report [data-ok]');
+    box.hidden = !ack.known;
+    if (!ack.known) { sayRaw(done, ack.detail); $('#known-facts').innerHTML = ''; return; }
+    hush(done);
+    const stage = STAGES.includes(ack.outage_status) ? ack.outage_status : 'reported';
+    const rows = [
+      [t('outage_status'), `<span class="stage ${esc(stage)}">${esc(t('stage_' + stage))}</span>
+        <span class="about">${esc(t('about_' + stage))}</span>`],
+      [t('etr'), ack.etr_at ? `<time datetime="${esc(ack.etr_at)}">${esc(fmtTime(ack.etr_at))}</time>`
+        : esc(t('etr_assessing'))],
+    ];
+    if (ack.out_since) rows.push([t('out_since'), `<time datetime="${esc(ack.out_since)}">${esc(fmtTime(ack.out_since))}</time>`]);
+    $('#known-facts').innerHTML = rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('');
   },
 };
 

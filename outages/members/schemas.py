@@ -136,21 +136,41 @@ class RecipientOut(BaseModel):
 
 
 class ReportAck(BaseModel):
+    """A report's answer, with what the data knows of that service point's outage (D17), nothing more."""
+
     id: int
-    status: str
-    detail: str
-    hazard: str | None = Field(None, description="the danger the report names (wire_down or tree_on_line)")
+    status: str = Field(description="the report's status: open (new, counts towards a probable outage) or confirmed")
+    detail: str = Field(description="'English / Spanish': known (with status and ETR), new, or made before")
+    hazard: str | None = Field(default=None, description="the danger the report names (wire_down or tree_on_line)")
     safety: str | None = Field(
-        None, description="with a danger: what to do meanwhile (stay away, call 911), 'English / Spanish'"
+        default=None, description="with a danger: what to do meanwhile (stay away, call 911), 'English / Spanish'"
     )
+    partial_power: bool = Field(default=False, description="the report says the member has some power")
+    known: bool = Field(default=False, description="an open record already keeps this service point dark")
+    outage_status: str | None = Field(
+        default=None,
+        description="while known: reported, crew_assigned or crew_on_site, the least advanced of its records",
+    )
+    status_words: str | None = Field(default=None, description="while known: the status, 'English / Spanish'")
+    etr_at: datetime | None = Field(
+        default=None,
+        description="while known: the ETR when every record keeping it dark has a plausible one; else null",
+    )
+    etr: str | None = Field(
+        default=None,
+        description="while known: the ETR in the co-op's time (CST/CDT) or 'being assessed', 'English / Spanish'",
+    )
+    out_since: datetime | None = Field(default=None, description="while known: since when it is dark")
 
 
 HAZARD = "a danger seen: wire_down (a wire is down) or tree_on_line (a tree is on a line); else leave it out"
+PARTIAL = "true when the member has some power (lights dim, some circuits out); else leave it out"
 
 
 class MyReportIn(BaseModel):
     meter_number: str
     hazard: str | None = Field(None, description=HAZARD)
+    partial_power: bool = Field(False, description=PARTIAL)
 
 
 class AnonymousReportIn(BaseModel):
@@ -158,3 +178,24 @@ class AnonymousReportIn(BaseModel):
     meter_number: str | None = Field(None, description="from the bill; or give phone instead")
     phone: str | None = Field(None, description="a mobile number confirmed for this account's text alerts")
     hazard: str | None = Field(None, description=HAZARD)
+    partial_power: bool = Field(False, description=PARTIAL)
+
+
+class UpdatesIn(BaseModel):
+    """Updates about one service point's outage without an account: the same proof as a report without
+    signing in, and where to send them."""
+
+    account_number: str
+    meter_number: str | None = Field(None, description="from the bill; or give phone instead")
+    phone: str | None = Field(None, description="a mobile number confirmed for this account's text alerts")
+    channel: str = Field(description="email or sms (a text message)")
+    address: str = Field(description="an e-mail address, or a mobile number like 512-555-0142")
+    language: str = Field("en", description="en or es: the language of the updates")
+
+
+class UpdatesOut(BaseModel):
+    channel: str
+    address: str = Field(description="the address as it will be written to (normalised)")
+    language: str
+    status: str = Field(description="pending: nothing is sent before the confirmation link is opened")
+    detail: str

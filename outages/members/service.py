@@ -3,6 +3,11 @@ activate by a single-use, expiring, *idempotent* e-mail link, sign in, reset a p
 points on one login, see their power state, choose their alerts and who receives them, report outages.
 Answers to registration and reset never reveal whether an e-mail or account exists.
 
+After a report (signed in or not) the answer tells what the data knows of that service point (issue 15,
+D17): whether an open record keeps it dark, its public status, the ETR or "being assessed", since when.
+Without an account a member may then ask for that service point's updates (:func:`ask_for_updates`) with the
+same proof as the report; the address confirms first, as an account's extra recipients do.
+
 Passwords follow :mod:`outages.passwords`.  Link tokens are random, sent only in the link and stored as SHA-256
 hashes.  The functions flush and never commit: the caller owns the transaction.
 """
@@ -37,9 +42,10 @@ from outages.members.schemas import (
     MyServicePoint,
     RecipientOut,
     ReportAck,
+    UpdatesOut,
     member_email,
 )
-from outages.members.texts import both
+from outages.members.texts import ALERTS, ANSWERS, STATUS_WORDS, both
 from outages.passwords import check_password, hash_password, password_matches
 from outages.public_map import least_advanced, public_stage
 from outages.settings import get_rule_settings
@@ -386,7 +392,12 @@ def _check_hazard(hazard: str | None) -> str | None:
 
 
 def report_mine(
-    *, session: Session, account: MemberAccount, meter_number: str, hazard: str | None = None
+    *,
+    session: Session,
+    account: MemberAccount,
+    meter_number: str,
+    hazard: str | None = None,
+    partial_power: bool = False,
 ) -> tuple[ReportAck, bool]:
     """A signed-in member reports an outage at one of their service points (see :func:`_report`)."""
     _check_hazard(hazard)
@@ -403,7 +414,20 @@ def report_mine(
             both("meter_not_yours"),
             field="meter_number",
         )
-    return _report(session, sp, account.id, hazard)
+    return _report(session, sp, account.id, hazard, partial_power)
+
+
+def proven_point(*, session: Session, account_number: str, meter_number: str | None, phone: str | None) -> ServicePoint:
+    """The service point a member who is not signed in proves: the account number with the meter number from
+    the bill, or with a phone confirmed for its text alerts (or for its updates without an account)."""
+    if meter_number:
+        return service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
+    if phone:
+        return alerts.service_point_by_phone(session, account_number, phone)
+    raise InvalidInput(
+        both("meter_or_phone"),
+        field="meter_number",
+    )
 
 
 def report_anonymous(
@@ -413,44 +437,93 @@ def report_anonymous(
     meter_number: str | None,
     phone: str | None,
     hazard: str | None = None,
+    partial_power: bool = False,
 ) -> tuple[ReportAck, bool]:
-    """A member reports an outage without signing in, proving the service point with the account number and
-    the meter number from the bill, or a phone confirmed for its text alerts (see :func:`_report`)."""
+    """A member reports an outage without signing in, proving the service point (:func:`proven_point`; see
+    :func:`_report`)."""
     _check_hazard(hazard)
-    if meter_number:
-        sp = service_point_by_bill(session=session, account_number=account_number, meter_number=meter_number)
-    elif phone:
-        sp = alerts.service_point_by_phone(session, account_number, phone)
-    else:
-        raise InvalidInput(
-            both("meter_or_phone"),
-            field="meter_number",
-        )
-    return _report(session, sp, None, hazard)
+    sp = proven_point(session=session, account_number=account_number, meter_number=meter_number, phone=phone)
+    return _report(session, sp, None, hazard, partial_power)
 
 
-def _report(session: Session, sp: ServicePoint, account_id: int | None, hazard: str | None) -> tuple[ReportAck, bool]:
+def _both_each(key: str, en: dict[str, str], es: dict[str, str]) -> str:
+    """An answer whose values differ by language, as "English / Spanish"."""
+    english, spanish = ANSWERS[key]
+    return f"{english.format(**en)} / {spanish.format(**es)}"
+
+
+def _report(
+    session: Session, sp: ServicePoint, account_id: int | None, hazard: str | None, partial_power: bool = False
+) -> tuple[ReportAck, bool]:
     """Record the report — attached at once to the open record that already covers the service point, if
     any, so a known outage never shows up again as a probable one — and acknowledge it; whether it is new
     (``False``: the service point's open report, made before).  A danger named is kept on the report in
-    every case (staff list it until made safe) and the answer tells the member to stay away and call 911."""
+    every case (staff list it until made safe) and the answer tells the member to stay away and call 911.
+
+    The answer tells what is known, by the rules of the public map (:func:`dark_status`): while an open record
+    keeps the service point dark, its status, the ETR (or "being assessed") and since when, in both languages."""
     state = point_state(session, sp.id)
+    known = state.status == "out" and bool(state.records)
     report, created = report_outage(
         session=session,
         service_point=sp,
         account_id=account_id,
-        known=state.records[0] if state.status == "out" else None,
+        known=state.records[0] if known else None,
         hazard=hazard,
+        partial_power=partial_power,
     )
-    detail = both("report_known" if report.status == "confirmed" else "report_new" if created else "report_again")
     danger = hazard or (report.hazard if report.hazard_cleared_at is None else None)
-    return (
-        ReportAck(
-            id=report.id,
-            status=report.status,
-            detail=detail,
-            hazard=danger,
-            safety=both("hazard_safety") if danger else None,
-        ),
-        created,
+    ack = ReportAck(
+        id=report.id,
+        status=report.status,
+        detail=both("report_new" if created else "report_again"),
+        hazard=danger,
+        safety=both("hazard_safety") if danger else None,
+        partial_power=report.partial_power,
     )
+    if known:
+        stage, etr_at = dark_status(session=session, state=state)
+        zone = get_rule_settings().zone
+        words = STATUS_WORDS[stage or "reported"]
+        etrs = [alerts.when(etr_at, lang, zone) or ALERTS[lang]["assessing"] for lang in ("en", "es")]
+        ack.known, ack.outage_status, ack.etr_at, ack.out_since = True, stage, etr_at, state.out_since
+        ack.status_words, ack.etr = f"{words[0]} / {words[1]}", f"{etrs[0]} / {etrs[1]}"
+        ack.detail = _both_each(
+            "report_known", {"status": words[0], "etr": etrs[0]}, {"status": words[1], "etr": etrs[1]}
+        )
+    return ack, created
+
+
+def ask_for_updates(
+    *,
+    session: Session,
+    account_number: str,
+    meter_number: str | None,
+    phone: str | None,
+    channel: str,
+    address: str,
+    language: str,
+    texts_available: bool,
+) -> tuple[UpdatesOut, int, str]:
+    """Updates of one service point's outage without an account: the same proof as a report without signing
+    in (:func:`proven_point`), then a pending recipient of that service point only
+    (:func:`outages.alerts.ask_for_updates`); returns the answer, the recipient's id and the token of the
+    confirmation link to send.  Text messages only with a gateway (``texts_available``).  Everything is checked
+    before anything is written; the answer names nobody but the address given."""
+    if channel == "sms" and not texts_available:
+        raise InvalidInput(both("texts_unavailable"), field="channel")
+    alerts.normalise_address(channel, address)  # a bad channel or address is told before the proof is looked up
+    if language not in ("en", "es"):
+        raise InvalidInput(both("bad_language"), field="language")
+    sp = proven_point(session=session, account_number=account_number, meter_number=meter_number, phone=phone)
+    recipient, token = alerts.ask_for_updates(
+        session=session, service_point=sp, channel=channel, address=address, language=language
+    )
+    answer = UpdatesOut(
+        channel=recipient.channel,
+        address=recipient.address,
+        language=recipient.language,
+        status=alerts.recipient_status(recipient),
+        detail=both("updates_sms" if channel == "sms" else "updates_email", address=recipient.address),
+    )
+    return answer, recipient.id, token
