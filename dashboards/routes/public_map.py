@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from dashboards.cached import send
@@ -72,9 +72,23 @@ class PublicFigures(BaseModel):
     hidden_areas: int
 
 
+class GeoJSONResponse(Response):
+    media_type = "application/geo+json"
+
+
+class ScriptResponse(Response):
+    media_type = "text/javascript"
+
+
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified since the ETag sent in If-None-Match"}
 }
+FEATURE_COLLECTION = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array"}},
+}
+FEATURES = {**NOT_MODIFIED, 200: {"content": {"application/geo+json": {"schema": FEATURE_COLLECTION}}}}
 
 
 @router.get(
@@ -101,7 +115,9 @@ async def _file(request: Request, name: str, cache_control: str = "public, max-a
     return send(request, payload, cache_control=cache_control, media_type=FILES[name])
 
 
-@router.get("/map", summary="The member outage map (public page, no login)", responses=NOT_MODIFIED)
+@router.get(
+    "/map", summary="The member outage map (public page, no login)", response_class=HTMLResponse, responses=NOT_MODIFIED
+)
 async def member_map_page(request: Request) -> Response:
     response = await _file(request, "index.html", "no-cache")
     response.headers["Content-Security-Policy"] = content_security_policy()
@@ -109,42 +125,71 @@ async def member_map_page(request: Request) -> Response:
     return response
 
 
-@router.get("/map/areas.geojson", summary="The public areas' outlines (GeoJSON, no login)", responses=NOT_MODIFIED)
+@router.get(
+    "/map/areas.geojson",
+    summary="The public areas' outlines (GeoJSON, no login)",
+    response_class=GeoJSONResponse,
+    responses=FEATURES,
+)
 async def member_map_areas(request: Request) -> Response:
     return await _file(request, "areas.geojson")
 
 
 @router.get(
-    "/map/landbase.geojson", summary="The base map: roads, places, water (GeoJSON, no login)", responses=NOT_MODIFIED
+    "/map/landbase.geojson",
+    summary="The base map: roads, places, water (GeoJSON, no login)",
+    response_class=GeoJSONResponse,
+    responses=FEATURES,
 )
 async def member_map_landbase(request: Request) -> Response:
     return await _file(request, "landbase.geojson")
 
 
 @router.get(
-    "/map/places.json", summary="What the map's search finds: communities, counties, ZIP codes", responses=NOT_MODIFIED
+    "/map/places.json",
+    summary="What the map's search finds: communities, counties, ZIP codes",
+    response_class=JSONResponse,
+    responses=NOT_MODIFIED,
 )
 async def member_map_places(request: Request) -> Response:
     return await _file(request, "places.json")
 
 
-@router.get("/map/map.js", summary="The page's map of the public areas (script, no login)", responses=NOT_MODIFIED)
+@router.get(
+    "/map/map.js",
+    summary="The page's map of the public areas (script, no login)",
+    response_class=ScriptResponse,
+    responses=NOT_MODIFIED,
+)
 async def member_map_script(request: Request) -> Response:
     return await _file(request, "map.js")
 
 
-@router.get("/map/outages.txt", summary="The outages as plain text, in English", responses=NOT_MODIFIED)
+@router.get(
+    "/map/outages.txt",
+    summary="The outages as plain text, in English",
+    response_class=PlainTextResponse,
+    responses=NOT_MODIFIED,
+)
 async def member_map_text(request: Request) -> Response:
     return await _file(request, "outages.txt", "public, max-age=5")
 
 
-@router.get("/map/outages.es.txt", summary="The outages as plain text, in Spanish", responses=NOT_MODIFIED)
+@router.get(
+    "/map/outages.es.txt",
+    summary="The outages as plain text, in Spanish",
+    response_class=PlainTextResponse,
+    responses=NOT_MODIFIED,
+)
 async def member_map_text_es(request: Request) -> Response:
     return await _file(request, "outages.es.txt", "public, max-age=5")
 
 
 @router.get(
-    "/map/odin.json", summary="Open outage feed (ODIN PubOutages profile fields, no login)", responses=NOT_MODIFIED
+    "/map/odin.json",
+    summary="Open outage feed (ODIN PubOutages profile fields, no login)",
+    response_class=JSONResponse,
+    responses=NOT_MODIFIED,
 )
 async def member_map_odin(request: Request) -> Response:
     return await _file(request, "odin.json", "public, max-age=5")
