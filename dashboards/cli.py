@@ -56,12 +56,12 @@ console = Console(stderr=True)
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "build"
 
 
-def _sessions(url: str | None = None):
+def _sessions(url: str | None = None, *, read_only: bool = False):
     try:
         engine = make_engine(url or get_settings().database_url)
     except (OSError, SQLAlchemyError) as err:  # a bad URL, an SQLite folder that cannot be made
         raise DatabaseUnavailable(str(err)) from err
-    return make_sessionmaker(engine)
+    return make_sessionmaker(engine, read_only=read_only)
 
 
 def _fail(err: DomainError) -> None:
@@ -332,7 +332,7 @@ def public_map_snapshot(
     if target is None:
         console.print("No folder given. Fix: pass --dir DIR or set OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR.", style="red")
         raise typer.Exit(1)
-    written = PublicSite(_sessions(), settings=settings).write(target)
+    written = PublicSite(_sessions(read_only=True), settings=settings).write(target)
     console.print(f"Wrote {len(written)} file(s) to {target}: {', '.join(written) or 'nothing changed'}")
 
 
@@ -360,7 +360,7 @@ def public_map_watch(
         console.print(f"{datetime.now():%H:%M:%S} wrote {', '.join(names)}", highlight=False)
 
     try:
-        watch(sessions=_sessions(), settings=settings, folder=target, every=every, on_write=told)
+        watch(sessions=_sessions(read_only=True), settings=settings, folder=target, every=every, on_write=told)
     except KeyboardInterrupt:
         console.print("Stopped.")
 

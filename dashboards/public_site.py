@@ -166,14 +166,15 @@ _site_lock = threading.Lock()
 
 
 def public_site(state) -> PublicSite:
-    """The app's public site (one per session factory, so a test's rolled-back database gets its own)."""
+    """The app's public site, on its read-only sessions: building the figures never takes SQLite's write lock, so
+    it never holds up a dispatcher (one per session factory, so a test's rolled-back database gets its own)."""
     site = getattr(state, "public_site", None)
-    if site is None or site.sessions is not state.sessions:
+    if site is None or site.sessions is not state.readers:
         with _site_lock:
             site = getattr(state, "public_site", None)
-            if site is None or site.sessions is not state.sessions:
+            if site is None or site.sessions is not state.readers:
                 settings = getattr(state, "public_map_settings", None) or get_public_map_settings()
-                site = state.public_site = PublicSite(state.sessions, settings=settings)
+                site = state.public_site = PublicSite(state.readers, settings=settings)
     return site
 
 
@@ -189,7 +190,8 @@ def watch(
     """Keep the snapshot in ``folder`` up to date until ``stop`` is set: every ``every`` seconds look at the log
     (one cheap query) and write what changed.  This is ``outages public-map watch``, a process of its own: the
     figures are recomputed there, never in the dispatchers' process (on the full sample a recomputation takes
-    0.1–0.3 s of CPU, once a second in a storm).  A failed round (the database restarting) is logged and retried."""
+    0.1–0.3 s of CPU, once a second in a storm), and on read-only sessions (``sessions`` should be): on SQLite a
+    write session would hold the database's write lock through each recomputation and stall every dispatcher.  A failed round (the database restarting) is logged and retried."""
     site, stop = PublicSite(sessions, settings=settings), stop or threading.Event()
     while not stop.is_set():
         try:

@@ -56,8 +56,6 @@ from reports.delivery import (
     smtp_connection,
 )
 
-__all__ = ["when"]  # members' times, from outages.alerts (kept importable from here)
-
 CLAIM = timedelta(minutes=5)
 BATCH = 500
 

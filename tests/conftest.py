@@ -257,7 +257,7 @@ def public(app, api, sessions):
     """The map's cache for this test's database, looking at the log on every request."""
     settings = PublicMapSettings(check_seconds=0)
     app.state.public_map_settings = settings
-    app.state.public_site = PublicSite(sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.readers, settings=settings)
     yield api
     app.state.public_map_settings = None
     app.state.public_site = None

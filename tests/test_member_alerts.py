@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboards.routes import members as member_routes
-from outages.alerts import AlertDelivery, AlertEvent
+from outages.alerts import AlertDelivery, AlertEvent, when
 from outages.members.models import AlertRecipient, MemberAccount
-from reports.member_alerts import SmsSettings, queue_alerts, when
+from reports.member_alerts import SmsSettings, queue_alerts
 from tests.factories import ANA, BO, CY, DI
 from tests.helpers import COOP, active_member, body, deliver, log_outage, now, to
 

@@ -151,7 +151,7 @@ def test_figures_per_area_for_logged_interruptions(public):
 def test_the_map_needs_no_login_and_caches_until_the_log_changes(app, api, sessions):
     settings = PublicMapSettings(check_seconds=3600)
     app.state.public_map_settings = settings
-    app.state.public_site = PublicSite(sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.readers, settings=settings)
     cache = app.state.public_site.cache
     try:
         first = api("GET", "/map/data.json", as_=None)
@@ -218,7 +218,7 @@ def test_privacy_aggregates_only_and_small_areas_hidden(app, public):
     # D14: areas below the minimum are not shown (raise the minimum above the community's members)
     settings = PublicMapSettings(check_seconds=0, min_members=MEMBERS["JC-014"] // 2)
     app.state.public_map_settings = settings
-    app.state.public_site = PublicSite(app.state.sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.readers, settings=settings)
     data = map_figures(api)
     assert [a["code"] for a in data["areas"]] == ["CTY-BLANCO"]
     assert data["hidden_areas"] == 1 and data["totals"]["members_out"] == 10_000

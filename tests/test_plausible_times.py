@@ -353,7 +353,7 @@ def test_the_engine_itself_is_given_plausible_records_only(session):
 
 def test_public_map_takes_implausible_times_as_unknown(app, api, session):
     app.state.public_map_settings = settings = PublicMapSettings(check_seconds=0)
-    app.state.public_site = PublicSite(app.state.sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.readers, settings=settings)
     try:
         insert(session, start=datetime(25, 12, 1, 8, tzinfo=UTC), etr=datetime(9999, 1, 1, tzinfo=UTC), members=40)
         response = api("GET", "/map/data.json", as_=None)

@@ -184,7 +184,7 @@ def test_the_figures_change_when_a_crew_moves_even_if_the_log_does_not(app, api,
 
     settings = PublicMapSettings(check_seconds=0, max_age_seconds=3600)
     app.state.public_map_settings = settings
-    app.state.public_site = PublicSite(sessions, settings=settings)
+    app.state.public_site = PublicSite(app.state.readers, settings=settings)
     cache = app.state.public_site.cache
     try:
         west = log_on_map(api, feeder="JC-015", cause="wind", start_at=minutes_ago(10), members_out=500)

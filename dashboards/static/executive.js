@@ -30,18 +30,30 @@ function setStatus(text, cls) { const s = $('#status'); s.textContent = text; s.
 
 async function refresh() {
   try {
-    const [incidents, overview, notices, failed, reports, alerts] = await Promise.all([
+    const [incidents, overview, notices, failed, reports, alerts, health] = await Promise.all([
       api('GET', '/api/incidents?status=open&limit=500'), api('GET', '/api/incidents/open-overview'),
       api('GET', '/api/notices'), api('GET', '/api/notices?failed=true'), api('GET', '/api/summary-reports'),
-      api('GET', `/api/member-alerts?hours=${ALERT_HOURS}&limit=${ALERT_LIMIT}`)]);
+      api('GET', `/api/member-alerts?hours=${ALERT_HOURS}&limit=${ALERT_LIMIT}`), api('GET', '/api/health')]);
     const sigOf = new Map(overview.incidents.map(o => [o.incident_id, o.significance]));
     drawSignificant(incidents.items, incidents.items.map(i => sigOf.get(i.id)), notices);
     drawReports(reports);
     drawFailed(failed);
     drawNotices(notices);
     drawMemberAlerts(alerts);
+    drawMapHealth(health.public_map);
     $('#updated').textContent = `· updated ${fmtTime(new Date().toISOString())}`;
   } catch (e) { if (e.status !== 401) setStatus('Could not refresh: ' + e.message, 'bad'); }
+}
+
+/** The public outage map's health (the snapshot's age, the public address): a warning when members may see old
+    figures or nothing (the same check e-mails the executives once). */
+function drawMapHealth(map) {
+  const box = $('#map-health');
+  const age = map && map.age_seconds != null ? ` (figures ${fmtMinutes(map.age_seconds / 60)} old)` : '';
+  const words = {stale: 'The public outage map is not being updated: members see old figures', down:
+    'The public outage map does not answer: members cannot see it'};
+  box.hidden = !map || !words[map.status];
+  if (!box.hidden) box.textContent = words[map.status] + age + '.';
 }
 
 function drawSignificant(items, sig, notices) {

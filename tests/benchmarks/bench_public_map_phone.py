@@ -11,7 +11,8 @@ has drawn the areas, the base map and the figures (``window.mmDrawn``), against 
 The database is made on first use: a sample generated at ``--scale`` (1.0: the full 250,000 members, with its
 synthetic landbase) into ``var/bench/public-map-phone/`` and its facility layer imported; then open outages are
 logged on random feeders (:func:`tests.benchmarks.bench_member_map.log_open_outages`) so the map has something to
-shade.  The app is served by uvicorn on 127.0.0.1 (one worker), as the snapshot would be by the web server.
+shade.  Measured twice: through the app (uvicorn on 127.0.0.1, one worker) and through nginx with the shipped
+config over a snapshot written by ``outages public-map snapshot`` (the storm path: the page's assets compressed).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from dashboards.cli import nginx_config
 from gis.db import make_engine
 from sample_data.generate import generate
 from tests.benchmarks.bench_member_map import CHROMIUM_ARGS, free_port, log_open_outages
@@ -129,21 +131,40 @@ def main() -> None:
                 time.sleep(0.2)
         for path in ("/map", "/map/data.json", "/map/areas.geojson", "/map/landbase.geojson", "/map/places.json"):
             httpx.get(base + path, timeout=120)  # build the snapshot's files once (server warm-up)
+        snapshot, prefix = (
+            ROOT / "var" / "bench" / "public-map-phone" / "snapshot",
+            ROOT / "var" / "bench" / "nginx-phone",
+        )
+        outages = str(Path(sys.executable).with_name("outages"))
+        subprocess.run([outages, "public-map", "snapshot", "--dir", str(snapshot)], env=env, cwd=ROOT, check=True)
+        web_port = free_port()
+        conf = nginx_config(
+            prefix=prefix, snapshot=snapshot, listen=f"127.0.0.1:{web_port}", app_address=f"127.0.0.1:{port}"
+        )
+        web = subprocess.Popen(["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
+        time.sleep(0.5)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            runs = [measure(browser, base + "/map") for _ in range(args.runs)]
+            paths = {"the app": base, "nginx": f"http://127.0.0.1:{web_port}"}
+            results = {name: [measure(browser, at + "/map") for _ in range(args.runs)] for name, at in paths.items()}
             browser.close()
+        web.terminate()
     finally:
         server.terminate()
         server.wait(10)
 
+    for name, runs in results.items():
+        report(name, runs, args.runs, paths[name])
+
+
+def report(name: str, runs: list[dict], n: int, base: str) -> None:
     size = statistics.median(r["bytes"] for r in runs)
     seconds = statistics.median(r["ms"] for r in runs) / 1000
     print(
-        f"\nThe public map's first load on a phone (375 x 740, empty cache, 1.6 Mbit/s down, 750 kbit/s up, "
-        f"150 ms RTT; median of {args.runs}):"
+        f"\nThe public map's first load on a phone through {name} (375 x 740, empty cache, 1.6 Mbit/s down, "
+        f"750 kbit/s up, 150 ms RTT; median of {n}):"
     )
     print(
         f"  bytes transferred: {size:>12,.0f}   target <= {TARGET_BYTES:,}: "

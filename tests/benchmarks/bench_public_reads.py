@@ -13,9 +13,9 @@ nginx-config`` (worker_processes auto) over that folder, on 127.0.0.1.  Three ph
    pre-compressed file) with the dispatcher working;
 3. app: the same wrk on the app's ``/map/data.json`` (the same bytes, from memory) with the dispatcher working.
 
-The dispatcher logs ``--rate`` records a second through the API (on schedule, whatever each takes) and closes each
-one as soon as it is logged, timing every request; each record changes the public figures, so the snapshot is
-rewritten throughout (at most once a second).  Printed: requests/s and p99 of both, their ratio, and the
+The dispatcher logs ``--rate`` records a second through the API (on schedule, whatever each takes), as the issue's
+"before" figure did (``--close`` also closes each one as soon as it is logged), timing every request; each record
+changes the public figures, so the snapshot is rewritten throughout (at most once a second).  Printed: requests/s and p99 of both, their ratio, and the
 dispatcher's p50/p99 in each phase.
 """
 
@@ -52,8 +52,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(int(round(len(ordered) * q)) - 1, 0)] if ordered else float("nan")
 
 
-def dispatcher(base: str, token: str, feeders: list[str], rate: float, stop: threading.Event) -> dict:
-    """Log ``rate`` records a second and close each one right after, until told to stop; every request timed."""
+def dispatcher(base: str, token: str, feeders: list[str], rate: float, stop: threading.Event, close: bool) -> dict:
+    """Log ``rate`` records a second (and close each one right after, with ``close``), until told to stop; every
+    request timed."""
     latencies: list[float] = []
     errors: list[str] = []
     client = httpx.Client(
@@ -82,6 +83,8 @@ def dispatcher(base: str, token: str, feeders: list[str], rate: float, stop: thr
             errors.append(f"create {made.status_code}")
             return
         record = made.json()
+        if not close:
+            return
         closed = timed(
             "POST",
             f"/api/interruptions/{record['id']}/close",
@@ -110,7 +113,7 @@ def dispatcher(base: str, token: str, feeders: list[str], rate: float, stop: thr
 def phase(base: str, token: str, feeders: list[str], args, target: str | None) -> tuple[dict | None, dict]:
     """The dispatcher for ``--seconds``, with wrk on ``target`` at the same time (None: quiet)."""
     stop, out = threading.Event(), {}
-    thread = threading.Thread(target=lambda: out.update(dispatcher(base, token, feeders, args.rate, stop)))
+    thread = threading.Thread(target=lambda: out.update(dispatcher(base, token, feeders, args.rate, stop, args.close)))
     thread.start()
     wrk = None
     try:
@@ -160,7 +163,8 @@ def main() -> None:
     parser.add_argument("--db", default=str(ROOT / "var" / "bench" / "member-map.db"))
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=20.0, help="records logged (and closed) per second")
+    parser.add_argument("--rate", type=float, default=20.0, help="records logged per second")
+    parser.add_argument("--close", action="store_true", help="close each record right after logging it")
     parser.add_argument("--nginx-workers", default="auto", help="nginx worker_processes (the shipped default: auto)")
     parser.add_argument("--wrk-nice", type=int, default=0, help="run wrk under nice -n N (0: as is)")
     parser.add_argument("--worker-priority", type=int, default=None, help="override nginx worker_priority")
@@ -253,7 +257,7 @@ def main() -> None:
     assert nginx is not None and direct is not None
     print(
         f"== /map/data.json ({size:,} bytes gzipped), wrk -t1 -c{args.connections} {args.seconds} s each, "
-        f"a dispatcher logging and closing {args.rate:.0f} records/s"
+        f"a dispatcher logging {'and closing ' if args.close else ''}{args.rate:.0f} records/s"
     )
     print(f"  {'':24}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>10}")
     for name, r in (("nginx (snapshot)", nginx), ("app (one worker)", direct)):
