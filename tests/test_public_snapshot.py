@@ -39,6 +39,7 @@ from tests.helpers import (
     free_port,
     live_server,
     load_test_cooperative,
+    login,
     minutes_ago,
     shoot,
 )
@@ -468,3 +469,29 @@ def test_nginx_serves_the_snapshot_and_the_map_outlives_the_app(snapshot_app):
         watcher.wait(10)
         if app_running:
             app_server.__exit__(None, None, None)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+def test_the_executive_dashboard_warns_when_the_public_map_is_stale(snapshot_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    folder = snapshot_app.folder
+    _write_snapshot(folder, _now() - timedelta(minutes=30))  # the watcher stopped half an hour ago
+    settings = PublicMapSettings(snapshot_dir=str(folder), stale_seconds=300)
+    with live_server(snapshot_app.url, public_map=settings) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+            login(page, SimpleNamespace(base=base), "/executive", "executive")
+            warning = page.locator("#map-health")
+            expect(warning).to_be_visible(timeout=20_000)
+            expect(warning).to_contain_text("The public outage map is not being updated: members see old figures")
+            expect(warning).to_contain_text("min old")
+            shoot(page, "executive-public-map-stale")
+
+            _write_snapshot(folder, _now())  # the watcher is back
+            page.reload()
+            expect(page.locator("#significant")).not_to_be_empty(timeout=20_000)
+            expect(warning).to_be_hidden()
+        finally:
+            browser.close()
