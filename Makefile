@@ -22,7 +22,7 @@ run: setup
 	  OUTAGES_PUBLIC_URL=$${OUTAGES_PUBLIC_URL:-http://127.0.0.1:$(PORT)}; \
 	conf=$$($(VENV)/bin/outages public-map nginx-config --prefix var/nginx --listen 127.0.0.1:$(MAP_PORT) \
 	  --app 127.0.0.1:$(PORT) 2>/dev/null); \
-	nginx -p var/nginx -c $$conf -e var/nginx/error.log; \
+	nginx -p var/nginx -c $$conf -e error.log; \
 	$(VENV)/bin/outages public-map watch 2>var/public-map-watch.log & watcher=$$!; \
 	trap 'kill '$$watcher'; nginx -p var/nginx -c '$$conf' -s quit' EXIT; \
 	echo "Public map (nginx, from the snapshot): http://127.0.0.1:$(MAP_PORT)/map"; \
