@@ -3,8 +3,8 @@
 folium's templates load Leaflet, jQuery, Bootstrap and Font Awesome from CDNs; with no internet (these
 machines, a control room behind a firewall, a member's phone behind a captive portal) that is a blank
 page.  :func:`local_assets` points a map at local copies installed from the npm registry
-(``dashboards/static/package.json``), :func:`area_map` keeps only what a plain polygon map needs, and
-:func:`map_parts` hands the map over in pieces for a page of one's own.
+(``dashboards/static/package.json``) and :func:`area_map` keeps only what a plain polygon map needs (a page
+may take its script as a file of its own, with no inline code).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Figure
 
 # folium asset name -> path inside the npm ``node_modules`` folder
 NPM_FILES = {
@@ -26,7 +25,6 @@ NPM_FILES = {
     "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
     "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
 }
-LEAFLET_ONLY = ("leaflet", "leaflet_css")
 
 
 def local_assets(base_url: str, names=None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -45,15 +43,6 @@ def use_assets(m: folium.Map, js, css) -> folium.Map:
     """Make one map load the given assets instead of folium's CDN defaults."""
     m.default_js, m.default_css = list(js), list(css)
     return m
-
-
-def map_parts(m: folium.Map) -> tuple[str, str, str]:
-    """The map as three pieces of HTML for a page of one's own: what goes in the head (asset links, folium's
-    meta and style blocks), the map's element, and the script that draws it (in its ``<script>`` tag)."""
-    figure = m.get_root()
-    assert isinstance(figure, Figure)  # a folium map's root is its figure
-    figure.render()  # every element puts its parts in the figure's header, html and script
-    return figure.header.render(), figure.html.render(), f"<script>{figure.script.render()}</script>"
 
 
 def simplify_areas(frame: gpd.GeoDataFrame, *, tolerance: float = 0.003, digits: int = 4) -> gpd.GeoDataFrame:
