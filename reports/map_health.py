@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from gis.db import transaction, utcnow
@@ -196,6 +196,15 @@ def _mail(smtp: SmtpSettings, subject: str, text: str) -> bool:
     return True
 
 
+def _open_alarm(session) -> ServiceAlarm | None:
+    return session.scalar(
+        select(ServiceAlarm)
+        .where(ServiceAlarm.kind == KIND, ServiceAlarm.cleared_at.is_(None))
+        .order_by(ServiceAlarm.id.desc())
+        .limit(1)
+    )
+
+
 def watch_public_map(
     sessions: sessionmaker,
     *,
@@ -210,23 +219,24 @@ def watch_public_map(
     health = map_health(settings=settings, now=now)
     if health.status == "off":
         return AlarmChange(None)
-    with transaction(sessions) as session:
-        alarm = session.scalar(
-            select(ServiceAlarm)
-            .where(ServiceAlarm.kind == KIND, ServiceAlarm.cleared_at.is_(None))
-            .order_by(ServiceAlarm.id.desc())
-            .limit(1)
-        )
-        if alarm is None and health.status in ("stale", "down") and not health.grace:
-            subject, text = _raised_mail(health, now=now, cooperative=cooperative)
-            if not _mail(smtp, subject, text):
-                return AlarmChange(None)
-            session.add(ServiceAlarm(kind=KIND, detail=health.problem, raised_at=now))
-            return AlarmChange("raised", mailed=True)
-        if alarm is not None and health.status == "ok":
-            subject, text = _cleared_mail(alarm, health, now=now, cooperative=cooperative)
-            if not _mail(smtp, subject, text):
-                return AlarmChange(None)
-            alarm.cleared_at = now
-            return AlarmChange("cleared", mailed=True)
+    with sessions() as session:  # read the open alarm, then mail outside any transaction: a slow or dead SMTP
+        alarm = _open_alarm(session)  # server must never hold SQLite's write lock (the dispatchers wait on it)
+    if alarm is None and health.status in ("stale", "down") and not health.grace:
+        subject, text = _raised_mail(health, now=now, cooperative=cooperative)
+        if not _mail(smtp, subject, text):
+            return AlarmChange(None)
+        with transaction(sessions) as writing:
+            writing.add(ServiceAlarm(kind=KIND, detail=health.problem, raised_at=now))
+        return AlarmChange("raised", mailed=True)
+    if alarm is not None and health.status == "ok":
+        subject, text = _cleared_mail(alarm, health, now=now, cooperative=cooperative)
+        if not _mail(smtp, subject, text):
+            return AlarmChange(None)
+        with transaction(sessions) as writing:
+            writing.execute(
+                update(ServiceAlarm)
+                .where(ServiceAlarm.id == alarm.id, ServiceAlarm.cleared_at.is_(None))
+                .values(cleared_at=now)
+            )
+        return AlarmChange("cleared", mailed=True)
     return AlarmChange(None)
