@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from dashboards.limits import RateLimit
 from dashboards.pages.templating import STATIC_DIR
 from gis.db import make_engine
+from outages.member_reports import OutageReport
 from outages.members.models import MemberAccount, MemberToken
 from outages.members.texts import TEXTS
 from outages.settings import DEFAULT_CAUSES
@@ -374,12 +375,15 @@ def test_register_activate_twice_sign_in_and_report_an_outage_in_two_taps(page, 
     page.screenshot(path=str(SCREENSHOTS / "member-report-confirm.png"))  # what the phone shows between the taps
     token = page.evaluate("sessionStorage.getItem('outages.memberToken')")
     assert my_point(live, token, JC014_POINT["meter_number"])["report"] is None  # nothing sent on the first tap
+    on.locator("input[data-partial-for][value=some]").check()  # some power: lights dim
     on.locator("button[data-act=confirm]").tap()
     ack = on.locator(".ack")
     ack.wait_for()
     assert ack.inner_text() == "Thanks, your report is new: a dispatcher will look at it."
     report = my_point(live, token, JC014_POINT["meter_number"])["report"]
     assert report and report["status"] == "open"
+    with Session(live.engine) as session:  # the choice reached the report
+        assert session.get(OutageReport, report["id"]).partial_power is True
     page.wait_for_selector(f"article.sp[data-meter='{JC014_POINT['meter_number']}'] dd:has-text('Received')")
     no_sideways_scroll(page)
     shoot(page, "outages")

@@ -154,9 +154,9 @@ const STAGES = ['reported', 'crew_assigned', 'crew_on_site'];  // what is known 
 const HAZARDS = ['wire_down', 'tree_on_line'];
 const home = {
   view: null, timer: null,
-  state: {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, recipients: null, missing: false,
+  state: {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, partial: {}, recipients: null, missing: false,
     removing: null},
-  reset() { this.state = {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, recipients: null,
+  reset() { this.state = {me: null, updated: null, confirming: new Set(), acks: {}, hazards: {}, partial: {}, recipients: null,
     missing: false, removing: null}; },
   start() {
     const VIEWS = ['signin', 'register', 'forgot', 'resend', 'outages', 'alerts'];
@@ -316,7 +316,7 @@ const home = {
     const m = esc(meter);
     const action = this.state.confirming.has(meter)
       ? `<div class="confirm" role="group" aria-label="${esc(t('report_q', {meter}))}">
-           <p class="q">${esc(t('report_q', {meter}))}</p>${this.hazardChoice(meter)}
+           <p class="q">${esc(t('report_q', {meter}))}</p>${this.partialChoice(meter)}${this.hazardChoice(meter)}
            <button type="button" class="wide big danger" data-act="confirm" data-meter="${m}">${esc(t('report_yes'))}</button>
            <button type="button" class="wide plain" data-act="cancel" data-meter="${m}">${esc(t('cancel'))}</button></div>`
       : `<button type="button" class="wide big" data-act="report" data-meter="${m}">${esc(t('report_btn'))}</button>`;
@@ -332,6 +332,14 @@ const home = {
       ${rows.length ? `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>` : ''}
       ${action}${ackHtml}</article>`;
   },
+  /** "How much power do you have?" for one meter's report (partial power), kept across redraws. */
+  partialChoice(meter) {
+    const some = Boolean(this.state.partial[meter]), m = esc(meter);
+    const option = (value, key) => `<label class="check"><input type="radio" name="partial-${m}" value="${value}"
+      data-partial-for="${m}"${some === Boolean(value) ? ' checked' : ''}><span>${esc(t(key))}</span></label>`;
+    return `<fieldset class="choice partial"><legend>${esc(t('partial_q'))}</legend>${option('', 'partial_none')}` +
+      `${option('some', 'partial_some')}</fieldset>`;
+  },
   /** "Is anything dangerous?" for one meter's report, kept across redraws, with the safety text once chosen. */
   hazardChoice(meter) {
     const chosen = this.state.hazards[meter] || '', m = esc(meter);
@@ -342,6 +350,8 @@ const home = {
       (chosen ? `<p class="safety" role="alert">${esc(t('hazard_safety'))}</p>` : '');
   },
   chooseHazard(e) {
+    const some = e.target.closest('input[data-partial-for]');
+    if (some) { this.state.partial[some.dataset.partialFor] = Boolean(some.value); return; }
     const input = e.target.closest('input[data-hazard-for]');
     if (!input) return;
     const meter = input.dataset.hazardFor;
@@ -359,16 +369,17 @@ const home = {
       this.state.confirming.add(meter); delete this.state.acks[meter];
       this.drawCards(); find('confirm').focus();
     } else if (b.dataset.act === 'cancel') {
-      this.state.confirming.delete(meter); delete this.state.hazards[meter];
+      this.state.confirming.delete(meter); delete this.state.hazards[meter]; delete this.state.partial[meter];
       this.drawCards(); find('report').focus();
     } else if (b.dataset.act === 'confirm') {
       b.disabled = true; b.textContent = t('sending');
       try {
         const hazard = this.state.hazards[meter];
-        const answer = await api('POST', '/api/members/me/outage-reports',
-          hazard ? {meter_number: meter, hazard} : {meter_number: meter}, {auth: true});
+        const body = {meter_number: meter, ...(hazard ? {hazard} : {}),
+          ...(this.state.partial[meter] ? {partial_power: true} : {})};
+        const answer = await api('POST', '/api/members/me/outage-reports', body, {auth: true});
         this.state.acks[meter] = {detail: answer.detail, safety: answer.safety};
-        delete this.state.hazards[meter];
+        delete this.state.hazards[meter]; delete this.state.partial[meter];
       } catch (err) {
         if (err.status === 401) return;
         this.state.acks[meter] = {error: err};
