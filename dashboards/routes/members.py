@@ -38,7 +38,7 @@ from outages.members.schemas import (
 )
 from outages.members.service import SAME_ANSWER
 from reports.delivery import get_smtp_settings
-from reports.member_alerts import get_sms_settings
+from reports.member_alerts import SmsSettings, get_sms_settings
 from reports.member_mail import send_account_mail, send_recipient_confirmation
 
 router = APIRouter(tags=["members"])
@@ -188,6 +188,22 @@ def recipients(db: ReadSession, account: ReadingMember) -> list[RecipientOut]:
     return service.recipients(session=db, account=account)
 
 
+def _confirm(tasks: BackgroundTasks, request: Request, recipient_id: int, token: str, sms: SmsSettings) -> None:
+    """After the answer: send a new recipient (an account's extra one, or updates without an account) the link
+    to confirm, by e-mail or text."""
+    settings = get_settings()
+    tasks.add_task(
+        send_recipient_confirmation,
+        request.app.state.readers,
+        recipient_id=recipient_id,
+        token=token,
+        coop=settings.cooperative_name,
+        public_url=settings.public_base,
+        smtp=get_smtp_settings(),
+        sms=sms,
+    )
+
+
 @router.post(
     "/api/members/me/alert-recipients",
     response_model=RecipientOut,
@@ -206,17 +222,7 @@ def add_recipient(
         language=data.language,
         texts_available=sms.available,
     )
-    settings = get_settings()
-    tasks.add_task(
-        send_recipient_confirmation,
-        request.app.state.readers,
-        recipient_id=recipient.id,
-        token=link_token,
-        coop=settings.cooperative_name,
-        public_url=settings.public_base,
-        smtp=get_smtp_settings(),
-        sms=sms,
-    )
+    _confirm(tasks, request, recipient.id, link_token, sms)
     return recipient
 
 
@@ -311,15 +317,5 @@ def ask_for_updates(db: WriteSession, request: Request, data: UpdatesIn, tasks: 
         language=data.language,
         texts_available=sms.available,
     )
-    settings = get_settings()
-    tasks.add_task(
-        send_recipient_confirmation,
-        request.app.state.readers,
-        recipient_id=recipient_id,
-        token=link_token,
-        coop=settings.cooperative_name,
-        public_url=settings.public_base,
-        smtp=get_smtp_settings(),
-        sms=sms,
-    )
+    _confirm(tasks, request, recipient_id, link_token, sms)
     return answer

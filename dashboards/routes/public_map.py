@@ -110,7 +110,7 @@ async def member_map_data(request: Request) -> Response:
     return send(request, payload, cache_control="public, max-age=5")
 
 
-async def _file(request: Request, name: str, cache_control: str = "public, max-age=60") -> Response:
+async def _file(request: Request, name: str, cache_control: str) -> Response:
     payload = await run_in_threadpool(public_site(request.app.state).file, name)
     return send(request, payload, cache_control=cache_control, media_type=FILES[name])
 
@@ -125,71 +125,39 @@ async def member_map_page(request: Request) -> Response:
     return response
 
 
-@router.get(
-    "/map/areas.geojson",
-    summary="The public areas' outlines (GeoJSON, no login)",
-    response_class=GeoJSONResponse,
-    responses=FEATURES,
-)
-async def member_map_areas(request: Request) -> Response:
-    return await _file(request, "areas.geojson")
+# the snapshot's other files: name -> (summary, how the answer is documented, Cache-Control)
+SNAPSHOT_ROUTES: dict[str, tuple[str, type[Response], str]] = {
+    "areas.geojson": ("The public areas' outlines (GeoJSON, no login)", GeoJSONResponse, "public, max-age=60"),
+    "landbase.geojson": (
+        "The base map: roads, places, water (GeoJSON, no login)",
+        GeoJSONResponse,
+        "public, max-age=60",
+    ),
+    "places.json": (
+        "What the map's search finds: communities, counties, ZIP codes",
+        JSONResponse,
+        "public, max-age=60",
+    ),
+    "map.js": ("The page's map of the public areas (script, no login)", ScriptResponse, "public, max-age=60"),
+    "outages.txt": ("The outages as plain text, in English", PlainTextResponse, "public, max-age=5"),
+    "outages.es.txt": ("The outages as plain text, in Spanish", PlainTextResponse, "public, max-age=5"),
+    "odin.json": ("Open outage feed (ODIN PubOutages profile fields, no login)", JSONResponse, "public, max-age=5"),
+}
 
 
-@router.get(
-    "/map/landbase.geojson",
-    summary="The base map: roads, places, water (GeoJSON, no login)",
-    response_class=GeoJSONResponse,
-    responses=FEATURES,
-)
-async def member_map_landbase(request: Request) -> Response:
-    return await _file(request, "landbase.geojson")
+def _serving(name: str, cache_control: str):
+    async def serve(request: Request) -> Response:
+        return await _file(request, name, cache_control)
+
+    return serve
 
 
-@router.get(
-    "/map/places.json",
-    summary="What the map's search finds: communities, counties, ZIP codes",
-    response_class=JSONResponse,
-    responses=NOT_MODIFIED,
-)
-async def member_map_places(request: Request) -> Response:
-    return await _file(request, "places.json")
-
-
-@router.get(
-    "/map/map.js",
-    summary="The page's map of the public areas (script, no login)",
-    response_class=ScriptResponse,
-    responses=NOT_MODIFIED,
-)
-async def member_map_script(request: Request) -> Response:
-    return await _file(request, "map.js")
-
-
-@router.get(
-    "/map/outages.txt",
-    summary="The outages as plain text, in English",
-    response_class=PlainTextResponse,
-    responses=NOT_MODIFIED,
-)
-async def member_map_text(request: Request) -> Response:
-    return await _file(request, "outages.txt", "public, max-age=5")
-
-
-@router.get(
-    "/map/outages.es.txt",
-    summary="The outages as plain text, in Spanish",
-    response_class=PlainTextResponse,
-    responses=NOT_MODIFIED,
-)
-async def member_map_text_es(request: Request) -> Response:
-    return await _file(request, "outages.es.txt", "public, max-age=5")
-
-
-@router.get(
-    "/map/odin.json",
-    summary="Open outage feed (ODIN PubOutages profile fields, no login)",
-    response_class=JSONResponse,
-    responses=NOT_MODIFIED,
-)
-async def member_map_odin(request: Request) -> Response:
-    return await _file(request, "odin.json", "public, max-age=5")
+for _name, (_summary, _documented, _cache) in SNAPSHOT_ROUTES.items():
+    router.add_api_route(
+        f"/map/{_name}",
+        _serving(_name, _cache),
+        methods=["GET"],
+        summary=_summary,
+        response_class=_documented,
+        responses=FEATURES if _documented is GeoJSONResponse else NOT_MODIFIED,
+    )

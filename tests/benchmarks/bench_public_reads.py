@@ -27,7 +27,6 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,7 @@ from gis.db import make_engine, utcnow
 from gis.service import members_served
 from tests.benchmarks.bench_api_logging import ensure_wrk, parse_wrk
 from tests.benchmarks.bench_member_map import ROOT, ensure_sample, free_port, log_open_outages
-from tests.benchmarks.common import add_user
+from tests.benchmarks.common import add_user, app_and_watcher
 
 NGINX = "/usr/sbin/nginx"
 USER, PASSWORD = "reads-bench", "reads-bench-password"
@@ -195,30 +194,7 @@ def main() -> None:
         "OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR": str(snapshot),
         "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
     }
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dashboards.asgi:app",
-            "--port",
-            str(app_port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    # the snapshot's writer, a process beside the app (as in production: `outages public-map watch`)
-    watcher = subprocess.Popen(
-        [str(Path(sys.executable).with_name("outages")), "public-map", "watch", "--every", "0.5"],
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
-    )
+    app, watcher = app_and_watcher(env, app_port)
     conf = nginx_config(
         prefix=work / "nginx",
         snapshot=snapshot,

@@ -15,8 +15,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from sqlalchemy.orm import Session
 from gis.db import make_engine, utcnow
 from gis.service import members_served
 from tests.benchmarks.bench_member_map import ROOT, ensure_sample, free_port, log_open_outages
-from tests.benchmarks.common import add_user
+from tests.benchmarks.common import add_user, app_and_watcher
 
 USER, PASSWORD = "snapshot-bench", "snapshot-bench-password"
 LIMIT = 30.0  # give up on one outage after this many seconds
@@ -69,30 +67,7 @@ def main() -> None:
         "OUTAGES_PUBLIC_MAP_SNAPSHOT_DIR": str(folder),
         "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
     }
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dashboards.asgi:app",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    # the snapshot's writer, a process beside the app (as in production: `outages public-map watch`)
-    watcher = subprocess.Popen(
-        [str(Path(sys.executable).with_name("outages")), "public-map", "watch", "--every", "0.5"],
-        env=env,
-        cwd=ROOT,
-        stderr=subprocess.DEVNULL,
-    )
+    app, watcher = app_and_watcher(env, port)
     base = f"http://127.0.0.1:{port}"
     delays: list[float] = []
     missed = 0

@@ -77,3 +77,21 @@ os.environ.setdefault("OUTAGES_SECRET_KEY", "benchmark-signing-key-0123456789-01
 # the servers benchmarks start run outside demo mode: a real-looking public address, and loopback allowed
 os.environ.setdefault("OUTAGES_PUBLIC_URL", "https://outages.coop.example")
 os.environ.setdefault("OUTAGES_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+
+def app_and_watcher(env: dict[str, str], port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The app on ``port`` (uvicorn, one worker) and, beside it as in production, the public map's snapshot
+    writer (``outages public-map watch``), both configured by ``env``."""
+    app = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--port", str(port), "--workers", "1"]
+        + ["--log-level", "warning", "--no-access-log"],
+        env=env,
+        cwd=ROOT,
+    )
+    watcher = subprocess.Popen(
+        [str(Path(sys.executable).with_name("outages")), "public-map", "watch", "--every", "0.5"],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    return app, watcher
