@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gis.db import Base, UTCDateTime, utcnow
@@ -38,6 +38,11 @@ class Incident(Base):
     significant_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     classification: Mapped[dict | None] = mapped_column(JSON)
     classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what the rule owed (issue 16), kept for every significant incident, live or imported: an initial notice
+    # (significant), a summary report (lasted more than 24 hours) and when that report was due
+    notice_required: Mapped[bool | None] = mapped_column(Boolean)
+    report_required: Mapped[bool | None] = mapped_column(Boolean)
+    report_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     interruptions: Mapped[list[Interruption]] = relationship(back_populates="incident", order_by="Interruption.id")
 
@@ -180,3 +185,26 @@ class ContactAttempt(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by: Mapped[str] = mapped_column(String(80))
+
+
+class LogRevision(Base):
+    """The interruption log's revision (one row): raised in every transaction that writes a record, its steps or
+    its points (:mod:`outages.journal`).  Its row lock orders those transactions, so that revisions are
+    committed in order and a reader that sees revision N has every change up to N."""
+
+    __tablename__ = "log_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class LogChange(Base):
+    """Which record a revision changed (``interruption_id`` NULL: any, e.g. a bulk import): the caches of
+    :mod:`outages.history` reread just those records."""
+
+    __tablename__ = "log_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    interruption_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

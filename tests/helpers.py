@@ -470,3 +470,34 @@ def axe_violations(page, *, tags=("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")) -
         list(tags),
     )
     return found
+
+
+def printed(content: bytes, suffix: str = ".xlsx") -> list[str]:
+    """The pages a document prints on, as LibreOffice converts it to PDF (the text of each page): how a
+    forwarded workbook looks on paper (issue 16).  Each call has its own LibreOffice profile, so calls never
+    wait for each other's lock."""
+    import subprocess
+    import tempfile
+
+    import pypdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / f"document{suffix}"
+        source.write_bytes(content)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{tmp}/profile",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+        reader = pypdf.PdfReader(Path(tmp) / "document.pdf")
+        return [page.extract_text() for page in reader.pages]
