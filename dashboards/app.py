@@ -20,6 +20,7 @@ from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker
 from outages.public_map import PublicMapSettings
 from reports.flow import tick
+from reports.headline import keep_warm
 from reports.member_alerts import alert_round
 
 
@@ -42,6 +43,7 @@ def create_app(
                     every=30,
                     at_least=5,
                 ),
+                Worker("outages-reliability", app.state.readers, keep_warm, every=600, at_least=10),
                 Worker(
                     "outages-alerts",
                     app.state.sessions,

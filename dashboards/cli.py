@@ -1,4 +1,7 @@
-"""The ``outages`` command line.  Every command owns its transaction."""
+"""The ``outages`` command line.  Every command owns its transaction and answers in plain sentences: what it
+did ("Imported 3 incidents, 12 interruption records and 20 restoration steps from x.csv."), or what was
+wrong and the fix.  Bad input (a refused file) ends with exit code 1; a file that cannot be read or written
+(no such file, a folder, no permission) with exit code 2, as a usage error; never a traceback."""
 
 from __future__ import annotations
 
@@ -18,15 +21,23 @@ from dashboards.settings import get_settings
 from gis.db import make_engine, make_sessionmaker, transaction, utcnow
 from gis.errors import DomainError
 
+FILE_PROBLEM = 2  # exit code for a file that cannot be read or written (as Click's usage errors)
+
 
 class _Outages(TyperGroup):
     """The ``outages`` command: a database failure an operator can fix (unreachable server, wrong password,
     missing role, database or PostGIS, no right to create tables, schema not migrated, unwritable SQLite
-    path) ends every command in one sentence with its fix and exit code 1, not a traceback."""
+    path) ends every command in one sentence with its fix and exit code 1, not a traceback; a file that
+    cannot be read or written ends in one sentence with exit code 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except OSError as err:
+            if err.filename is None:
+                raise
+            console.print(_file_sentence(Path(err.filename), err), style="red", soft_wrap=True, markup=False)
+            raise typer.Exit(FILE_PROBLEM) from None
         except (SQLAlchemyError, DatabaseUnavailable) as err:
             settings = get_settings()
             sentence = explain(err, settings.database_url, configured="database_url" in settings.model_fields_set)
@@ -65,10 +76,103 @@ def _sessions(url: str | None = None, *, read_only: bool = False):
 
 
 def _fail(err: DomainError) -> None:
-    console.print(f"[red]{err.message}[/red]")
+    """A refused input: its message, then up to 20 of its problems, one sentence a line; exit code 1."""
+    console.print(err.message, style="red", soft_wrap=True, markup=False, highlight=False)
     for problem in err.problems[:20]:
-        console.print(f"  - {problem}")
+        console.print(f"  - {_problem_sentence(problem)}", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(1)
+
+
+def _problem_sentence(problem) -> str:
+    """One listed problem in words: 'row 3, column feeder_id: unknown feeder 'NOPE'. Fix: ...'."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    where = ", ".join(
+        f"{key} {problem[key]}" for key in ("file", "sheet", "layer", "row", "column") if problem.get(key) is not None
+    )
+    text = str(problem.get("message", "")).rstrip(".")
+    fix = problem.get("fix")
+    rest = {k: v for k, v in problem.items() if k not in ("file", "sheet", "layer", "row", "column", "message", "fix")}
+    sentence = f"{where}: {text}." if where else f"{text}."
+    if fix:
+        sentence += f" Fix: {str(fix).rstrip('.')}."
+    if rest:
+        sentence += " (" + ", ".join(f"{k} {v}" for k, v in rest.items()) + ")"
+    return sentence
+
+
+def _file_sentence(path: Path, err: OSError | None = None) -> str:
+    """What is wrong with a file an operator named, and the fix."""
+    if isinstance(err, IsADirectoryError) or (err is None and path.is_dir()):
+        return f"{path}: is a folder, not a file. Fix: give the path of a file."
+    if isinstance(err, FileNotFoundError) or (err is None and not path.exists()):
+        if not path.parent.exists():
+            return f"{path}: no such folder ({path.parent}). Fix: check the path, or make the folder first."
+        return f"{path}: no such file. Fix: check the name and the folder (relative paths start in {Path.cwd()})."
+    if isinstance(err, PermissionError):
+        return f"{path}: permission denied. Fix: check the file's and the folder's permissions."
+    reason = err.strerror if err is not None and err.strerror else "cannot be used"
+    return f"{path}: {reason.lower()}. Fix: check the path and that the disk is not full or read-only."
+
+
+def _read(path: Path) -> bytes:
+    """A file's bytes, or one sentence and exit code 2."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        console.print(_file_sentence(path, err), style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(FILE_PROBLEM) from None
+
+
+def _need_files(paths: list[Path]) -> None:
+    """Exit code 2 with one sentence when a named input file is missing or a folder."""
+    for path in paths:
+        if not path.is_file():
+            console.print(_file_sentence(path), style="red", soft_wrap=True, markup=False)
+            raise typer.Exit(FILE_PROBLEM)
+
+
+def _need_folder(path: Path) -> None:
+    """Exit code 2 with one sentence, before any work, when an output file's folder does not exist."""
+    if not path.parent.is_dir() or path.is_dir():
+        console.print(
+            _file_sentence(path, IsADirectoryError() if path.is_dir() else FileNotFoundError()),
+            style="red",
+            soft_wrap=True,
+            markup=False,
+        )
+        raise typer.Exit(FILE_PROBLEM)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file, or one sentence and exit code 2."""
+    try:
+        path.write_bytes(data)
+    except OSError as err:
+        console.print(_file_sentence(path, err), style="red", soft_wrap=True, markup=False)
+        raise typer.Exit(FILE_PROBLEM) from None
+
+
+def _listing(counts: dict[str, int], names: dict[str, str] | None = None) -> str:
+    """'3 incidents, 12 interruption records and 20 restoration steps' from counts by key."""
+    names = names or {}
+    parts = [f"{v:,} {_plural(names.get(k, k.replace('_', ' ')), v)}" for k, v in counts.items()]
+    if not parts:
+        return "nothing"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _plural(words: str, n: int) -> str:
+    """'service points' for 1 is 'service point', 'registry entries' 'registry entry'; others stay."""
+    if n != 1:
+        return words
+    if words.endswith("ies"):
+        return words[:-3] + "y"
+    return words[:-1] if words.endswith("s") else words
+
+
+def _say(text: str) -> None:
+    console.print(text, soft_wrap=True, markup=False, highlight=False)
 
 
 @db_app.command("upgrade")
@@ -160,14 +264,15 @@ def facilities_import(files: list[Path]) -> None:
     from gis.files import read_facilities
     from gis.service import import_facilities
 
+    _need_files(files)
     try:
         layers = read_facilities(files)
-        with Progress(console=console) as bar, transaction(_sessions()) as session:
+        with Progress(console=console, transient=True) as bar, transaction(_sessions()) as session:
             task = bar.add_task("Importing facilities", total=7)
             counts = import_facilities(session=session, layers=layers, progress=lambda _n: bar.advance(task))
     except DomainError as err:
         _fail(err)
-    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
+    _say(f"Imported {_listing(counts)} from {', '.join(f.name for f in files)}.")
 
 
 @facilities_app.command("export")
@@ -176,26 +281,33 @@ def facilities_export(out: Path) -> None:
     from gis.files import write_facilities
     from gis.service import export_facilities
 
+    _need_folder(out)
     with transaction(_sessions()) as session:
         write_facilities(export_facilities(session=session), out)
-    console.print(f"Wrote {out}")
+    _say(f"Wrote the facility layer to {out}.")
 
 
 @records_app.command("import")
 def records_import(file: Path, actor: Annotated[str, typer.Option(help="Recorded as the author")] = "import") -> None:
-    """Bulk import historical interruption records from CSV or Excel (all rows or none)."""
-    from outages.records_io import import_records, parse_records
+    """Bulk import historical interruption records from CSV or Excel (all rows or none); says what the rule
+    owed for the imported incidents (notices, summary reports) and warns of records still open."""
+    from outages.records_io import parse_records
+    from reports.flow import import_history
 
+    data = _read(file)
     try:
-        frame = parse_records(file.read_bytes(), file.name)
-        with Progress(console=console) as bar, transaction(_sessions()) as session:
+        frame = parse_records(data, file.name)
+        with Progress(console=console, transient=True) as bar, transaction(_sessions()) as session:
             task = bar.add_task("Importing records", total=len(frame))
-            counts = import_records(
+            answer = import_history(
                 session=session, frame=frame, actor=actor, source=file.name, progress=lambda n: bar.advance(task, n)
             )
     except DomainError as err:
         _fail(err)
-    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()))
+    counts = answer.written.counts()
+    _say(f"Imported {_listing(counts, {'interruptions': 'interruption records'})} from {file.name}.")
+    for warning in answer.warnings:
+        console.print(warning, style="yellow", soft_wrap=True, markup=False, highlight=False)
 
 
 @records_app.command("export")
@@ -203,10 +315,11 @@ def records_export(out: Path) -> None:
     """Export interruption records to .csv or .xlsx (the import format)."""
     from outages.records_io import export_records, to_csv, to_xlsx
 
+    _need_folder(out)
     with transaction(_sessions()) as session:
         frame = export_records(session=session)
-    out.write_bytes(to_xlsx(frame) if out.suffix.lower() == ".xlsx" else to_csv(frame))
-    console.print(f"Wrote {len(frame):,} records to {out}")
+    _write(out, to_xlsx(frame) if out.suffix.lower() == ".xlsx" else to_csv(frame))
+    _say(f"Wrote {len(frame):,} records to {out}.")
 
 
 @records_app.command("purge")
@@ -235,12 +348,13 @@ def sample_generate(out: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = 2026
     counts["registry entries"] = generate_registry(
         out / "facilities.gpkg", out / "registry.xlsx", seed=seed, today=date.today()
     )
-    console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    _say(f"Generated {_listing(counts)} in {out}.")
 
 
 @sample_app.command("load")
 def sample_load(folder: Path = SAMPLE_DIR) -> None:
     """Import the generated sample (facilities, five years of records, the registry) into the database."""
+    _need_files([folder / "facilities.gpkg", folder / "interruptions.csv", folder / "registry.xlsx"])
     facilities_import([folder / "facilities.gpkg"])
     records_import(folder / "interruptions.csv", actor="sample-data")
     registry_import(folder / "registry.xlsx", actor="sample-data")
@@ -435,14 +549,13 @@ def registry_import(
     """Import registry entries and contacts from Excel (all rows or none; unchanged rows stay as they are)."""
     from registry.spreadsheet import import_registry
 
+    data = _read(file)
     try:
         with transaction(_sessions()) as session:
-            counts = import_registry(
-                session=session, data=file.read_bytes(), filename=file.name, actor=actor, zone=_zone()
-            )
+            counts = import_registry(session=session, data=data, filename=file.name, actor=actor, zone=_zone())
     except DomainError as err:
         _fail(err)
-    console.print(", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    _say(f"Registry entries from {file.name}: {_listing(counts)}.")
 
 
 @registry_app.command("export")
@@ -450,9 +563,11 @@ def registry_export(out: Path) -> None:
     """Export every entry and contact to Excel (re-importable)."""
     from registry.spreadsheet import export_registry
 
+    _need_folder(out)
     with transaction(_sessions()) as session:
-        out.write_bytes(export_registry(session=session, zone=_zone()))
-    console.print(f"Wrote {out}")
+        data = export_registry(session=session, zone=_zone())
+    _write(out, data)
+    _say(f"Wrote the registry to {out}.")
 
 
 @registry_app.command("annex")
@@ -461,12 +576,13 @@ def registry_annex(out: Path) -> None:
     from registry.service import list_entries, to_out
     from reports.registry_annex import annex_pdf, annex_workbook
 
+    _need_folder(out)
     today = utcnow().astimezone(_zone()).date()
     with transaction(_sessions()) as session:
         entries = to_out(session, list_entries(session=session), today=today, zone=_zone())
     make = annex_pdf if out.suffix.lower() == ".pdf" else annex_workbook
-    out.write_bytes(make(entries, cooperative=get_settings().cooperative_name, as_of=today))
-    console.print(f"Wrote {out} ({len(entries)} entries)")
+    _write(out, make(entries, cooperative=get_settings().cooperative_name, as_of=today))
+    _say(f"Wrote {out} ({len(entries):,} {'entry' if len(entries) == 1 else 'entries'}).")
 
 
 @registry_app.command("review")
@@ -601,6 +717,7 @@ def reliability_report(year: int, out: Path) -> None:
     from outages.reliability import annual_reliability
     from reports.reliability_report import reliability_pdf, reliability_workbook
 
+    _need_folder(out)
     try:
         if out.suffix.lower() not in (".xlsx", ".pdf"):
             raise InvalidInput(f"{out.name}: unknown report type. Fix: name the file .xlsx or .pdf.")
@@ -609,7 +726,7 @@ def reliability_report(year: int, out: Path) -> None:
     except DomainError as err:
         _fail(err)
     make = reliability_pdf if out.suffix.lower() == ".pdf" else reliability_workbook
-    out.write_bytes(make(data, cooperative=get_settings().cooperative_name))
+    _write(out, make(data, cooperative=get_settings().cooperative_name))
     every, normal = data.system(days="all"), data.system(days="normal")
     console.print(
         f"Wrote {out}: {year} SAIDI {every['saidi']:.1f} min, SAIFI {every['saifi']:.3f} "

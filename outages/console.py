@@ -305,7 +305,7 @@ def console_overview(
                 feeder=r.feeder.code if r.feeder is not None else None,
                 device=r.device.code if r.device is not None else None,
                 transmission_line=r.transmission_line.code if r.transmission_line is not None else None,
-                substation=",".join(subs),
+                substation=", ".join(subs),
                 substations=subs,
                 division=divisions[0] if divisions else None,
                 divisions=divisions,

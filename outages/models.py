@@ -196,6 +196,9 @@ class LogRevision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # drawn anew with each revision: a reader's cache names the revision it holds by number and token, so that a
+    # revision number reused after a rollback or a restore from backup is never taken for the one it read
+    token: Mapped[str | None] = mapped_column(String(32))
 
 
 class LogChange(Base):
@@ -206,5 +209,9 @@ class LogChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    token: Mapped[str] = mapped_column(String(32))  #: the revision's token (:class:`LogRevision`)
     interruption_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from outages import journal  # noqa: E402,F401  (its session events journal every write of the log)

@@ -13,6 +13,11 @@ on part of its facility left dark (separated by ``;``), so that the record is lo
 * a smaller count with ``meters`` is those meters, plus any remainder as an unlocated count;
 * a smaller count without ``meters`` stays an unlocated count, shown as such.
 
+An optional ``etr`` column (not exported) gives an open record's estimated time of restoration.  The import
+is history: it sends no notice.  :class:`ImportResult` says what was written and which records are still
+open or have an ETR ahead, so that the answer can warn about them (the reports layer adds what the rule
+owed: :func:`reports.flow.import_history`).
+
 Step counts stay counts: on a located record, the members a step brought back are taken in network order
 (an approximation the indices report, see :mod:`outages.power_state`).  Times without a zone are read in the cooperative's
 zone, and the problems of a refused file give times in it.  An export re-imported into an empty log gives the same
@@ -23,7 +28,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pandas as pd
@@ -37,8 +43,17 @@ from gis.models import Device, Feeder, ServicePoint, TransmissionLine
 from gis.network import network
 from gis.service import members_served
 from gis.spreadsheets import neutralise, neutralise_row, restore
+from gis.workbook_print import fit_text, print_setup
 from outages.formatting import format_time
-from outages.models import AuditEntry, Cause, Incident, Interruption, InterruptionPoint, RestorationStep
+from outages.models import (
+    AuditEntry,
+    Cause,
+    EtrChange,
+    Incident,
+    Interruption,
+    InterruptionPoint,
+    RestorationStep,
+)
 from outages.schemas import time_problem
 from outages.settings import get_rule_settings
 
@@ -59,8 +74,10 @@ COLUMNS = [
     "notes",
     "meters",
 ]
+OPTIONAL = ["etr"]  # read when present, never exported
 REQUIRED = ["cause", "start", "members_out"]
 MAX_PROBLEMS = 100
+LISTED = 10  # record references a warning names before "and N more"
 CHUNK = 5000
 
 
@@ -117,10 +134,12 @@ def parse_records(data: bytes, filename: str) -> pd.DataFrame:
             f"{', '.join(COLUMNS)} (download an export for a template).",
             field="file",
         )
-    for col in COLUMNS:
+    for col in COLUMNS + OPTIONAL:
         if col not in frame.columns:
             frame[col] = ""
-    return frame[COLUMNS].apply(lambda c: c.astype(str).str.strip().replace({"nan": "", "None": ""}).map(restore))
+    return frame[COLUMNS + OPTIONAL].apply(
+        lambda c: c.astype(str).str.strip().replace({"nan": "", "None": ""}).map(restore)
+    )
 
 
 def _text(data: bytes) -> bool:
@@ -151,14 +170,76 @@ def _flag(text: str) -> bool | None:
     raise ValueError(text)
 
 
+@dataclass
+class ImportResult:
+    """What an import wrote, and what of it is not history yet: records left open, ETRs still ahead."""
+
+    incidents: int  # incidents the file made
+    interruptions: int
+    restoration_steps: int
+    incident_ids: list[int] = field(default_factory=list)  # every incident the file added records to
+    open_records: list[str] = field(default_factory=list)  # refs of records imported without a restoration
+    future_etrs: list[tuple[str, datetime]] = field(default_factory=list)  # (ref, ETR) of ETRs still ahead
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "incidents": self.incidents,
+            "interruptions": self.interruptions,
+            "restoration_steps": self.restoration_steps,
+        }
+
+    def warnings(self, zone: tzinfo) -> list[str]:
+        """The records a person should look at, in plain sentences."""
+        out = []
+        if self.open_records:
+            n = len(self.open_records)
+            out.append(
+                f"{_records(n)} {'was' if n == 1 else 'were'} imported open, with no restored_at: "
+                f"{_refs(self.open_records)}. {'It counts' if n == 1 else 'They count'} as out now (maps, console, "
+                "indices) until closed; if the power is back, close "
+                f"{'it' if n == 1 else 'them'} in the console or import the restoration time."
+            )
+        if self.future_etrs:
+            n = len(self.future_etrs)
+            listed = [f"{ref} ({format_time(at, zone)})" for ref, at in self.future_etrs]
+            out.append(
+                f"{_records(n)} {'has an ETR' if n == 1 else 'have ETRs'} in the future: {_refs(listed)}. "
+                f"{'It is' if n == 1 else 'They are'} an outage going on now, not history: keep "
+                f"{'its' if n == 1 else 'their'} ETR up to date in the console."
+            )
+        return out
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record" + ("" if n == 1 else "s")
+
+
+def _refs(refs: list[str]) -> str:
+    shown = ", ".join(refs[:LISTED])
+    return shown if len(refs) <= LISTED else f"{shown} and {len(refs) - LISTED:,} more"
+
+
+def _problems_note(total: int) -> str:
+    """The end of a refused file's message: how many problems there were and how many are listed."""
+    if total == 1:
+        return " Nothing was imported."
+    if total <= MAX_PROBLEMS:
+        return f" All {total} problems are listed; nothing was imported."
+    return f" The first {MAX_PROBLEMS} of {total:,} problems are listed; nothing was imported."
+
+
 def import_records(
     *, session: Session, frame: pd.DataFrame, actor: str, source: str = "upload", progress=None
-) -> dict[str, int]:
-    """Check every row, then write all records (or none).  Returns counts written."""
+) -> ImportResult:
+    """Check every row, then write all records (or none).  Returns what was written (:class:`ImportResult`);
+    a refused file lists its first :data:`MAX_PROBLEMS` problems and says how many there were in all."""
     zone = get_rule_settings().zone
     problems: list[dict] = []
+    found = 0  # problems in all; ``problems`` keeps the first MAX_PROBLEMS
 
     def problem(row: int, column: str, message: str, fix: str) -> None:
+        nonlocal found
+        found += 1
         if len(problems) < MAX_PROBLEMS:
             problems.append({"row": row, "column": column, "message": message, "fix": fix})
 
@@ -191,7 +272,7 @@ def import_records(
     net = network(session) if listed else None
     for index, row in enumerate(frame.to_dict("records")):
         n = index + 2  # spreadsheet row: header is row 1
-        count = len(problems)
+        count = found
         ref = row["record_ref"] or f"import-{now:%Y%m%d%H%M%S}-{n}"
         if ref in known_refs or ref in seen_refs:
             problem(n, "record_ref", f"record_ref {ref!r} is already used", "give each record its own reference")
@@ -263,7 +344,7 @@ def import_records(
                 "give the number of members interrupted",
             )
             members = None
-        if members is not None and count == len(problems):
+        if members is not None and count == found:
             limit = (
                 served["device"].get(device)
                 if device
@@ -292,7 +373,29 @@ def import_records(
                     "write e.g. 2024-05-01T15:00=120;2024-05-01T15:40=35",
                 )
                 steps = []
+        etr = None
+        if row["etr"]:
+            try:
+                etr = _time(row["etr"], zone)
+            except ValueError:
+                problem(n, "etr", f"{row['etr']!r} is not a date and time", "use ISO 8601, e.g. 2024-05-01T18:00")
+            else:
+                if restored is not None:
+                    problem(
+                        n,
+                        "etr",
+                        "an ETR is given for a record that was restored",
+                        "leave etr empty when restored_at is filled in",
+                    )
+                elif start is not None and etr <= start:
+                    problem(
+                        n,
+                        "etr",
+                        f"etr {format_time(etr, zone)} is not after start ({format_time(start, zone)})",
+                        "give an estimate later than the start",
+                    )
         for column, times, ahead in (
+            ("etr", [etr], True),
             ("start", [start], scheduled),
             ("restored_at", [restored], False),
             ("steps", [t for t, _ in steps], False),
@@ -324,7 +427,7 @@ def import_records(
                     "check the counts",
                 )
         located = []
-        if index in listed and count == len(problems):
+        if index in listed and count == found:
             meters = listed[index]
             unknown = [m for m in meters if m not in meter_ids]
             facility = (
@@ -358,7 +461,7 @@ def import_records(
                     "give at least as many members as meters",
                 )
             located = [meter_ids[m] for m in meters if m in meter_ids]
-        if count != len(problems) or start is None or members is None:
+        if count != found or start is None or members is None:
             continue
         whole = (
             served["device"].get(device)
@@ -389,6 +492,7 @@ def import_records(
                 "transmission_line_id": lines.get(line),
                 "location": row["location"] or None,
                 "notes": row["notes"] or None,
+                "etr_at": etr,
                 "created_by": actor,
                 "updated_by": actor,
                 "created_at": now,
@@ -403,12 +507,7 @@ def import_records(
         first = problems[0]
         raise InvalidInput(
             f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
-            f"Fix: {first['fix']}."
-            + (
-                f" ({len(problems)} problems in all; nothing was imported.)"
-                if len(problems) > 1
-                else " Nothing was imported."
-            ),
+            f"Fix: {first['fix']}." + _problems_note(found),
             field=first["column"],
             problems=problems,
         )
@@ -441,6 +540,21 @@ def import_records(
         InterruptionPoint,
         [{"interruption_id": ids[ref], "service_point_id": sp} for ref, sps in points_by_ref.items() for sp in sps],
     )
+    estimates = [r for r in records if r["etr_at"] is not None]
+    _bulk(
+        session,
+        EtrChange,
+        [
+            {
+                "interruption_id": ids[r["record_ref"]],
+                "etr_at": r["etr_at"],
+                "set_at": now,
+                "set_by": actor,
+                "note": f"imported from {source}"[:300],
+            }
+            for r in estimates
+        ],
+    )
     session.add(
         AuditEntry(
             entity="import",
@@ -452,7 +566,14 @@ def import_records(
         )
     )
     session.flush()
-    return {"incidents": len(new_refs), "interruptions": len(records), "restoration_steps": len(step_rows)}
+    return ImportResult(
+        incidents=len(new_refs),
+        interruptions=len(records),
+        restoration_steps=len(step_rows),
+        incident_ids=sorted({r["incident_id"] for r in records}),
+        open_records=[r["record_ref"] for r in records if r["status"] == "open"],
+        future_etrs=[(r["record_ref"], r["etr_at"]) for r in estimates if r["etr_at"] > now],
+    )
 
 
 def _meters(text: str) -> list[str]:
@@ -563,18 +684,24 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return frame.map(neutralise).to_csv(index=False, lineterminator="\r\n").encode()
 
 
+XLSX_WIDTHS = (14, 22, 11, 22, 12, 16, 11, 18, 26, 26, 13, 40, 30, 30, 30)  #: [characters], in COLUMNS order
+
+
 def to_xlsx(frame: pd.DataFrame) -> bytes:
     """An Excel workbook: one 'interruptions' sheet, header frozen, text cells as exported (formula-like
-    text quoted, never a formula: :mod:`gis.spreadsheets`)."""
+    text quoted, never a formula: :mod:`gis.spreadsheets`).  It prints landscape, one page wide, the header
+    row on every page, every column as wide as its heading and long text wrapped."""
     book = Workbook()
     sheet = book.active
     sheet.title = "interruptions"
+    print_setup(sheet, header_rows=1, title="Interruption log")
     sheet.append(COLUMNS)
     for row in frame.itertuples(index=False):
         sheet.append(neutralise_row(row))
     sheet.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHIJKLMNO", (14, 22, 10, 12, 14, 16, 9, 10, 26, 26, 10, 40, 30, 30, 30)):
+    for col, width in zip("ABCDEFGHIJKLMNO", XLSX_WIDTHS):
         sheet.column_dimensions[col].width = width
+    fit_text(sheet, min_row=2)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

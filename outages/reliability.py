@@ -86,26 +86,35 @@ U.S. EIA Form EIA-861, schedule "Reliability" (SAIDI, SAIFI with and without maj
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
 from gis.errors import InvalidInput
 from gis.models import Feeder, ServiceArea, Substation
 from gis.network import Network, network
+from outages import history, journal
 from outages import indices as ix
 from outages import power_state as ps
 from outages.models import Cause, Interruption, RestorationStep
 from outages.settings import get_rule_settings
+
+if TYPE_CHECKING:
+    from outages.regulatory import Eia861, PuraWorstFeeders
 
 __all__ = [
     "DAY_TYPES",
@@ -126,10 +135,12 @@ __all__ = [
     "implausible_records",
     "cause_labels",
     "indices_for",
+    "loss_of_supply",
     "annual_reliability",
 ]
 
 DAY_TYPES = ("all", "normal", "major_event")
+LOSS_OF_SUPPLY_CAUSE = "power_supply"  #: the cause code of a loss of supply (transmission or generation)
 GROUPINGS = ix.GROUPINGS  # division, substation, feeder, cause
 HISTORY_YEARS = ix.T_MED_YEARS
 MEMBERS_NOTE = (
@@ -213,10 +224,37 @@ class MembersServed:
         return {"feeder": self.feeder, "substation": self.substation, "division": self.division}[group_by]
 
 
+_SERVED: WeakKeyDictionary[Network, MembersServed] = WeakKeyDictionary()
+_TOKENS: WeakKeyDictionary[Network, int] = WeakKeyDictionary()
+_NEXT_TOKEN = itertools.count(1)
+
+
+def _token(net: Network) -> int:
+    """A number naming this network (this facility layer) in cache keys, never reused."""
+    token = _TOKENS.get(net)
+    if token is None:
+        token = _TOKENS.setdefault(net, next(_NEXT_TOKEN))
+    return token
+
+
+def _until(records: pd.DataFrame, end: pd.Timestamp) -> pd.Timestamp:
+    """Up to which instant a result read records (:func:`outages.history.memo`): the period's end, or the
+    restoration of the last record (of those read) still dark then."""
+    last = records["restored"].max() if len(records) else None
+    return max(end, last) if last is not None and pd.notna(last) else end
+
+
 def members_served(*, session: Session, net: Network | None = None) -> MembersServed:
     """Members served now per feeder, substation and division (feeders assigned by majority), counted on the
-    network (:func:`gis.network.network`, built once per facility layer)."""
+    network (:func:`gis.network.network`, built once per facility layer) once per network."""
     net = net or network(session)
+    found = _SERVED.get(net)
+    if found is None:
+        found = _SERVED.setdefault(net, _members_served(session, net))
+    return found
+
+
+def _members_served(session: Session, net: Network) -> MembersServed:
     feeders = session.execute(
         select(Feeder.id, Feeder.code, Substation.code)
         .join(Substation, Substation.id == Feeder.substation_id)
@@ -268,46 +306,8 @@ def members_served(*, session: Session, net: Network | None = None) -> MembersSe
 # records and restoration steps
 
 
-RECORD_COLUMNS = [
-    "record_id",
-    "start",
-    "restored",
-    "members_out",
-    "feeder",
-    "substation",
-    "division",
-    "cause",
-    "momentary",
-    "feeder_id",
-    "device_id",
-    "transmission_line_id",
-    "extent",
-]
-STEP_COLUMNS = ["record_id", "at", "members_restored", "step_id", "device_id"]
-
-
-def _labels(column: pd.Series) -> pd.Series:
-    """Text labels as Python objects, None where missing."""
-    out = column.astype(object)
-    return out.where(out.notna(), None)
-
-
-def _raw_time(column):
-    """A UTC time column read as the driver gives it (SQLite: text; PostgreSQL: an aware datetime), parsed in
-    bulk by :func:`_utc_times` instead of one value at a time."""
-    return type_coerce(column, String)
-
-
-def _utc_times(values: pd.Series) -> pd.Series:
-    if len(values) and isinstance(values.iloc[0], str):
-        return pd.to_datetime(values, utc=True, format="ISO8601")  # SQLite keeps UTC as naive ISO text
-    return pd.to_datetime(values, utc=True)
-
-
-def _columns(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
-    """Result rows as a frame of object columns (one transposition, no per-row conversion)."""
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    return pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(names, columns)})
+RECORD_COLUMNS = [*history.RECORD_COLUMNS[:6], "division", *history.RECORD_COLUMNS[6:]]
+STEP_COLUMNS = history.STEP_COLUMNS
 
 
 def load_records(
@@ -317,100 +317,33 @@ def load_records(
     :mod:`outages.indices` (``records``, ``steps``); times are UTC.  ``feeder_division`` as in
     :class:`MembersServed` (read when not given).  Beside the engine's columns, ``records`` has the facility
     ids and ``extent``, ``steps`` the ``step_id`` and the ``device_id`` it names (-1: none), for the
-    per-member model (module docstring)."""
+    per-member model (module docstring).  Read from the closed log kept in memory (:mod:`outages.history`),
+    or from the database by a session with uncommitted writes to the log."""
     tz = get_rule_settings().timezone
-    lo, hi = _utc(_instant(start, tz, "start")), _utc(_instant(end, tz, "end"))
+    lo, hi = _instant(start, tz, "start"), _instant(end, tz, "end")
     if feeder_division is None:
         feeder_division = members_served(session=session).feeder_division
-    earliest, latest = _window()
-    where = (
-        Interruption.status == "closed",
-        Interruption.start_at >= max(lo, earliest),
-        Interruption.start_at < min(hi, latest),
-        Interruption.restored_at >= earliest,
-        Interruption.restored_at <= latest,
-        Interruption.id.not_in(_steps_outside(earliest, latest)),
-    )
-    rows = session.execute(
-        select(
-            Interruption.id,
-            _raw_time(Interruption.start_at),
-            _raw_time(Interruption.restored_at),
-            Interruption.members_out,
-            Feeder.code,
-            Substation.code,
-            Interruption.cause_code,
-            Interruption.momentary,
-            func.coalesce(Interruption.feeder_id, -1),
-            func.coalesce(Interruption.device_id, -1),
-            func.coalesce(Interruption.transmission_line_id, -1),
-            Interruption.extent,
-        )
-        .outerjoin(Feeder, Feeder.id == Interruption.feeder_id)
-        .outerjoin(Substation, Substation.id == Interruption.substation_id)
-        .where(*where)
-        .order_by(Interruption.start_at, Interruption.id)
-    ).all()
-    raw = _columns(
-        rows,
-        [
-            "record_id",
-            "start",
-            "restored",
-            "members_out",
-            "feeder",
-            "substation",
-            "cause",
-            "momentary",
-            "feeder_id",
-            "device_id",
-            "transmission_line_id",
-            "extent",
-        ],
-    )
-    records = pd.DataFrame(
-        {
-            "record_id": raw["record_id"].to_numpy(dtype=np.int64),
-            "start": _utc_times(raw["start"]),
-            "restored": _utc_times(raw["restored"]),
-            "members_out": raw["members_out"].to_numpy(dtype=np.int64),
-            "feeder": _labels(raw["feeder"]),
-            "substation": _labels(raw["substation"]),
-            "division": _labels(raw["feeder"].map(feeder_division)),
-            "cause": _labels(raw["cause"]),
-            "momentary": raw["momentary"].astype("boolean"),
-            "feeder_id": raw["feeder_id"].to_numpy(dtype=np.int64),
-            "device_id": raw["device_id"].to_numpy(dtype=np.int64),
-            "transmission_line_id": raw["transmission_line_id"].to_numpy(dtype=np.int64),
-            "extent": _labels(raw["extent"]),
-        },
-        columns=RECORD_COLUMNS,
-    )
-    step_rows = session.execute(
-        select(
-            RestorationStep.interruption_id,
-            _raw_time(RestorationStep.at),
-            RestorationStep.members_restored,
-            RestorationStep.id,
-            func.coalesce(RestorationStep.device_id, -1),
-        )
-        .join(Interruption, Interruption.id == RestorationStep.interruption_id)
-        .where(*where)
-    ).all()
-    return records, _steps_frame(_columns(step_rows, STEP_COLUMNS))
-
-
-def _steps_frame(raw: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "record_id": raw["record_id"].to_numpy(dtype=np.int64),
-            "at": _utc_times(raw["at"]),
-            "members_restored": raw["members_restored"].to_numpy(dtype=np.int64),
-            "step_id": raw["step_id"].to_numpy(dtype=np.int64),
-            "device_id": raw["device_id"].to_numpy(dtype=np.int64),
-        },
-        columns=STEP_COLUMNS,
-    )
+    earliest, latest = (pd.Timestamp(t) for t in _window())
+    log = history.closed_log(session)
+    if log is None:
+        records, steps = history.read_closed(session)
+    else:
+        records, steps = log.records, log.steps
+    start_at, restored = records["start"], records["restored"]
+    first, last = records["first_step"], records["last_step"]
+    keep = (
+        (start_at >= max(lo, earliest))
+        & (start_at < min(hi, latest))
+        & (restored >= earliest)
+        & (restored <= latest)
+        & ~(first < earliest)
+        & ~(last > latest)
+    ).to_numpy()
+    chosen = records[keep]
+    feeder = chosen["feeder"]
+    out = chosen.drop(columns=["first_step", "last_step"]).reset_index(drop=True)
+    out.insert(6, "division", history.labels(feeder.map(feeder_division)).reset_index(drop=True))
+    return out, steps[steps["record_id"].isin(out["record_id"])].reset_index(drop=True)
 
 
 def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -439,29 +372,38 @@ def first_record_start(*, session: Session) -> datetime | None:
 
 def implausible_records(*, session: Session) -> int:
     """How many records (not voided) have a start, restoration or step outside the plausible window: the
-    indices leave them out (module docstring)."""
+    indices leave them out (module docstring).  The count is kept while the log (:mod:`outages.journal`) and the
+    window (to the minute) stay as they were."""
     earliest, latest = _window()
+    latest = latest.replace(second=0, microsecond=0)
+    if journal.writing(session):
+        return _implausible(session, earliest, latest)
+    key = (history.url_of(session), journal.revision(session), latest)
+    found = _IMPLAUSIBLE.get(key[0])
+    if found is None or found[0] != key:
+        found = (key, _implausible(session, earliest, latest))
+        _IMPLAUSIBLE[key[0]] = found
+    return found[1]
+
+
+_IMPLAUSIBLE: dict[str, tuple[tuple, int]] = {}
+
+
+def _implausible(session: Session, earliest: datetime, latest: datetime) -> int:
+    outside = or_(
+        Interruption.start_at < earliest,
+        Interruption.start_at > latest,
+        Interruption.restored_at < earliest,
+        Interruption.restored_at > latest,
+        Interruption.id.in_(_steps_outside(earliest, latest)),
+    )
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Interruption)
-            .where(
-                Interruption.status != "voided",
-                or_(
-                    Interruption.start_at < earliest,
-                    Interruption.start_at > latest,
-                    Interruption.restored_at < earliest,
-                    Interruption.restored_at > latest,
-                    Interruption.id.in_(_steps_outside(earliest, latest)),
-                ),
-            )
-        )
+        session.scalar(select(func.count()).select_from(Interruption).where(Interruption.status != "voided", outside))
         or 0
     )
 
 
-def _implausible_note(session: Session) -> list[str]:
-    count = implausible_records(session=session)
+def _implausible_note(count: int) -> list[str]:
     if not count:
         return []
     rules = get_rule_settings()
@@ -759,19 +701,7 @@ def member_hits(
 
 def _steps_of(session: Session, record_ids: np.ndarray) -> pd.DataFrame:
     """The restoration steps of these records, as the ``steps`` frame of :func:`load_records`."""
-    rows: list[Sequence[Any]] = []
-    for first in range(0, len(record_ids), ps.CHUNK):
-        chunk = [int(i) for i in record_ids[first : first + ps.CHUNK]]
-        rows += session.execute(
-            select(
-                RestorationStep.interruption_id,
-                _raw_time(RestorationStep.at),
-                RestorationStep.members_restored,
-                RestorationStep.id,
-                func.coalesce(RestorationStep.device_id, -1),
-            ).where(RestorationStep.interruption_id.in_(chunk))
-        ).all()
-    return _steps_frame(_columns(rows, STEP_COLUMNS))
+    return history.steps_of(session, record_ids.tolist())
 
 
 def with_member_figures(records: pd.DataFrame, model: MemberModel) -> pd.DataFrame:
@@ -848,6 +778,12 @@ class PeriodIndices:
     celid_s_hours: float = ix.CELID_S_HOURS  #: CELID_s: a single sustained interruption longer than this [h]
     celid_t_hours: float = ix.CELID_T_HOURS  #: CELID_t: sustained interruptions adding up to more than this [h]
 
+    def copy(self) -> PeriodIndices:
+        """A copy to change freely; the members served (one per facility layer, never changed) are shared."""
+        return dataclasses.replace(
+            self, table=self.table.copy(), major_event_days=copy.deepcopy(self.major_event_days), notes=list(self.notes)
+        )
+
     def rows(self, days: str = "all") -> pd.DataFrame:
         """The rows of one day type (``all``, ``normal`` or ``major_event``), indexed by group (none when
         grouping by cause a period without records)."""
@@ -904,6 +840,12 @@ def _exact(
     return with_member_figures(records, model), model, period_ids
 
 
+def loss_of_supply(records: pd.DataFrame) -> pd.Series:
+    """Which records are loss-of-supply events (EIA-861, IEEE 1366): the supply to the distribution system was
+    lost, i.e. the cause is ``power_supply`` or the record is on a transmission line."""
+    return (records["cause"] == LOSS_OF_SUPPLY_CAUSE) | (records["transmission_line_id"] >= 0)
+
+
 def _check_grouping(group_by: str | None) -> None:
     if group_by is not None and group_by not in GROUPINGS:
         raise InvalidInput(
@@ -950,6 +892,7 @@ def indices_for(
     n: int = 3,
     celid_s_hours: float = ix.CELID_S_HOURS,
     celid_t_hours: float = ix.CELID_T_HOURS,
+    exclude_loss_of_supply: bool = False,
 ) -> PeriodIndices:
     """Every index of ``[start, end)`` (system or per group) on all days, normal days and major event days.
 
@@ -970,6 +913,11 @@ def indices_for(
         CEMI_n / CEMSMI_n threshold.
     celid_s_hours, celid_t_hours : float
         CELID thresholds [h] (default 8 and 8, see :mod:`outages.indices`).
+    exclude_loss_of_supply : bool
+        Leave out loss-of-supply records (:func:`loss_of_supply`: cause ``power_supply`` or a transmission-line
+        record), as EIA-861's "without major event days and loss of supply" asks.  They are left out after the
+        per-member model and the major event day classification: the days stay what they were, and a member
+        dark under a loss-of-supply record and an overlapping one counts for the record that left it dark first.
 
     Returns
     -------
@@ -997,48 +945,80 @@ def indices_for(
     net = network(session)
     members = members_served(session=session, net=net)
     history_start = _history_start(session, lo, tz)
-    records, steps = _records_and_tail(session, min(_history_from(lo, tz), lo), hi, members.feeder_division)
-    mmm = _momentary(records, momentary_max_minutes)
-    records, model, period_ids = _exact(session, records, steps, mmm, net, lo, hi)
-    meds = ix.major_event_days(records, steps, members.system, lo, hi, history_start, tz=tz, momentary_max_minutes=mmm)
-    table = ix.indices_by_day_type(
-        records,
-        steps,
-        members.for_group(group_by),
-        lo,
-        hi,
-        major_event_days=meds.dates,
-        group_by=group_by,
-        n=n,
-        member_hits=model.hits,
-        tz=tz,
-        momentary_max_minutes=mmm,
-        celid_s_hours=celid_s_hours,
-        celid_t_hours=celid_t_hours,
+    implausible = implausible_records(session=session)
+    key = (
+        "indices",
+        _token(net),
+        lo.value,
+        hi.value,
+        tz,
+        group_by,
+        momentary_max_minutes,
+        n,
+        celid_s_hours,
+        celid_t_hours,
+        exclude_loss_of_supply,
+        history_start.value,
+        implausible,
     )
-    period = records[(records["start"] >= lo) & (records["start"] < hi)]
-    notes = [MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, period_ids) + _implausible_note(session)
-    if meds.t_med.note:
-        notes.append(f"Major event days: {meds.t_med.note}.")
-    if group_by in ("feeder", "substation", "division") and period["feeder"].isna().any():
-        notes.append(
-            "Transmission-line records have no feeder, substation or division: they count in the system "
-            "indices and appear here as (unassigned)."
+
+    def compute() -> tuple[PeriodIndices, pd.Timestamp]:
+        records, steps = _records_and_tail(session, min(_history_from(lo, tz), lo), hi, members.feeder_division)
+        mmm = _momentary(records, momentary_max_minutes)
+        records, model, period_ids = _exact(session, records, steps, mmm, net, lo, hi)
+        meds = ix.major_event_days(
+            records, steps, members.system, lo, hi, history_start, tz=tz, momentary_max_minutes=mmm
         )
-    return PeriodIndices(
-        start=lo,
-        end=hi,
-        zone=tz,
-        group_by=group_by,
-        n=n,
-        members=members,
-        table=table,
-        major_event_days=meds,
-        momentary_max_minutes=mmm,
-        notes=notes,
-        celid_s_hours=celid_s_hours,
-        celid_t_hours=celid_t_hours,
-    )
+        hits = model.hits
+        if exclude_loss_of_supply:
+            records = records[~loss_of_supply(records)]
+            hits = hits[hits["record_id"].isin(records["record_id"])]
+        table = ix.indices_by_day_type(
+            records,
+            steps,
+            members.for_group(group_by),
+            lo,
+            hi,
+            major_event_days=meds.dates,
+            group_by=group_by,
+            n=n,
+            member_hits=hits,
+            tz=tz,
+            momentary_max_minutes=mmm,
+            celid_s_hours=celid_s_hours,
+            celid_t_hours=celid_t_hours,
+        )
+        period = records[(records["start"] >= lo) & (records["start"] < hi)]
+        notes = [MEMBERS_NOTE, HITS_NOTE] + _model_notes(model, period_ids) + _implausible_note(implausible)
+        if meds.t_med.note:
+            notes.append(f"Major event days: {meds.t_med.note}.")
+        if exclude_loss_of_supply:
+            notes.append(
+                "Loss-of-supply records (cause power supply, or on a transmission line) are left out; the major "
+                "event days are those of every record."
+            )
+        if group_by in ("feeder", "substation", "division") and period["feeder"].isna().any():
+            notes.append(
+                "Transmission-line records have no feeder, substation or division: they count in the system "
+                "indices and appear here as (unassigned)."
+            )
+        result = PeriodIndices(
+            start=lo,
+            end=hi,
+            zone=tz,
+            group_by=group_by,
+            n=n,
+            members=members,
+            table=table,
+            major_event_days=meds,
+            momentary_max_minutes=mmm,
+            notes=notes,
+            celid_s_hours=celid_s_hours,
+            celid_t_hours=celid_t_hours,
+        )
+        return result, _until(records, hi)
+
+    return history.memo(session, key, compute, PeriodIndices.copy)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1071,7 +1051,8 @@ class AnnualReliability:
     meds: dict[int, ix.MajorEventDays]  #: per year: MEDs, their daily SAIDI, T_MED
     worst_one_year: pd.DataFrame  #: :func:`outages.indices.worst_feeders` of the year, normal days
     worst_two_years: pd.DataFrame  #: the same over the year and the one before
-    eia861: list[tuple[str, Any]]  #: (item, value) as filed on Form EIA-861 "Reliability"
+    eia861: Eia861  #: Form EIA-861's reliability fields (:func:`outages.regulatory.eia861`)
+    pura: PuraWorstFeeders  #: the Texas worst-feeder rule (:func:`outages.regulatory.worst_feeders_pura`)
     notes: list[str]
     celid_s_hours: float = ix.CELID_S_HOURS  #: CELID_s threshold [h]
     celid_t_hours: float = ix.CELID_T_HOURS  #: CELID_t threshold [h]
@@ -1115,29 +1096,56 @@ def _worst(records, steps, members: MembersServed, lo, hi, exclude, tz, mmm, fra
     return out
 
 
-def _eia861(summary: pd.DataFrame, year: int, members: int, med: ix.MajorEventDays, mmm: float) -> list:
-    every, normal = summary.loc[(year, "all")], summary.loc[(year, "normal")]
-    momentary = "5 minutes or less (IEEE 1366)" if mmm == 5 else f"{mmm:g} minutes or less"
-    t = med.t_med.value
-    return [
-        ("Reporting year", year),
-        ("SAIDI including major event days (minutes per customer)", float(every["saidi"])),
-        ("SAIFI including major event days (interruptions per customer)", float(every["saifi"])),
-        ("CAIDI including major event days (minutes)", float(every["caidi"])),
-        ("SAIDI excluding major event days (minutes per customer)", float(normal["saidi"])),
-        ("SAIFI excluding major event days (interruptions per customer)", float(normal["saifi"])),
-        ("CAIDI excluding major event days (minutes)", float(normal["caidi"])),
-        ("Number of customers (members served)", int(members)),
-        ("Major event days in the year", len(med.dates)),
-        (
-            "Major event definition",
-            "IEEE 1366 2.5 beta method"
-            + (f" (T_MED {t:.2f} min)" if math.isfinite(t) else " (T_MED undefined: too little history)"),
-        ),
-        ("Momentary interruption definition", momentary),
-    ]
+def history_note(t: ix.TMed, year: int) -> str | None:
+    """The T_MED history of ``year`` in plain words when it is short of five years (None when full)."""
+    if t.full_history:
+        return None
+    if t.days == 0:
+        span = "no history before this year"
+    else:
+        whole_years, days = divmod(t.days, 365)
+        parts = [f"{whole_years} year{'s' if whole_years != 1 else ''}"] if whole_years else []
+        if days or not parts:
+            parts.append(f"{days} day{'s' if days != 1 else ''}")
+        span = f"{' and '.join(parts)} of history before {year}"
+    words = f"{span} (T_MED wants five years)"
+    if not math.isfinite(t.value):
+        words += ": too few days with interruptions to set T_MED, so no day is a major event day"
+    return words
 
 
+def _memoized_annual(compute_report: Callable[..., AnnualReliability]) -> Callable[..., AnnualReliability]:
+    """The annual report's data kept until a change reaches its years (:func:`outages.history.memo`); its
+    ``generated_at`` is the call's."""
+
+    @functools.wraps(compute_report)
+    def annual(*, session: Session, year: int, zone: Any = None, today: date | None = None, **options: Any):
+        tz = _tz_name(zone)
+        today = today or utcnow().astimezone(ZoneInfo(tz)).date()
+        key = (
+            "annual",
+            _token(network(session)),
+            year,
+            tz,
+            today,
+            tuple(sorted(options.items())),
+            first_record_start(session=session),
+            implausible_records(session=session),
+        )
+
+        def compute() -> tuple[AnnualReliability, pd.Timestamp | None]:
+            data = compute_report(session=session, year=year, zone=zone, today=today, **options)
+            log = history.closed_log(session)
+            if log is None:
+                return data, None
+            return data, _until(log.records[log.records["start"] < data.period_end], data.period_end)
+
+        return dataclasses.replace(history.memo(session, key, compute), generated_at=utcnow())
+
+    return annual
+
+
+@_memoized_annual
 def annual_reliability(
     *,
     session: Session,
@@ -1184,6 +1192,8 @@ def annual_reliability(
     ----------
     IEEE Std 1366-2022; Form EIA-861 (reliability); domain brief §4.
     """
+    from outages import regulatory  # builds on indices_for, above
+
     tz = _tz_name(zone)
     today = today or utcnow().astimezone(ZoneInfo(tz)).date()
     if not isinstance(year, int) or isinstance(year, bool) or year < 1900:
@@ -1307,11 +1317,12 @@ def annual_reliability(
     notes = (
         [MEMBERS_NOTE, HITS_NOTE]
         + _model_notes(model, records["record_id"].to_numpy()[in_year])
-        + _implausible_note(session)
+        + _implausible_note(implausible_records(session=session))
     )
     for y in years:
-        if meds[y].t_med.note:
-            notes.append(f"Major event days {y}: {meds[y].t_med.note}.")
+        history = history_note(meds[y].t_med, y)
+        if history:
+            notes.append(f"Major event days {y}: {history}.")
     if year_to_date:
         notes.append(f"{year} is not over: the report covers 1 January to {(today - timedelta(days=1)).isoformat()}.")
     notes.append(
@@ -1337,7 +1348,8 @@ def annual_reliability(
         meds=meds,
         worst_one_year=worst_one,
         worst_two_years=worst_two,
-        eia861=_eia861(summary, year, nt, meds[year], mmm),
+        eia861=regulatory.eia861(session=session, year=year, zone=tz, today=today),
+        pura=regulatory.worst_feeders_pura(session=session, year=year, zone=tz, today=today),
         notes=notes,
         celid_s_hours=celid_s_hours,
         celid_t_hours=celid_t_hours,

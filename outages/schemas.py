@@ -335,6 +335,14 @@ class IncidentOut(BaseModel):
     members_out_now: int
     start_at: datetime | None
     restored_at: datetime | None
+    # what the rule owed (issue 16), live or imported; None until the incident is first classified
+    notice_required: bool | None = Field(
+        None, description="Significant: an initial notice to the executives was owed (none is sent for imports)."
+    )
+    report_required: bool | None = Field(
+        None, description="Significant and lasted more than 24 hours: a summary report was owed (D11)."
+    )
+    report_due_at: datetime | None = Field(None, description="When that summary report was due (once restored).")
 
 
 class AuditOut(BaseModel):
@@ -345,7 +353,24 @@ class AuditOut(BaseModel):
     after: dict | None
 
 
+class OwedReportOut(BaseModel):
+    incident_id: int
+    ref: str | None
+    due_at: datetime
+    overdue: bool
+
+
 class ImportReport(BaseModel):
+    """What an import wrote, and what a person should look at (plain sentences in ``warnings``)."""
+
     incidents: int
     interruptions: int
     restoration_steps: int
+    open_records: int = Field(0, description="Records imported with no restoration: they count as out now.")
+    future_etrs: int = Field(0, description="Records imported with an ETR still ahead.")
+    notices_required: int = Field(0, description="Imported incidents that were significant (a notice was owed).")
+    reports_required: int = Field(0, description="Of them, those that required a summary report.")
+    reports_due: list[OwedReportOut] = Field(
+        default_factory=list, description="Summary reports the import made owed (due or just overdue)."
+    )
+    warnings: list[str] = Field(default_factory=list)

@@ -125,6 +125,9 @@ def incident_summaries(*, session: Session, incidents: Sequence[Incident], now: 
                 "members_out_now": OutNow(net, by_incident.get(incident.id, ())).members_out,
                 "start_at": min((r.start_at for r in kept), default=None),
                 "restored_at": None if status == "open" else max((r.restored_at for r in kept), default=None),
+                "notice_required": incident.notice_required,
+                "report_required": incident.report_required,
+                "report_due_at": incident.report_due_at,
             }
         )
     return out
@@ -881,7 +884,7 @@ def to_out(record: Interruption, state: RecordState, held: list[HeldDark] = ()) 
             )
         )
     if record.transmission_line is not None:
-        substation = ",".join(sorted(s.code for s in record.transmission_line.substations))
+        substation = ", ".join(sorted(s.code for s in record.transmission_line.substations))
     else:
         substation = record.substation.code
     kind = "ongoing" if record.restored_at is None else ("momentary" if record.momentary else "sustained")

@@ -22,6 +22,7 @@ from gis.db import utcnow
 from gis.errors import DomainError, InvalidInput
 from gis.service import AreaIndex
 from gis.spreadsheets import neutralise_row, restore
+from gis.workbook_print import fit_text, print_setup
 from registry.models import RegistryCategory, RegistryEntry
 from registry.schemas import ContactIn, EntryIn
 from registry.service import apply_entry, list_entries, place
@@ -57,7 +58,8 @@ def registry_workbook(
     ``entries`` and ``contacts`` (rows in :data:`ENTRY_COLUMNS` and :data:`CONTACT_COLUMNS` order) and
     ``categories`` (code, label, group), bold frozen headers, account and meter numbers as text cells, a
     drop-down of the category codes on every entry row.  Text a spreadsheet would run as a formula is
-    written with a leading quote."""
+    written with a leading quote.  Each sheet prints landscape, one page wide, its header row on every page,
+    text longer than its column wrapped."""
     book = Workbook()
     sheet = book.active
     sheet.title = "entries"
@@ -92,6 +94,8 @@ def registry_workbook(
             ws.column_dimensions[column[0].column_letter].width = max(
                 10, min(40, max(len(str(c.value or "")) for c in column) + 2)
             )
+        print_setup(ws, header_rows=1, title=f"Essential-services registry: {ws.title}")
+        fit_text(ws, min_row=2)
     return book
 
 

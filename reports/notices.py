@@ -10,7 +10,7 @@ from outages.classify import Classification, FacilityFacts, facility_key
 from outages.formatting import format_time
 from outages.models import Incident
 from outages.settings import DEFAULT_CAUSES
-from reports.pdf import render_pdf, table
+from reports.pdf import render_pdf
 
 
 def approximately(members: int) -> str:
@@ -103,18 +103,37 @@ def notice_text(fields: dict, cooperative: str) -> str:
     )
 
 
+# A notice is read on one page or one screen: larger type than the house style's tables, and the fields as
+# label / value rows (a label column, no column headings: there is nothing to head).
+NOTICE_STYLE = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; } h1 { font-size: 15pt; }
+table.fields { border-collapse: collapse; width: 100%; margin-bottom: 3mm; }
+table.fields th, table.fields td { border: 0.4pt solid #999; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }
+table.fields th { width: 30%; background: #e8eef4; }
+"""
+
+
+def _fields_table(fields: dict) -> str:
+    rows = "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in _lines(fields))
+    return f"<table class='fields'><tbody>{rows}</tbody></table>"
+
+
 def _body_html(fields: dict, cooperative: str) -> str:
-    rows = table(["", ""], [[label, value] for label, value in _lines(fields)])
-    why = "".join(f"<li>{escape(c)}</li>" for c in fields["criteria"])
+    why = "".join(f"<li>{escape(c)}</li>" for c in fields["criteria"]) or "<li>(none recorded)</li>"
     return (
+        f"<style>{NOTICE_STYLE}</style>"
         f"<h1>{escape(subject(fields))}</h1><p class='meta'>{escape(cooperative)}, as of "
-        f"{escape(fields['as_of'])} · incident {fields['incident_id']}</p>{rows}"
-        f"<h2>Why it is significant</h2><ul>{why}</ul>"
+        f"{escape(fields['as_of'])} · incident #{fields['incident_id']}: {escape(fields['title'])}</p>"
+        f"{_fields_table(fields)}<h2>Why it is significant</h2><ul>{why}</ul>"
     )
 
 
 def notice_html(fields: dict, cooperative: str) -> str:
-    return f"<html><head><meta charset='utf-8'></head><body>{_body_html(fields, cooperative)}</body></html>"
+    """The notice as an e-mail's HTML part (its own style: mail programs show no stylesheet of ours)."""
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{escape(subject(fields))}</title>"
+        f"</head><body>{_body_html(fields, cooperative)}</body></html>"
+    )
 
 
 def notice_pdf(fields: dict, cooperative: str) -> bytes:

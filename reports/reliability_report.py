@@ -24,7 +24,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gis.spreadsheets import neutralise
-from outages.reliability import AnnualReliability
+from gis.workbook_print import LINE_HEIGHT, page_break_before, print_setup
+from outages.regulatory import Eia861, PuraWorstFeeders
+from outages.reliability import AnnualReliability, history_note
 from reports.pdf import render_pdf, table
 
 TITLE = "Reliability report"
@@ -35,7 +37,7 @@ DAY_LABELS = {
 }
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 HEADER_FILL = PatternFill("solid", fgColor="E8EEF4")
-F_FREQ, F_MIN, F_ASAI, F_INT, F_PCT = "0.000", "0.00", "0.000000", "#,##0", "0.0%"
+F_FREQ, F_MIN, F_ASAI, F_INT, F_PCT = "0.000", "#,##0.00", "0.000000", "#,##0", "0.0%"
 
 # (column of the engine's tables, heading, number format) for the system summary
 SUMMARY_COLUMNS = [
@@ -109,6 +111,11 @@ def _years_label(years: list[int]) -> str:
     return ", ".join(str(y) for y in years)
 
 
+def _average(years: list[int]) -> str:
+    """``Average 2021–2024``, or what stands in for it when no earlier year can be averaged."""
+    return f"Average {_years_label(years)}" if years else "Average: no earlier year to compare"
+
+
 def _period(data: AnnualReliability) -> str:
     last = (data.period_end - pd.Timedelta(days=1)).date()
     return f"{data.period_start.date().isoformat()} to {last.isoformat()}" + (
@@ -124,18 +131,39 @@ def _subtitle(data: AnnualReliability) -> str:
     )
 
 
+def _lines(text: Any, width: float, *, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to (word by word) in a column ``width`` characters wide."""
+    chars = max(width * (0.95 if bold else 1.1) - 1, 1)
+    lines = 0
+    for part in str(text).split("\n"):
+        lines += 1
+        used = 0.0
+        for word in part.split():
+            if used and used + 1 + len(word) > chars:
+                lines += 1 + int(len(word) // chars)
+                used = len(word) % chars
+            else:
+                used += (1 if used else 0) + len(word)
+    return max(lines, 1)
+
+
 class _Sheet:
-    """Writes titled tables with formatted headers into one worksheet."""
+    """Writes titled tables with formatted headers into one worksheet, and sets it up to print
+    (:func:`gis.workbook_print.print_setup` in :meth:`done`): the title, the subtitle and the notes wrap
+    across the table's width, header rows are as tall as their wrapped headings, and the rows down to the
+    first table's header repeat on every printed page."""
 
     def __init__(self, sheet, title: str, subtitle: str):
         self.sheet = sheet
-        sheet.page_setup.orientation = "landscape"  # printed: landscape, every column on the page
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        self.header_rows: list[int] = []
+        self.headings: list[int] = []
+        self.wrapped: list[int] = []  # rows of one long text, wrapped across the table
+        self.title = title
         sheet.append([neutralise(title)])
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([subtitle])
+        sheet.append([neutralise(subtitle)])
         sheet["A2"].font = Font(italic=True, color="444444")
+        self.wrapped.append(2)
         sheet.append([])
 
     @property
@@ -143,8 +171,14 @@ class _Sheet:
         return self.sheet.max_row
 
     def heading(self, text: str) -> None:
-        self.sheet.append([text])
+        self.sheet.append([neutralise(text)])
         self.sheet.cell(self.row, 1).font = Font(bold=True, size=11)
+        self.headings.append(self.row)
+
+    def text(self, text: str) -> None:
+        """A line of text under a table (wrapped across the table)."""
+        self.sheet.append([neutralise(text)])
+        self.wrapped.append(self.row)
 
     def header(self, headers: list[str]) -> int:
         self.sheet.append(headers)
@@ -153,6 +187,7 @@ class _Sheet:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        self.header_rows.append(r)
         return r
 
     def rows(self, rows: list[list], formats: list[str | None], *, bold: AbstractSet[int] = frozenset()) -> None:
@@ -169,11 +204,53 @@ class _Sheet:
         self.sheet.append([])
         self.heading("Notes")
         for note in notes:
-            self.sheet.append([note])
+            self.text(note)
 
     def widths(self, widths: Sequence[float]) -> None:
         for i, w in enumerate(widths, start=1):
             self.sheet.column_dimensions[get_column_letter(i)].width = w
+
+    def done(self, *, columns: int, repeat: int | None = None) -> None:
+        """Wrap the long text rows across ``columns`` columns, size the header rows, set up printing with rows
+        1 to ``repeat`` (default: the first header row) on every page."""
+        ws = self.sheet
+        for r in self.header_rows:  # a heading's longest word fits its column
+            for j in range(1, columns + 1):
+                words = str(ws.cell(r, j).value or "").split()
+                dim = ws.column_dimensions[get_column_letter(j)]
+                dim.width = max(dim.width or 8.43, max((len(w) for w in words), default=0) * 1.1 + 2)
+        widths = [ws.column_dimensions[get_column_letter(i)].width or 8.43 for i in range(1, columns + 1)]
+        total = sum(widths)
+        for r in self.wrapped:
+            if columns > 1:
+                ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=columns)
+            cell = ws.cell(r, 1)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[r].height = LINE_HEIGHT * _lines(cell.value or "", total)
+        for r in self.header_rows:
+            lines = max(
+                (_lines(ws.cell(r, j).value or "", w, bold=True) for j, w in enumerate(widths, start=1)), default=1
+            )
+            ws.row_dimensions[r].height = LINE_HEIGHT * lines
+        skip = set(self.wrapped) | set(self.header_rows) | set(self.headings) | {1}
+        for r in range(1, ws.max_row + 1):  # long text in a table cell wraps in its column
+            if r in skip:
+                continue
+            lines = 1
+            for j, w in enumerate(widths, start=1):
+                value = ws.cell(r, j).value
+                if isinstance(value, str) and len(value) > w:
+                    ws.cell(r, j).alignment = Alignment(wrap_text=True, vertical="top")
+                    lines = max(lines, _lines(value, w))
+            if lines > 1:
+                ws.row_dimensions[r].height = LINE_HEIGHT * lines
+                for j in range(1, columns + 1):
+                    cell = ws.cell(r, j)
+                    cell.alignment = Alignment(
+                        wrap_text=cell.alignment.wrap_text, vertical="top", horizontal=cell.alignment.horizontal
+                    )
+        first = repeat if repeat is not None else (self.header_rows[0] if self.header_rows else 2)
+        print_setup(ws, header_rows=first, title=self.title)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,7 +276,7 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
         # without MEDs, only the years whose major event days could be identified are comparable
         years = previous if days == "all" else _classified(data, previous)
         avg = data.summary.loc[[(y, days) for y in years]].mean(numeric_only=True) if years else pd.Series(dtype=float)
-        rows.append([f"Average {_years_label(years)}", DAY_LABELS[days]] + [avg.get(c) for c, _, _ in cols])
+        rows.append([_average(years), DAY_LABELS[days]] + [avg.get(c) for c, _, _ in cols])
     s.rows(rows, [F_INT.replace(",", ""), None] + [f for _, _, f in cols], bold=bold)
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 3)
     s.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(cols) + 2)}{header_row + len(rows)}"
@@ -217,7 +294,8 @@ def _summary_sheet(book: Workbook, data: AnnualReliability, cooperative: str) ->
             "without MEDs leaves those years out."
         )
     s.notes(data.notes + extra)
-    s.widths([12, 26] + [12] * len(cols))
+    s.widths([20, 26] + [12] * len(cols))
+    s.done(columns=len(cols) + 2)
 
 
 def _monthly_sheet(book: Workbook, data: AnnualReliability) -> None:
@@ -255,26 +333,31 @@ def _monthly_sheet(book: Workbook, data: AnnualReliability) -> None:
     )
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 2)
     s.widths([10, 14, 14, 12, 12, 12, 16])
+    s.done(columns=7, repeat=2)  # the title: the table fits one page, the charts have a page of their own
     first, last = header_row + 1, header_row + len(m)
+    charts = last + 2  # the charts print on a page of their own, under the table
+    page_break_before(s.sheet, charts)
     cats = Reference(s.sheet, min_col=1, min_row=first, max_row=last)
 
     bar = BarChart()
     bar.type, bar.title = "col", f"SAIDI by month, {data.year} (minutes)"
     bar.y_axis.title, bar.x_axis.title = "minutes", "month"
+    bar.y_axis.number_format = "#,##0"
     bar.add_data(Reference(s.sheet, min_col=2, max_col=3, min_row=header_row, max_row=last), titles_from_data=True)
     bar.set_categories(cats)
-    bar.height, bar.width = 8, 16
-    s.sheet.add_chart(bar, "I2")
+    bar.height, bar.width = 7.5, 22
+    s.sheet.add_chart(bar, f"A{charts}")
 
     line = LineChart()
     line.title = f"SAIFI by month, {data.year}"
     line.y_axis.title, line.x_axis.title = "interruptions per member", "month"
+    line.y_axis.number_format = "0.00"
     line.add_data(Reference(s.sheet, min_col=4, max_col=5, min_row=header_row, max_row=last), titles_from_data=True)
     line.set_categories(cats)
     for series in line.series:
         series.smooth = False
-    line.height, line.width = 8, 16
-    s.sheet.add_chart(line, "I19")
+    line.height, line.width = 7.5, 22
+    s.sheet.add_chart(line, f"A{charts + 16}")
 
 
 def _days(frame: pd.DataFrame, days: str) -> pd.DataFrame:
@@ -338,6 +421,9 @@ def _cause_sheet(book: Workbook, data: AnnualReliability) -> None:
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 3)
     s.sheet.auto_filter.ref = f"A{header_row}:M{header_row + len(rows)}"
     s.widths([18, 26, 11, 11, 13, 14, 10, 10, 10, 10, 10, 12, 12])
+    if not rows:
+        s.text(f"No interruption in {data.year}.")
+    s.done(columns=13)
 
 
 def _division_sheet(book: Workbook, data: AnnualReliability) -> None:
@@ -386,6 +472,7 @@ def _division_sheet(book: Workbook, data: AnnualReliability) -> None:
     s.rows(rows, [None, F_INT, F_INT, F_INT, F_INT, F_FREQ, F_MIN, F_MIN, F_ASAI, F_FREQ, F_FREQ, F_FREQ, F_MIN, F_MIN])
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 2)
     s.widths([30] + [12] * (len(cols) - 1))
+    s.done(columns=len(cols))
 
 
 def _med_sheet(book: Workbook, data: AnnualReliability) -> None:
@@ -425,7 +512,7 @@ def _med_sheet(book: Workbook, data: AnnualReliability) -> None:
                 t.years,
                 t.nonzero_days,
                 len(data.meds[year].dates),
-                t.note or "",
+                history_note(t, year) or "",
             ]
         )
     s.rows(rows, ["0", F_MIN, "0.0000", "0.0000", "yyyy-mm-dd", "yyyy-mm-dd", "0.00", F_INT, F_INT, None])
@@ -444,6 +531,7 @@ def _med_sheet(book: Workbook, data: AnnualReliability) -> None:
         s.sheet.append(["No major event days in these years."])
     s.sheet.freeze_panes = s.sheet.cell(4, 1)
     s.widths([12, 12, 8, 14, 12, 14, 12, 12, 12, 60])
+    s.done(columns=10, repeat=3)
 
 
 WORST_COLUMNS = [
@@ -523,34 +611,155 @@ def _worst_sheet(book: Workbook, data: AnnualReliability) -> None:
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 4)
     s.sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(WORST_COLUMNS))}{header_row + len(rows)}"
     s.widths([22, 8, 10, 11, 26, 11, 12, 14, 9, 10, 8, 10, 10, 10, 10, 10, 10])
+    quiet = _quiet(data)
+    if quiet:
+        s.text(quiet)
+    s.done(columns=len(WORST_COLUMNS))
 
 
-def _eia_sheet(book: Workbook, data: AnnualReliability) -> None:
-    s = _Sheet(
-        book.create_sheet("EIA-861"),
-        f"Form EIA-861 reliability items, {data.year}",
-        "SAIDI, SAIFI and CAIDI with and without major event days (IEEE 1366); customers = members "
-        "served (service points).",
+def _quiet(data: AnnualReliability) -> str | None:
+    """What to say instead of an empty worst-feeder ranking: no sustained interruption on normal days (so
+    every feeder's normal-day SAIDI is 0), with where the year's SAIDI went."""
+    normal = data.system(days="normal")
+    if normal["sustained_records"] > 0:
+        return None
+    every = data.system(days="all")
+    if every["sustained_records"] == 0:
+        return f"No sustained interruption in {_year_words(data)}: no feeder to rank."
+    return (
+        f"No sustained interruption on normal days in {_year_words(data)}: all {_f(every['saidi'], 1)} min of "
+        "SAIDI fell on major event days, so no feeder is ranked."
     )
+
+
+def _year_words(data: AnnualReliability) -> str:
+    return f"{data.year} (year to date)" if data.year_to_date else str(data.year)
+
+
+EIA_FORMATS = {"saidi": F_MIN, "saifi": F_FREQ, "minutes": F_MIN, "int": F_INT, "text": None}
+
+
+def eia861_sheet(book: Workbook, eia: Eia861, *, sheet: Any = None) -> None:
+    """The EIA-861 reliability items as a sheet (``sheet``: an existing empty worksheet, e.g. the active one)."""
+    s = _Sheet(
+        sheet if sheet is not None else book.create_sheet("EIA-861"),
+        f"Form EIA-861 reliability items, {eia.period.label}",
+        f"SAIDI, SAIFI and CAIDI with and without major event days, and without them and loss-of-supply events "
+        f"({eia.standard}); customers = members served (service points now).",
+    )
+    s.sheet.title = "EIA-861"
     header_row = s.header(["Item", "Value"])
-    for item, value in data.eia861:
-        fmt = (
-            F_FREQ
-            if "SAIFI" in item
-            else F_MIN
-            if ("SAIDI" in item or "CAIDI" in item)
-            else F_INT
-            if isinstance(value, int) and item != "Reporting year"
-            else None
-        )
-        s.rows([[item, value]], [None, fmt])
+    for item, value, kind in eia.items():
+        s.rows([[item, value]], [None, EIA_FORMATS[kind]])
+        s.sheet.cell(s.row, 2).alignment = Alignment(horizontal="left")
+    s.notes(eia.notes)
     s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 1)
-    s.widths([62, 44])
+    s.widths([64, 60])
+    s.done(columns=2)
+
+
+PURA_COLUMNS = [
+    ("Feeder", None, 10),
+    ("Substation", None, 11),
+    ("Members served", F_INT, 10),
+    ("SAIDI (min)", F_MIN, 10),
+    ("SAIDI rank", "0", 8),
+    ("SAIFI", F_FREQ, 9),
+    ("SAIFI rank", "0", 8),
+    ("SAIDI year before (min)", F_MIN, 11),
+    ("SAIDI rank year before", "0", 9),
+    ("SAIFI year before", F_FREQ, 9),
+    ("SAIFI rank year before", "0", 9),
+    ("Fails", None, 40),
+    ("Sustained records", F_INT, 10),
+]
+EVIDENCE_COLUMNS = [
+    ("Feeder", None, 10),
+    ("Record", None, 16),
+    ("Start (local)", "yyyy-mm-dd hh:mm", 17),
+    ("Duration (min)", F_MIN, 10),
+    ("Members", F_INT, 10),
+    ("Member-minutes", F_INT, 13),
+    ("Cause", None, 26),
+]
+
+
+def pura_sheets(book: Workbook, pura: PuraWorstFeeders, *, sheet: Any = None) -> None:
+    """The PURA §38.005 flagged feeders and their evidence, as two sheets ("PURA 38.005", "PURA evidence")."""
+    s = _Sheet(
+        sheet if sheet is not None else book.create_sheet("PURA 38.005"),
+        f"Worst-performing feeders under PURA §38.005 (16 TAC §25.52), {pura.period.label}",
+        f"Flagged: among the worst 10 % by SAIDI or SAIFI in {pura.year} and in {pura.before.year} (two years "
+        "running), or SAIDI or SAIFI above 300 % of the system average in "
+        f"{pura.year}. Normal days (major event days left out). System average {pura.year}: SAIDI "
+        f"{pura.system_saidi:.2f} min, SAIFI {pura.system_saifi:.3f}; {pura.before.year}: SAIDI "
+        f"{pura.system_saidi_before:.2f} min, SAIFI {pura.system_saifi_before:.3f}. {pura.feeders_ranked} feeders "
+        f"ranked, the worst 10 % is {pura.worst_count}.",
+    )
+    s.sheet.title = "PURA 38.005"
+    header_row = s.header([h for h, _, _ in PURA_COLUMNS])
+    s.rows(
+        [
+            [
+                f.feeder,
+                f.substation,
+                f.members_served,
+                f.saidi,
+                f.saidi_rank,
+                f.saifi,
+                f.saifi_rank,
+                f.saidi_before,
+                f.saidi_rank_before,
+                f.saifi_before,
+                f.saifi_rank_before,
+                "; ".join(f.tests),
+                f.records_in_all,
+            ]
+            for f in pura.flagged
+        ],
+        [fmt for _, fmt, _ in PURA_COLUMNS],
+    )
+    if not pura.flagged:
+        s.text(f"No feeder is flagged in {pura.period.label}.")
+    s.notes(pura.notes)
+    s.sheet.freeze_panes = s.sheet.cell(header_row + 1, 2)
+    s.widths([w for _, _, w in PURA_COLUMNS])
+    s.done(columns=len(PURA_COLUMNS))
+
+    e = _Sheet(
+        book.create_sheet("PURA evidence"),
+        f"Evidence: the flagged feeders' sustained records, {pura.period.label}",
+        "Normal days; each feeder's records biggest (member-minutes) first, as logged (member-minutes by D12).",
+    )
+    header_row = e.header([h for h, _, _ in EVIDENCE_COLUMNS])
+    for f in pura.flagged:
+        e.rows(
+            [
+                [
+                    f.feeder,
+                    r.record_ref or f"#{r.record_id}",
+                    r.start.replace(tzinfo=None),
+                    r.minutes,
+                    r.members,
+                    r.member_minutes,
+                    r.cause_label,
+                ]
+                for r in f.records
+            ],
+            [fmt for _, fmt, _ in EVIDENCE_COLUMNS],
+        )
+        if f.records_in_all > len(f.records):
+            e.text(f"{f.feeder}: the {len(f.records)} biggest of {f.records_in_all} sustained records are listed.")
+    if not pura.flagged:
+        e.text(f"No feeder is flagged in {pura.period.label}.")
+    e.sheet.freeze_panes = e.sheet.cell(header_row + 1, 2)
+    e.widths([w for _, _, w in EVIDENCE_COLUMNS])
+    e.done(columns=len(EVIDENCE_COLUMNS))
 
 
 def reliability_workbook(data: AnnualReliability, *, cooperative: str) -> bytes:
     """The annual report as .xlsx: Summary, Monthly (with charts), By cause, By division, Major event days,
-    Worst feeders, EIA-861."""
+    Worst feeders, PURA 38.005, PURA evidence, EIA-861; every sheet prints (landscape, one page wide)."""
     book = Workbook()
     _summary_sheet(book, data, cooperative)
     _monthly_sheet(book, data)
@@ -558,7 +767,8 @@ def reliability_workbook(data: AnnualReliability, *, cooperative: str) -> bytes:
     _division_sheet(book, data)
     _med_sheet(book, data)
     _worst_sheet(book, data)
-    _eia_sheet(book, data)
+    pura_sheets(book, data.pura)
+    eia861_sheet(book, data.eia861)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -591,6 +801,31 @@ def _style(ax) -> None:
     ax.tick_params(labelsize=7)
 
 
+def _numbers(axis, *, log: bool = False) -> None:
+    """One number format per axis: on a linear axis about five round ticks, all with the decimals of the
+    step between them; on a log axis the powers of ten, written plainly (0.01, 1, 100, 1,000)."""
+    from matplotlib import ticker
+
+    if log:
+        axis.set_major_locator(ticker.LogLocator(base=10, numticks=8))
+        axis.set_minor_formatter(ticker.NullFormatter())
+        axis.set_major_formatter(
+            ticker.FuncFormatter(
+                lambda v, _pos: f"{v:,.{max(0, -math.floor(math.log10(v) + 1e-9))}f}" if v > 0 else "0"
+            )
+        )
+        return
+    axis.set_major_locator(ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
+
+    def label(value: float, _pos: int | None) -> str:
+        ticks = axis.get_majorticklocs()
+        step = min((b - a for a, b in zip(ticks, ticks[1:]) if b > a), default=1.0)
+        decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step > 0 else 0
+        return f"{value:,.{decimals}f}"
+
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+
+
 def plot_monthly(data: AnnualReliability) -> str:
     """Monthly SAIDI (bars: normal days and major event days) and SAIFI (line), as a PNG data URI."""
     fig = _figure()
@@ -609,6 +844,8 @@ def plot_monthly(data: AnnualReliability) -> str:
     ax2.set_ylabel("SAIFI", fontsize=8)
     ax2.set_ylim(bottom=0)
     ax2.tick_params(labelsize=7)
+    _numbers(ax.yaxis)
+    _numbers(ax2.yaxis)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     ax.legend(handles, [h.get_label() for h in handles], fontsize=6.5, loc="upper right", frameon=False)
     ax.set_title(f"Monthly SAIDI and SAIFI, {data.year}", fontsize=9)
@@ -629,14 +866,6 @@ def plot_years(data: AnnualReliability) -> str:
         if year not in classified:
             bar.set_hatch("////")
             bar.set_facecolor("#b8c8da")
-            ax.annotate(
-                "MEDs not\nidentified",
-                (bar.get_x() + bar.get_width() / 2, bar.get_height() / 2),
-                ha="center",
-                va="center",
-                fontsize=5.5,
-                rotation=90,
-            )
     for xi, v in zip(x, every):
         ax.annotate(f"{v:.0f}", (xi - 0.2, v), ha="center", va="bottom", fontsize=6.5)
     for xi, v in zip(x, normal):
@@ -645,15 +874,17 @@ def plot_years(data: AnnualReliability) -> str:
     ax.set_ylabel("SAIDI (min)", fontsize=8)
     from matplotlib.patches import Patch
 
-    ax.legend(
-        handles=[
-            Patch(color="#d0703c", label="with major event days"),
-            Patch(color="#4a78a8", label="without major event days"),
-        ],
-        fontsize=7,
-        frameon=False,
-    )
+    handles = [
+        Patch(color="#d0703c", label="with major event days"),
+        Patch(color="#4a78a8", label="without major event days"),
+    ]
+    if len(classified) < len(data.years):
+        handles.append(
+            Patch(facecolor="#b8c8da", hatch="////", label="all days: too little history to find major event days")
+        )
+    ax.legend(handles=handles, fontsize=6.5, frameon=False)
     _style(ax)
+    _numbers(ax.yaxis)
     ax.set_title(f"SAIDI by year, {data.years[0]}–{data.year}", fontsize=9)
     return _png(fig)
 
@@ -684,6 +915,7 @@ def plot_daily(data: AnnualReliability) -> str:
     ax.xaxis.set_major_locator(mdates.MonthLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
     _style(ax)
+    _numbers(ax.yaxis, log=positive.any())
     if is_med.any() or math.isfinite(t):
         ax.legend(fontsize=7, frameon=False, loc="upper right")
     ax.set_title(f"Daily SAIDI, {data.year}, and the major event day threshold", fontsize=9)
@@ -706,6 +938,7 @@ def plot_causes(data: AnnualReliability) -> str:
     ax.set_xlabel("SAIDI (min)", fontsize=8)
     ax.legend(fontsize=7, frameon=False, loc="lower right")
     _style(ax)
+    _numbers(ax.xaxis)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_title(f"SAIDI by cause, {data.year}", fontsize=9)
     return _png(fig)
@@ -759,7 +992,35 @@ def headline(data: AnnualReliability) -> list[list[str]]:
                 _change(now_normal, avg_normal),
             ]
         )
+    for key, label, hours in (
+        ("celid_s", "CELID_s: members out longer than {h} at once", data.celid_s_hours),
+        ("celid_t", "CELID_t: members out more than {h} in all", data.celid_t_hours),
+    ):
+        now_all = float(data.summary.loc[(data.year, "all"), key])
+        now_normal = float(data.summary.loc[(data.year, "normal"), key])
+        avg_normal = float(np.nanmean([data.summary.loc[(y, "normal"), key] for y in prev])) if prev else math.nan
+        rows.append(
+            [
+                label.format(h=_hours(hours)),
+                _members_share(now_all, data.members_served),
+                _members_share(now_normal, data.members_served),
+                _members_share(avg_normal, data.members_served),
+                _change(now_normal, avg_normal),
+            ]
+        )
     return rows
+
+
+def _members_share(share: float, members: int) -> str:
+    """A share of the members as members and percent: ``1,234 (10.3 %)``."""
+    if not math.isfinite(share):
+        return "–"
+    return f"{round(share * members):,} ({share * 100:.1f} %)"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``1 major event day``, ``2 major event days``, ``no major event day``."""
+    return f"no {one}" if n == 0 else f"{n:,} {one if n == 1 else many}"
 
 
 def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
@@ -778,7 +1039,7 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
                 "Index",
                 f"{data.year} with major event days",
                 f"{data.year} without major event days",
-                f"Average {_years_label(prev)} without MEDs",
+                f"{_average(prev)} without MEDs",
                 "Change (without MEDs)",
             ],
             headline(data),
@@ -788,7 +1049,7 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
     meds = data.med.dates
     t = data.med.t_med.value
     parts.append(
-        f"<p>{len(meds)} major event day(s) in {data.year}"
+        f"<p>{_count(len(meds), 'major event day', 'major event days').capitalize()} in {_year_words(data)}"
         + (f" (T_MED {t:.2f} min): {', '.join(d.isoformat() for d in meds)}" if meds else f" (T_MED {_f(t, 2)} min)")
         + f". Members served: {data.members_served:,}.</p>"
     )
@@ -866,36 +1127,43 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
         )
     else:
         parts.append("<p>No major event days.</p>")
-    if data.med.t_med.note:
-        parts.append(f"<p class='meta'>{escape(data.med.t_med.note)}.</p>")
+    history = history_note(data.med.t_med, data.year)
+    if history:
+        parts.append(f"<p class='meta'>Major event days: {escape(history)}.</p>")
 
     parts.append(f"<h2>Worst-performing feeders, {data.year} (normal days)</h2>")
     w = data.worst_one_year.head(10)
-    parts.append(
-        table(
-            ["Rank", "Feeder", "Substation", "Division", "Members", "SAIFI", "SAIDI (min)", "SAIDI vs system"],
-            [
+    quiet = _quiet(data)
+    if quiet:
+        parts.append(f"<p>{escape(quiet)}</p>")
+    else:
+        parts.append(
+            table(
+                ["Rank", "Feeder", "Substation", "Division", "Members", "SAIFI", "SAIDI (min)", "SAIDI vs system"],
                 [
-                    str(r["saidi_rank"]),
-                    f,
-                    r["substation"] or "",
-                    r["division"] or "",
-                    f"{int(r['members_served']):,}",
-                    _f(r["saifi"], 3),
-                    _f(r["saidi"], 1),
-                    f"{r['saidi'] / w.attrs['system_saidi'] * 100:.0f} %" if w.attrs["system_saidi"] else "–",
-                ]
-                for f, r in w.iterrows()
-            ],
-            numeric={0, 4, 5, 6, 7},
+                    [
+                        str(r["saidi_rank"]),
+                        f,
+                        r["substation"] or "",
+                        r["division"] or "",
+                        f"{int(r['members_served']):,}",
+                        _f(r["saifi"], 3),
+                        _f(r["saidi"], 1),
+                        f"{r['saidi'] / w.attrs['system_saidi'] * 100:.0f} %" if w.attrs["system_saidi"] else "–",
+                    ]
+                    for f, r in w.iterrows()
+                ],
+                numeric={0, 4, 5, 6, 7},
+            )
         )
-    )
     w2 = data.worst_two_years
+    ranked = [(f, r) for f, r in w2.head(10).iterrows() if r["saidi"] > 0]
     parts.append(
         f"<p class='meta'>Over {data.year - 1}–{data.year}: "
-        + ", ".join(f"{f} ({_f(r['saidi'], 0)} min)" for f, r in w2.head(10).iterrows())
-        + f"; system SAIDI {_f(w2.attrs['system_saidi'], 1)} min over the two years.</p>"
+        + (", ".join(f"{f} ({_f(r['saidi'], 0)} min)" for f, r in ranked) or "no feeder had a sustained interruption")
+        + f"; system SAIDI {_f(w2.attrs['system_saidi'], 1)} min over the two years (normal days).</p>"
     )
+    parts.append(_pura_html(data.pura))
 
     parts.append(f"<h2>By division, {data.year}</h2>")
     parts.append(
@@ -945,26 +1213,71 @@ def reliability_pdf(data: AnnualReliability, *, cooperative: str) -> bytes:
         )
     )
 
-    parts.append("<h2>Form EIA-861 reliability items</h2>")
-    parts.append(
-        table(
-            ["Item", "Value"],
-            [
-                [
-                    item,
-                    _f(v, 3 if "SAIFI" in item else 1)
-                    if isinstance(v, float)
-                    else f"{v:,}"
-                    if isinstance(v, int) and item != "Reporting year"
-                    else str(v),
-                ]
-                for item, v in data.eia861
-            ],
-            numeric={1},
-        )
-    )
+    parts.append(f"<h2>Form EIA-861 reliability items, {escape(data.eia861.period.label)}</h2>")
+    parts.append(table(["Item", "Value"], [[item, _eia_value(v, kind)] for item, v, kind in data.eia861.items()]))
     parts.append("<h2>Notes</h2><ul class='notes'>" + "".join(f"<li>{escape(n)}</li>" for n in data.notes) + "</ul>")
     return render_pdf(f"{TITLE} {data.year}", "".join(parts))
+
+
+def _eia_value(value: Any, kind: str) -> str:
+    if kind == "saifi":
+        return _f(value, 3)
+    if kind in ("saidi", "minutes"):
+        return _f(value, 1)
+    if kind == "int":
+        return f"{value:,}"
+    return str(value)
+
+
+def _pura_html(pura: PuraWorstFeeders) -> str:
+    """The PURA §38.005 section of the PDF: the flagged feeders and their biggest records."""
+    out = [f"<h2>PURA §38.005 worst feeders, {escape(pura.period.label)}</h2>"]
+    out.append(
+        f"<p class='meta'>Flagged: among the worst 10 % by SAIDI or SAIFI in {pura.year} and {pura.before.year}, "
+        f"or SAIDI or SAIFI above 300 % of the system average (SAIDI {pura.system_saidi:.1f} min, SAIFI "
+        f"{pura.system_saifi:.3f} in {pura.year}, normal days).</p>"
+    )
+    if not pura.flagged:
+        out.append(f"<p>No feeder is flagged in {escape(pura.period.label)}.</p>")
+        return "".join(out)
+    out.append(
+        table(
+            [
+                "Feeder",
+                "Substation",
+                "Members",
+                "SAIDI (rank)",
+                "SAIFI (rank)",
+                f"SAIDI, SAIFI {pura.before.year}",
+                "Fails",
+            ],
+            [
+                [
+                    f.feeder,
+                    f.substation or "",
+                    f"{f.members_served:,}",
+                    f"{_f(f.saidi, 1)} ({f.saidi_rank})",
+                    f"{_f(f.saifi, 3)} ({f.saifi_rank})",
+                    f"{_f(f.saidi_before, 1)} ({f.saidi_rank_before}), {_f(f.saifi_before, 3)} ({f.saifi_rank_before})",
+                    "; ".join(f.tests),
+                ]
+                for f in pura.flagged
+            ],
+            numeric={2, 3, 4},
+        )
+    )
+    for f in pura.flagged:
+        shown = f.records[:5]
+        if not shown:
+            continue
+        listed = ", ".join(
+            f"{r.record_ref or '#' + str(r.record_id)} ({r.start:%Y-%m-%d}, {_f(r.minutes, 0)} min, "
+            f"{r.members:,} members, {r.cause_label})"
+            for r in shown
+        )
+        more = f" and {f.records_in_all - len(shown):,} more" if f.records_in_all > len(shown) else ""
+        out.append(f"<p class='meta'>{escape(f.feeder)}: {escape(listed)}{more}.</p>")
+    return "".join(out)
 
 
 def report_filename(year: int, suffix: str) -> str:

@@ -139,7 +139,7 @@ def summary_data(
             substation=(
                 record.substation.code
                 if record.substation
-                else ",".join(sorted(s.code for s in record.transmission_line.substations))
+                else ", ".join(sorted(s.code for s in record.transmission_line.substations))
             ),
             feeder=record.feeder.code if record.feeder else None,
             transmission_line=record.transmission_line.code if record.transmission_line else None,

@@ -33,17 +33,19 @@ import io
 import math
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from html import escape
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import Reference, ScatterChart, Series
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 
 from gis.spreadsheets import neutralise, neutralise_row
+from gis.workbook_print import page_break_before, print_setup, wrapped_height
 from outages.formatting import MONTHS, format_clock, format_count, format_date, format_duration, format_time, zone_name
 from reports.pdf import STYLE, listing_pdf, merge_pdfs, render_pdf, table
 
@@ -59,6 +61,11 @@ MEMBER_MINUTES_NOTE = (
 ROWS_NOTE = (
     "Each facility row counts its own record: a member out on two overlapping records counts in both "
     "rows, so the rows add up to more than the incident's totals, which count each member once."
+)
+#: ROWS_NOTE said short enough for the Facilities sheet's total row (longer, it would print past the last column)
+ROWS_TOTAL_NOTE = (
+    "; rows overlap: a member out on two records counts in both, so these sums exceed the incident's "
+    "totals (Summary sheet)"
 )
 
 
@@ -205,6 +212,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="E8EEF4")
 _TITLE_FONT = Font(bold=True, size=13)
 _BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 DATETIME_FORMAT = "ddd d mmm yyyy hh:mm"
 DATE_FORMAT = "ddd d mmm yyyy"
 TIME_FORMAT = "hh:mm"
@@ -264,8 +272,8 @@ class _Book:
         self.book = Workbook(write_only=True)
         self.blocks: dict[str, tuple[str, int, str]] = {}  # marker -> (sheet title, first row, <row> elements)
 
-    def sheet(self, title: str, widths: list[float]) -> _Sheet:
-        return _Sheet(self, title, widths)
+    def sheet(self, title: str, widths: list[float], *, header_rows: int = 1, footer: str | None = None) -> _Sheet:
+        return _Sheet(self, title, widths, header_rows=header_rows, footer=footer)
 
     def save(self) -> bytes:
         buffer = io.BytesIO()
@@ -314,18 +322,28 @@ class _Book:
 
 
 class _Sheet:
-    """One write-only sheet: title and header rows through openpyxl, then at most one data block."""
+    """One write-only sheet: title and header rows through openpyxl, then at most one data block.  It prints
+    landscape, one page wide, its first ``header_rows`` rows repeated on every page and ``footer`` with the
+    page number at the foot (set before the first row: a write-only sheet writes its properties then)."""
 
-    def __init__(self, book: _Book, title: str, widths: list[float]):
+    def __init__(self, book: _Book, title: str, widths: list[float], *, header_rows: int, footer: str | None):
         self.owner = book
         self.ws = book.book.create_sheet(title)
         self.rows = 0
         self.closed = False
+        self.widths = widths
         for i, width in enumerate(widths):
             self.ws.column_dimensions[_LETTERS[i]].width = width
+        print_setup(self.ws, header_rows=header_rows, title=footer)
 
     def cell(
-        self, value=None, *, number_format: str | None = None, font: Font | None = None, fill: PatternFill | None = None
+        self,
+        value=None,
+        *,
+        number_format: str | None = None,
+        font: Font | None = None,
+        fill: PatternFill | None = None,
+        wrap: bool = False,
     ) -> WriteOnlyCell:
         cell = WriteOnlyCell(self.ws, value=neutralise(value))
         if number_format:
@@ -334,6 +352,8 @@ class _Sheet:
             cell.font = font
         if fill:
             cell.fill = fill
+        if wrap:
+            cell.alignment = _WRAP
         return cell
 
     def style(self, number_format: str | None = None, font: Font | None = None) -> int:
@@ -345,6 +365,14 @@ class _Sheet:
     def append(self, values: list) -> None:
         if self.closed:
             raise RuntimeError("no rows can follow a data block")
+        wrapped = [
+            (v.value, self.widths[i])
+            for i, v in enumerate(values)
+            if isinstance(v, Cell) and v.alignment.wrap_text and i < len(self.widths)
+        ]
+        height = wrapped_height(wrapped)
+        if height:  # before the row is written: LibreOffice keeps the height it is given
+            self.ws.row_dimensions[self.rows + 1].height = height
         self.ws.append(neutralise_row(values))  # free text (title, location) is never a formula
         self.rows += 1
 
@@ -352,7 +380,7 @@ class _Sheet:
         self.append([self.cell(text, font=_TITLE_FONT)])
 
     def header(self, labels: list[str]) -> None:
-        self.append([self.cell(label, font=_HEADER_FONT, fill=_HEADER_FILL) for label in labels])
+        self.append([self.cell(label, font=_HEADER_FONT, fill=_HEADER_FILL, wrap=True) for label in labels])
 
     def block(self, rows: list[tuple[list, list[int]]]) -> tuple[int, int]:
         """Append (values, style ids) rows as the sheet's last rows; returns their first and last row."""
@@ -372,7 +400,7 @@ class _Sheet:
 
 def _summary_sheet(book: _Book, data: SummaryData) -> None:
     z = data.zone
-    sheet = book.sheet("Summary", [44, 30, 70])
+    sheet = book.sheet("Summary", [44, 40, 70], header_rows=5, footer=_footer(data, "summary"))
     sheet.ws.freeze_panes = "A6"
     sheet.title(f"{data.cooperative}: {TITLE}")
     sheet.append([f"Incident #{data.incident_id}: {data.incident_title}"])
@@ -385,25 +413,25 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     sheet.append([])
     sheet.header(["Field", "Value", "As shown / unit"])
 
+    # Every field row wraps within the column widths, top-aligned, its height set to fit: text running on into
+    # the next columns would print on pages of its own.
+    def field(label: str, value, shown: str | None = None, number_format: str | None = None) -> None:
+        cells = [sheet.cell(label, wrap=True), sheet.cell(value, number_format=number_format, wrap=True)]
+        sheet.append(cells + ([sheet.cell(shown, wrap=True)] if shown is not None else []))
+
     def when(label: str, moment: datetime, note: str = "") -> None:
-        text = format_time(moment, z) + (f" ({note})" if note else "")
-        sheet.append([label, sheet.cell(_excel_time(moment, z), number_format=DATETIME_FORMAT), text])
+        shown = format_time(moment, z) + (f" ({note})" if note else "")
+        field(label, _excel_time(moment, z), shown, DATETIME_FORMAT)
 
     def count(label: str, value: float, note: str) -> None:
-        sheet.append([label, sheet.cell(value, number_format=COUNT_FORMAT), note])
+        field(label, value, note, COUNT_FORMAT)
 
-    sheet.append(["Incident", data.incident_id, data.incident_title])
+    field("Incident", data.incident_id, data.incident_title)
     when("Date and time of the significant interruption", data.started_at)
     when("Date and time of full restoration", data.restored_at)
-    sheet.append(
-        [
-            "Duration",
-            sheet.cell(data.duration, number_format=DURATION_FORMAT),
-            f"{format_duration(data.duration)} (real elapsed time)",
-        ]
-    )
-    sheet.append(["Cause(s)", causes_text(data)])
-    sheet.append(["Location", data.location])
+    field("Duration", data.duration, f"{format_duration(data.duration)} (real elapsed time)", DURATION_FORMAT)
+    field("Cause(s)", causes_text(data))
+    field("Location", data.location)
     count("Affected facilities", len(data.facilities), "see the Facilities sheet")
     count(
         "Total members affected",
@@ -421,9 +449,15 @@ def _summary_sheet(book: _Book, data: SummaryData) -> None:
     count("Total member-minutes", data.total_member_minutes, f"member-minutes: {MEMBER_MINUTES_NOTE}")
     when("Summary report due", data.due_at, DUE_NOTE)
     for line in data.criteria:
-        sheet.append(["Significance criterion met", line])
-    for note in data.notes:
-        sheet.append(["Note", note])
+        field("Significance criterion met", line)
+    for note in data.notes + ([ROWS_NOTE] if data.rows_overlap else []):
+        field("Note", note)
+
+
+def _text_width(least: float, values: Iterable[str | None], most: float = 48) -> float:
+    """A text column's width [characters]: ``least``, or wider for its longest value, up to ``most`` (the
+    data rows are not wrapped: a value wider than its column would be cut off by the next one)."""
+    return max(least, min(most, max((len(v) + 2 for v in values if v), default=0)))
 
 
 FACILITY_COLUMNS = [
@@ -444,14 +478,19 @@ FACILITY_COLUMNS = [
 
 def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     z = data.zone
-    sheet = book.sheet("Facilities", [12, 14, 16, 16, 26, 22, 6, 22, 6, 10, 17, 18])
+    facilities = data.facilities
+    widths = [
+        _text_width(12, (f.substation for f in facilities)),  # a line's substations: "LE-S02, LE-S03"
+        _text_width(14, (f.feeder for f in facilities)),
+        _text_width(18, (f.transmission_line for f in facilities)),
+        _text_width(16, (f.device for f in facilities)),
+        _text_width(26, (f.cause for f in facilities)),
+    ] + [22, 6, 22, 6, 10, 17, 18]
+    sheet = book.sheet("Facilities", widths, header_rows=3, footer=_footer(data, "affected facilities"))
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Affected facilities: {len(data.facilities):,}")
     sheet.append(
-        [
-            f"Incident #{data.incident_id}. Times are local ({zone_name(z)}); "
-            "duration is real elapsed time (h:mm)." + (f" {ROWS_NOTE}" if data.rows_overlap else "")
-        ]
+        [f"Incident #{data.incident_id}. Times are local ({zone_name(z)}); duration is real elapsed time (h:mm)."]
     )
     sheet.header(FACILITY_COLUMNS)
     when, length, number = sheet.style(DATETIME_FORMAT), sheet.style(DURATION_FORMAT), sheet.style(COUNT_FORMAT)
@@ -484,7 +523,9 @@ def _facilities_sheet(book: _Book, data: SummaryData) -> None:
     bold, bold_number = sheet.style(font=_BOLD), sheet.style(COUNT_FORMAT, _BOLD)
     rows.append(
         (
-            [f"Total ({len(data.facilities):,} facilities)"] + [None] * 9 + [members, minutes],
+            [f"Total ({len(data.facilities):,} facilities){ROWS_TOTAL_NOTE if data.rows_overlap else ''}"]
+            + [None] * 9
+            + [members, minutes],
             [bold] + [0] * 9 + [bold_number, bold_number],
         )
     )
@@ -498,7 +539,8 @@ STEP_COLUMNS = ["Date", "Time", "TZ", "Facility", "Members restored", "Members s
 
 def _steps_sheet(book: _Book, data: SummaryData) -> None:
     z = data.zone
-    sheet = book.sheet("Restoration steps", [18, 8, 6, 28, 18, 18])
+    widths = [18, 8, 6, _text_width(28, (s.facility for s in data.steps)), 18, 18]
+    sheet = book.sheet("Restoration steps", widths, header_rows=3, footer=_footer(data, "steps"))
     sheet.ws.freeze_panes = "A4"
     sheet.title(f"Partial and step restorations: {len(data.steps):,}")
     sheet.append([f"Local time ({zone_name(z)}). Members still out: incident-wide, after the step."])
@@ -539,15 +581,11 @@ def step_points(timeline: list[tuple[datetime, int]]) -> list[tuple[datetime, in
 
 def _timeline_sheet(book: _Book, data: SummaryData) -> None:
     z = data.zone
-    sheet = book.sheet("Members out over time", [22, 6, 14, 3, 22, 18])
+    sheet = book.sheet("Members out over time", [22, 6, 14, 3, 22, 20], header_rows=3, footer=_footer(data, "timeline"))
     sheet.ws.freeze_panes = "A4"
     sheet.title("Members out over time")
-    sheet.append(
-        [
-            f"Columns A-C: members out from each moment on, local time ({zone_name(z)}). "
-            "Columns E-F: the same as a step line, for the chart."
-        ]
-    )
+    # As short as the columns are wide: longer, it would run on and print on a page of its own.
+    sheet.append([f"Local time ({zone_name(z)}). Columns E-F: the same as a step line, for the chart."])
     sheet.header(["Time", "TZ", "Members out", "", "Chart: time", "Chart: members out"])
     points = sorted(data.timeline, key=lambda p: p[0])
     stairs = step_points(points)
@@ -583,13 +621,21 @@ def _timeline_sheet(book: _Book, data: SummaryData) -> None:
     series.graphicalProperties.line.width = 20000
     series.graphicalProperties.line.solidFill = "1F5C99"
     chart.series.append(series)
-    sheet.ws.add_chart(chart, "H4")
+    # Below the figures, on a page of its own: beside them it would make the sheet two pages wide.
+    anchor = last + 2
+    sheet.ws.add_chart(chart, f"A{anchor}")
+    page_break_before(sheet.ws, anchor)
+
+
+def _footer(data: SummaryData, part: str) -> str:
+    return f"Summary report, incident #{data.incident_id}: {part}"
 
 
 def summary_workbook(data: SummaryData) -> bytes:
     """The summary report as an .xlsx: sheets 'Summary' (every field as label / value / text rows),
     'Facilities' (one row per affected facility and a total row), 'Restoration steps' (one row per step)
-    and 'Members out over time' (the timeline, its step-line series and a scatter chart of it)."""
+    and 'Members out over time' (the timeline, its step-line series and a scatter chart of it below them, on a
+    printed page of its own).  Every sheet prints landscape, one page wide, its header rows on every page."""
     book = _Book()
     _summary_sheet(book, data)
     _facilities_sheet(book, data)

@@ -156,7 +156,7 @@ def test_a_line_darkens_the_feeders_behind_it_and_members_out_never_pass_what_is
     row = next(r for r in o["records"] if r["id"] == line["id"])
     assert (row["facility"], row["substation"], row["substations"]) == (
         "transmission line TL-001",
-        "JC-S01,MF-S01",
+        "JC-S01, MF-S01",
         ["JC-S01", "MF-S01"],
     )
     # a line: every division its substations' feeders serve, the one with most members first

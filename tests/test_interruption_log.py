@@ -141,7 +141,7 @@ def test_short_interruption_is_momentary(api):
 def test_transmission_line_record_names_the_substations_it_feeds(api):
     made = log(api, feeder=None, transmission_line="TL-001", members_out=12_000, cause="power_supply")
     assert made.status_code == 201, made.text
-    assert made.json()["substation"] == "JC-S01,MF-S01"
+    assert made.json()["substation"] == "JC-S01, MF-S01"
 
 
 def test_roles_decide_who_may_write(api):

@@ -239,7 +239,9 @@ def test_executive_dashboard_shows_plots_and_a_due_summary_report(page, live):
     page.wait_for_selector("#significant tr:has-text('JC-014')")  # the open storm is significant
     page.wait_for_selector("#failed tr:has-text('ceo@example.org')")  # SMTP was down
     page.wait_for_selector("#worst tr:has-text('JC-014')")
-    # the storm left an "outage known" alert event (no member signed up and no alert worker runs here)
+    # the storm left an "outage known" alert event (no member signed up and no alert worker runs here); the
+    # members' alerts are evidence, one click away
+    page.click("#more-alerts summary")
     alert = page.wait_for_selector(
         f"#member-alerts tr[data-event]:has-text('#{live.storm['id']} JC-014'):has-text('Outage known')"
     )  # (a step restoration in another test: 'Restored')

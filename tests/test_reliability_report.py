@@ -382,6 +382,8 @@ def test_annual_workbook_holds_the_engines_numbers(api, history, session):
         "By division",
         "Major event days",
         "Worst feeders",
+        "PURA 38.005",
+        "PURA evidence",
         "EIA-861",
     ]
 

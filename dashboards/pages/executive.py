@@ -1,8 +1,9 @@
-"""The executive dashboard (``/executive``): active significant incidents, notices and failed deliveries,
-members' alerts of the last 24 h (counts and errors, never who), summary reports owed, year-to-date
-SAIDI/SAIFI/CAIDI against previous years (inline SVG plots, with and without major event days), the worst
-feeders, and every report to download — all from the JSON API (``templates/staff/executive.html``,
-``static/executive.js``)."""
+"""The executive dashboard (``/executive``): the headline first, from one request (``/api/executive/headline``,
+:mod:`reports.headline`): members out now and the share restored, one line per open significant incident,
+notices and failed deliveries, summary reports due and overdue, year-to-date SAIDI against the four years
+before (with and without major event days) and the worst feeders; the evidence (each incident's criteria,
+every index by year, the notices, members' alerts: counts and errors, never who) one click away, and every
+report to download (``templates/staff/executive.html``, ``static/executive.js``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dashboards.pages.templating import page_response
 router = APIRouter(include_in_schema=False)
 
 POLL_SECONDS = 60
-YEARS = 5  # this year to date and the four before it, over the same calendar period
+YEARS = 5  # the annual reliability reports offered for download: this year and the four before
 ALERT_HOURS = 24  # the member alerts card: events of the last day
 ALERT_LIMIT = 50
 

@@ -1,13 +1,15 @@
 """One router per domain, collected in :data:`routers` (API routes here, pages in ``dashboards.pages``)."""
 
 from dashboards.pages import console as console_page
-from dashboards.pages import executive, facility_map
+from dashboards.pages import executive as executive_page
+from dashboards.pages import facility_map
 from dashboards.pages import members as member_pages
 from dashboards.routes import (
     alerts,
     auth,
     console,
     crews,
+    executive,
     facilities,
     hazards,
     incidents,
@@ -32,11 +34,12 @@ routers = [
     registry.router,
     notices.router,
     reliability.router,
+    executive.router,
     members.router,
     alerts.router,
     public_map.router,
     console_page.router,
-    executive.router,
+    executive_page.router,
     facility_map.router,
     member_pages.router,
 ]

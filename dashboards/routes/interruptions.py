@@ -16,10 +16,12 @@ from outages.schemas import (
     InterruptionOut,
     InterruptionPage,
     InterruptionUpdate,
+    OwedReportOut,
     RestorationCreate,
     Timestamp,
     VoidIn,
 )
+from reports.flow import ImportAnswer, import_history
 
 router = APIRouter(tags=["interruptions"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -124,9 +126,26 @@ def export_xlsx(db: ReadSession, _user: Reader, start_from: QueryTime = None, st
     summary="Bulk import historical records from CSV or Excel (all rows or none)",
 )
 def import_records(db: WriteSession, user: Dispatcher, file: UploadFile) -> ImportReport:
+    """All rows or none; in the same transaction the imported incidents are classified: the answer says how
+    many required a notice or a summary report, which reports are owed now, and warns of records still open
+    or with an ETR ahead."""
     frame = records_io.parse_records(file.file.read(), file.filename or "upload.csv")
-    counts = records_io.import_records(session=db, frame=frame, actor=user.username, source=file.filename or "upload")
-    return ImportReport(**counts)
+    answer = import_history(session=db, frame=frame, actor=user.username, source=file.filename or "upload")
+    return import_report(answer)
+
+
+def import_report(answer: ImportAnswer) -> ImportReport:
+    """The API's view of an import's answer."""
+    written = answer.written
+    return ImportReport(
+        **written.counts(),
+        open_records=len(written.open_records),
+        future_etrs=len(written.future_etrs),
+        notices_required=answer.notices_required,
+        reports_required=answer.reports_required,
+        reports_due=[OwedReportOut(**vars(r)) for r in answer.reports_due],
+        warnings=answer.warnings,
+    )
 
 
 @router.get("/api/interruptions/{interruption_id}", response_model=InterruptionOut, summary="One record")

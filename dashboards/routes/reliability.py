@@ -14,8 +14,10 @@ from dashboards.deps import Reader, ReadSession
 from dashboards.settings import get_settings
 from gis.errors import InvalidInput
 from outages import indices as ix
+from outages.regulatory import eia861, worst_feeders_pura
 from outages.reliability import DAY_TYPES, GROUPINGS, annual_reliability, indices_for
 from outages.settings import get_rule_settings
+from reports.regulatory import eia861_csv, eia861_workbook, export_filename, pura_csv, pura_workbook
 from reports.reliability_report import reliability_pdf, reliability_workbook, report_filename
 
 router = APIRouter(tags=["reliability"])
@@ -257,3 +259,59 @@ def reliability_pdf_report(db: ReadSession, _user: Reader, year: int) -> Respons
         "application/pdf",
         report_filename(year, "pdf"),
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# the regulators' and boards' exports
+
+
+CSV = "text/csv; charset=utf-8"
+
+
+@router.get(
+    "/api/reports/eia-861/{year}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook."}},
+    summary="Form EIA-861 reliability fields of a year as Excel (SAIDI, SAIFI, CAIDI with and without major "
+    "event days and loss of supply; the standard, momentary definition, customers)",
+)
+def eia861_xlsx(db: ReadSession, _user: Reader, year: int) -> Response:
+    data = eia861(session=db, year=year, zone=get_rule_settings().zone)
+    return _download(
+        eia861_workbook(data, get_settings().cooperative_name), XLSX, export_filename("eia-861", year, "xlsx")
+    )
+
+
+@router.get(
+    "/api/reports/eia-861/{year}.csv",
+    response_class=Response,
+    responses={200: {"content": {CSV: {}}, "description": "CSV, UTF-8: a header row and one row for the year."}},
+    summary="Form EIA-861 reliability fields of a year as CSV",
+)
+def eia861_csv_report(db: ReadSession, _user: Reader, year: int) -> Response:
+    data = eia861(session=db, year=year, zone=get_rule_settings().zone)
+    return _download(eia861_csv(data), CSV, export_filename("eia-861", year, "csv"))
+
+
+@router.get(
+    "/api/reports/worst-feeders/{year}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook: flagged feeders and their evidence."}},
+    summary="Feeders flagged under the Texas worst-feeder rule (PURA §38.005, 16 TAC §25.52) as Excel",
+)
+def worst_feeders_xlsx(db: ReadSession, _user: Reader, year: int) -> Response:
+    data = worst_feeders_pura(session=db, year=year, zone=get_rule_settings().zone)
+    return _download(
+        pura_workbook(data, get_settings().cooperative_name), XLSX, export_filename("worst-feeders", year, "xlsx")
+    )
+
+
+@router.get(
+    "/api/reports/worst-feeders/{year}.csv",
+    response_class=Response,
+    responses={200: {"content": {CSV: {}}, "description": "CSV, UTF-8: one row per flagged feeder's record."}},
+    summary="Feeders flagged under the Texas worst-feeder rule (PURA §38.005) as CSV, with their records",
+)
+def worst_feeders_csv(db: ReadSession, _user: Reader, year: int) -> Response:
+    data = worst_feeders_pura(session=db, year=year, zone=get_rule_settings().zone)
+    return _download(pura_csv(data), CSV, export_filename("worst-feeders", year, "csv"))

@@ -38,7 +38,7 @@ def product_import(url: str, folder: Path) -> dict[str, float]:
     with timer() as t:
         frame = parse_records((folder / "interruptions.csv").read_bytes(), "interruptions.csv")
         with Session(engine) as session, session.begin():
-            counts = import_records(session=session, frame=frame, actor="bench", source="interruptions.csv")
+            counts = import_records(session=session, frame=frame, actor="bench", source="interruptions.csv").counts()
     times["parse, check and load records"] = t.seconds
     engine.dispose()
     print(

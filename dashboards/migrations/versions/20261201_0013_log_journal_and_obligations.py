@@ -8,6 +8,8 @@ Revises: 0012
 Create Date: 2026-12-01
 """
 
+import uuid
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,13 +24,15 @@ def upgrade() -> None:
         "log_revision",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("revision", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_revision")),
     )
-    op.bulk_insert(revision_table, [{"id": 1, "revision": 0}])
+    op.bulk_insert(revision_table, [{"id": 1, "revision": 0, "token": uuid.uuid4().hex}])
     op.create_table(
         "log_changes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("interruption_id", sa.Integer(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_log_changes")),

@@ -1,0 +1,194 @@
+"""The closed log kept in memory and the results kept until the log changes under them (issue 16, "indices fast at
+any size"; outages.history, outages.journal): after a step, a close, a void, an edit of an old record and a bulk
+import, the indices and the annual report's data equal a rebuild from the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from outages import history, journal
+from outages.models import Interruption
+from outages.records_io import import_records, parse_records
+from outages.reliability import annual_reliability, indices_for
+from outages.schemas import CloseIn, InterruptionUpdate, RestorationCreate, VoidIn
+from outages.service import add_restoration, close_interruption, update_interruption, void_interruption
+from tests.helpers import csv, log
+
+CHI = ZoneInfo("America/Chicago")
+TODAY = date(2026, 12, 1)
+QUERIES = [
+    {"start": date(2025, 1, 1), "end": date(2026, 1, 1)},
+    {"start": date(2026, 1, 1), "end": date(2026, 12, 1)},
+    {"start": date(2026, 1, 1), "end": date(2026, 12, 1), "group_by": "feeder"},
+    {"start": date(2025, 1, 1), "end": date(2026, 1, 1), "group_by": "cause", "exclude_loss_of_supply": True},
+]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=CHI)
+
+
+def closed(session, start: str, hours: float, **more) -> Interruption:
+    record = log(session, start=at(start), **more)
+    restored = record.start_at + timedelta(hours=hours)
+    return close_interruption(
+        session=session,
+        interruption_id=record.id,
+        data=CloseIn(version=record.version, restored_at=restored),
+        actor="dispatcher",
+    )
+
+
+def figures(sessions) -> list:
+    """What the cached path answers: every query's table, MEDs and notes, and two annual reports' summaries."""
+    with sessions() as session:
+        out: list = []
+        for q in QUERIES:
+            r = indices_for(session=session, **q)
+            out.append((r.table, r.major_event_days.days, r.notes))
+        for year in (2025, 2026):
+            a = annual_reliability(session=session, year=year, today=TODAY)
+            out.append((a.summary, a.monthly, a.by_cause, a.worst_one_year, a.notes))
+        return out
+
+
+def rebuilt(sessions) -> list:
+    history.forget()
+    return figures(sessions)
+
+
+def same(a: list, b: list) -> None:
+    for x, y in zip(a, b, strict=True):
+        for u, v in zip(x, y, strict=True):
+            if isinstance(u, pd.DataFrame):
+                pd.testing.assert_frame_equal(u, v)
+            else:
+                assert u == v
+
+
+@pytest.fixture
+def logged(sessions):
+    """Closed records in 2025 and 2026 on the tiny cooperative, and one record open now; committed."""
+    history.forget()
+    with sessions.begin() as s:
+        old = closed(s, "2025-03-04T10:00", 5, out=1_000)
+        closed(s, "2025-04-08T10:00", 4, out=6_000, cause="lightning")
+        closed(s, "2025-06-10T08:00", 9.5, feeder="JC-015", out=500, cause="power_supply")
+        closed(s, "2026-02-02T07:00", 3, feeder="MF-001", out=1_500)
+        closed(s, "2026-05-05T12:00", 30, out=2_400)
+        still_open = log(s, start=datetime.now(CHI) - timedelta(hours=3), out=2_400)
+        ids = {"old": old.id, "open": still_open.id}
+    yield ids
+    history.forget()
+
+
+def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions, logged):
+    before = figures(sessions)
+    same(before, rebuilt(sessions))
+    kept = history._LOGS[str(sessions.kw["bind"].engine.url)]
+
+    with sessions.begin() as s:  # a step on an open record: no closed record changes
+        record = s.get(Interruption, logged["open"])
+        add_restoration(
+            session=s,
+            interruption_id=record.id,
+            data=RestorationCreate(
+                version=record.version, at=datetime.now(CHI) - timedelta(hours=1), members_restored=400
+            ),
+            actor="dispatcher",
+        )
+    version = kept.version
+    after_step = figures(sessions)
+    assert history._LOGS[str(sessions.kw["bind"].engine.url)] is kept and kept.version == version
+    same(after_step, before)
+
+    with sessions.begin() as s:  # the close: one more closed record, reread alone
+        record = s.get(Interruption, logged["open"])
+        close_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=CloseIn(version=record.version, restored_at=datetime.now(CHI) - timedelta(minutes=5)),
+            actor="dispatcher",
+        )
+    after_close = figures(sessions)
+    assert history._LOGS[str(sessions.kw["bind"].engine.url)] is kept and kept.version == version + 1
+    same(after_close, rebuilt(sessions))
+    kept = history._LOGS[str(sessions.kw["bind"].engine.url)]
+
+    with sessions.begin() as s:  # an edit of an old record: 2025 and every later T_MED history change
+        record = s.get(Interruption, logged["old"])
+        update_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=InterruptionUpdate(version=record.version, members_out=900),
+            actor="dispatcher",
+        )
+    after_edit = figures(sessions)
+    assert (
+        after_edit[0][0].loc[("all", "system"), "member_interruptions"]
+        != before[0][0].loc[("all", "system"), "member_interruptions"]
+    )
+    same(after_edit, rebuilt(sessions))
+
+    with sessions.begin() as s:  # a void
+        record = s.get(Interruption, logged["old"])
+        void_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=VoidIn(version=record.version, reason="logged twice"),
+            actor="dispatcher",
+        )
+    after_void = figures(sessions)
+    same(after_void, rebuilt(sessions))
+    assert after_void[0][0].loc[("all", "system"), "sustained_records"] == 2
+
+
+def test_a_note_changes_nothing_and_a_bulk_import_rereads_the_log(sessions, logged, tmp_path):
+    figures(sessions)
+    url = str(sessions.kw["bind"].engine.url)
+    kept = history._LOGS[url]
+    with sessions.begin() as s:
+        record = s.get(Interruption, logged["old"])
+        update_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=InterruptionUpdate(version=record.version, notes="crew found a squirrel"),
+            actor="dispatcher",
+        )
+    version = kept.version
+    figures(sessions)
+    assert history._LOGS[url] is kept and kept.version == version  # journaled, reread, found the same
+
+    paper = csv("P1,PAPER-2025,JC-015,,,wind,false,,2025-08-01T09:00:00-05:00,2025-08-01T15:00:00-05:00,500,,,")
+    with sessions.begin() as s:
+        before = journal.revision(s)
+        import_records(session=s, frame=parse_records(paper, "paper.csv"), actor="import")
+    with sessions() as s:
+        changes = journal.changes_since(s, after=before, upto=journal.revision(s)[0])
+    assert journal.EVERYTHING in changes  # a bulk insert does not say which records: all are reread
+    after = figures(sessions)
+    assert history._LOGS[url] is not kept
+    same(after, rebuilt(sessions))
+    assert after[0][0].loc[("all", "system"), "sustained_records"] == 4
+
+
+def test_a_session_with_uncommitted_writes_reads_its_own_changes(sessions, logged):
+    figures(sessions)
+    with sessions() as s:
+        record = s.get(Interruption, logged["old"])
+        void_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=VoidIn(version=record.version, reason="logged twice"),
+            actor="dispatcher",
+        )
+        s.flush()
+        assert journal.writing(s) and history.closed_log(s) is None
+        mine = indices_for(session=s, **QUERIES[0])
+        assert mine.table.loc[("all", "system"), "sustained_records"] == 2
+        s.rollback()
+    assert figures(sessions)[0][0].loc[("all", "system"), "sustained_records"] == 3
