@@ -171,6 +171,11 @@ def _plural(words: str, n: int) -> str:
     return words[:-1] if words.endswith("s") else words
 
 
+def _count(n: int, words: str) -> str:
+    """'1 major event day', '3 major event days'."""
+    return f"{n:,} {_plural(words, n)}"
+
+
 def _say(text: str) -> None:
     console.print(text, soft_wrap=True, markup=False, highlight=False)
 
@@ -665,7 +670,9 @@ def reliability_indices(
         _fail(err)
     meds = result.major_event_days
     t_med = f"{meds.t_med.value:.2f} min" if meds.t_med.value == meds.t_med.value else "undefined"
-    title = f"{start} to {end} (end exclusive), {days} days; T_MED {t_med}, {len(meds.dates)} major event day(s)"
+    title = (
+        f"{start} to {end} (end exclusive), {days} days; T_MED {t_med}, {_count(len(meds.dates), 'major event days')}"
+    )
     s_h, t_h = f"{result.celid_s_hours:g}", f"{result.celid_t_hours:g}"
     table = Table(
         group_by or "scope",
@@ -731,5 +738,5 @@ def reliability_report(year: int, out: Path) -> None:
     console.print(
         f"Wrote {out}: {year} SAIDI {every['saidi']:.1f} min, SAIFI {every['saifi']:.3f} "
         f"(without major event days {normal['saidi']:.1f} min, {normal['saifi']:.3f}); "
-        f"{len(data.med.dates)} major event day(s)"
+        f"{_count(len(data.med.dates), 'major event days')}"
     )

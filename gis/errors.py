@@ -45,3 +45,13 @@ class DatabaseBusy(TimeoutError):
 
 class ReadOnlyViolation(RuntimeError):
     """A read-only session was asked to write: a programming error (the route took the wrong session kind)."""
+
+
+def problems_note(total: int, listed: int) -> str:
+    """How a refused file's message ends (every import is all or nothing): how many problems there were in all
+    and how many the answer lists, e.g. " The first 100 of 749 problems are listed; nothing was imported."."""
+    if total <= 1:
+        return " Nothing was imported."
+    if total <= listed:
+        return f" All {total:,} problems are listed; nothing was imported."
+    return f" The first {listed:,} of {total:,} problems are listed; nothing was imported."

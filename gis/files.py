@@ -20,7 +20,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gis.errors import InvalidInput
+from gis.errors import InvalidInput, problems_note
 
 MAX_PROBLEMS = 50
 
@@ -69,10 +69,14 @@ RANKS = {"roads": "1 (highway), 2 (farm or ranch road) or 3 (local road)", "plac
 
 
 class _Problems:
+    """Every problem is counted; the first :data:`MAX_PROBLEMS` are listed."""
+
     def __init__(self) -> None:
         self.items: list[dict] = []
+        self.total = 0
 
     def add(self, source: str, layer: str, row: int | None, message: str, fix: str) -> None:
+        self.total += 1
         if len(self.items) < MAX_PROBLEMS:
             self.items.append({"file": source, "layer": layer, "row": row, "message": message, "fix": fix})
 
@@ -81,9 +85,8 @@ class _Problems:
             return
         first = self.items[0]
         where = f"{first['file']}, layer {first['layer']}" + (f", row {first['row']}" if first["row"] else "")
-        more = f" (and {len(self.items) - 1} more problems)" if len(self.items) > 1 else ""
         raise InvalidInput(
-            f"{where}: {first['message']}. Fix: {first['fix']}{more}. Nothing was imported.",
+            f"{where}: {first['message']}. Fix: {first['fix']}." + problems_note(self.total, len(self.items)),
             problems=self.items,
         )
 
@@ -318,7 +321,9 @@ def _check_references(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, st
     sp = layers["service_points"]
     bad_feeder = ~sp["feeder_id"].isin(feeders)
     bad_device = sp["device_id"].notna() & (sp["device_id"].map(device_feeder) != sp["feeder_id"])
-    for row in (bad_feeder | bad_device).to_numpy().nonzero()[0][:MAX_PROBLEMS]:
+    bad = (bad_feeder | bad_device).to_numpy().nonzero()[0]
+    problems.total += max(len(bad) - MAX_PROBLEMS, 0)  # counted, not each described
+    for row in bad[:MAX_PROBLEMS]:
         meter, feeder, device = sp.at[row, "meter_number"], sp.at[row, "feeder_id"], sp.at[row, "device_id"]
         message = (
             f"meter {meter!r} names unknown feeder {feeder!r}"

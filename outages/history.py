@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, func, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import String, exists, func, or_, select, type_coerce
+from sqlalchemy.orm import Session, aliased
 
 from gis.models import Feeder, Substation
 from outages import journal
@@ -49,6 +49,9 @@ __all__ = [
     "labels",
     "memo",
     "forget",
+    "url_of",
+    "implausible",
+    "outside",
 ]
 
 T = TypeVar("T")
@@ -88,6 +91,10 @@ class ClosedLog:
     records: pd.DataFrame
     steps: pd.DataFrame
     effects: list[tuple[int, int]] = field(default_factory=list)
+    #: the records (any status but voided) with a time outside the plausible window ending at ``window`` (None:
+    #: not asked for yet)
+    implausible: set[int] = field(default_factory=set)
+    window: datetime | None = None
 
 
 _LOGS: dict[str, ClosedLog] = {}
@@ -172,23 +179,32 @@ def steps_of(session: Session, record_ids: Sequence[int]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else _read_steps(session, Interruption.id.in_([]))
 
 
+def outside(earliest: datetime, latest: datetime):
+    """SQL: a record with a start, restoration or step before ``earliest`` or after ``latest`` (each record's
+    steps looked up by its id, never the whole table)."""
+    step = aliased(RestorationStep)  # its own name: a query of the steps themselves may use this too
+    return or_(
+        Interruption.start_at < earliest,
+        Interruption.start_at > latest,
+        Interruption.restored_at < earliest,
+        Interruption.restored_at > latest,
+        exists().where(step.interruption_id == Interruption.id, or_(step.at < earliest, step.at > latest)),
+    )
+
+
+def _implausible_ids(session: Session, latest: datetime, *where) -> set[int]:
+    earliest = get_rule_settings().earliest_at
+    found = session.scalars(
+        select(Interruption.id).where(Interruption.status != "voided", outside(earliest, latest), *where)
+    )
+    return set(found)
+
+
 def read_closed(session: Session, *where) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The closed records matching ``where`` and their steps, from the database (:class:`ClosedLog`'s frames):
     those whose times lie from ``OUTAGES_EARLIEST_DATE`` to the year 2261 (the frames' nanosecond times end in
     2262; the plausible window's moving end, now plus the ETR horizon, is applied by the caller)."""
-    earliest, far = get_rule_settings().earliest_at, FAR
-    steps_outside = select(RestorationStep.interruption_id).where(
-        or_(RestorationStep.at < earliest, RestorationStep.at >= far)
-    )
-    conditions = (
-        Interruption.status == "closed",
-        Interruption.start_at >= earliest,
-        Interruption.start_at < far,
-        Interruption.restored_at >= earliest,
-        Interruption.restored_at < far,
-        Interruption.id.not_in(steps_outside),
-        *where,
-    )
+    conditions = (Interruption.status == "closed", ~outside(get_rule_settings().earliest_at, FAR), *where)
     rows = session.execute(
         select(
             Interruption.id,
@@ -239,14 +255,25 @@ def read_closed(session: Session, *where) -> tuple[pd.DataFrame, pd.DataFrame]:
     return records, steps
 
 
-def _sorted(records: pd.DataFrame) -> pd.DataFrame:
-    return records.sort_values(["start", "record_id"], kind="stable", ignore_index=True)
+def _replaced(records: pd.DataFrame, gone: list[int], new: pd.DataFrame) -> pd.DataFrame:
+    """``records`` (sorted by start) without the records ``gone``, with the ``new`` rows in their places by start:
+    one copy of the frame (a change is a few rows of a million)."""
+    kept = np.flatnonzero(~records["record_id"].isin(gone).to_numpy())
+    new = new.sort_values(["start", "record_id"], kind="stable")
+    at = np.searchsorted(records["start"].array.asi8[kept], new["start"].array.asi8, side="right")
+    order = np.insert(kept, at, len(records) + np.arange(len(new)))
+    return pd.concat([records, new], ignore_index=True).take(order).reset_index(drop=True)
 
 
 def _reread(session: Session, log: ClosedLog, changed: set[int]) -> None:
     """Bring ``log`` up to date for the ``changed`` records (reread just those)."""
     ids = sorted(changed)
-    parts = [read_closed(session, Interruption.id.in_(ids[i : i + CHUNK])) for i in range(0, len(ids), CHUNK)]
+    chunks = [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    if log.window is not None:
+        log.implausible -= changed
+        for chunk in chunks:
+            log.implausible |= _implausible_ids(session, log.window, Interruption.id.in_(chunk))
+    parts = [read_closed(session, Interruption.id.in_(chunk)) for chunk in chunks]
     new_records = pd.concat([p[0] for p in parts], ignore_index=True)
     new_steps = pd.concat([p[1] for p in parts], ignore_index=True)
     old_records = log.records[log.records["record_id"].isin(ids)]
@@ -265,10 +292,7 @@ def _reread(session: Session, log: ClosedLog, changed: set[int]) -> None:
         ]
     )
     earliest = int(starts.min().value) if len(starts) else _NEVER
-    keep = ~log.records["record_id"].isin(effective)
-    log.records = _sorted(
-        pd.concat([log.records[keep], new_records[new_records["record_id"].isin(effective)]], ignore_index=True)
-    )
+    log.records = _replaced(log.records, effective, new_records[new_records["record_id"].isin(effective)])
     log.steps = pd.concat(
         [log.steps[~log.steps["record_id"].isin(effective)], new_steps[new_steps["record_id"].isin(effective)]],
         ignore_index=True,
@@ -316,6 +340,28 @@ def closed_log(session: Session) -> ClosedLog | None:
         fresh = ClosedLog(revision=revision, version=version, records=records, steps=steps, effects=[(version, _NEVER)])
         _LOGS[url] = fresh
         return fresh
+
+
+def implausible(session: Session, *, latest: datetime) -> set[int] | None:
+    """The records (not voided) with a time before ``OUTAGES_EARLIEST_DATE`` or after ``latest``, kept with the
+    closed log: a change rechecks only the records it changed, and a later ``latest`` only the records already
+    outside (a window that grows can only take records in).  None when the session has uncommitted writes."""
+    log = closed_log(session)
+    if log is None:
+        return None
+    with _lock(url_of(session)):
+        if latest != log.window:
+            if log.window is None or latest < log.window:
+                log.implausible = _implausible_ids(session, latest)
+            elif log.implausible:
+                ids = sorted(log.implausible)
+                log.implausible = {
+                    i
+                    for k in range(0, len(ids), CHUNK)
+                    for i in _implausible_ids(session, latest, Interruption.id.in_(ids[k : k + CHUNK]))
+                }
+            log.window = latest
+        return set(log.implausible)
 
 
 # --------------------------------------------------------------------------------------------------

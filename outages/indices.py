@@ -119,6 +119,7 @@ __all__ = [
     "momentary_events",
     "compute_indices",
     "daily_saidi",
+    "history_span",
     "t_med",
     "major_event_days",
     "indices_by_day_type",
@@ -1273,6 +1274,18 @@ def compute_indices(
 # daily SAIDI and major event days
 
 
+def history_span(days: int) -> str:
+    """A length of history in plain words: "no history", "274 days of history", "2 years and 30 days of
+    history" (a year is 365 days here)."""
+    if days <= 0:
+        return "no history"
+    whole, rest = divmod(days, 365)
+    parts = [f"{whole} year{'s' if whole != 1 else ''}"] if whole else []
+    if rest or not parts:
+        parts.append(f"{rest} day{'s' if rest != 1 else ''}")
+    return " and ".join(parts) + " of history"
+
+
 def daily_saidi(
     records: pd.DataFrame,
     steps: pd.DataFrame | None,
@@ -1397,9 +1410,7 @@ def t_med(
     logs = np.log(values[values > 0])
     notes = []
     if not full:
-        notes.append(
-            f"only {n_days} day(s) ({n_days / 365.25:.2f} years) of history before {end}, fewer than {years} years"
-        )
+        notes.append(f"{history_span(n_days)} before {end}, fewer than {years} years")
     if len(logs) >= 2:
         alpha, beta = float(logs.mean()), float(logs.std(ddof=1))
         value = math.exp(alpha + beta_multiplier * beta)

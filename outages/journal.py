@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from gis.db import utcnow
 from outages.models import Interruption, InterruptionPoint, LogChange, LogRevision, RestorationStep, StepPoint
 
-__all__ = ["EVERYTHING", "revision", "changes_since", "writing"]
+__all__ = ["EVERYTHING", "revision", "changes_since", "writing", "prune"]
 
 EVERYTHING = None  #: the change of a statement that does not say which records it wrote
 _PENDING = "outages.journal.pending"  # session.info: record ids written by Core statements, journaled at commit
 _WROTE = "outages.journal.wrote"  # session.info: this transaction has written the log (not committed yet)
+KEEP = 100_000  #: revisions whose changes are kept (:func:`prune`)
 _TABLES = {m.__tablename__: m for m in (Interruption, RestorationStep, InterruptionPoint, StepPoint)}
 
 
@@ -54,6 +56,15 @@ def changes_since(session: Session, *, after: tuple[int, str | None], upto: int)
 def writing(session: Session) -> bool:
     """Whether this session's transaction has written to the log and not committed yet."""
     return bool(session.info.get(_WROTE) or session.info.get(_PENDING))
+
+
+def prune(session: Session, *, keep: int = KEEP) -> int:
+    """Forget the changes of all but the last ``keep`` revisions (a cache further behind reads everything
+    again); returns how many rows went (two index look-ups when there is nothing to forget)."""
+    first, last = session.execute(select(func.min(LogChange.revision), func.max(LogChange.revision))).one()
+    if first is None or first > last - keep:
+        return 0
+    return cast(CursorResult, session.execute(delete(LogChange).where(LogChange.revision <= last - keep))).rowcount
 
 
 def _write(session: Session, ids: Iterable[int | None]) -> None:

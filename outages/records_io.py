@@ -38,7 +38,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
-from gis.errors import InvalidInput
+from gis.errors import InvalidInput, problems_note
 from gis.models import Device, Feeder, ServicePoint, TransmissionLine
 from gis.network import network
 from gis.service import members_served
@@ -217,15 +217,6 @@ def _records(n: int) -> str:
 def _refs(refs: list[str]) -> str:
     shown = ", ".join(refs[:LISTED])
     return shown if len(refs) <= LISTED else f"{shown} and {len(refs) - LISTED:,} more"
-
-
-def _problems_note(total: int) -> str:
-    """The end of a refused file's message: how many problems there were and how many are listed."""
-    if total == 1:
-        return " Nothing was imported."
-    if total <= MAX_PROBLEMS:
-        return f" All {total} problems are listed; nothing was imported."
-    return f" The first {MAX_PROBLEMS} of {total:,} problems are listed; nothing was imported."
 
 
 def import_records(
@@ -507,7 +498,7 @@ def import_records(
         first = problems[0]
         raise InvalidInput(
             f"{source}, row {first['row']}, column {first['column']}: {first['message']}. "
-            f"Fix: {first['fix']}." + _problems_note(found),
+            f"Fix: {first['fix']}." + problems_note(found, len(problems)),
             field=first["column"],
             problems=problems,
         )

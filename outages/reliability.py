@@ -100,17 +100,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
 from gis.errors import InvalidInput
 from gis.models import Feeder, ServiceArea, Substation
 from gis.network import Network, network
-from outages import history, journal
+from outages import history
 from outages import indices as ix
 from outages import power_state as ps
-from outages.models import Cause, Interruption, RestorationStep
+from outages.models import Cause, Interruption
 from outages.settings import get_rule_settings
 
 if TYPE_CHECKING:
@@ -352,13 +352,6 @@ def _window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return rules.earliest_at, rules.latest_at(now or utcnow())
 
 
-def _steps_outside(earliest: datetime, latest: datetime):
-    """Ids of the records with a restoration step outside the plausible window."""
-    return select(RestorationStep.interruption_id).where(
-        or_(RestorationStep.at < earliest, RestorationStep.at > latest)
-    )
-
-
 def first_record_start(*, session: Session) -> datetime | None:
     """Start of the earliest interruption record that is not voided and starts in the plausible window (module
     docstring): where the log's history begins."""
@@ -372,33 +365,17 @@ def first_record_start(*, session: Session) -> datetime | None:
 
 def implausible_records(*, session: Session) -> int:
     """How many records (not voided) have a start, restoration or step outside the plausible window: the
-    indices leave them out (module docstring).  The count is kept while the log (:mod:`outages.journal`) and the
-    window (to the minute) stay as they were."""
+    indices leave them out (module docstring).  Kept with the closed log (:func:`outages.history.implausible`)."""
     earliest, latest = _window()
-    latest = latest.replace(second=0, microsecond=0)
-    if journal.writing(session):
-        return _implausible(session, earliest, latest)
-    key = (history.url_of(session), journal.revision(session), latest)
-    found = _IMPLAUSIBLE.get(key[0])
-    if found is None or found[0] != key:
-        found = (key, _implausible(session, earliest, latest))
-        _IMPLAUSIBLE[key[0]] = found
-    return found[1]
-
-
-_IMPLAUSIBLE: dict[str, tuple[tuple, int]] = {}
-
-
-def _implausible(session: Session, earliest: datetime, latest: datetime) -> int:
-    outside = or_(
-        Interruption.start_at < earliest,
-        Interruption.start_at > latest,
-        Interruption.restored_at < earliest,
-        Interruption.restored_at > latest,
-        Interruption.id.in_(_steps_outside(earliest, latest)),
-    )
+    found = history.implausible(session, latest=latest)
+    if found is not None:
+        return len(found)
     return (
-        session.scalar(select(func.count()).select_from(Interruption).where(Interruption.status != "voided", outside))
+        session.scalar(
+            select(func.count())
+            .select_from(Interruption)
+            .where(Interruption.status != "voided", history.outside(earliest, latest))
+        )
         or 0
     )
 
@@ -1100,15 +1077,7 @@ def history_note(t: ix.TMed, year: int) -> str | None:
     """The T_MED history of ``year`` in plain words when it is short of five years (None when full)."""
     if t.full_history:
         return None
-    if t.days == 0:
-        span = "no history before this year"
-    else:
-        whole_years, days = divmod(t.days, 365)
-        parts = [f"{whole_years} year{'s' if whole_years != 1 else ''}"] if whole_years else []
-        if days or not parts:
-            parts.append(f"{days} day{'s' if days != 1 else ''}")
-        span = f"{' and '.join(parts)} of history before {year}"
-    words = f"{span} (T_MED wants five years)"
+    words = f"{ix.history_span(t.days)} before {year} (T_MED wants five years)"
     if not math.isfinite(t.value):
         words += ": too few days with interruptions to set T_MED, so no day is a major event day"
     return words

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.db import utcnow
-from gis.errors import DomainError, InvalidInput
+from gis.errors import DomainError, InvalidInput, problems_note
 from gis.service import AreaIndex
 from gis.spreadsheets import neutralise_row, restore
 from gis.workbook_print import fit_text, print_setup
@@ -186,8 +186,10 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
             f"{filename} is not an Excel workbook. Fix: upload the .xlsx from the template or an export.", field="file"
         ) from None
     problems: list[dict] = []
+    found = [0]  # problems in all; ``problems`` keeps the first MAX_PROBLEMS
 
     def problem(sheet: str, row: int, column: str, message: str) -> None:
+        found[0] += 1
         if len(problems) < MAX_PROBLEMS:
             problems.append({"sheet": sheet, "row": row, "column": column, "message": message})
 
@@ -241,7 +243,7 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
     seen_links: dict[tuple, int] = {}
     plans = []
     for n, row in rows["entries"]:
-        before = len(problems)
+        before = found[0]
         ref = str(row["ref"]) if row["ref"] is not None else None
         if ref and ref in seen_refs:
             problem("entries", n, "ref", f"ref {ref} appears twice")
@@ -276,7 +278,7 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
         except ValueError as err:
             problem("entries", n, "backup_generation" if "yes/no" in str(err) else "priority_tier", str(err))
             continue
-        if len(problems) > before:
+        if found[0] > before:
             continue
         try:
             placement = place(session=session, data=entry_in, territory=territory)
@@ -297,7 +299,7 @@ def import_registry(*, session: Session, data: bytes, filename: str, actor: str,
         first = problems[0]
         raise InvalidInput(
             f"{filename}, sheet {first['sheet']}, row {first['row']}, column {first['column']}: {first['message']}. "
-            f"Fix: correct the cell and upload again ({len(problems)} problem(s) in all; nothing was imported).",
+            "Fix: correct the cell and upload again." + problems_note(found[0], len(problems)),
             field=first["column"],
             problems=problems,
         )

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from gis.db import transaction, utcnow
 from gis.portable import insert_once
+from outages import journal
 from outages.classify import Classification, FacilityFacts, classify, facility_facts, record_states
 from outages.formatting import format_time
 from outages.models import Incident, Interruption
@@ -245,6 +246,8 @@ def tick(
     for start in range(0, len(stale), BATCH):  # short transactions: dispatchers' writes go in between
         with transaction(sessions) as session:
             _classify_and_file(session, stale[start : start + BATCH], facts, report, now=now, rules=rules, smtp=smtp)
+    with transaction(sessions) as session:
+        journal.prune(session)
     if deliver:
         report.sent, report.failed = deliver_pending(sessions, now=now, smtp=smtp, cooperative=cooperative)
         try:

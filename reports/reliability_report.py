@@ -1229,6 +1229,9 @@ def _eia_value(value: Any, kind: str) -> str:
     return str(value)
 
 
+PDF_FLAGGED = 15  #: flagged feeders the PDF lists (the workbooks list them all)
+
+
 def _pura_html(pura: PuraWorstFeeders) -> str:
     """The PURA §38.005 section of the PDF: the flagged feeders and their biggest records."""
     out = [f"<h2>PURA §38.005 worst feeders, {escape(pura.period.label)}</h2>"]
@@ -1240,6 +1243,14 @@ def _pura_html(pura: PuraWorstFeeders) -> str:
     if not pura.flagged:
         out.append(f"<p>No feeder is flagged in {escape(pura.period.label)}.</p>")
         return "".join(out)
+    # an executive's document: the worst of the flagged feeders; every one and its evidence are in the workbooks
+    shown_feeders = sorted(pura.flagged, key=lambda f: -(f.saidi or 0))[:PDF_FLAGGED]
+    if len(pura.flagged) > len(shown_feeders):
+        out.append(
+            f"<p class='meta'>{len(pura.flagged):,} feeders are flagged; the {len(shown_feeders)} with the highest "
+            "SAIDI are listed here. Every flagged feeder and its records are in the annual workbook and the PURA "
+            "§38.005 export.</p>"
+        )
     out.append(
         table(
             [
@@ -1261,12 +1272,12 @@ def _pura_html(pura: PuraWorstFeeders) -> str:
                     f"{_f(f.saidi_before, 1)} ({f.saidi_rank_before}), {_f(f.saifi_before, 3)} ({f.saifi_rank_before})",
                     "; ".join(f.tests),
                 ]
-                for f in pura.flagged
+                for f in shown_feeders
             ],
             numeric={2, 3, 4},
         )
     )
-    for f in pura.flagged:
+    for f in shown_feeders:
         shown = f.records[:5]
         if not shown:
             continue

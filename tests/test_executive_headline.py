@@ -239,6 +239,10 @@ def test_the_dashboard_draws_the_headline_from_one_request(browser, live, viewpo
         assert "Pedernales Valley Hospital" in page.inner_text(
             f"#significant tr[data-incident='{live.storm['incident_id']}'] ul.crit"
         )
+        # the regulators' files of the chosen year, beside the annual report
+        year = page.input_value("#dl-year")
+        hrefs = page.eval_on_selector_all("a[data-year-href]", "links => links.map(a => a.getAttribute('href'))")
+        assert f"/api/reports/eia-861/{year}.csv" in hrefs and f"/api/reports/worst-feeders/{year}.xlsx" in hrefs
         page.wait_for_selector("#member-alerts table, #member-alerts-empty", state="attached")
         page.wait_for_load_state("networkidle")
         violations = axe_violations(page)

@@ -492,7 +492,7 @@ def test_t_med_on_a_log_normal_history_with_a_planted_major_event_and_a_zero_day
     assert (result.days, result.nonzero_days) == (1826, 1825)
     assert result.full_history and result.note is None and result.first_day == date(2019, 1, 1)
     assert values[200] > result.value
-    assert ix.t_med(history.iloc[-730:]).note.startswith("only 730 day(s) (2.00 years)")
+    assert ix.t_med(history.iloc[-730:]).note.startswith("2 years of history before")
 
 
 def _storm_year():

@@ -124,10 +124,11 @@ def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions,
         update_interruption(
             session=s,
             interruption_id=record.id,
-            data=InterruptionUpdate(version=record.version, members_out=900),
+            data=InterruptionUpdate(version=record.version, members_out=900, start_at=at("2025-01-15T10:00")),
             actor="dispatcher",
         )
     after_edit = figures(sessions)
+    assert history._LOGS[str(sessions.kw["bind"].engine.url)].records["start"].is_monotonic_increasing
     assert (
         after_edit[0][0].loc[("all", "system"), "member_interruptions"]
         != before[0][0].loc[("all", "system"), "member_interruptions"]
@@ -192,3 +193,22 @@ def test_a_session_with_uncommitted_writes_reads_its_own_changes(sessions, logge
         assert mine.table.loc[("all", "system"), "sustained_records"] == 2
         s.rollback()
     assert figures(sessions)[0][0].loc[("all", "system"), "sustained_records"] == 3
+
+
+def test_a_cache_further_behind_than_the_journal_keeps_reads_everything_again(sessions, logged):
+    figures(sessions)
+    url = str(sessions.kw["bind"].engine.url)
+    kept = history._LOGS[url]
+    with sessions.begin() as s:
+        record = s.get(Interruption, logged["open"])
+        close_interruption(
+            session=s,
+            interruption_id=record.id,
+            data=CloseIn(version=record.version, restored_at=datetime.now(CHI) - timedelta(minutes=5)),
+            actor="dispatcher",
+        )
+    with sessions.begin() as s:
+        assert journal.prune(s, keep=0) > 0 and journal.prune(s, keep=0) == 0
+    after = figures(sessions)
+    assert history._LOGS[url] is not kept  # the changes it missed are forgotten: read again whole
+    same(after, rebuilt(sessions))

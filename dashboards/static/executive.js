@@ -16,7 +16,7 @@ const page = {
     const years = Array.from({length: YEARS}, (_, k) => y - k);
     $('#dl-year').innerHTML = years.map(v => `<option>${v}</option>`).join('');
     const setDl = () => { const v = $('#dl-year').value;
-      $('#dl-rel-xlsx').href = `/api/reports/reliability/${v}.xlsx`; $('#dl-rel-pdf').href = `/api/reports/reliability/${v}.pdf`; };
+      $$('[data-year-href]').forEach(a => { a.href = a.dataset.yearHref.replace('{year}', v); }); };
     $('#dl-year').onchange = setDl; setDl();
     canFile = ['executive', 'admin'].includes(me.role);
     early = first;
