@@ -95,6 +95,16 @@ class ClosedLog:
     #: not asked for yet)
     implausible: set[int] = field(default_factory=set)
     window: datetime | None = None
+    #: each record's replay on the network (:func:`outages.power_state.replay`) by record id, for the network
+    #: named ``states_of``; a change to a record drops its own
+    states: dict[int, Any] = field(default_factory=dict)
+    states_of: int | None = None
+
+    def replays(self, network_token: int) -> dict[int, Any]:
+        """The kept replays of the records on this network (none kept yet for another)."""
+        if self.states_of != network_token:
+            self.states, self.states_of = {}, network_token
+        return self.states
 
 
 _LOGS: dict[str, ClosedLog] = {}
@@ -277,45 +287,18 @@ def _reread(session: Session, log: ClosedLog, changed: set[int]) -> None:
     new_records = pd.concat([p[0] for p in parts], ignore_index=True)
     new_steps = pd.concat([p[1] for p in parts], ignore_index=True)
     old_records = log.records[log.records["record_id"].isin(ids)]
-    old_steps = log.steps[log.steps["record_id"].isin(ids)]
-    effective = [
-        rid
-        for rid in ids
-        if not _same(old_records, old_steps, new_records, new_steps, rid)  # an edit of its notes changes nothing
-    ]
+    # a record closed before or after the change (its points may have changed too: the frames do not hold
+    # them, so every such change counts); an open record's steps and ETRs change nothing here
+    effective = sorted(set(old_records["record_id"].tolist()) | set(new_records["record_id"].tolist()))
     if not effective:
         return
-    starts = pd.concat(
-        [
-            old_records.loc[old_records["record_id"].isin(effective), "start"],
-            new_records.loc[new_records["record_id"].isin(effective), "start"],
-        ]
-    )
-    earliest = int(starts.min().value) if len(starts) else _NEVER
-    log.records = _replaced(log.records, effective, new_records[new_records["record_id"].isin(effective)])
-    log.steps = pd.concat(
-        [log.steps[~log.steps["record_id"].isin(effective)], new_steps[new_steps["record_id"].isin(effective)]],
-        ignore_index=True,
-    )
+    earliest = int(pd.concat([old_records["start"], new_records["start"]]).min().value)
+    log.records = _replaced(log.records, effective, new_records)
+    log.steps = pd.concat([log.steps[~log.steps["record_id"].isin(effective)], new_steps], ignore_index=True)
+    for rid in effective:
+        log.states.pop(rid, None)
     log.version += 1
     log.effects.append((log.version, earliest))
-
-
-def _same(old_r: pd.DataFrame, old_s: pd.DataFrame, new_r: pd.DataFrame, new_s: pd.DataFrame, rid: int) -> bool:
-    a, b = old_r[old_r["record_id"] == rid], new_r[new_r["record_id"] == rid]
-    if len(a) != len(b):
-        return False
-    if not len(a):
-        return True  # not closed before, not closed now
-    if (
-        a.reset_index(drop=True).astype(object).fillna(-1).values.tolist()
-        != b.reset_index(drop=True).astype(object).fillna(-1).values.tolist()
-    ):
-        return False
-    key = ["step_id", "at", "members_restored", "device_id"]
-    sa = old_s[old_s["record_id"] == rid].sort_values("step_id")[key].values.tolist()
-    sb = new_s[new_s["record_id"] == rid].sort_values("step_id")[key].values.tolist()
-    return sa == sb
 
 
 def closed_log(session: Session) -> ClosedLog | None:

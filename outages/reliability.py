@@ -641,13 +641,20 @@ def member_model(
 
 
 def _states(session: Session, rows: list[_Record], net: Network) -> list[ps.RecordState]:
-    """:func:`outages.power_state.states_of` of ``rows``, in their order.  A whole-facility record whose only
-    step is its close reads no located or named service points (the replay looks at neither), so it is
-    replayed straight away instead of looking them up."""
-    simple = [r.extent == "facility" and len(r.steps) <= 1 for r in rows]
-    records = cast(list[Interruption], rows)  # a _Record stands in for an Interruption (see _Record)
+    """:func:`outages.power_state.states_of` of ``rows``, in their order, kept with the closed log (a record's
+    replay is made again only after it changes).  A whole-facility record whose only step is its close reads no
+    located or named service points (the replay looks at neither), so it is replayed straight away instead of
+    looking them up."""
+    log = history.closed_log(session)
+    kept: dict[int, ps.RecordState] = log.replays(_token(net)) if log is not None else {}
+    todo = [r for r in rows if r.id not in kept]
+    simple = [r.extent == "facility" and len(r.steps) <= 1 for r in todo]
+    records = cast(list[Interruption], todo)  # a _Record stands in for an Interruption (see _Record)
     looked_up = iter(ps.states_of(session, [r for r, s in zip(records, simple) if not s], net))
-    return [ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(records, simple)]
+    made = {r.id: ps.replay(r, net, ps.EMPTY, {}) if s else next(looked_up) for r, s in zip(records, simple)}
+    if log is not None:
+        kept.update(made)
+    return [kept[r.id] if r.id in kept else made[r.id] for r in rows]
 
 
 def member_hits(

@@ -16,6 +16,7 @@ from outages.records_io import import_records, parse_records
 from outages.reliability import annual_reliability, indices_for
 from outages.schemas import CloseIn, InterruptionUpdate, RestorationCreate, VoidIn
 from outages.service import add_restoration, close_interruption, update_interruption, void_interruption
+from reports.headline import executive_headline, keep_warm
 from tests.helpers import csv, log
 
 CHI = ZoneInfo("America/Chicago")
@@ -148,8 +149,8 @@ def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions,
     assert after_void[0][0].loc[("all", "system"), "sustained_records"] == 2
 
 
-def test_a_note_changes_nothing_and_a_bulk_import_rereads_the_log(sessions, logged, tmp_path):
-    figures(sessions)
+def test_a_note_is_reread_alone_and_a_bulk_import_rereads_the_log(sessions, logged, tmp_path):
+    before = figures(sessions)
     url = str(sessions.kw["bind"].engine.url)
     kept = history._LOGS[url]
     with sessions.begin() as s:
@@ -161,8 +162,8 @@ def test_a_note_changes_nothing_and_a_bulk_import_rereads_the_log(sessions, logg
             actor="dispatcher",
         )
     version = kept.version
-    figures(sessions)
-    assert history._LOGS[url] is kept and kept.version == version  # journaled, reread, found the same
+    same(figures(sessions), before)  # the same figures
+    assert history._LOGS[url] is kept and kept.version == version + 1  # a closed record's change: reread alone
 
     paper = csv("P1,PAPER-2025,JC-015,,,wind,false,,2025-08-01T09:00:00-05:00,2025-08-01T15:00:00-05:00,500,,,")
     with sessions.begin() as s:
@@ -212,3 +213,15 @@ def test_a_cache_further_behind_than_the_journal_keeps_reads_everything_again(se
     after = figures(sessions)
     assert history._LOGS[url] is not kept  # the changes it missed are forgotten: read again whole
     same(after, rebuilt(sessions))
+
+
+def test_the_executive_figures_are_computed_ahead(sessions, logged):
+    """The reliability worker (reports.headline.keep_warm, after each commit) leaves the dashboard's year-to-date
+    indices, this year's worst feeders and last year's report data ready; the dashboard then computes nothing."""
+    keep_warm(sessions)
+    kept = history._MEMOS[str(sessions.kw["bind"].engine.url)]
+    kinds = [key[0] for key in kept]
+    assert kinds.count("annual") == 1 and kinds.count("indices") >= 6  # five years to date, worst feeders, report
+    with sessions() as s:
+        executive_headline(session=s)
+    assert len(kept) == len(kinds)  # the headline found every figure ready

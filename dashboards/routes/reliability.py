@@ -169,7 +169,8 @@ def indices(
     meds = result.major_event_days
     t = meds.t_med
     rows = []
-    for group, r in result.rows(days).iterrows():
+    table = result.rows(days)
+    for group, r in zip(table.index, table.to_dict("records")):  # plain dicts: a row per feeder stays cheap
         rows.append(
             IndexRow(
                 group=str(group),

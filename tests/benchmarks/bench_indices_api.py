@@ -1,5 +1,6 @@
 """``/api/indices`` and the annual reliability report read precomputed history (issue 16): targets on the sample
-100 ms for a year, 300 ms grouped by feeder, the annual report (Excel and PDF) under 2 s; beside the
+100 ms for a year, 300 ms grouped by feeder, the annual report (Excel and PDF) under 2 s; on the
+two-million-member, million-record history (``tests/benchmarks/big_history.py``) 1 s and 10 s; beside the
 rebuild-per-call path they replace.
 
     .venv/bin/python -m tests.benchmarks.bench_indices_api [--db var/bench/member-map.db] [--runs 5]
@@ -13,7 +14,8 @@ median of ``--runs``:
 1. **rebuild per call**: the caches forgotten before every request (:func:`outages.history.forget`): every
    call reads the five years of closed records and their steps from the database, as before issue 16;
 2. **unchanged log**: the closed log in memory and the result kept (the dashboard's case between changes);
-3. **after a change**: a record of the year closed through the API before every request: the journal names
+3. **after a change**: a new record of the year logged and closed (the service functions the API calls, in their
+   own committed transaction) before every request: the journal names
    it, only it is reread, and the figures of the period it falls in are computed again from the frames in
    memory.
 
@@ -116,9 +118,10 @@ def main() -> None:
 
             year = {"start": f"{args.year}-01-01", "end": f"{args.year + 1}-01-01"}
             print(f"{'median of ' + str(args.runs):<34}{'rebuild/call':>14}{'unchanged':>12}{'after change':>14}")
+            big = count > 500_000  # the two-million-member history: its own targets
             for label, params, target in (
-                (f"/api/indices {args.year}", year, 100),
-                (f"/api/indices {args.year} by feeder", year | {"group_by": "feeder"}, 300),
+                (f"/api/indices {args.year}", year, 1000 if big else 100),
+                (f"/api/indices {args.year} by feeder", year | {"group_by": "feeder"}, None if big else 300),
             ):
                 get("/api/indices", **params)
                 cold = _median(lambda p=params: get("/api/indices", **p), args.runs, before=history.forget)
@@ -127,7 +130,8 @@ def main() -> None:
                 changed = _median(lambda p=params: get("/api/indices", **p), args.runs, before=change)
                 print(
                     f"{label:<34}{cold * 1000:>11.0f} ms{warm * 1000:>9.1f} ms{changed * 1000:>11.0f} ms"
-                    f"   target {target} ms; unchanged {cold / warm:.0f}x, after a change {cold / changed:.1f}x faster"
+                    f"   target {f'{target} ms' if target else 'none'}; unchanged {cold / warm:.0f}x, "
+                    f"after a change {cold / changed:.1f}x faster"
                 )
             for kind in ("xlsx", "pdf"):
                 report = f"/api/reports/reliability/{args.report_year}.{kind}"
@@ -137,7 +141,8 @@ def main() -> None:
                 changed = _median(lambda p=report: get(p), args.runs, before=change)
                 print(
                     f"{'annual report ' + str(args.report_year) + ' ' + kind:<34}{cold * 1000:>11.0f} ms"
-                    f"{warm * 1000:>9.0f} ms{changed * 1000:>11.0f} ms   target 2000 ms; {cold / warm:.1f}x"
+                    f"{warm * 1000:>9.0f} ms{changed * 1000:>11.0f} ms   target {10_000 if big else 2_000:,} ms; "
+                    f"{cold / warm:.1f}x"
                 )
 
 
