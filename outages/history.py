@@ -80,11 +80,12 @@ FAR = datetime(2262, 1, 1, tzinfo=UTC)  #: no cached time reaches this (nanoseco
 
 @dataclass
 class ClosedLog:
-    """Every closed record of a database (whatever its times: callers apply the plausible window) and its steps.
+    """Every closed record of a database with its times from ``OUTAGES_EARLIEST_DATE`` to 2261 (callers apply
+    the plausible window's moving end) and its steps.
 
     ``records`` has :data:`RECORD_COLUMNS` plus ``first_step``/``last_step`` (the earliest and latest step time,
-    NaT without steps), sorted by start and id; ``steps`` :data:`STEP_COLUMNS`.  Times are UTC.  ``version``
-    counts the changes that mattered; ``effects`` says, per version, the earliest start it touched."""
+    NaT without steps), sorted by start; ``steps`` :data:`STEP_COLUMNS`.  Times are UTC.  ``version`` counts
+    the changes to closed records; ``effects`` says, per version, the earliest start it touched."""
 
     revision: tuple[int, str | None]  #: the journal's revision (number, token) the frames are as of
     version: int
