@@ -44,6 +44,17 @@ def closed(session, start: str, hours: float, **more) -> Interruption:
     )
 
 
+def act(session, action, record_id: int, data, **fields) -> Interruption:
+    """A dispatcher's change to a record (``action`` of outages.service with its ``data`` schema)."""
+    version = session.get(Interruption, record_id).version
+    return action(session=session, interruption_id=record_id, data=data(version=version, **fields), actor="dispatcher")
+
+
+def cached(sessions):
+    """The closed log this process keeps for the test database."""
+    return history._LOGS[str(sessions.kw["bind"].engine.url)]
+
+
 def figures(sessions) -> list:
     """What the cached path answers: every query's table, MEDs and notes, and two annual reports' summaries."""
     with sessions() as session:
@@ -90,46 +101,33 @@ def logged(sessions):
 def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions, logged):
     before = figures(sessions)
     same(before, rebuilt(sessions))
-    kept = history._LOGS[str(sessions.kw["bind"].engine.url)]
+    kept = cached(sessions)
 
     with sessions.begin() as s:  # a step on an open record: no closed record changes
-        record = s.get(Interruption, logged["open"])
-        add_restoration(
-            session=s,
-            interruption_id=record.id,
-            data=RestorationCreate(
-                version=record.version, at=datetime.now(CHI) - timedelta(hours=1), members_restored=400
-            ),
-            actor="dispatcher",
+        act(
+            s,
+            add_restoration,
+            logged["open"],
+            RestorationCreate,
+            at=datetime.now(CHI) - timedelta(hours=1),
+            members_restored=400,
         )
     version = kept.version
     after_step = figures(sessions)
-    assert history._LOGS[str(sessions.kw["bind"].engine.url)] is kept and kept.version == version
+    assert cached(sessions) is kept and kept.version == version
     same(after_step, before)
 
     with sessions.begin() as s:  # the close: one more closed record, reread alone
-        record = s.get(Interruption, logged["open"])
-        close_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=CloseIn(version=record.version, restored_at=datetime.now(CHI) - timedelta(minutes=5)),
-            actor="dispatcher",
-        )
+        act(s, close_interruption, logged["open"], CloseIn, restored_at=datetime.now(CHI) - timedelta(minutes=5))
     after_close = figures(sessions)
-    assert history._LOGS[str(sessions.kw["bind"].engine.url)] is kept and kept.version == version + 1
+    assert cached(sessions) is kept and kept.version == version + 1
     same(after_close, rebuilt(sessions))
-    kept = history._LOGS[str(sessions.kw["bind"].engine.url)]
+    kept = cached(sessions)
 
     with sessions.begin() as s:  # an edit of an old record: 2025 and every later T_MED history change
-        record = s.get(Interruption, logged["old"])
-        update_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=InterruptionUpdate(version=record.version, members_out=900, start_at=at("2025-01-15T10:00")),
-            actor="dispatcher",
-        )
+        act(s, update_interruption, logged["old"], InterruptionUpdate, members_out=900, start_at=at("2025-01-15T10:00"))
     after_edit = figures(sessions)
-    assert history._LOGS[str(sessions.kw["bind"].engine.url)].records["start"].is_monotonic_increasing
+    assert cached(sessions).records["start"].is_monotonic_increasing
     assert (
         after_edit[0][0].loc[("all", "system"), "member_interruptions"]
         != before[0][0].loc[("all", "system"), "member_interruptions"]
@@ -137,13 +135,7 @@ def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions,
     same(after_edit, rebuilt(sessions))
 
     with sessions.begin() as s:  # a void
-        record = s.get(Interruption, logged["old"])
-        void_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=VoidIn(version=record.version, reason="logged twice"),
-            actor="dispatcher",
-        )
+        act(s, void_interruption, logged["old"], VoidIn, reason="logged twice")
     after_void = figures(sessions)
     same(after_void, rebuilt(sessions))
     assert after_void[0][0].loc[("all", "system"), "sustained_records"] == 2
@@ -151,19 +143,12 @@ def test_a_step_a_close_a_void_and_an_old_edit_keep_every_figure_exact(sessions,
 
 def test_a_note_is_reread_alone_and_a_bulk_import_rereads_the_log(sessions, logged, tmp_path):
     before = figures(sessions)
-    url = str(sessions.kw["bind"].engine.url)
-    kept = history._LOGS[url]
+    kept = cached(sessions)
     with sessions.begin() as s:
-        record = s.get(Interruption, logged["old"])
-        update_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=InterruptionUpdate(version=record.version, notes="crew found a squirrel"),
-            actor="dispatcher",
-        )
+        act(s, update_interruption, logged["old"], InterruptionUpdate, notes="crew found a squirrel")
     version = kept.version
     same(figures(sessions), before)  # the same figures
-    assert history._LOGS[url] is kept and kept.version == version + 1  # a closed record's change: reread alone
+    assert cached(sessions) is kept and kept.version == version + 1  # a closed record's change: reread alone
 
     paper = csv("P1,PAPER-2025,JC-015,,,wind,false,,2025-08-01T09:00:00-05:00,2025-08-01T15:00:00-05:00,500,,,")
     with sessions.begin() as s:
@@ -173,7 +158,7 @@ def test_a_note_is_reread_alone_and_a_bulk_import_rereads_the_log(sessions, logg
         changes = journal.changes_since(s, after=before, upto=journal.revision(s)[0])
     assert journal.EVERYTHING in changes  # a bulk insert does not say which records: all are reread
     after = figures(sessions)
-    assert history._LOGS[url] is not kept
+    assert cached(sessions) is not kept
     same(after, rebuilt(sessions))
     assert after[0][0].loc[("all", "system"), "sustained_records"] == 4
 
@@ -181,13 +166,7 @@ def test_a_note_is_reread_alone_and_a_bulk_import_rereads_the_log(sessions, logg
 def test_a_session_with_uncommitted_writes_reads_its_own_changes(sessions, logged):
     figures(sessions)
     with sessions() as s:
-        record = s.get(Interruption, logged["old"])
-        void_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=VoidIn(version=record.version, reason="logged twice"),
-            actor="dispatcher",
-        )
+        act(s, void_interruption, logged["old"], VoidIn, reason="logged twice")
         s.flush()
         assert journal.writing(s) and history.closed_log(s) is None
         mine = indices_for(session=s, **QUERIES[0])
@@ -198,20 +177,13 @@ def test_a_session_with_uncommitted_writes_reads_its_own_changes(sessions, logge
 
 def test_a_cache_further_behind_than_the_journal_keeps_reads_everything_again(sessions, logged):
     figures(sessions)
-    url = str(sessions.kw["bind"].engine.url)
-    kept = history._LOGS[url]
+    kept = cached(sessions)
     with sessions.begin() as s:
-        record = s.get(Interruption, logged["open"])
-        close_interruption(
-            session=s,
-            interruption_id=record.id,
-            data=CloseIn(version=record.version, restored_at=datetime.now(CHI) - timedelta(minutes=5)),
-            actor="dispatcher",
-        )
+        act(s, close_interruption, logged["open"], CloseIn, restored_at=datetime.now(CHI) - timedelta(minutes=5))
     with sessions.begin() as s:
         assert journal.prune(s, keep=0) > 0 and journal.prune(s, keep=0) == 0
     after = figures(sessions)
-    assert history._LOGS[url] is not kept  # the changes it missed are forgotten: read again whole
+    assert cached(sessions) is not kept  # the changes it missed are forgotten: read again whole
     same(after, rebuilt(sessions))
 
 

@@ -17,12 +17,8 @@ from __future__ import annotations
 import argparse
 import calendar
 import os
-import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,25 +26,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from dashboards.migrate import upgrade
 from gis.db import make_engine
 from tests.benchmarks.bench_member_map import CHROMIUM_ARGS, free_port
-from tests.benchmarks.common import ROOT, add_user, timer
+from tests.benchmarks.common import ROOT, add_user, copy_database, serve, timer
 
 TARGET_SECONDS = 1.0
 PASSWORD = "executive-bench-password-0123"
-
-
-def copy_database(source: Path, folder: Path) -> str:
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copy2(f"{source}{suffix}", folder / f"sample.db{suffix}")
-    url = f"sqlite:///{folder / 'sample.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    add_user(engine, "exec-bench", PASSWORD, "executive")
-    engine.dispose()
-    return url
 
 
 def old_requests(today: date) -> list[str]:
@@ -95,6 +78,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with timer() as t:
             url = copy_database(Path(args.db).resolve(), Path(tmp))
+            add_user(make_engine(url), "exec-bench", PASSWORD, "executive")
         print(f"copied and migrated {args.db} in {t.seconds:.1f} s")
         port = free_port()
         env = os.environ | {
@@ -103,21 +87,8 @@ def main() -> None:
             "OUTAGES_SCHEDULER": "false",
             "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base = serve(env, port)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
             token = httpx.post(base + "/api/auth/token", data={"username": "exec-bench", "password": PASSWORD}).json()[
                 "access_token"
             ]

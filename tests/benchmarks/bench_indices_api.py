@@ -26,7 +26,6 @@ this year's log (last year's report is not computed again).
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -38,14 +37,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboards.app import create_app
-from dashboards.migrate import upgrade
 from gis.db import make_engine
 from gis.models import Feeder
 from outages import history
 from outages.models import Interruption
 from outages.schemas import CloseIn, InterruptionCreate
 from outages.service import close_interruption, create_interruption
-from tests.benchmarks.common import ROOT, add_user
+from tests.benchmarks.common import ROOT, add_user, copy_database
 
 PASSWORD = "benchmark passphrase for the executive"
 
@@ -96,12 +94,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        with sqlite3.connect(args.db) as source, sqlite3.connect(path) as copy:
-            source.backup(copy)  # consistent even while another process has the database open
-        url = f"sqlite:///{path}"
+        url = copy_database(args.db, Path(tmp))
         engine = make_engine(url)
-        upgrade(engine)
         add_user(engine, "bench-exec", PASSWORD, "executive")
         with Session(engine) as s:
             count = s.scalar(select(func.count()).select_from(Interruption).where(Interruption.status == "closed"))

@@ -28,6 +28,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboards.migrate import upgrade
 from gis.db import make_engine, utcnow
 from gis.maps import line_map, local_assets
 from gis.models import Feeder
@@ -35,7 +36,7 @@ from gis.service import members_served, read_layer
 from outages.models import Interruption
 from outages.schemas import InterruptionCreate
 from outages.service import create_interruption
-from tests.benchmarks.common import sample_folder
+from tests.benchmarks.common import add_user, sample_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -94,6 +95,24 @@ def log_open_outages(engine, count: int) -> None:
                     etr_at=(now + timedelta(hours=rng.randint(1, 8))) if i % 3 else None,
                 ),
             )
+
+
+def storm_database(db: str, user: str, password: str, outages: int = 300) -> tuple[str, list[str]]:
+    """The sample at ``db`` (built on first use, migrated) with ``outages`` open outages and a dispatcher ``user``: its URL
+    and its feeders' codes."""
+    url = f"sqlite:///{Path(db).resolve()}"
+    ensure_sample(url)
+    engine = make_engine(url)
+    upgrade(engine)  # a sample built before the latest migrations
+    log_open_outages(engine, outages)
+    try:
+        add_user(engine, user, password, "dispatcher")
+    except Exception:  # noqa: BLE001 - already there from an earlier run
+        pass
+    with Session(engine) as session:
+        feeders = sorted(members_served(session=session, by="feeder"))
+    engine.dispose()
+    return url, feeders
 
 
 def naive_page(engine, folder: Path) -> None:

@@ -31,7 +31,7 @@ from dashboards.cli import nginx_config
 from gis.db import make_engine
 from sample_data.generate import generate
 from tests.benchmarks.bench_member_map import CHROMIUM_ARGS, free_port, log_open_outages
-from tests.benchmarks.common import ROOT, fresh_database, load_facilities, timer
+from tests.benchmarks.common import ROOT, fresh_database, load_facilities, serve, timer
 
 TARGET_BYTES = 1_500_000
 TARGET_SECONDS = 3.0
@@ -104,31 +104,8 @@ def main() -> None:
         "OUTAGES_SCHEDULER": "false",
         "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dashboards.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(env, port)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         for path in ("/map", "/map/data.json", "/map/areas.geojson", "/map/landbase.geojson", "/map/places.json"):
             httpx.get(base + path, timeout=120)  # build the snapshot's files once (server warm-up)
         snapshot, prefix = (

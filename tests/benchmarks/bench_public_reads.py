@@ -33,14 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from sqlalchemy.orm import Session
 
 from dashboards.cli import nginx_config
-from gis.db import make_engine, utcnow
-from gis.service import members_served
+from gis.db import utcnow
 from tests.benchmarks.bench_api_logging import ensure_wrk, parse_wrk
-from tests.benchmarks.bench_member_map import ROOT, ensure_sample, free_port, log_open_outages
-from tests.benchmarks.common import add_user, app_and_watcher
+from tests.benchmarks.bench_member_map import ROOT, free_port, storm_database
+from tests.benchmarks.common import app_and_watcher
 
 NGINX = "/usr/sbin/nginx"
 USER, PASSWORD = "reads-bench", "reads-bench-password"
@@ -170,17 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(NGINX).exists():
         raise SystemExit(f"{NGINX} is missing (apt-get install nginx-light)")
-    url = f"sqlite:///{Path(args.db).resolve()}"
-    ensure_sample(url)
-    engine = make_engine(url)
-    log_open_outages(engine, 300)
-    try:
-        add_user(engine, USER, PASSWORD, "dispatcher")
-    except Exception:  # noqa: BLE001 - already there from an earlier run
-        pass
-    with Session(engine) as session:
-        feeders = sorted(members_served(session=session, by="feeder"))
-    engine.dispose()
+    url, feeders = storm_database(args.db, USER, PASSWORD)
 
     work = ROOT / "var" / "bench" / "public-reads"
     snapshot = work / "snapshot"

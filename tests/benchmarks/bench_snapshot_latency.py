@@ -19,12 +19,10 @@ import time
 from pathlib import Path
 
 import httpx
-from sqlalchemy.orm import Session
 
-from gis.db import make_engine, utcnow
-from gis.service import members_served
-from tests.benchmarks.bench_member_map import ROOT, ensure_sample, free_port, log_open_outages
-from tests.benchmarks.common import add_user, app_and_watcher
+from gis.db import utcnow
+from tests.benchmarks.bench_member_map import ROOT, free_port, storm_database
+from tests.benchmarks.common import app_and_watcher
 
 USER, PASSWORD = "snapshot-bench", "snapshot-bench-password"
 LIMIT = 30.0  # give up on one outage after this many seconds
@@ -44,17 +42,7 @@ def main() -> None:
     parser.add_argument("--outages", type=int, default=20)
     parser.add_argument("--gap", type=float, default=1.5, help="seconds between two outages")
     args = parser.parse_args()
-    url = f"sqlite:///{Path(args.db).resolve()}"
-    ensure_sample(url)
-    engine = make_engine(url)
-    log_open_outages(engine, 300)
-    try:
-        add_user(engine, USER, PASSWORD, "dispatcher")
-    except Exception:  # noqa: BLE001 - already there from an earlier run
-        pass
-    with Session(engine) as session:
-        feeders = sorted(members_served(session=session, by="feeder"))
-    engine.dispose()
+    url, feeders = storm_database(args.db, USER, PASSWORD)
 
     folder = ROOT / "var" / "bench" / "snapshot-latency" / "snapshot"
     folder.mkdir(parents=True, exist_ok=True)

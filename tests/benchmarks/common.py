@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,37 @@ def fresh_database(url: str):
     with Session(engine) as session, session.begin():
         seed_reference_data(session)
     return engine
+
+
+def copy_database(source: Path | str, folder: Path) -> str:
+    """A migrated copy of the SQLite database ``source`` in ``folder`` (its URL): SQLite's backup, consistent
+    even while another process has the source open; the source is never changed."""
+    path = folder / "bench.db"
+    with sqlite3.connect(source) as original, sqlite3.connect(path) as copy:
+        original.backup(copy)
+    url = f"sqlite:///{path}"
+    upgrade(make_engine(url))
+    return url
+
+
+def serve(env: dict[str, str], port: int, *, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """The app on 127.0.0.1:``port`` (uvicorn, one worker) configured by ``env``, and its base URL, once
+    ``/api/health`` answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    return server, base
 
 
 def load_facilities(engine, path: Path | None = None) -> None:
