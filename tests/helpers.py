@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from dashboards.app import create_app
@@ -501,3 +501,26 @@ def printed(content: bytes, suffix: str = ".xlsx") -> list[str]:
         )
         reader = pypdf.PdfReader(Path(tmp) / "document.pdf")
         return [page.extract_text() for page in reader.pages]
+
+
+def statements_per_request(api, connection, monkeypatch, url: str) -> Callable[[], int]:
+    """A counter of the SQL statements one warm ``GET url`` runs.  The process's timed checks (the account
+    check, the facility layer's fingerprint, the console's significance memo) are held still, so one expiring
+    between the warm call and the counted one cannot add a statement (CI once counted 20 for 19)."""
+    for name in (
+        "dashboards.deps.ACCOUNT_CHECK_SECONDS",
+        "gis.network.FINGERPRINT_SECONDS",
+        "outages.console.SIGNIFICANCE_SECONDS",
+    ):
+        monkeypatch.setattr(name, 3600.0)
+    statements: list[str] = []
+    event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def count() -> int:
+        api("GET", url)  # warm: the facility facts, the account check
+        statements.clear()
+        response = api("GET", url)
+        assert response.status_code == 200, response.text
+        return len(statements)
+
+    return count

@@ -15,11 +15,20 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.factories import TOTAL
-from tests.helpers import ENTRIES, LEAFLET_JS, PASSWORDS, SCREENSHOTS, browser_test, live_server, login, shoot
+from tests.helpers import (
+    ENTRIES,
+    LEAFLET_JS,
+    PASSWORDS,
+    SCREENSHOTS,
+    browser_test,
+    live_server,
+    login,
+    shoot,
+    statements_per_request,
+)
 
 CHICAGO = ZoneInfo("America/Chicago")
 URL = "/api/console/overview"
@@ -192,18 +201,10 @@ def test_staff_only(api):
         assert api("GET", URL, as_=role).status_code == 200, role
 
 
-def test_queries_do_not_grow_with_the_open_records(api, connection):
+def test_queries_do_not_grow_with_the_open_records(api, connection, monkeypatch):
     """One request, a fixed number of SQL statements whatever the number of records, incidents, crews on them
     and hazards (the work is shared: no query per record)."""
-    statements: list[str] = []
-    event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
-
-    def count() -> int:
-        api("GET", URL)  # warm: the facility facts cache, the account check
-        statements.clear()
-        response = api("GET", URL)
-        assert response.status_code == 200, response.text
-        return len(statements)
+    count = statements_per_request(api, connection, monkeypatch, URL)
 
     def storm(k: int) -> None:
         for n in range(k):

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
 
-from tests.helpers import CONTACTS, ENTRIES
+from tests.helpers import CONTACTS, ENTRIES, statements_per_request
 
 NOW = datetime(2025, 6, 2, 21, 0, tzinfo=UTC)  # Mon 2 June 2025, 16:00 CDT
 URL = "/api/incidents/open-overview"
@@ -227,20 +226,10 @@ def test_staff_only(api):
         assert api("GET", URL, as_=role).status_code == 200, role
 
 
-def test_queries_do_not_grow_with_the_open_incidents(app, api, entries, clock, connection, monkeypatch):
+def test_queries_do_not_grow_with_the_open_incidents(api, entries, clock, connection, monkeypatch):
     """Shared work: the same number of SQL statements for three open incidents as for six (the facility
     facts, the registry look-up, the records, the attempts and the entries are each read once)."""
-    monkeypatch.setattr("gis.network.FINGERPRINT_SECONDS", 3600.0)  # nor may the facility layer's 5-s check
-    statements: list[str] = []
-    event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
-
-    def count() -> int:
-        app.state.accounts.clear()  # a check cached 30 s ago could expire between the warm call and the count
-        api("GET", URL)  # warm: the facility facts cache, the account check
-        statements.clear()
-        response = api("GET", URL)
-        assert response.status_code == 200, response.text
-        return len(statements)
+    count = statements_per_request(api, connection, monkeypatch, URL)
 
     _log(api, feeder=None, transmission_line="TL-001", members_out=300)  # every entry (and category) dark
     _log(api, feeder="JC-014", device="JC-014-F1", members_out=1_000)
