@@ -28,6 +28,8 @@ from tests.factories import COOPERATIVE, facility_layers
 from tests.helpers import (
     ARGS,
     CHROMIUM,
+    CONTACTS,
+    ENTRIES,
     PASSWORDS,
     RECIPIENTS,
     Api,
@@ -121,6 +123,17 @@ def api(app, sessions, tokens):
     )
     with TestClient(app) as client:
         yield Api(client, tokens)
+
+
+@pytest.fixture
+def entries(api):
+    """The registry's sample entries (tests.helpers.ENTRIES), made through the API, by key."""
+    made = {}
+    for key, body in ENTRIES.items():
+        response = api("POST", "/api/registry/entries", as_="registry", json=body | {"contacts": CONTACTS})
+        assert response.status_code == 201, response.text
+        made[key] = response.json()
+    return made
 
 
 # --------------------------------------------------------------------------------------------- browser

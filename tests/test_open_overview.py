@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import CONTACTS, ENTRIES, statements_per_request
+from tests.helpers import ENTRIES, statements_per_request
 
 NOW = datetime(2025, 6, 2, 21, 0, tzinfo=UTC)  # Mon 2 June 2025, 16:00 CDT
 URL = "/api/incidents/open-overview"
@@ -27,16 +27,6 @@ def clock(monkeypatch):
     ):
         monkeypatch.setattr(f"{where}.utcnow", lambda: NOW)
     return NOW
-
-
-@pytest.fixture
-def entries(api):
-    made = {}
-    for key, body in ENTRIES.items():
-        response = api("POST", "/api/registry/entries", as_="registry", json=body | {"contacts": CONTACTS})
-        assert response.status_code == 201, response.text
-        made[key] = response.json()
-    return made
 
 
 def _log(api, **fields):

@@ -11,7 +11,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-import pytest
 from pypdf import PdfReader
 
 from outages.records_io import COLUMNS as LOG_COLUMNS
@@ -33,7 +32,7 @@ from reports.summary_report import (
     SummaryData,
     summary_workbook,
 )
-from tests.helpers import CHICAGO, CONTACTS, ENTRIES, GOOD, RESTORED, START, T, csv, d12_report, log, printed, upload
+from tests.helpers import CHICAGO, ENTRIES, GOOD, RESTORED, START, T, csv, d12_report, log, printed, upload
 
 
 def flat(page: str) -> str:
@@ -131,16 +130,6 @@ def test_a_long_summary_report_prints_one_page_wide_with_its_headings_on_every_p
 
 
 # ------------------------------------------------------------------------------------ registry annex
-
-
-@pytest.fixture
-def entries(api):
-    made = {}
-    for key, body in ENTRIES.items():
-        response = api("POST", "/api/registry/entries", as_="registry", json=body | {"contacts": CONTACTS})
-        assert response.status_code == 201, response.text
-        made[key] = response.json()
-    return made
 
 
 def test_registry_annex_workbook_prints_on_two_pages_and_says_what_is_overdue(api, entries, session):

@@ -8,24 +8,13 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from registry.service import review_due, review_status
-from tests.helpers import CONTACTS, ENTRIES, registry_upload
+from tests.helpers import ENTRIES, registry_upload
 
 CHICAGO = ZoneInfo("America/Chicago")
-
-
-@pytest.fixture
-def entries(api):
-    made = {}
-    for key, body in ENTRIES.items():
-        response = api("POST", "/api/registry/entries", as_="registry", json=body | {"contacts": CONTACTS})
-        assert response.status_code == 201, response.text
-        made[key] = response.json()
-    return made
 
 
 def test_keeper_adds_an_entry_served_from_a_service_point(entries):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import calendar
-import os
 import statistics
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from gis.db import make_engine
-from tests.benchmarks.bench_member_map import CHROMIUM_ARGS, free_port
+from tests.benchmarks.bench_member_map import CHROMIUM_ARGS
 from tests.benchmarks.common import ROOT, add_user, copy_database, serve, timer
 
 TARGET_SECONDS = 1.0
@@ -80,14 +79,7 @@ def main() -> None:
             url = copy_database(Path(args.db).resolve(), Path(tmp))
             add_user(make_engine(url), "exec-bench", PASSWORD, "executive")
         print(f"copied and migrated {args.db} in {t.seconds:.1f} s")
-        port = free_port()
-        env = os.environ | {
-            "OUTAGES_DATABASE_URL": url,
-            "OUTAGES_DEMO": "true",
-            "OUTAGES_SCHEDULER": "false",
-            "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
-        }
-        server, base = serve(env, port)
+        server, base = serve(url)
         try:
             token = httpx.post(base + "/api/auth/token", data={"username": "exec-bench", "password": PASSWORD}).json()[
                 "access_token"

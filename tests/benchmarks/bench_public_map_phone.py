@@ -18,7 +18,6 @@ config over a snapshot written by ``outages public-map snapshot`` (the storm pat
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from dashboards.cli import nginx_config
 from gis.db import make_engine
 from sample_data.generate import generate
 from tests.benchmarks.bench_member_map import CHROMIUM_ARGS, free_port, log_open_outages
-from tests.benchmarks.common import ROOT, fresh_database, load_facilities, serve, timer
+from tests.benchmarks.common import ROOT, app_env, fresh_database, load_facilities, serve, timer
 
 TARGET_BYTES = 1_500_000
 TARGET_SECONDS = 3.0
@@ -97,14 +96,7 @@ def main() -> None:
     log_open_outages(engine, args.outages)
     engine.dispose()
 
-    port = free_port()
-    env = os.environ | {
-        "OUTAGES_DATABASE_URL": url,
-        "OUTAGES_DEMO": "true",
-        "OUTAGES_SCHEDULER": "false",
-        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
-    }
-    server, base = serve(env, port)
+    server, base = serve(url)
     try:
         for path in ("/map", "/map/data.json", "/map/areas.geojson", "/map/landbase.geojson", "/map/places.json"):
             httpx.get(base + path, timeout=120)  # build the snapshot's files once (server warm-up)
@@ -113,10 +105,12 @@ def main() -> None:
             ROOT / "var" / "bench" / "nginx-phone",
         )
         outages = str(Path(sys.executable).with_name("outages"))
-        subprocess.run([outages, "public-map", "snapshot", "--dir", str(snapshot)], env=env, cwd=ROOT, check=True)
+        subprocess.run(
+            [outages, "public-map", "snapshot", "--dir", str(snapshot)], env=app_env(url), cwd=ROOT, check=True
+        )
         web_port = free_port()
         conf = nginx_config(
-            prefix=prefix, snapshot=snapshot, listen=f"127.0.0.1:{web_port}", app_address=f"127.0.0.1:{port}"
+            prefix=prefix, snapshot=snapshot, listen=f"127.0.0.1:{web_port}", app_address=base.removeprefix("http://")
         )
         web = subprocess.Popen(["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"])
         time.sleep(0.5)

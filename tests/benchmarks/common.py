@@ -18,6 +18,7 @@ from dashboards.users import create_user
 from gis.db import make_engine
 from gis.files import read_facilities
 from gis.service import import_facilities
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "build"
@@ -59,9 +60,20 @@ def copy_database(source: Path | str, folder: Path) -> str:
     return url
 
 
-def serve(env: dict[str, str], port: int, *, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """The app on 127.0.0.1:``port`` (uvicorn, one worker) configured by ``env``, and its base URL, once
-    ``/api/health`` answers."""
+def app_env(url: str) -> dict[str, str]:
+    """The environment of the app and its CLI on the database at ``url``: demo accounts, no scheduler."""
+    return os.environ | {
+        "OUTAGES_DATABASE_URL": url,
+        "OUTAGES_DEMO": "true",
+        "OUTAGES_SCHEDULER": "false",
+        "SPATIALITE_LIBRARY_PATH": "mod_spatialite",
+    }
+
+
+def serve(url: str, *, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """The app (:func:`app_env`) served by uvicorn with one worker on a free port of 127.0.0.1, and its base
+    URL, once ``/api/health`` answers."""
+    port, env = free_port(), app_env(url)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "dashboards.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
         + ["--log-level", "warning"],
