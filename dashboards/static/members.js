@@ -495,8 +495,8 @@ const home = {
       try {
         await api('DELETE', `/api/members/me/alert-recipients/${encodeURIComponent(id)}`, undefined, {auth: true});
         this.state.removing = null;
+        await this.loadRecipients();  // the list shows the removal before the status announces it
         say($('#recipients-status'), 'removed');
-        await this.loadRecipients();
       } catch (err) {
         if (err.status === 401) return;
         b.disabled = false;
